@@ -1,0 +1,65 @@
+#include "cli/cli_util.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+namespace avctl::cli {
+
+namespace po = boost::program_options;
+
+std::string DefaultDataDir() {
+  const char* env = std::getenv("AVCTL_DATA_DIR");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string(AVCTL_DEFAULT_DATA_DIR);
+}
+
+std::vector<std::string> DefaultLabelFiles() {
+  std::vector<std::string> files;
+  for (int p = 1; p <= 5; ++p) files.push_back(fmt::format("{}/partition_{}.csv", DefaultDataDir(), p));
+  return files;
+}
+
+void AddLogOptions(po::options_description* desc) {
+  desc->add_options()("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(
+      "log-json", po::bool_switch(), "log one JSON object per line");
+}
+
+Status ApplyLogOptions(const po::variables_map& vm, Logger* log) {
+  LogLevel level;
+  const std::string text = vm["log-level"].as<std::string>();
+  if (!ParseLogLevel(text, &level)) {
+    return Status::InvalidArgument(fmt::format("unknown log level '{}' (expected debug, info, warn or error)", text))
+        .WithField("--log-level");
+  }
+  log->set_min_level(level);
+  log->set_json(vm["log-json"].as<bool>());
+  return Status::OK();
+}
+
+bool ParseArgs(const std::vector<std::string>& args, const po::options_description& desc,
+               const po::positional_options_description& positional, const std::string& usage,
+               po::variables_map* vm, int* exit_code) {
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(positional).run(), *vm);
+    if (vm->count("help")) {
+      std::cout << usage << "\n\n" << desc << "\n";
+      *exit_code = kExitOk;
+      return false;
+    }
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    std::cerr << "avctl: error: " << e.what() << "\n" << usage << "\n(see --help)\n";
+    *exit_code = kExitUsage;
+    return false;
+  }
+  return true;
+}
+
+int ReportError(const Status& s) {
+  std::cerr << "avctl: error: " << s.ToString() << "\n";
+  return kExitFailure;
+}
+
+}  // namespace avctl::cli

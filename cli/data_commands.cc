@@ -1,0 +1,191 @@
+#include "cli/data_commands.h"
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "store/feature_store.h"
+#include "store/importer.h"
+#include "store/store_info.h"
+#include "store/synth.h"
+
+namespace avctl::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kDataUsage =
+    "usage: avctl data <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  synth    write a synthetic CREMA-D-shaped feature store\n"
+    "  import   build a feature store from openSMILE CSVs and VGG-face .npy files\n"
+    "  info     summarise a feature store and verify its checksums";
+
+int RunSynth(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl data synth options");
+  desc.add_options()("help,h", "show this help")(
+      "labels", po::value<std::vector<std::string>>()->composing(),
+      "partition label CSV (repeatable; partition_N.csv is partition N); default: the five shipped partitions")(
+      "out", po::value<std::string>()->required(), "output store directory (must not exist unless --force)")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed; the same seed gives a byte-identical store")(
+      "profile", po::value<std::string>()->default_value("small"),
+      "full (every clip, 130 + 4096 dims), small (16 clips/actor, 130 + 256), tiny (6 clips/actor, 16 + 32)")(
+      "clips-per-actor", po::value<int>(), "override the profile's clips per actor (0 = all)")(
+      "audio-llds", po::value<int>(), "override the profile's LLD count (audio dim = 2 x LLDs with deltas)")(
+      "visual-dim", po::value<int>(), "override the profile's visual dimension")(
+      "label-sharpness", po::value<double>()->default_value(2.0),
+      "exponent on the soft labels when drawing the class that generates a clip's features")(
+      "threads", po::value<int>()->default_value(0), "generator threads (0 = all cores)")(
+      "force", po::bool_switch(), "replace an existing store at --out");
+  AddLogOptions(&desc);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, {}, "usage: avctl data synth --out DIR [--labels CSV ...] [--seed N] [--profile P]",
+                 &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+
+  SynthOptions o;
+  o.label_files = vm.count("labels") ? vm["labels"].as<std::vector<std::string>>() : DefaultLabelFiles();
+  o.out_dir = vm["out"].as<std::string>();
+  o.seed = vm["seed"].as<uint64_t>();
+  auto profile = ParseSynthProfile(vm["profile"].as<std::string>());
+  if (!profile.ok()) return ReportError(profile.status());
+  o.profile = *profile;
+  if (vm.count("clips-per-actor")) o.clips_per_actor = vm["clips-per-actor"].as<int>();
+  if (vm.count("audio-llds")) o.audio_llds = vm["audio-llds"].as<int>();
+  if (vm.count("visual-dim")) o.visual_dim = vm["visual-dim"].as<int>();
+  o.label_sharpness = vm["label-sharpness"].as<double>();
+  o.threads = vm["threads"].as<int>();
+  o.overwrite = vm["force"].as<bool>();
+
+  auto start = std::chrono::steady_clock::now();
+  auto summary = SynthesizeStore(o, ctx.log);
+  if (!summary.ok()) return ReportError(summary.status());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << fmt::format("wrote synthetic store {}: {} clips, audio {} dims / {} frames, visual {} dims / {} frames, "
+                           "{:.1f} MiB in {:.1f} s\n",
+                           o.out_dir, summary->clips, summary->audio_dim, summary->audio_frames, summary->visual_dim,
+                           summary->visual_frames, summary->bytes / 1048576.0, secs);
+  return kExitOk;
+}
+
+int RunInfo(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl data info options");
+  desc.add_options()("help,h", "show this help")("store", po::value<std::string>()->required(), "store directory")(
+      "json", po::bool_switch(), "print JSON instead of text")(
+      "no-verify", po::bool_switch(), "skip the checksum verification (sizes are still checked)")(
+      "per-actor", po::bool_switch(), "list the clip count of every actor");
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("store", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl data info DIR [--json] [--no-verify] [--per-actor]", &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+
+  const std::string dir = vm["store"].as<std::string>();
+  FeatureStore::Options options;
+  options.verify_checksums = !vm["no-verify"].as<bool>();
+  auto store = FeatureStore::Open(dir, options);
+  if (!store.ok()) return ReportError(store.status());
+  StoreSummary s = SummarizeManifest((*store)->manifest());
+  s.checksum_status = options.verify_checksums ? "verified (xxh3-64 of every data file matches the manifest)"
+                                               : "not verified (--no-verify); file sizes match";
+  if (vm["json"].as<bool>()) {
+    std::cout << SummaryToJson(s).dump(2) << "\n";
+  } else {
+    std::cout << "store:       " << dir << "\n" << RenderSummaryText(s, vm["per-actor"].as<bool>());
+  }
+  return kExitOk;
+}
+
+int RunImport(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl data import options");
+  desc.add_options()("help,h", "show this help")(
+      "labels", po::value<std::vector<std::string>>()->composing()->required(),
+      "partition label CSV (repeatable; partition_N.csv is partition N)")(
+      "audio-dir", po::value<std::string>()->required(),
+      "directory of openSMILE ComParE_2016 LLD CSVs, one <clip>.csv per clip")(
+      "visual-dir", po::value<std::string>()->required(), "directory of VGG-face features, one <clip>.npy per clip")(
+      "out", po::value<std::string>()->required(), "output store directory (must not exist unless --force)")(
+      "visual-fps", po::value<double>()->default_value(30.0), "frame rate of the visual features")(
+      "audio-step-ms", po::value<double>()->default_value(16.0), "frame step of the audio LLDs")(
+      "expect-llds", po::value<int>()->default_value(65), "LLD count every audio file must have (0 = any, same in all)")(
+      "expect-visual-dim", po::value<int>()->default_value(4096), "visual dimension (0 = any, same in all)")(
+      "skip-missing", po::bool_switch(), "import the clips that have both files and list the missing ones")(
+      "threads", po::value<int>()->default_value(0), "reader threads (0 = all cores)")(
+      "force", po::bool_switch(), "replace an existing store at --out");
+  AddLogOptions(&desc);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, {},
+                 "usage: avctl data import --labels CSV [--labels CSV ...] --audio-dir DIR --visual-dir DIR --out DIR",
+                 &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+
+  ImportOptions o;
+  o.label_files = vm["labels"].as<std::vector<std::string>>();
+  o.audio_dir = vm["audio-dir"].as<std::string>();
+  o.visual_dir = vm["visual-dir"].as<std::string>();
+  o.out_dir = vm["out"].as<std::string>();
+  o.visual_fps = vm["visual-fps"].as<double>();
+  o.audio_step_ms = vm["audio-step-ms"].as<double>();
+  o.expect_llds = vm["expect-llds"].as<int>();
+  o.expect_visual_dim = vm["expect-visual-dim"].as<int>();
+  o.skip_missing = vm["skip-missing"].as<bool>();
+  o.threads = vm["threads"].as<int>();
+  o.overwrite = vm["force"].as<bool>();
+  auto report = ImportStore(o, ctx.log);
+  if (!report.ok()) return ReportError(report.status());
+  std::cout << RenderImportReport(*report);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunDataCommand(const std::vector<std::string>& args, Context& ctx) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kDataUsage << "\n";
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "synth") return RunSynth(rest, ctx);
+  if (args[0] == "info") return RunInfo(rest, ctx);
+  if (args[0] == "import") return RunImport(rest, ctx);
+  std::cerr << "avctl: error: unknown data command '" << args[0] << "'\n" << kDataUsage << "\n";
+  return kExitUsage;
+}
+
+int RunDemoCommand(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl demo options");
+  desc.add_options()("help,h", "show this help")(
+      "workdir", po::value<std::string>()->default_value("avctl-demo"), "where the demo writes its store")(
+      "profile", po::value<std::string>()->default_value("small"), "synthetic profile: full, small or tiny")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed");
+  AddLogOptions(&desc);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, {}, "usage: avctl demo [--workdir DIR] [--profile P] [--seed N]", &vm, &code)) return code;
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+
+  const std::string workdir = vm["workdir"].as<std::string>();
+  const std::string store = (std::filesystem::path(workdir) / "store").string();
+  std::vector<std::string> synth = {"--out", store, "--profile", vm["profile"].as<std::string>(), "--seed",
+                                    std::to_string(vm["seed"].as<uint64_t>()), "--force"};
+  ctx.log->Info("demo: step 1/2: synthetic CREMA-D-shaped store from the five shipped partitions");
+  if (int rc = RunSynth(synth, ctx); rc != kExitOk) return rc;
+  ctx.log->Info("demo: step 2/2: summary and checksum verification");
+  return RunInfo({store}, ctx);
+}
+
+}  // namespace avctl::cli

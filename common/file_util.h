@@ -1,0 +1,24 @@
+// Small file helpers with Status results: whole-file read, atomic write
+// (temporary file + fsync + rename), sibling temporary directories.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace avctl {
+
+Result<std::string> ReadFileToString(const std::string& path);
+
+// Writes `data` to a temporary file next to `path`, fsyncs it and renames it
+// over `path`, so readers see either the old or the new content, never half.
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+// fsync of a directory, so that a rename inside it is durable.
+Status SyncDirectory(const std::string& dir);
+
+// Creates a new empty directory next to `path` named "<path>.tmp-XXXXXX".
+Result<std::string> MakeSiblingTempDir(const std::string& path);
+
+}  // namespace avctl

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs avctl's build and test dependencies from Debian 12 packages.
+# Only packages that are missing are installed, so a second run takes a second.
+# Usage: scripts/install-deps.sh [--no-torch]
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libzmq3-dev cppzmq-dev            # ZeroMQ messaging (coordinator <-> workers)
+  nlohmann-json3-dev                # JSON manifests, sweep specs, messages
+  libsqlite3-dev                    # the coordinator's record
+  libboost-dev                      # Asio, Beast, Math (t distribution)
+  libboost-program-options-dev      # command-line parsing for avctl/avcoord/avworker
+  libfmt-dev                        # formatting and logging
+  libgtest-dev                      # unit and integration tests
+  libxxhash-dev                     # XXH3 checksums of multi-GB feature files
+)
+if [[ "${1:-}" != "--no-torch" ]]; then
+  packages+=(
+    libtorch-dev                    # model and training code in the worker
+    libopenblas0-openmp             # fast BLAS for libtorch on CPU (2.5x over reference BLAS)
+  )
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} == 0 )); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if (( EUID != 0 )); then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,90 @@
+// The manifest of a feature store (manifest.json): what the arrays hold, where
+// each clip's frames are, the labels and splits, checksums and provenance.
+//
+// On-disk layout of a store directory, format version 1:
+//   manifest.json    this manifest
+//   audio.f32        float32 [total audio frames x audio dim], little-endian
+//   visual.f16       IEEE float16 [total visual frames x visual dim], little-endian
+//   norm_stats.f32   float32, per partition in manifest order:
+//                    audio mean[Da], audio std[Da], visual mean[Dv], visual std[Dv]
+//                    over the frames of that partition's Train clips
+// Clips are stored back to back in manifest order: clip i's audio rows are
+// [audio_offset, audio_offset + audio_frames) and likewise for visual.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/emotions.h"
+#include "common/json_util.h"
+#include "common/status.h"
+#include "store/labels.h"
+
+namespace avctl {
+
+inline constexpr const char* kStoreFormatName = "avctl-feature-store";
+inline constexpr int kStoreFormatVersion = 1;
+inline constexpr const char* kManifestFile = "manifest.json";
+inline constexpr const char* kAudioFile = "audio.f32";
+inline constexpr const char* kVisualFile = "visual.f16";
+inline constexpr const char* kNormStatsFile = "norm_stats.f32";
+
+enum class DType { kFloat32, kFloat16 };
+const char* DTypeName(DType t);
+size_t DTypeSize(DType t);
+
+struct ArrayInfo {
+  std::string file;
+  DType dtype = DType::kFloat32;
+  int64_t dim = 0;
+  int64_t frames = 0;
+  double frame_rate_hz = 0;   // audio 62.5 (16 ms step), visual 30
+  int64_t bytes = 0;          // frames * dim * sizeof(dtype)
+  std::string checksum;       // "xxh3-64:..."
+};
+
+struct NormStatsInfo {
+  std::string file;
+  int64_t bytes = 0;
+  std::string checksum;
+  std::vector<int64_t> train_audio_frames;   // per partition
+  std::vector<int64_t> train_visual_frames;  // per partition
+};
+
+struct ClipRecord {
+  std::string id;        // "1001_DFA_ANG_XX"
+  int actor = 0;
+  std::string gender;    // "Male" / "Female"
+  std::string sentence;  // "DFA"
+  std::string level;     // "LO", "MD", "HI", "XX"
+  int intended = 0;      // class index of the emotion in the file name
+  int label = 0;         // hard label (class index)
+  std::array<float, kNumEmotions> soft{};
+  std::vector<Split> splits;  // one per partition, in Manifest::partitions order
+  int64_t audio_offset = 0, audio_frames = 0;
+  int64_t visual_offset = 0, visual_frames = 0;
+};
+
+struct Manifest {
+  int format_version = kStoreFormatVersion;
+  std::string created_by;  // "avctl <code version>"
+  bool synthetic = false;
+  Json provenance = Json::object();  // how the store was made (synth options, import directories)
+  std::vector<int> partitions;       // partition numbers, e.g. 1..5
+  ArrayInfo audio;
+  ArrayInfo visual;
+  NormStatsInfo norm_stats;
+  std::vector<ClipRecord> clips;
+
+  // Index into partitions of a partition number, or -1.
+  int PartitionIndex(int partition) const;
+};
+
+Json ManifestToJson(const Manifest& m);
+// Checks types and internal consistency (offsets contiguous, sizes agree,
+// labels in range); errors name the JSON path and the file `source`.
+Result<Manifest> ManifestFromJson(const Json& j, const std::string& source);
+
+}  // namespace avctl

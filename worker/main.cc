@@ -1,0 +1,123 @@
+// avworker: the worker side of avctl. This build has the device report and
+// the data path (store -> padded, normalised tensors); training and the
+// daemon arrive with the model and coordinator issues.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "common/version.h"
+#include "store/feature_store.h"
+#include "worker/store_batches.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: avworker <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info         libtorch version, threads and CUDA devices of this machine\n"
+    "  load-check   read every clip of a store into z-normalised batches and time it\n"
+    "\n"
+    "Every command takes --threads N (intra-op threads for libtorch; default: all cores).";
+
+int Fail(const std::string& msg) {
+  std::cerr << "avworker: error: " << msg << "\n";
+  return 1;
+}
+
+void SetThreads(int threads) {
+  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, n));  // libtorch's own default here is 1
+}
+
+int RunInfo(int threads) {
+  SetThreads(threads);
+  std::cout << fmt::format("avworker {}\nlibtorch {}.{}.{}\nintra-op threads {}\ncuda available {}\ncuda devices {}\n",
+                           avctl::CodeVersion(), TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH,
+                           torch::get_num_threads(), torch::cuda::is_available() ? "yes" : "no",
+                           torch::cuda::device_count());
+  return 0;
+}
+
+int RunLoadCheck(const std::string& dir, int partition, int batch_size, int threads) {
+  SetThreads(threads);
+  auto store = avctl::FeatureStore::Open(dir);
+  if (!store.ok()) return Fail(store.status().ToString());
+  auto batches = avctl::StoreBatches::Create(store->get(), partition);
+  if (!batches.ok()) return Fail(batches.status().ToString());
+  auto start = std::chrono::steady_clock::now();
+  int64_t clips = 0, frames = 0;
+  double sum = 0, sumsq = 0;
+  int64_t count = 0;
+  auto train = (*store)->ClipsInSplit(partition, avctl::Split::kTrain);
+  if (!train.ok()) return Fail(train.status().ToString());
+  for (size_t i = 0; i < train->size(); i += batch_size) {
+    std::vector<size_t> idx(train->begin() + i, train->begin() + std::min(train->size(), i + batch_size));
+    auto b = batches->Make(idx);
+    if (!b.ok()) return Fail(b.status().ToString());
+    auto valid = b->audio.masked_select(b->audio_pad.logical_not().unsqueeze(-1)).to(torch::kFloat64);
+    if (!torch::isfinite(b->visual).all().item<bool>() || !torch::isfinite(valid).all().item<bool>()) {
+      return Fail(fmt::format("non-finite values in the batch starting at Train clip {}", i));
+    }
+    sum += valid.sum().item<double>();
+    sumsq += valid.square().sum().item<double>();
+    count += valid.numel();
+    clips += static_cast<int64_t>(idx.size());
+    frames += b->audio_len.sum().item<int64_t>() + b->visual_len.sum().item<int64_t>();
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double mean = count ? sum / count : 0, var = count ? sumsq / count - mean * mean : 0;
+  std::cout << fmt::format(
+      "partition {} Train: {} clips, {} frames in {:.2f} s ({:.0f} clips/s); normalised audio mean {:.4f}, std {:.4f} "
+      "(expected 0 and 1)\n",
+      partition, clips, frames, secs, clips / std::max(secs, 1e-9), mean, std::sqrt(std::max(var, 0.0)));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage << "\n";
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("threads", po::value<int>()->default_value(0), "libtorch threads")(
+      "store", po::value<std::string>(), "feature store directory")(
+      "partition", po::value<int>()->default_value(1), "partition whose Train statistics normalise")(
+      "batch-size", po::value<int>()->default_value(32), "clips per batch");
+  po::positional_options_description pos;
+  pos.add("store", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end()))
+                  .options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "avworker: error: " << e.what() << "\n" << kUsage << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n\n" << desc << "\n";
+    return 0;
+  }
+  const int threads = vm["threads"].as<int>();
+  if (cmd == "info") return RunInfo(threads);
+  if (cmd == "load-check") {
+    if (!vm.count("store")) return Fail("load-check needs a store directory");
+    if (vm["batch-size"].as<int>() <= 0) return Fail("--batch-size must be positive");
+    return RunLoadCheck(vm["store"].as<std::string>(), vm["partition"].as<int>(), vm["batch-size"].as<int>(), threads);
+  }
+  std::cerr << "avworker: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
+  return 2;
+}
