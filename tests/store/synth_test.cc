@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "common/checksum.h"
@@ -85,7 +87,9 @@ class SynthStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     Logger log(stderr, LogLevel::kWarn);
-    dir_ = new std::string(std::filesystem::path(::testing::TempDir()) / "avctl-tests" / "synth-small");
+    // ctest runs every test in its own process, possibly in parallel: one store per process.
+    dir_ = new std::string(std::filesystem::path(::testing::TempDir()) / "avctl-tests" /
+                           ("synth-small-" + std::to_string(::getpid())));
     std::filesystem::remove_all(*dir_);
     SynthOptions o;
     o.label_files = AllLabels();

@@ -1,0 +1,131 @@
+// Integration tests: run the real avctl binary as a process and check its
+// output, exit codes and what it leaves on disk.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "common/json_util.h"
+
+namespace avctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ProcessRun {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+ProcessRun Avctl(const std::string& args) {
+  std::string cmd = std::string(AVCTL_BINARY_DIR) + "/cli/avctl " + args + " 2>&1";
+  ProcessRun r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Fresh(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  fs::path p = fs::path(::testing::TempDir()) / "avctl-cli-tests" / info->name() / name;
+  fs::remove_all(p);
+  fs::create_directories(p.parent_path());
+  return p.string();
+}
+
+TEST(AvctlCliTest, UsageAndVersion) {
+  EXPECT_EQ(Avctl("").exit_code, 2);
+  ProcessRun help = Avctl("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("data"), std::string::npos);
+  EXPECT_EQ(Avctl("version").exit_code, 0);
+  ProcessRun unknown = Avctl("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown command 'frobnicate'"), std::string::npos);
+  ProcessRun bad_flag = Avctl("data synth --out x --no-such-flag");
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_NE(bad_flag.output.find("no-such-flag"), std::string::npos);
+  ProcessRun missing = Avctl("data synth");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("--out"), std::string::npos) << missing.output;
+}
+
+TEST(AvctlCliTest, SynthThenInfoTextAndJson) {
+  std::string store = Fresh("store");
+  ProcessRun synth = Avctl("data synth --profile tiny --seed 5 --out " + store + " --log-level warn");
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  EXPECT_NE(synth.output.find("546 clips"), std::string::npos) << synth.output;
+  ProcessRun info = Avctl("data info " + store);
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("SYNTHETIC"), std::string::npos);
+  EXPECT_NE(info.output.find("verified"), std::string::npos);
+  EXPECT_NE(info.output.find("partition 5 Test"), std::string::npos);
+  ProcessRun json = Avctl("data info --json " + store);
+  ASSERT_EQ(json.exit_code, 0);
+  auto j = ParseJson(json.output, "stdout");
+  ASSERT_TRUE(j.ok()) << json.output;
+  EXPECT_EQ((*j)["clips"], 546);
+  EXPECT_EQ((*j)["actors"], 91);
+  EXPECT_EQ((*j)["synthetic"], true);
+  EXPECT_EQ((*j)["partitions"][0]["splits"]["Train"]["actors"], 63);
+}
+
+TEST(AvctlCliTest, ExistingStoreIsNotOverwrittenWithoutForce) {
+  std::string store = Fresh("store");
+  ASSERT_EQ(Avctl("data synth --profile tiny --out " + store).exit_code, 0);
+  auto before = fs::last_write_time(store + "/manifest.json");
+  ProcessRun again = Avctl("data synth --profile tiny --seed 9 --out " + store);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("exists"), std::string::npos);
+  EXPECT_EQ(fs::last_write_time(store + "/manifest.json"), before);
+  ProcessRun forced = Avctl("data synth --profile tiny --seed 9 --force --out " + store);
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+}
+
+TEST(AvctlCliTest, CorruptStoreFailsInfoNamingTheFile) {
+  std::string store = Fresh("store");
+  ASSERT_EQ(Avctl("data synth --profile tiny --out " + store).exit_code, 0);
+  {
+    std::fstream f(store + "/audio.f32", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  ProcessRun info = Avctl("data info " + store);
+  EXPECT_EQ(info.exit_code, 1);
+  EXPECT_NE(info.output.find(store + "/audio.f32"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("checksum"), std::string::npos);
+  EXPECT_EQ(Avctl("data info --no-verify " + store).exit_code, 0);
+}
+
+TEST(AvctlCliTest, BadLabelFileNamesFileAndLine) {
+  std::string dir = Fresh("labels");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/partition_1.csv") << "FileName,angry,sad,disgust,fear,neutral,happy,SpkrID,Gender,Split_Set\n"
+                                             "1001_DFA_ANG_XX.wav,1,0,0,0,0,0,1001,Male,Train\n"
+                                             "1002_DFA_ANG_XX.wav,1,0,zero,0,0,0,1002,Male,Test\n";
+  ProcessRun r = Avctl("data synth --labels " + dir + "/partition_1.csv --out " + dir + "/store");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(dir + "/partition_1.csv:3: field 'disgust'"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/store"));
+}
+
+TEST(AvctlCliTest, DemoRunsEndToEnd) {
+  std::string work = Fresh("demo");
+  ProcessRun r = Avctl("demo --profile tiny --workdir " + work);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("verified"), std::string::npos);
+  EXPECT_TRUE(fs::exists(work + "/store/manifest.json"));
+}
+
+}  // namespace
+}  // namespace avctl
