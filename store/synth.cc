@@ -24,6 +24,9 @@ constexpr int kLatent = 16;           // dimension of the latent affect/identity
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMinSeconds = 1.27;  // CREMA-D's shortest clips
 constexpr double kMaxSeconds = 5.0;   // and its longest
+// Scale of the class signal in the latent space, against unit-variance
+// frame noise and speaker offsets of norm 0.8 (audio) and 1.5 (face).
+constexpr double kExpressionGain = 1.5;
 
 using Vec = std::array<float, kLatent>;
 
@@ -199,7 +202,7 @@ void LatentTrack(const SynthModel& m, const CorpusClip& clip, const ModalityCode
     const double time = (static_cast<double>(t) + 0.5) / rate_hz;
     const double env = Envelope(time, on, off, 0.15);
     const double mod = 1.0 + 0.6 * std::sin(2 * kPi * codes.rate_hz[cls] * time + phase);
-    const double expr = intensity * env * mod;
+    const double expr = kExpressionGain * intensity * env * mod;
     float* zt = z->data() + t * kLatent;
     for (int k = 0; k < kLatent; ++k) {
       noise[k] = static_cast<float>(rho * noise[k] + innov * rng->Gaussian());
