@@ -145,6 +145,11 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
                                                      visual_dim, o.expect_visual_dim))
               .WithFile(visual_path).WithField("shape");
         }
+        if (o.expect_llds == 65) {
+          if (Status names = CheckComParE2016(c.audio, audio_path); !names.ok()) {
+            log->Warn("import: 65 LLDs but not ComParE_2016's names: {}", names.ToString());
+          }
+        }
         lld_names = c.audio.lld_names;
         StoreLayout layout;
         layout.audio_dim = 2 * static_cast<int64_t>(c.audio.num_llds);

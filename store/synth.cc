@@ -358,8 +358,19 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
   const int clips_per_actor = options.clips_per_actor >= 0 ? options.clips_per_actor : spec.clips_per_actor;
   const int llds = options.audio_llds > 0 ? options.audio_llds : spec.audio_llds;
   const int visual_dim = options.visual_dim > 0 ? options.visual_dim : spec.visual_dim;
-  if (options.audio_llds == 0 || llds > 4096) return Status::InvalidArgument("audio LLD count must be 1..4096").WithField("--audio-llds");
-  if (options.visual_dim == 0 || visual_dim > 65536) return Status::InvalidArgument("visual dim must be 1..65536").WithField("--visual-dim");
+  // -1 means "the profile's"; anything else must be in range.
+  if (options.clips_per_actor < -1) {
+    return Status::InvalidArgument(fmt::format("clips per actor must be 0 (all) or more, got {}", options.clips_per_actor))
+        .WithField("--clips-per-actor");
+  }
+  if (options.audio_llds != -1 && (options.audio_llds < 1 || options.audio_llds > 4096)) {
+    return Status::InvalidArgument(fmt::format("audio LLD count must be 1..4096, got {}", options.audio_llds))
+        .WithField("--audio-llds");
+  }
+  if (options.visual_dim != -1 && (options.visual_dim < 1 || options.visual_dim > 65536)) {
+    return Status::InvalidArgument(fmt::format("visual dim must be 1..65536, got {}", options.visual_dim))
+        .WithField("--visual-dim");
+  }
   if (!(options.label_sharpness >= 0 && options.label_sharpness <= 50)) {
     return Status::InvalidArgument("label sharpness must be in [0, 50]").WithField("--label-sharpness");
   }

@@ -295,6 +295,18 @@ TEST(SynthTest, BadOptionsAreRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().file(), root + "/missing.csv");
   EXPECT_FALSE(std::filesystem::exists(root + "/x"));
+  o = Tiny(root + "/x", 1, 1);
+  o.audio_llds = -5;
+  auto llds = SynthesizeStore(o, &log);
+  ASSERT_FALSE(llds.ok());
+  EXPECT_EQ(llds.status().field(), "--audio-llds");
+  o.audio_llds = -1;
+  o.visual_dim = 0;
+  EXPECT_EQ(SynthesizeStore(o, &log).status().field(), "--visual-dim");
+  o.visual_dim = -1;
+  o.clips_per_actor = -3;
+  EXPECT_EQ(SynthesizeStore(o, &log).status().field(), "--clips-per-actor");
+  EXPECT_FALSE(std::filesystem::exists(root + "/x"));
   EXPECT_FALSE(ParseSynthProfile("huge").ok());
   EXPECT_EQ(ParseSynthProfile("huge").status().field(), "--profile");
 }
