@@ -1,0 +1,298 @@
+#include "worker/job_config.h"
+
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace avctl {
+
+const std::vector<std::string>& VariantNames() {
+  static const std::vector<std::string> kNames = {"ladder_av",       "backbone",     "mult",
+                                                  "ps2020",          "ladder_no_cross", "ladder_no_av",
+                                                  "ladder_same_modality"};
+  return kNames;
+}
+
+Result<JobConfig> VariantPreset(const std::string& variant) {
+  JobConfig c;
+  c.variant = variant;
+  ModelConfig& m = c.model;
+  TrainConfig& t = c.train;
+  if (variant == "backbone") {
+    m.head = "mlp";  // AuxFormer: the same network without L_uns
+  } else if (variant == "ladder_av" || variant == "ladder_no_cross" || variant == "ladder_no_av" ||
+             variant == "ladder_same_modality") {
+    m.head = "ladder";
+    m.ladder_cross = variant != "ladder_no_cross";
+    m.ladder_av = variant != "ladder_no_av";
+    if (variant == "ladder_same_modality") m.lateral = "same";
+  } else if (variant == "mult") {
+    // Tsai et al. (ACL 2019), two-modality form, defaults of its public code.
+    m.d_model = 30;
+    m.heads = 5;
+    m.cross_layers = 5;
+    m.self_layers = 3;
+    m.auxiliary = false;
+    m.gated_residual = false;
+    m.audio_dropout_p = 0.0;
+    m.visual_dropout_p = 0.0;
+    m.attn_dropout = 0.1;
+    m.embed_dropout = 0.25;
+    m.out_dropout = 0.0;
+    t.lr = 1e-3;
+    t.batch_size = 24;
+    t.epochs = 40;
+    t.clip_norm = 1.0;
+    t.plateau_patience = 20;
+  } else if (variant == "ps2020") {
+    // Parthasarathy & Sundaram (ICMI 2020), our approximation: one transformer
+    // per modality, decision-level late fusion (mean of the two heads' logits),
+    // trained with random clip-level ablation of the visual input.
+    m.fusion = false;
+    m.auxiliary = true;
+    m.aux_repeats = 1;
+    m.share_aux_head = false;
+    m.audio_dropout_p = 0.0;
+    m.visual_dropout_p = 0.0;
+    m.visual_ablation_p = 0.2;
+    m.visual_ablation = "clip";
+  } else {
+    std::string known;
+    for (const auto& n : VariantNames()) known += (known.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument(fmt::format("unknown variant '{}' (expected one of {})", variant, known))
+        .WithField("variant");
+  }
+  return c;
+}
+
+namespace {
+
+using Setter = std::function<Status(const Json& value, const std::string& path)>;
+
+Status Expect(const std::string& path, const char* what, const Json& got) {
+  return Status::InvalidArgument(fmt::format("{}: expected {}, got {}", path, what, DescribeJson(got))).WithField(path);
+}
+
+Setter Num(double* out) {
+  return [out](const Json& v, const std::string& path) {
+    if (!v.is_number()) return Expect(path, "a number", v);
+    *out = v.get<double>();
+    return Status::OK();
+  };
+}
+Setter Int(int* out) {
+  return [out](const Json& v, const std::string& path) {
+    if (!v.is_number_integer()) return Expect(path, "an integer", v);
+    *out = v.get<int>();
+    return Status::OK();
+  };
+}
+Setter U64(uint64_t* out) {
+  return [out](const Json& v, const std::string& path) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) return Expect(path, "a non-negative integer", v);
+    *out = v.get<uint64_t>();
+    return Status::OK();
+  };
+}
+Setter Bool(bool* out) {
+  return [out](const Json& v, const std::string& path) {
+    if (!v.is_boolean()) return Expect(path, "true or false", v);
+    *out = v.get<bool>();
+    return Status::OK();
+  };
+}
+Setter Str(std::string* out, std::vector<std::string> allowed = {}) {
+  return [out, allowed](const Json& v, const std::string& path) {
+    if (!v.is_string()) return Expect(path, "a string", v);
+    std::string s = v.get<std::string>();
+    if (!allowed.empty()) {
+      bool ok = false;
+      for (const auto& a : allowed) ok |= (a == s);
+      if (!ok) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
+        return Status::InvalidArgument(fmt::format("{}: expected one of {}, got \"{}\"", path, list, s)).WithField(path);
+      }
+    }
+    *out = s;
+    return Status::OK();
+  };
+}
+Setter NumList(std::vector<double>* out) {
+  return [out](const Json& v, const std::string& path) {
+    if (!v.is_array()) return Expect(path, "an array of numbers", v);
+    out->clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_number()) return Expect(JoinJsonPath(path, i), "a number", v[i]);
+      out->push_back(v[i].get<double>());
+    }
+    return Status::OK();
+  };
+}
+
+Status ApplyObject(const Json& obj, const std::string& path, const std::map<std::string, Setter>& fields) {
+  if (!obj.is_object()) return Expect(path, "an object", obj);
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string key_path = JoinJsonPath(path, it.key());
+    auto f = fields.find(it.key());
+    if (f == fields.end()) {
+      return Status::InvalidArgument(fmt::format("{}: unknown field", key_path)).WithField(key_path);
+    }
+    AVCTL_RETURN_IF_ERROR(f->second(it.value(), key_path));
+  }
+  return Status::OK();
+}
+
+std::map<std::string, Setter> ModelFields(ModelConfig* m) {
+  return {{"d_model", Int(&m->d_model)},
+          {"heads", Int(&m->heads)},
+          {"cross_layers", Int(&m->cross_layers)},
+          {"self_layers", Int(&m->self_layers)},
+          {"attn_dropout", Num(&m->attn_dropout)},
+          {"relu_dropout", Num(&m->relu_dropout)},
+          {"res_dropout", Num(&m->res_dropout)},
+          {"embed_dropout", Num(&m->embed_dropout)},
+          {"out_dropout", Num(&m->out_dropout)},
+          {"pooling", Str(&m->pooling, {"last", "mean"})},
+          {"fusion", Bool(&m->fusion)},
+          {"auxiliary", Bool(&m->auxiliary)},
+          {"aux_repeats", Int(&m->aux_repeats)},
+          {"share_aux_head", Bool(&m->share_aux_head)},
+          {"gated_residual", Bool(&m->gated_residual)},
+          {"head", Str(&m->head, {"mlp", "ladder"})},
+          {"targets", Str(&m->targets, {"hard", "soft"})},
+          {"audio_dropout_p", Num(&m->audio_dropout_p)},
+          {"visual_dropout_p", Num(&m->visual_dropout_p)},
+          {"visual_ablation_p", Num(&m->visual_ablation_p)},
+          {"visual_ablation", Str(&m->visual_ablation, {"clip", "frame"})},
+          {"noise_std", Num(&m->noise_std)},
+          {"lambda", Num(&m->lambda)},
+          {"lambda_layers", NumList(&m->lambda_layers)},
+          {"ladder_av", Bool(&m->ladder_av)},
+          {"ladder_cross", Bool(&m->ladder_cross)},
+          {"cross_topdown", Str(&m->cross_topdown, {"target", "source"})},
+          {"lateral", Str(&m->lateral, {"other", "same"})}};
+}
+
+std::map<std::string, Setter> TrainFields(TrainConfig* t) {
+  return {{"lr", Num(&t->lr)},
+          {"batch_size", Int(&t->batch_size)},
+          {"epochs", Int(&t->epochs)},
+          {"clip_norm", Num(&t->clip_norm)},
+          {"plateau_patience", Int(&t->plateau_patience)},
+          {"plateau_factor", Num(&t->plateau_factor)},
+          {"select_by", Str(&t->select_by, {"dev_loss", "dev_macro_f1"})},
+          {"early_stop_patience", Int(&t->early_stop_patience)},
+          {"labeled_fraction", Num(&t->labeled_fraction)},
+          {"length_buckets", Bool(&t->length_buckets)},
+          {"max_train_batches", Int(&t->max_train_batches)}};
+}
+
+Status Range(bool ok, const std::string& field, const std::string& what) {
+  if (ok) return Status::OK();
+  return Status::InvalidArgument(fmt::format("{}: {}", field, what)).WithField(field);
+}
+
+}  // namespace
+
+Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
+  const ModelConfig& m = c.model;
+  const TrainConfig& t = c.train;
+  auto p = [](double x) { return x >= 0 && x < 1; };
+  for (Status check : {
+           Range(m.d_model >= 0, "model.d_model", "must be 0 (the audio dimension) or positive"),
+           Range(m.heads >= 1, "model.heads", "must be at least 1"),
+           Range(m.d_model == 0 || m.d_model % m.heads == 0, "model.heads",
+                 fmt::format("{} heads do not divide d_model {}", m.heads, m.d_model)),
+           Range(m.cross_layers >= 1 && m.self_layers >= 0, "model.cross_layers",
+                 "cross_layers must be at least 1 and self_layers at least 0"),
+           Range(p(m.attn_dropout) && p(m.relu_dropout) && p(m.res_dropout) && p(m.embed_dropout) && p(m.out_dropout),
+                 "model", "dropout probabilities must be in [0, 1)"),
+           Range(m.fusion || m.auxiliary, "model.fusion", "a model needs the fusion network or the auxiliary networks"),
+           Range(m.aux_repeats >= 1, "model.aux_repeats", "must be at least 1"),
+           Range(p(m.audio_dropout_p) && p(m.visual_dropout_p) && p(m.visual_ablation_p), "model",
+                 "modality dropout and ablation probabilities must be in [0, 1)"),
+           Range(m.noise_std >= 0, "model.noise_std", "must not be negative"),
+           Range(m.lambda >= 0, "model.lambda", "must not be negative"),
+           Range(m.head != "ladder" || m.fusion || !m.ladder_av, "model.ladder_av", "needs the fusion network"),
+           Range(m.head != "ladder" || m.auxiliary || !m.ladder_cross, "model.ladder_cross",
+                 "needs the auxiliary networks"),
+           Range(t.lr > 0, "train.lr", "must be positive"),
+           Range(t.batch_size >= 2, "train.batch_size", "must be at least 2 (batch statistics)"),
+           Range(t.epochs >= 1, "train.epochs", "must be at least 1"),
+           Range(t.clip_norm > 0, "train.clip_norm", "must be positive"),
+           Range(t.plateau_factor > 0 && t.plateau_factor < 1, "train.plateau_factor", "must be in (0, 1)"),
+           Range(t.labeled_fraction > 0 && t.labeled_fraction <= 1, "train.labeled_fraction", "must be in (0, 1]"),
+           Range(c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device", "expected \"cpu\" or \"cuda:N\""),
+           Range(c.partition >= 1, "partition", "must be at least 1")}) {
+    if (!check.ok()) return std::move(check).WithFile(source);
+  }
+  for (size_t i = 0; i < m.lambda_layers.size(); ++i) {
+    if (m.lambda_layers[i] < 0) {
+      return Range(false, JoinJsonPath("model.lambda_layers", i), "must not be negative").WithFile(source);
+    }
+  }
+  return Status::OK();
+}
+
+Result<JobConfig> JobConfigFromJson(const Json& j, const std::string& source) {
+  if (!j.is_object()) return Expect("(job)", "an object", j).WithFile(source);
+  std::string variant = "ladder_av";
+  if (j.contains("variant")) {
+    if (!j["variant"].is_string()) return Expect("variant", "a string", j["variant"]).WithFile(source);
+    variant = j["variant"].get<std::string>();
+  }
+  auto preset = VariantPreset(variant);
+  if (!preset.ok()) return std::move(preset).TakeStatus().WithFile(source);
+  JobConfig c = std::move(preset).value();
+
+  std::map<std::string, Setter> top = {
+      {"key", Str(&c.key)},
+      {"variant", [](const Json&, const std::string&) { return Status::OK(); }},
+      {"seed", U64(&c.seed)},
+      {"partition", Int(&c.partition)},
+      {"device", Str(&c.device)},
+      {"threads", Int(&c.threads)},
+      {"bf16", Bool(&c.bf16)},
+      {"checkpoint", Str(&c.checkpoint)},
+      {"model", [&c](const Json& v, const std::string& path) { return ApplyObject(v, path, ModelFields(&c.model)); }},
+      {"train", [&c](const Json& v, const std::string& path) { return ApplyObject(v, path, TrainFields(&c.train)); }},
+  };
+  Status s = ApplyObject(j, "", top);
+  if (!s.ok()) return std::move(s).WithFile(source);
+  AVCTL_RETURN_IF_ERROR(ValidateJobConfig(c, source));
+  return c;
+}
+
+Json JobConfigToJson(const JobConfig& c) {
+  const ModelConfig& m = c.model;
+  const TrainConfig& t = c.train;
+  return {{"key", c.key},
+          {"variant", c.variant},
+          {"seed", c.seed},
+          {"partition", c.partition},
+          {"device", c.device},
+          {"threads", c.threads},
+          {"bf16", c.bf16},
+          {"checkpoint", c.checkpoint},
+          {"model",
+           {{"d_model", m.d_model}, {"heads", m.heads}, {"cross_layers", m.cross_layers},
+            {"self_layers", m.self_layers}, {"attn_dropout", m.attn_dropout}, {"relu_dropout", m.relu_dropout},
+            {"res_dropout", m.res_dropout}, {"embed_dropout", m.embed_dropout}, {"out_dropout", m.out_dropout},
+            {"pooling", m.pooling}, {"fusion", m.fusion}, {"auxiliary", m.auxiliary}, {"aux_repeats", m.aux_repeats},
+            {"share_aux_head", m.share_aux_head}, {"gated_residual", m.gated_residual}, {"head", m.head},
+            {"targets", m.targets}, {"audio_dropout_p", m.audio_dropout_p}, {"visual_dropout_p", m.visual_dropout_p},
+            {"visual_ablation_p", m.visual_ablation_p}, {"visual_ablation", m.visual_ablation},
+            {"noise_std", m.noise_std}, {"lambda", m.lambda}, {"lambda_layers", m.lambda_layers},
+            {"ladder_av", m.ladder_av}, {"ladder_cross", m.ladder_cross}, {"cross_topdown", m.cross_topdown},
+            {"lateral", m.lateral}}},
+          {"train",
+           {{"lr", t.lr}, {"batch_size", t.batch_size}, {"epochs", t.epochs}, {"clip_norm", t.clip_norm},
+            {"plateau_patience", t.plateau_patience}, {"plateau_factor", t.plateau_factor},
+            {"select_by", t.select_by}, {"early_stop_patience", t.early_stop_patience},
+            {"labeled_fraction", t.labeled_fraction}, {"length_buckets", t.length_buckets},
+            {"max_train_batches", t.max_train_batches}}}};
+}
+
+}  // namespace avctl

@@ -1,0 +1,89 @@
+// The configuration of one training job: which model (a variant preset plus
+// overrides), how it is trained, on which data partition, with which seed,
+// on which device. Parsed from JSON with errors that name the JSON path;
+// unknown keys are errors, so a typo never silently runs the default.
+// Torch-free: the coordinator and avctl validate jobs with the same code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/status.h"
+
+namespace avctl {
+
+struct ModelConfig {
+  // Backbone (AuxFormer defaults).
+  int d_model = 0;              // 0: the audio dimension (130 for ComParE); modalities of another dim are projected
+  int heads = 10;
+  int cross_layers = 5;         // layers of each cross-modal encoder
+  int self_layers = 5;          // layers of every self-attention stack
+  double attn_dropout = 0.1;    // in self-attention stacks; cross-modal encoders use 0
+  double relu_dropout = 0.1;
+  double res_dropout = 0.1;
+  double embed_dropout = 0.25;
+  double out_dropout = 0.2;
+  std::string pooling = "last";  // "last" real frame, or masked "mean"
+  bool fusion = true;            // cross-modal fusion network and the AV head
+  bool auxiliary = true;         // per-modality self-attention networks and their heads
+  int aux_repeats = 3;           // AuxFormer applies each auxiliary encoder 3 times with shared weights
+  bool share_aux_head = true;    // AuxFormer shares the auxiliary head between modalities
+  bool gated_residual = true;    // AuxFormer's learned residual gate in the stacks after cross-modal attention
+  std::string head = "mlp";      // "mlp": AuxFormer's residual heads; "ladder": ladder encoders
+  std::string targets = "hard";  // cross-entropy on "hard" labels or on the store's "soft" labels
+  double audio_dropout_p = 0.2;  // modality dropout per batch in training
+  double visual_dropout_p = 0.2;
+  double visual_ablation_p = 0.0;        // Parthasarathy & Sundaram: random ablation of the visual input
+  std::string visual_ablation = "clip";  // at "clip" or "frame" level
+
+  // Ladder networks (head = "ladder").
+  double noise_std = 0.3;
+  double lambda = 1.0;                   // weight of L_uns
+  std::vector<double> lambda_layers;     // per-layer weights λ(l), layer 0 first; empty: 1 everywhere
+  bool ladder_av = true;                 // C_rAV
+  bool ladder_cross = true;              // C_rA->V and C_rV->A
+  std::string cross_topdown = "target";  // top-down signal of a cross ladder from the "target" or the "source" modality
+  std::string lateral = "other";         // cross ladders take laterals from the "other" modality, or the "same"
+};
+
+struct TrainConfig {
+  double lr = 7.25e-4;
+  int batch_size = 32;
+  int epochs = 30;
+  double clip_norm = 0.8;
+  int plateau_patience = 5;
+  double plateau_factor = 0.1;
+  std::string select_by = "dev_loss";  // or "dev_macro_f1"
+  int early_stop_patience = 0;         // 0: off
+  double labeled_fraction = 1.0;       // share of Train clips that keep their labels (speaker-balanced, seeded)
+  bool length_buckets = true;          // batches of similar lengths
+  int max_train_batches = 0;           // 0: all (tests and smoke runs cap it)
+};
+
+struct JobConfig {
+  std::string key;                // stable id given by the coordinator (free text for local runs)
+  std::string variant = "ladder_av";
+  uint64_t seed = 0;
+  int partition = 1;
+  std::string device = "cpu";     // "cpu" or "cuda:N"
+  int threads = 0;                // 0: all cores
+  bool bf16 = false;              // autocast on CUDA
+  std::string checkpoint;         // where to save the selected model; empty: none
+  ModelConfig model;
+  TrainConfig train;
+};
+
+// The variants: ladder_av, backbone, mult, ps2020, ladder_no_cross,
+// ladder_no_av, ladder_same_modality. Overrides in a job apply on top.
+const std::vector<std::string>& VariantNames();
+Result<JobConfig> VariantPreset(const std::string& variant);
+
+// {"variant": ..., "seed": ..., "partition": ..., "model": {...}, "train": {...}, ...}
+Result<JobConfig> JobConfigFromJson(const Json& j, const std::string& source);
+Json JobConfigToJson(const JobConfig& c);
+// Cross-field checks (ranges, enums, heads dividing d_model is checked when d is known).
+Status ValidateJobConfig(const JobConfig& c, const std::string& source);
+
+}  // namespace avctl
