@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-build/avctl demo --workdir "${AVCTL_DEMO_DIR:-avctl-demo}" "$@"
+build/bin/avctl demo --workdir "${AVCTL_DEMO_DIR:-avctl-demo}" "$@"

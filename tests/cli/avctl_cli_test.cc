@@ -23,7 +23,7 @@ struct ProcessRun {
 };
 
 ProcessRun Avctl(const std::string& args) {
-  std::string cmd = std::string(AVCTL_BINARY_DIR) + "/cli/avctl " + args + " 2>&1";
+  std::string cmd = std::string(AVCTL_BINARY_DIR) + "/bin/avctl " + args + " 2>&1";
   ProcessRun r{-1, ""};
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
