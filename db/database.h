@@ -1,7 +1,13 @@
 // SQLite access for avctl: an RAII connection (WAL, busy timeout, foreign
 // keys), prepared statements, transactions and schema migrations by
-// PRAGMA user_version. Every error carries sqlite3_errmsg, the SQL (shortened)
-// and the database path.
+// PRAGMA user_version. Every error carries sqlite3_errmsg, the SQL
+// (shortened) and, as its file(), the database path.
+//
+// Threading: a Database and its Statements belong to one thread at a time
+// (the connection is opened without SQLite's own mutex). Processes and
+// threads that share a file each open their own Database; WAL lets readers
+// proceed while one writer writes, and a writer that finds the database
+// locked waits up to busy_timeout_ms before failing.
 #pragma once
 
 #include <cstdint>
@@ -18,14 +24,17 @@ struct sqlite3_stmt;
 namespace avctl {
 
 struct DatabaseOptions {
-  bool read_only = false;
+  bool read_only = false;      // open an existing file without write access
   int busy_timeout_ms = 5000;  // wait this long for a lock before SQLITE_BUSY
-  bool wal = true;             // journal_mode=WAL with synchronous=NORMAL
+  bool wal = true;             // journal_mode=WAL with synchronous=NORMAL (else the defaults: DELETE, FULL)
+  bool foreign_keys = true;    // enforce FOREIGN KEY constraints
 };
 
 class Database;
 
-// A prepared statement (move-only). Parameters are 1-based, as in SQLite.
+// A prepared statement (move-only). It must not outlive the Database that
+// prepared it. Parameters are 1-based, as in SQLite, or named (":name",
+// "@name", "$name", with the prefix); columns are 0-based.
 class Statement {
  public:
   Statement(Statement&& other) noexcept;
@@ -39,18 +48,29 @@ class Statement {
   Status BindText(int index, std::string_view value);
   Status BindBlob(int index, const void* data, size_t size);
   Status BindNull(int index);
-  // Index of a named parameter (":name"); NotFound if absent.
+  // The same by parameter name; NotFound if the SQL has no such parameter.
+  Status BindInt(const std::string& name, int64_t value);
+  Status BindDouble(const std::string& name, double value);
+  Status BindText(const std::string& name, std::string_view value);
+  Status BindBlob(const std::string& name, const void* data, size_t size);
+  Status BindNull(const std::string& name);
+  // The index of a named parameter; NotFound if absent.
   Result<int> ParamIndex(const std::string& name) const;
 
-  // True when a row is available, false when done.
+  // True when a row is available (read it with the Column getters), false
+  // when the statement has finished.
   Result<bool> Step();
   // Steps to completion (for statements that return no rows).
   Status Run();
-  // Ready to step again; bindings are kept.
-  Status Reset();
+  // Makes the statement ready to step again from the start; bindings are
+  // kept (bind again to change them). Cannot fail: an error of the last
+  // Step() was reported by that Step().
+  void Reset();
 
+  // Column getters read the current row. REQUIRES: the last Step() returned
+  // true and 0 <= column < ColumnCount(). A NULL reads as 0 or empty.
   int ColumnCount() const;
-  bool ColumnIsNull(int column) const;  // 0-based columns
+  bool ColumnIsNull(int column) const;
   int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;
   std::string ColumnText(int column) const;
@@ -61,15 +81,20 @@ class Statement {
  private:
   friend class Database;
   Statement(const Database* db, sqlite3_stmt* stmt, std::string sql) : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
-  Status BindResult(int rc, int index);
+  Status BindResult(int rc, int index) const;
 
-  const Database* db_;
-  sqlite3_stmt* stmt_;
+  const Database* db_;  // not owned
+  sqlite3_stmt* stmt_;  // owned; null once moved from
   std::string sql_;
 };
 
+// One connection to one database file; not copyable or movable (Open hands
+// out a unique_ptr), since Statements and Transactions point to it.
 class Database {
  public:
+  // Opens (and, unless read_only, creates) the database at `path` and applies
+  // `options`. A missing directory, a file that is not a database or a
+  // failure to switch to WAL is an error naming the path.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, const DatabaseOptions& options);
   static Result<std::unique_ptr<Database>> Open(const std::string& path) { return Open(path, DatabaseOptions()); }
   ~Database();
@@ -77,25 +102,38 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Runs one or more statements that return no rows.
+  // Runs a script: one or more ';'-separated statements; rows are discarded.
   Status Exec(const std::string& sql);
+  // Prepares exactly one statement; empty SQL or SQL holding more than one
+  // statement is InvalidArgument.
   Result<Statement> Prepare(const std::string& sql) const;
 
   int64_t LastInsertRowId() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;
+  // True between BEGIN and COMMIT/ROLLBACK.
+  bool InTransaction() const;
   const std::string& path() const { return path_; }
 
-  // An error for `rc` with sqlite3_errmsg, the shortened SQL and the path.
-  Status Error(int rc, const std::string& what, const std::string& sql) const;
-
  private:
+  friend class Statement;
   Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
+  // An error for result code `rc`: "what: <sqlite3_errmsg> (sqlite code N)
+  // in SQL: <sql, shortened>", with file() = the path.
+  Status Error(int rc, const std::string& what, const std::string& sql) const;
+
   std::string path_;
-  sqlite3* db_;
+  sqlite3* db_;  // owned
 };
 
-// BEGIN IMMEDIATE (or DEFERRED) ... COMMIT; rolls back if destroyed uncommitted.
+// A transaction on a Database, which must outlive it:
+//   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db));
+//   ... statements ...
+//   AVCTL_RETURN_IF_ERROR(tx.Commit());
+// A transaction neither committed nor rolled back is rolled back by the
+// destructor. Immediate mode (the default) takes the write lock at BEGIN, so
+// a busy database fails there (after the busy timeout) rather than midway.
 class Transaction {
  public:
   enum class Mode { kDeferred, kImmediate };
@@ -107,18 +145,27 @@ class Transaction {
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
+  // On failure the transaction stays open and the destructor rolls it back.
   Status Commit();
+  Status Rollback();
 
  private:
   explicit Transaction(Database* db) : db_(db) {}
-  Database* db_;  // null once committed or rolled back
+  Database* db_;  // not owned; null once committed or rolled back
 };
 
+// PRAGMA user_version: the number of migration steps applied.
 Result<int64_t> UserVersion(Database* db);
 
-// Applies steps[user_version ..] in order, each in its own transaction
-// together with the user_version bump. A database whose user_version is
-// newer than steps.size() is refused (it was written by a newer avctl).
+// Brings the schema to version steps.size(): applies steps[user_version ..]
+// in order, each (an Exec script) in its own immediate transaction together
+// with the user_version bump, so a failing step changes nothing and the
+// error names the step, its SQL and the path. The version is re-read under
+// the write lock, so processes migrating at once apply each step once. A
+// database whose user_version is above steps.size() was written by a newer
+// avctl and is refused (FailedPrecondition naming both versions). An
+// up-to-date database is left alone (read-only ones included). Steps run
+// inside a transaction: no VACUUM, and PRAGMA foreign_keys has no effect.
 Status Migrate(Database* db, const std::vector<std::string>& steps);
 
 }  // namespace avctl

@@ -11,9 +11,14 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "common/json_util.h"
+#include "common/log.h"
 #include "common/version.h"
 #include "store/feature_store.h"
 #include "worker/store_batches.h"
+#include "worker/trainer.h"
+
+#include <unistd.h>
 
 namespace po = boost::program_options;
 
@@ -25,6 +30,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  info         libtorch version, threads and CUDA devices of this machine\n"
     "  load-check   read every clip of a store into z-normalised batches and time it\n"
+    "  train        train and evaluate one job: avworker train --job JOB.json --store DIR --out RESULT.json\n"
     "\n"
     "Every command takes --threads N (intra-op threads for libtorch; default: all cores).";
 
@@ -82,6 +88,54 @@ int RunLoadCheck(const std::string& dir, int partition, int batch_size, int thre
   return 0;
 }
 
+void Progress(int epoch, int epochs, int batch, int batches, double loss) {
+  const int width = 30;
+  const int filled = batches > 0 ? width * batch / batches : width;
+  std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d loss %.4f", epoch, epochs, std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(), batch, batches, loss);
+  if (batch == batches) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+int RunTrain(const po::variables_map& vm) {
+  avctl::Logger log(stderr, vm.count("verbose") ? avctl::LogLevel::kDebug : avctl::LogLevel::kInfo);
+  if (!vm.count("job") || !vm.count("store") || !vm.count("out")) return Fail("train needs --job, --store and --out");
+  const std::string out = vm["out"].as<std::string>();
+  auto job_json = avctl::ReadJsonFile(vm["job"].as<std::string>());
+  if (!job_json.ok()) return Fail(job_json.status().ToString());
+  auto job = avctl::JobConfigFromJson(*job_json, vm["job"].as<std::string>());
+  if (!job.ok()) return Fail(job.status().ToString());
+  if (vm["threads"].as<int>() > 0) job->threads = vm["threads"].as<int>();
+  if (vm.count("device")) job->device = vm["device"].as<std::string>();
+
+  auto fail = [&](const avctl::Status& s) {
+    avctl::Json failure = {{"status", "failed"}, {"reason", s.ToString()}, {"config", avctl::JobConfigToJson(*job)},
+                           {"code_version", avctl::CodeVersion()}};
+    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, failure); !w.ok()) {
+      std::cerr << "avworker: error: " << w.ToString() << "\n";
+    }
+    return Fail(s.ToString());
+  };
+  auto store = avctl::FeatureStore::Open(vm["store"].as<std::string>());
+  if (!store.ok()) return fail(store.status());
+  const int epochs = job->train.epochs;
+  avctl::ProgressFn progress;
+  if (::isatty(STDERR_FILENO)) {
+    progress = [epochs](int e, int b, int n, double loss) { Progress(e, epochs, b, n, loss); };
+  }
+  auto result = avctl::TrainJob(*job, **store, &log, progress);
+  if (!result.ok()) return fail(result.status());
+  if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::TrainResultToJson(*result, **store)); !w.ok()) {
+    return Fail(w.ToString());
+  }
+  const auto& t = result->test.metrics;
+  std::cout << fmt::format("{} seed {}: selected epoch {} of {}, test macro F1 {:.4f}, accuracy {:.4f}, "
+                           "{:.1f} train clips/s, {:.1f} s; wrote {}\n",
+                           job->variant, job->seed, result->selected_epoch, result->epochs.size(), t.macro_f1,
+                           t.accuracy, result->train_clips_per_s, result->wall_seconds, out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,7 +149,11 @@ int main(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")("threads", po::value<int>()->default_value(0), "libtorch threads")(
       "store", po::value<std::string>(), "feature store directory")(
       "partition", po::value<int>()->default_value(1), "partition whose Train statistics normalise")(
-      "batch-size", po::value<int>()->default_value(32), "clips per batch");
+      "batch-size", po::value<int>()->default_value(32), "clips per batch")(
+      "job", po::value<std::string>(), "job JSON (train)")(
+      "out", po::value<std::string>(), "result JSON to write (train)")(
+      "device", po::value<std::string>(), "override the job's device: cpu or cuda:N (train)")(
+      "verbose", "log every epoch (train)");
   po::positional_options_description pos;
   pos.add("store", 1);
   po::variables_map vm;
@@ -118,6 +176,7 @@ int main(int argc, char** argv) {
     if (vm["batch-size"].as<int>() <= 0) return Fail("--batch-size must be positive");
     return RunLoadCheck(vm["store"].as<std::string>(), vm["partition"].as<int>(), vm["batch-size"].as<int>(), threads);
   }
+  if (cmd == "train") return RunTrain(vm);
   std::cerr << "avworker: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return 2;
 }

@@ -1,0 +1,307 @@
+#include <cmath>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "store/synth.h"
+#include "worker/av_model.h"
+#include "worker/ladder.h"
+#include "worker/store_batches.h"
+#include "worker/trainer.h"
+
+namespace avctl {
+namespace {
+
+double Sigm(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+TEST(LadderTest, CombinatorMatchesTheFormula) {
+  Combinator g(1);
+  // At initialisation (a2 = a7 = 1, the rest 0): mu = 0 and v = 0, so z_hat = 0.
+  EXPECT_EQ(g->forward(torch::tensor({{3.0f}}), torch::tensor({{-2.0f}})).item<float>(), 0.0f);
+  const double a[10] = {2, 1, 0, 0.5, 0.1, 1, 1, 0, 0, 0.5};
+  {
+    torch::NoGradGuard no_grad;
+    for (int i = 1; i <= 10; ++i) g->a(i).fill_(a[i - 1]);
+  }
+  // u = 1, z_tilde = 1:
+  //   mu = 2 sigm(1) + 0.5 + 0.1,  v = sigm(1) + 0.5,  z_hat = (1 - mu) v + mu
+  const double mu = 2 * Sigm(1) + 0.5 + 0.1, v = Sigm(1) + 0.5;
+  EXPECT_NEAR(g->forward(torch::tensor({{1.0f}}), torch::tensor({{1.0f}})).item<float>(), (1 - mu) * v + mu, 1e-6);
+  // u = 0, z_tilde = 1: mu = 1.1, v = 1.0 -> z_hat = 1.0
+  EXPECT_NEAR(g->forward(torch::tensor({{1.0f}}), torch::tensor({{0.0f}})).item<float>(), 1.0, 1e-6);
+}
+
+TEST(LadderTest, ReconstructionCostMatchesHandComputation) {
+  // Widths {2, 1}: layer 0 (2 units) and layer 1 (1 unit). With fresh
+  // combinators z_hat = 0 everywhere, so
+  //   C(1) = mean_b ((0 - mean1) / std1 - z1)^2 / 1
+  //   C(0) = mean_b ((0 - z0_1)^2 + (0 - z0_2)^2) / 2
+  LadderDecoder dec(std::vector<int64_t>{2, 1});
+  LadderPass clean, lateral;
+  clean.z = {torch::tensor({{1.0f, 2.0f}, {3.0f, -1.0f}}), torch::tensor({{0.5f}, {-0.5f}})};
+  clean.mean = {torch::Tensor(), torch::tensor({0.25f})};
+  clean.std = {torch::Tensor(), torch::tensor({2.0f})};
+  lateral.z = {torch::randn({2, 2}), torch::randn({2, 1})};
+  auto costs = dec->forward(torch::randn({2, 1}), lateral, clean);
+  ASSERT_EQ(costs.size(), 2u);
+  // Layer 1: estimate = -0.125 for both clips: ((-0.125 - 0.5)^2 + (-0.125 + 0.5)^2) / 2
+  EXPECT_NEAR(costs[1].item<double>(), (std::pow(-0.625, 2) + std::pow(0.375, 2)) / 2, 1e-6);
+  // Layer 0: ((1 + 4) + (9 + 1)) / 2 clips / 2 units = 3.75
+  EXPECT_NEAR(costs[0].item<double>(), 3.75, 1e-6);
+}
+
+TEST(LadderTest, EncoderNormalisesAndCorrupts) {
+  torch::manual_seed(1);
+  LadderEncoder enc(std::vector<int64_t>{4, 8, 3});
+  enc->train();
+  auto x = torch::randn({16, 4});
+  LadderPass clean = enc->forward(x, 0.0);
+  EXPECT_TRUE(torch::equal(clean.z[0], x));
+  EXPECT_LT(clean.z[1].mean(0).abs().max().item<float>(), 1e-5);
+  EXPECT_NEAR(clean.z[1].var(0, false).mean().item<float>(), 1.0, 1e-3);
+  LadderPass noisy = enc->forward(x, 0.3);
+  EXPECT_FALSE(torch::equal(noisy.z[0], x));
+  EXPECT_NEAR((noisy.z[0] - x).std().item<double>(), 0.3, 0.1);
+}
+
+ModelConfig SmallModel(const std::string& variant) {
+  ModelConfig m = VariantPreset(variant)->model;
+  m.heads = 2;
+  m.cross_layers = 1;
+  m.self_layers = 1;
+  m.aux_repeats = 1;
+  if (m.d_model > 0) m.d_model = 8;
+  return m;
+}
+
+ModelInputs RandomInputs(int64_t B, int64_t ta, int64_t tv, int64_t da, int64_t dv) {
+  ModelInputs in;
+  in.audio = torch::randn({B, ta, da});
+  in.visual = torch::randn({B, tv, dv});
+  in.audio_pad = torch::zeros({B, ta}, torch::kBool);
+  in.visual_pad = torch::zeros({B, tv}, torch::kBool);
+  return in;
+}
+
+TEST(AvModelTest, ShapesOfEveryVariant) {
+  for (const auto& variant : VariantNames()) {
+    torch::manual_seed(0);
+    AvModel model(SmallModel(variant), 16, 32);
+    model->train();
+    ModelOutputs out = model->forward(RandomInputs(4, 20, 10, 16, 32));
+    ASSERT_FALSE(out.train_logits.empty()) << variant;
+    for (const auto& t : out.train_logits) EXPECT_EQ(t.sizes(), (std::vector<int64_t>{4, 6})) << variant;
+    EXPECT_EQ(out.eval_logits.size(), out.train_logits.size());
+    EXPECT_EQ(out.unsupervised.dim(), 0);
+    const bool has_uns = variant.rfind("ladder", 0) == 0;
+    EXPECT_EQ(out.unsupervised.item<float>() > 0, has_uns) << variant;
+  }
+}
+
+TEST(AvModelTest, PaddingNeverLeaks) {
+  for (const std::string variant : {"backbone", "ladder_av", "mult"}) {
+    torch::manual_seed(0);
+    AvModel model(SmallModel(variant), 16, 32);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    // Clip 0 is short: frames beyond 7 (audio) and 4 (video) are padding.
+    ModelInputs in = RandomInputs(2, 12, 6, 16, 32);
+    using torch::indexing::Slice;
+    in.audio_pad.index_put_({0, Slice(7)}, true);
+    in.visual_pad.index_put_({0, Slice(4)}, true);
+    auto before = model->forward(in).eval_logits;
+    ModelInputs garbage = in;
+    garbage.audio = in.audio.clone();
+    garbage.visual = in.visual.clone();
+    garbage.audio.index_put_({0, Slice(7)}, 1e3);
+    garbage.visual.index_put_({0, Slice(4)}, -1e3);
+    auto after = model->forward(garbage).eval_logits;
+    // Alone, without padding.
+    ModelInputs alone;
+    alone.audio = in.audio.index({Slice(0, 1), Slice(0, 7)});
+    alone.visual = in.visual.index({Slice(0, 1), Slice(0, 4)});
+    alone.audio_pad = torch::zeros({1, 7}, torch::kBool);
+    alone.visual_pad = torch::zeros({1, 4}, torch::kBool);
+    auto single = model->forward(alone).eval_logits;
+    for (size_t h = 0; h < before.size(); ++h) {
+      EXPECT_TRUE(torch::allclose(before[h][0], after[h][0], 1e-5, 1e-5)) << variant << " head " << h;
+      EXPECT_TRUE(torch::allclose(before[h][0], single[h][0], 1e-4, 1e-5)) << variant << " head " << h;
+    }
+  }
+}
+
+// Parameters whose name starts with `prefix` that received a non-zero gradient.
+bool AnyGradient(AvModel& model, const std::string& prefix) {
+  for (const auto& p : model->named_parameters()) {
+    if (p.key().rfind(prefix, 0) != 0) continue;
+    if (p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0) return true;
+  }
+  return false;
+}
+
+TEST(AvModelTest, GradientsReachExactlyWhatEachLossTermShould) {
+  // Cross-modal ladders off: the unsupervised cost never reaches the visual
+  // (or audio) ladder encoders, only the AV ladder and the backbone below it.
+  {
+    torch::manual_seed(0);
+    AvModel model(SmallModel("ladder_no_cross"), 16, 32);
+    model->train();
+    model->forward(RandomInputs(6, 10, 5, 16, 32)).unsupervised.backward();
+    EXPECT_FALSE(AnyGradient(model, "ladder_v."));
+    EXPECT_FALSE(AnyGradient(model, "ladder_a."));
+    EXPECT_TRUE(AnyGradient(model, "decoder_av."));
+    EXPECT_TRUE(AnyGradient(model, "ladder_av."));
+  }
+  // Cross-modal ladders on: A->V takes laterals from the audio encoder and
+  // targets from the visual one, so both modality ladders get gradients.
+  {
+    torch::manual_seed(0);
+    AvModel model(SmallModel("ladder_av"), 16, 32);
+    model->train();
+    model->forward(RandomInputs(6, 10, 5, 16, 32)).unsupervised.backward();
+    EXPECT_TRUE(AnyGradient(model, "ladder_v."));
+    EXPECT_TRUE(AnyGradient(model, "ladder_a."));
+    EXPECT_TRUE(AnyGradient(model, "decoder_a2v."));
+  }
+  // Audio dropped by modality dropout: its cross reconstructions are skipped.
+  {
+    torch::manual_seed(0);
+    AvModel model(SmallModel("ladder_av"), 16, 32);
+    model->train();
+    ModelInputs in = RandomInputs(6, 10, 5, 16, 32);
+    in.audio = torch::zeros_like(in.audio);
+    in.audio_dropped = true;
+    ModelOutputs out = model->forward(in);
+    EXPECT_EQ(out.costs.count("rA->V"), 0u);
+    out.unsupervised.backward();
+    EXPECT_FALSE(AnyGradient(model, "decoder_a2v."));
+  }
+  // lambda = 0: the decoders get no gradient at all from the total loss.
+  {
+    torch::manual_seed(0);
+    ModelConfig m = SmallModel("ladder_av");
+    m.lambda = 0.0;
+    AvModel model(m, 16, 32);
+    model->train();
+    ModelOutputs out = model->forward(RandomInputs(6, 10, 5, 16, 32));
+    torch::Tensor loss = out.unsupervised;
+    for (const auto& l : out.train_logits) loss = loss + l.logsumexp(1).mean();
+    loss.backward();
+    EXPECT_FALSE(AnyGradient(model, "decoder_"));
+    EXPECT_TRUE(AnyGradient(model, "ladder_av."));
+  }
+}
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string((std::filesystem::path(::testing::TempDir()) /
+                            ("avctl-trainer-" + std::to_string(::getpid()))).string());
+    Logger log(stderr, LogLevel::kError);
+    SynthOptions o;
+    for (int p = 1; p <= 5; ++p) {
+      o.label_files.push_back(std::string(AVCTL_SOURCE_DIR) + "/data/crema-d/partition_" + std::to_string(p) + ".csv");
+    }
+    o.out_dir = *dir_;
+    o.profile = SynthProfile::kTiny;
+    o.overwrite = true;
+    ASSERT_TRUE(SynthesizeStore(o, &log).ok());
+    store_ = FeatureStore::Open(*dir_).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete store_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static JobConfig Job(const std::string& variant, int epochs) {
+    JobConfig j = *VariantPreset(variant);
+    j.model = SmallModel(variant);
+    j.train.epochs = epochs;
+    j.threads = 1;  // ctest runs test processes in parallel: do not oversubscribe the cores
+    j.seed = 11;
+    return j;
+  }
+
+  static std::string* dir_;
+  static FeatureStore* store_;
+};
+std::string* TrainerTest::dir_ = nullptr;
+FeatureStore* TrainerTest::store_ = nullptr;
+
+TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
+  Logger log(stderr, LogLevel::kError);
+  for (const auto& variant : VariantNames()) {
+    JobConfig j = Job(variant, 1);
+    j.train.max_train_batches = 2;
+    auto r = TrainJob(j, *store_, &log);
+    ASSERT_TRUE(r.ok()) << variant << ": " << r.status().ToString();
+    EXPECT_EQ(r->epochs.size(), 1u);
+    EXPECT_EQ(r->test.clips.size(), store_->ClipsInSplit(1, Split::kTest)->size());
+    Json j_out = TrainResultToJson(*r, *store_);
+    EXPECT_EQ(j_out["config"]["variant"], variant);
+    EXPECT_EQ(j_out["test"]["predictions"].size(), r->test.clips.size());
+  }
+}
+
+TEST_F(TrainerTest, SameSeedSameBits) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("ladder_av", 2);
+  j.train.max_train_batches = 3;
+  auto a = TrainJob(j, *store_, &log);
+  auto b = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (size_t e = 0; e < a->epochs.size(); ++e) {
+    EXPECT_EQ(a->epochs[e].train_loss, b->epochs[e].train_loss);
+    EXPECT_EQ(a->epochs[e].dev_loss, b->epochs[e].dev_loss);
+  }
+  EXPECT_EQ(a->test.predictions, b->test.predictions);
+  EXPECT_EQ(a->test.metrics.macro_f1, b->test.metrics.macro_f1);
+  j.seed = 12;
+  auto c = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->epochs[0].train_loss, c->epochs[0].train_loss);
+}
+
+TEST_F(TrainerTest, LearnsOnTheTinyStore) {
+  Logger log(stderr, LogLevel::kError);
+  // The default pooling (AuxFormer's last frame) needs deeper encoders to
+  // carry the clip's information to its end; the one-layer test model pools
+  // the masked mean instead.
+  JobConfig j = Job("ladder_av", 8);
+  j.train.lr = 2e-3;
+  j.model.pooling = "mean";
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::cerr << "tiny store, ladder_av: test macro F1 " << r->test.metrics.macro_f1 << ", accuracy "
+            << r->test.metrics.accuracy << ", selected epoch " << r->selected_epoch << "\n";
+  EXPECT_GE(r->test.metrics.macro_f1, 2.0 / 6.0);  // at least twice chance
+}
+
+TEST_F(TrainerTest, LabeledFractionIsSpeakerBalanced) {
+  auto train = *store_->ClipsInSplit(1, Split::kTrain);
+  auto labeled = ChooseLabeled(*store_, train, 0.5, 3);
+  std::map<int, std::pair<int, int>> per_actor;  // actor -> (labeled, all)
+  for (size_t i = 0; i < train.size(); ++i) {
+    auto& [l, n] = per_actor[store_->clip(train[i]).actor];
+    l += labeled[i];
+    n++;
+  }
+  for (const auto& [actor, c] : per_actor) EXPECT_EQ(c.first, (c.second + 1) / 2) << actor;
+  EXPECT_EQ(ChooseLabeled(*store_, train, 0.5, 3), labeled);
+  EXPECT_NE(ChooseLabeled(*store_, train, 0.5, 4), labeled);
+}
+
+TEST_F(TrainerTest, SemiSupervisedJobTrains) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("ladder_av", 1);
+  j.train.labeled_fraction = 0.2;
+  j.train.max_train_batches = 2;
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(r->labeled_train_clips, r->train_clips / 4);
+}
+
+}  // namespace
+}  // namespace avctl

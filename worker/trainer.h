@@ -1,0 +1,77 @@
+// Trains and evaluates one job on a feature store: the optimiser, schedule,
+// epoch selection and evaluation of the paper's protocol, deterministic for a
+// given seed, device kind and thread count. The result holds everything the
+// report needs: curves, the selected epoch, dev and test metrics, per-clip
+// test predictions, throughput, memory and provenance.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "store/feature_store.h"
+#include "worker/job_config.h"
+
+namespace avctl {
+
+struct EpochRecord {
+  int epoch = 0;
+  double lr = 0;
+  double train_loss = 0, train_sup = 0, train_uns = 0;
+  std::map<std::string, double> costs;  // mean reconstruction costs per ladder
+  double dev_loss = 0, dev_macro_f1 = 0, dev_accuracy = 0;
+  double seconds = 0;
+  double train_clips_per_s = 0;
+};
+
+struct Evaluation {
+  double loss = 0;
+  ClassificationMetrics metrics;
+  std::vector<int64_t> confusion;  // row-major [6 x 6], rows = truth
+  std::vector<size_t> clips;       // store indices
+  std::vector<int> predictions;
+  std::vector<std::array<float, 6>> probabilities;
+};
+
+struct TrainResult {
+  JobConfig config;
+  std::vector<EpochRecord> epochs;
+  int selected_epoch = 0;
+  Evaluation dev, test;
+  double train_clips_per_s = 0;
+  double wall_seconds = 0;
+  double peak_rss_mib = 0;
+  std::string device;
+  int threads = 0;
+  int64_t labeled_train_clips = 0, train_clips = 0;
+};
+
+// Called after every training batch: (epoch, batch, batches, running loss).
+using ProgressFn = std::function<void(int, int, int, double)>;
+
+// A NaN or infinite loss ends the job with FailedPrecondition naming the
+// epoch and batch.
+Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
+                             const ProgressFn& progress = nullptr);
+
+Json TrainResultToJson(const TrainResult& r, const FeatureStore& store);
+
+// Which Train clips keep their labels: per actor, a seeded shuffle keeps
+// round(fraction x n) clips (at least one). Returns a flag per entry of `train`.
+std::vector<bool> ChooseLabeled(const FeatureStore& store, const std::vector<size_t>& train, double fraction,
+                                uint64_t seed);
+
+// Batches of the Train clips for one epoch: sorted by length with seeded
+// jitter and cut into batches whose order is shuffled (length buckets), or a
+// plain seeded shuffle.
+std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const std::vector<size_t>& train,
+                                              int batch_size, bool buckets, uint64_t seed);
+
+}  // namespace avctl
