@@ -191,23 +191,24 @@ Result<Layout> DetectLayout(std::string_view header, const std::string& name,
       }
     }
     if (has_time) return l;
-  } else {
-    l.sep = ',';
-    l.quotes = true;
-    if (!SplitCells(header, ',', true, cells)) {
-      return Status::InvalidArgument("unterminated quoted column name").WithFile(name).WithLine(1);
-    }
-    auto is = [&](size_t i, std::string_view want) { return i < cells->size() && Unquote((*cells)[i]) == want; };
-    if (is(0, "file") && is(1, "start") && is(2, "end")) {
-      l.index_cols = 3;
-      l.time_col = 1;
-      return l;
-    }
-    if (is(0, "start") && is(1, "end")) {
-      l.index_cols = 2;
-      l.time_col = 0;
-      return l;
-    }
+  }
+  // pandas: ',' by default, ';' when written with sep=';'.
+  l = Layout();
+  l.sep = header.find(',') == std::string_view::npos && header.find(';') != std::string_view::npos ? ';' : ',';
+  l.quotes = true;
+  if (!SplitCells(header, l.sep, true, cells)) {
+    return Status::InvalidArgument("unterminated quoted column name").WithFile(name).WithLine(1);
+  }
+  auto is = [&](size_t i, std::string_view want) { return i < cells->size() && Unquote((*cells)[i]) == want; };
+  if (is(0, "file") && is(1, "start") && is(2, "end")) {
+    l.index_cols = 3;
+    l.time_col = 1;
+    return l;
+  }
+  if (is(0, "start") && is(1, "end")) {
+    l.index_cols = 2;
+    l.time_col = 0;
+    return l;
   }
   return Status::InvalidArgument(
              "unknown header form: expected 'name;frameTime;<LLDs>' (SMILExtract -lldcsvoutput) or "

@@ -97,12 +97,12 @@ double AvModelImpl::LayerWeight(size_t l) const {
   return l < c_.lambda_layers.size() ? c_.lambda_layers[l] : c_.lambda_layers.back();
 }
 
-torch::Tensor AvModelImpl::WeightedSum(const std::vector<torch::Tensor>& costs, double* unweighted) const {
+torch::Tensor AvModelImpl::WeightedSum(const std::vector<torch::Tensor>& costs, torch::Tensor* unweighted) const {
   torch::Tensor total = torch::zeros({}, costs[0].options());
-  double plain = 0;
+  torch::Tensor plain = torch::zeros({}, costs[0].options());
   for (size_t l = 0; l < costs.size(); ++l) {
     total = total + LayerWeight(l) * costs[l];
-    plain += costs[l].item<double>();
+    plain = plain + costs[l].detach();
   }
   *unweighted = plain;
   return total;
@@ -173,7 +173,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
 
   torch::Tensor uns = torch::zeros({}, a.options());
   if (dec_av_) {
-    double plain = 0;
+    torch::Tensor plain;
     uns = uns + WeightedSum(dec_av_(noisy_av.logits, noisy_av, clean_av), &plain);
     out.costs["rAV"] = plain;
   }
@@ -185,7 +185,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     const torch::Tensor& top_v = (from_target || !other) ? noisy_v.logits : noisy_a.logits;
     const LadderPass& lat_a = other ? noisy_v : noisy_a;
     const torch::Tensor& top_a = (from_target || !other) ? noisy_a.logits : noisy_v.logits;
-    double a2v = 0, v2a = 0;
+    torch::Tensor a2v, v2a;
     torch::Tensor c_a2v = WeightedSum(dec_a2v_(top_v, lat_v, clean_v), &a2v);
     torch::Tensor c_v2a = WeightedSum(dec_v2a_(top_a, lat_a, clean_a), &v2a);
     uns = uns + 0.5 * (c_a2v + c_v2a);

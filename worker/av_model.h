@@ -31,7 +31,7 @@ struct ModelOutputs {
   std::vector<torch::Tensor> train_logits;  // heads scored by the supervised cost (corrupted path of ladders)
   std::vector<torch::Tensor> eval_logits;   // heads averaged for prediction (clean path)
   torch::Tensor unsupervised;               // L_uns (0 when the model has none or in eval)
-  std::map<std::string, double> costs;      // "rAV", "rA->V", "rV->A": summed over layers, unweighted by lambda
+  std::map<std::string, torch::Tensor> costs;  // "rAV", "rA->V", "rV->A": detached, summed over layers, unweighted
 };
 
 class AvModelImpl : public torch::nn::Module {
@@ -52,7 +52,8 @@ class AvModelImpl : public torch::nn::Module {
   torch::Tensor RunMlpHead(MlpHead& head, const torch::Tensor& r);
   torch::Tensor Pool(const torch::Tensor& x, const torch::Tensor& pad) const;
   double LayerWeight(size_t l) const;
-  torch::Tensor WeightedSum(const std::vector<torch::Tensor>& costs, double* unweighted) const;
+  // sum_l lambda(l) C(l); *unweighted = sum_l C(l), detached (no device sync).
+  torch::Tensor WeightedSum(const std::vector<torch::Tensor>& costs, torch::Tensor* unweighted) const;
 
   ModelConfig c_;
   int64_t d_;

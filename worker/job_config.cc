@@ -225,6 +225,7 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
            Range(t.plateau_factor > 0 && t.plateau_factor < 1, "train.plateau_factor", "must be in (0, 1)"),
            Range(t.labeled_fraction > 0 && t.labeled_fraction <= 1, "train.labeled_fraction", "must be in (0, 1]"),
            Range(c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device", "expected \"cpu\" or \"cuda:N\""),
+           Range(!c.bf16 || c.device != "cpu", "bf16", "bfloat16 autocast is for CUDA devices only"),
            Range(c.partition >= 1, "partition", "must be at least 1")}) {
     if (!check.ok()) return std::move(check).WithFile(source);
   }

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 
 #include "common/random.h"
@@ -20,6 +21,36 @@ namespace avctl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// bfloat16 autocast on CUDA for the scope of a forward pass (the API was
+// renamed in PyTorch 2.4; both spellings are supported).
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+    at::autocast::set_enabled(false);
+#endif
+    at::autocast::clear_cache();
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+};
 
 double PeakRssMiB() {
   struct rusage ru {};
@@ -59,7 +90,7 @@ void Restore(torch::nn::Module& m, const Snapshot& s) {
 }
 
 Result<Evaluation> Evaluate(AvModel& model, const StoreBatches& batches, const std::vector<size_t>& clips,
-                            const torch::Device& device, bool soft) {
+                            const torch::Device& device, bool soft, bool bf16) {
   torch::NoGradGuard no_grad;
   model->eval();
   Evaluation e;
@@ -70,7 +101,11 @@ Result<Evaluation> Evaluate(AvModel& model, const StoreBatches& batches, const s
     std::vector<size_t> idx(clips.begin() + i, clips.begin() + std::min(clips.size(), i + bs));
     AVCTL_ASSIGN_OR_RETURN(Batch b, batches.Make(idx));
     ModelInputs in{b.audio.to(device), b.audio_pad.to(device), b.visual.to(device), b.visual_pad.to(device)};
-    ModelOutputs out = model->forward(in);
+    ModelOutputs out;
+    {
+      Bf16Autocast autocast(bf16);
+      out = model->forward(in);
+    }
     torch::Tensor logits = MeanLogits(out.eval_logits).to(torch::kFloat32);
     loss_sum += CrossEntropy(logits, b, soft, {}).item<double>() * static_cast<double>(idx.size());
     torch::Tensor probs = torch::softmax(logits, 1).cpu().contiguous();
@@ -203,6 +238,7 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     rec.epoch = epoch;
     rec.lr = lr;
     int64_t clips = 0;
+    std::map<std::string, torch::Tensor> cost_sums;  // on the device until the epoch ends
     for (size_t bi = 0; bi < epoch_batches.size(); ++bi) {
       const auto& idx = epoch_batches[bi];
       AVCTL_ASSIGN_OR_RETURN(Batch b, batches.Make(idx));
@@ -236,7 +272,11 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
         for (size_t j = 0; j < idx.size(); ++j) weight[j] = is_labeled[idx[j]] ? 1.0f : 0.0f;
         weight = weight.to(device);
       }
-      ModelOutputs out = model->forward(in);
+      ModelOutputs out;
+      {
+        Bf16Autocast autocast(job.bf16);
+        out = model->forward(in);
+      }
       torch::Tensor sup = torch::zeros({}, in.audio.options());
       for (const auto& logits : out.train_logits) sup = sup + CrossEntropy(logits, b, soft, weight);
       sup = sup / static_cast<double>(out.train_logits.size());
@@ -253,7 +293,12 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
       rec.train_loss += loss_value * static_cast<double>(idx.size());
       rec.train_sup += sup.item<double>() * static_cast<double>(idx.size());
       rec.train_uns += out.unsupervised.item<double>() * static_cast<double>(idx.size());
-      for (const auto& [name, v] : out.costs) rec.costs[name] += v * static_cast<double>(idx.size());
+      for (const auto& [name, v] : out.costs) {
+        auto it = cost_sums.find(name);
+        torch::Tensor weighted = v * static_cast<double>(idx.size());
+        if (it == cost_sums.end()) cost_sums.emplace(name, weighted);
+        else it->second = it->second + weighted;
+      }
       clips += static_cast<int64_t>(idx.size());
       if (progress) progress(epoch, static_cast<int>(bi + 1), static_cast<int>(epoch_batches.size()), rec.train_loss / clips);
     }
@@ -263,10 +308,10 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     rec.train_loss /= clips;
     rec.train_sup /= clips;
     rec.train_uns /= clips;
-    for (auto& [name, v] : rec.costs) v /= clips;
+    for (const auto& [name, v] : cost_sums) rec.costs[name] = v.item<double>() / clips;
     rec.train_clips_per_s = clips / std::max(train_s, 1e-9);
 
-    AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(model, batches, dev, device, soft));
+    AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(model, batches, dev, device, soft, job.bf16));
     if (!std::isfinite(dev_eval.loss)) {
       return Status::FailedPrecondition(fmt::format("development loss is {} at epoch {}", dev_eval.loss, epoch));
     }
@@ -301,8 +346,8 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
   }
 
   Restore(*model, best);
-  AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(model, batches, dev, device, soft));
-  AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(model, batches, test, device, soft));
+  AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(model, batches, dev, device, soft, job.bf16));
+  AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(model, batches, test, device, soft, job.bf16));
   if (!job.checkpoint.empty()) {
     try {
       torch::save(model, job.checkpoint);

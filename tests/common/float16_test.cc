@@ -144,7 +144,7 @@ TEST(Float16Test, NaNStaysNaN) {
   EXPECT_TRUE(IsHalfNaN(FloatToHalf(FromBits(0xFF801FFFu))));
   // Top payload bits are kept.
   EXPECT_EQ(FloatToHalf(FromBits(0x7FC00000u | (0x15u << 13))) & 0x3FFu, 0x200u | 0x15u);
-  for (uint16_t h : {0x7C01, 0x7E00, 0x7FFF, 0xFC01, 0xFE00, 0xFFFF}) {
+  for (uint16_t h : std::vector<uint16_t>{0x7C01, 0x7E00, 0x7FFF, 0xFC01, 0xFE00, 0xFFFF}) {
     EXPECT_TRUE(std::isnan(HalfToFloat(h))) << std::hex << h;
   }
 }
