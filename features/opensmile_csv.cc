@@ -290,7 +290,7 @@ Result<LldTable> ParseOpenSmileLldCsv(std::string_view text, const std::string& 
   // Roles of the feature columns: base LLDs in file order, deltas by base name.
   LldTable t;
   std::vector<size_t> base_col;
-  std::unordered_map<std::string, size_t> seen;
+  std::unordered_set<std::string> seen;
   std::unordered_map<std::string, size_t> delta_col_of;  // base name -> column
   std::vector<std::pair<std::string, size_t>> deltas;    // (base name, column) in file order
   for (size_t c = layout.index_cols; c < ncols; ++c) {
@@ -298,7 +298,7 @@ Result<LldTable> ParseOpenSmileLldCsv(std::string_view text, const std::string& 
     if (col.empty()) {
       return Status::InvalidArgument(fmt::format("column {} has no name", c + 1)).WithFile(name).WithLine(1);
     }
-    if (!seen.emplace(col, c).second) {
+    if (!seen.insert(col).second) {
       return Status::InvalidArgument(fmt::format("duplicate column '{}'", col)).WithFile(name).WithLine(1).WithField(col);
     }
     if (auto base = DeltaBase(col)) {
@@ -318,7 +318,6 @@ Result<LldTable> ParseOpenSmileLldCsv(std::string_view text, const std::string& 
           .WithField(columns[c]);
     }
   }
-  if (t.lld_names.empty()) return Status::InvalidArgument("header has no LLD columns").WithFile(name).WithLine(1);
   std::vector<size_t> delta_col;
   if (!deltas.empty()) {
     for (const std::string& base : t.lld_names) {

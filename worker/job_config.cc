@@ -186,7 +186,8 @@ std::map<std::string, Setter> TrainFields(TrainConfig* t) {
           {"early_stop_patience", Int(&t->early_stop_patience)},
           {"labeled_fraction", Num(&t->labeled_fraction)},
           {"length_buckets", Bool(&t->length_buckets)},
-          {"max_train_batches", Int(&t->max_train_batches)}};
+          {"max_train_batches", Int(&t->max_train_batches)},
+          {"evaluate", Bool(&t->evaluate)}};
 }
 
 Status Range(bool ok, const std::string& field, const std::string& what) {
@@ -293,7 +294,7 @@ Json JobConfigToJson(const JobConfig& c) {
             {"plateau_patience", t.plateau_patience}, {"plateau_factor", t.plateau_factor},
             {"select_by", t.select_by}, {"early_stop_patience", t.early_stop_patience},
             {"labeled_fraction", t.labeled_fraction}, {"length_buckets", t.length_buckets},
-            {"max_train_batches", t.max_train_batches}}}};
+            {"max_train_batches", t.max_train_batches}, {"evaluate", t.evaluate}}}};
 }
 
 }  // namespace avctl

@@ -60,6 +60,7 @@ struct TrainConfig {
   double labeled_fraction = 1.0;       // share of Train clips that keep their labels (speaker-balanced, seeded)
   bool length_buckets = true;          // batches of similar lengths
   int max_train_batches = 0;           // 0: all (tests and smoke runs cap it)
+  bool evaluate = true;                // false: no dev/test evaluation (throughput benchmarks only)
 };
 
 struct JobConfig {

@@ -311,6 +311,12 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     for (const auto& [name, v] : cost_sums) rec.costs[name] = v.item<double>() / clips;
     rec.train_clips_per_s = clips / std::max(train_s, 1e-9);
 
+    if (!job.train.evaluate) {  // throughput runs: no selection, no metrics
+      rec.seconds = train_s;
+      r.epochs.push_back(rec);
+      r.selected_epoch = epoch;
+      continue;
+    }
     AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(model, batches, dev, device, soft, job.bf16));
     if (!std::isfinite(dev_eval.loss)) {
       return Status::FailedPrecondition(fmt::format("development loss is {} at epoch {}", dev_eval.loss, epoch));
@@ -345,9 +351,11 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     if (job.train.early_stop_patience > 0 && since_best > job.train.early_stop_patience) break;
   }
 
-  Restore(*model, best);
-  AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(model, batches, dev, device, soft, job.bf16));
-  AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(model, batches, test, device, soft, job.bf16));
+  if (job.train.evaluate) {
+    Restore(*model, best);
+    AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(model, batches, dev, device, soft, job.bf16));
+    AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(model, batches, test, device, soft, job.bf16));
+  }
   if (!job.checkpoint.empty()) {
     try {
       torch::save(model, job.checkpoint);

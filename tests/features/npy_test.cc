@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
-#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -296,39 +295,6 @@ INSTANTIATE_TEST_SUITE_P(
                "value at row 1 column 0 is nan"},
         BadNpy{"NaN3D", Npy(Dict("<f4", "(1, 2, 2)"), Bytes<float>({1, 2, 3, NAN})), "data", "index (0, 1, 1)"}),
     [](const auto& info) { return info.param.name; });
-
-// ---------- float16 (common/float16.h, which the f2 path relies on) ----------
-
-TEST(Float16Test, KnownValues) {
-  EXPECT_EQ(FloatToHalf(1.0f), 0x3C00);
-  EXPECT_EQ(FloatToHalf(-2.0f), 0xC000);
-  EXPECT_EQ(FloatToHalf(65504.0f), 0x7BFF);
-  EXPECT_EQ(FloatToHalf(65519.0f), 0x7BFF);
-  EXPECT_EQ(FloatToHalf(65520.0f), 0x7C00);  // rounds to infinity
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -25)), 0x0000);  // tie to even
-  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3C00);      // tie to even (down)
-  EXPECT_EQ(FloatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);  // tie to even (up)
-  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
-  EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(NAN))));
-  EXPECT_EQ(HalfToFloat(0x7C00), INFINITY);
-}
-
-TEST(Float16Test, EveryHalfRoundTrips) {
-  for (uint32_t h = 0; h < 65536; ++h) {
-    float f = HalfToFloat(static_cast<uint16_t>(h));
-    if (std::isnan(f)) {
-      EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(f)))) << h;
-      continue;
-    }
-    ASSERT_EQ(FloatToHalf(f), h) << std::hex << h;
-  }
-  std::vector<float> in = {0.5f, -1.25f, 1000.0f}, back(3);
-  std::vector<uint16_t> halves(3);
-  FloatsToHalves(in.data(), halves.data(), 3);
-  HalvesToFloats(halves.data(), back.data(), 3);
-  EXPECT_EQ(in, back);
-}
 
 }  // namespace
 }  // namespace avctl
