@@ -5,7 +5,10 @@ for bench/train_bench: same architecture, same defaults, same batches
 over the same number of training steps with the same thread count.
 Prints one JSON line: {"clips_per_s": ..., "clips": ..., "seconds": ...}.
 
-    python3 bench/ladder_av_torch.py --store DIR --batches N --threads T [--partition P] [--batch-size B]
+    python3 bench/ladder_av_torch.py --store DIR --batch-file F --threads T [--partition P]
+
+The batch file (written by train_bench) lists the clip indices of each batch,
+so that both implementations train on the same clips in the same order.
 """
 import argparse
 import json
@@ -226,22 +229,16 @@ def make_batch(m, audio, visual, st, idx):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", required=True)
-    ap.add_argument("--batches", type=int, default=10)
+    ap.add_argument("--batch-file", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--partition", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     m, audio, visual, st = load_store(args.store, args.partition)
-    p = m["partitions"].index(args.partition)
-    train = [i for i, c in enumerate(m["clips"]) if c["splits"][p] == "Train"]
-    rng = np.random.default_rng(args.seed)
-    keyed = sorted(train, key=lambda i: m["clips"][i]["audio"][1] * rng.uniform(0.95, 1.05))
-    batches = [keyed[i:i + args.batch_size] for i in range(0, len(keyed), args.batch_size)]
-    rng.shuffle(batches)
-    batches = batches[:args.batches]
+    with open(args.batch_file) as f:
+        batches = json.load(f)
     model = LadderAV(audio.shape[1], visual.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=7.25e-4)
     model.train()

@@ -15,6 +15,7 @@
 
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "store/feature_store.h"
 #include "worker/job_config.h"
 #include "worker/trainer.h"
@@ -60,12 +61,28 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // The exact batches TrainJob will take in epoch 1 with seed 1, written for
+  // the Python reference so that both train on the same clips in the same order.
+  auto train = (*store)->ClipsInSplit(1, avctl::Split::kTrain);
+  if (!train.ok()) {
+    std::fprintf(stderr, "train_bench: %s\n", train.status().ToString().c_str());
+    return 1;
+  }
+  auto epoch = avctl::EpochBatches(**store, *train, 32, true, avctl::DeriveSeed(1, "order", 1));
+  if (static_cast<int>(epoch.size()) > batches) epoch.resize(static_cast<size_t>(batches));
+  const std::string batch_file = store_dir + ".train_bench_batches.json";
+  if (avctl::Status s = avctl::WriteJsonFileAtomic(batch_file, avctl::Json(epoch)); !s.ok()) {
+    std::fprintf(stderr, "train_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+
   double python_cps = 0;
   if (python) {
     // Debian's interpreter, where python3-torch lives (AVCTL_PYTHON overrides).
     const char* py = std::getenv("AVCTL_PYTHON");
-    std::string cmd = fmt::format("{} {}/bench/ladder_av_torch.py --store {} --batches {} --threads {}",
-                                  py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, store_dir, batches, threads);
+    std::string cmd = fmt::format("{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {}",
+                                  py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, store_dir, batch_file,
+                                  threads);
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];

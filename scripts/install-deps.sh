@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs avctl's build and test dependencies from Debian 12 packages.
 # Only packages that are missing are installed, so a second run takes a second.
-# Usage: scripts/install-deps.sh [--no-torch]
+# Usage: scripts/install-deps.sh [--no-torch] [--bench]
+#   --bench also installs Debian's python3-torch, the Python reference of bench/train_bench.
 set -euo pipefail
 
 packages=(
@@ -15,7 +16,19 @@ packages=(
   libgtest-dev                      # unit and integration tests
   libxxhash-dev                     # XXH3 checksums of multi-GB feature files
 )
-if [[ "${1:-}" != "--no-torch" ]]; then
+with_torch=1
+with_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-torch) with_torch=0 ;;
+    --bench) with_bench=1 ;;
+    *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if (( with_bench )); then
+  packages+=(python3-torch)            # the PyTorch/Python reference of bench/train_bench
+fi
+if (( with_torch )); then
   packages+=(
     libtorch-dev                    # model and training code in the worker
     libopenblas0-openmp             # fast BLAS for libtorch on CPU (2.5x over reference BLAS)

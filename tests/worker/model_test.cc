@@ -293,6 +293,42 @@ TEST_F(TrainerTest, LabeledFractionIsSpeakerBalanced) {
   EXPECT_NE(ChooseLabeled(*store_, train, 0.5, 4), labeled);
 }
 
+TEST_F(TrainerTest, CheckpointHoldsTheSelectedModel) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("backbone", 1);
+  j.train.max_train_batches = 2;
+  j.checkpoint = *dir_ + ".ckpt.pt";
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(std::filesystem::exists(j.checkpoint));
+  AvModel loaded(j.model, store_->audio_dim(), store_->visual_dim());
+  torch::load(loaded, j.checkpoint);
+  loaded->eval();
+  auto batches = StoreBatches::Create(store_, 1);
+  ASSERT_TRUE(batches.ok());
+  std::vector<size_t> first(r->test.clips.begin(), r->test.clips.begin() + 4);
+  auto b = batches->Make(first);
+  ASSERT_TRUE(b.ok());
+  torch::NoGradGuard no_grad;
+  ModelOutputs out = loaded->forward({b->audio, b->audio_pad, b->visual, b->visual_pad});
+  auto probs = torch::softmax(torch::stack(out.eval_logits, 0).mean(0), 1);
+  for (int k = 0; k < 6; ++k) EXPECT_NEAR(probs[0][k].item<float>(), r->test.probabilities[0][k], 1e-5);
+  std::filesystem::remove(j.checkpoint);
+}
+
+TEST_F(TrainerTest, EarlyStoppingEndsTheRun) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("backbone", 30);
+  j.train.max_train_batches = 1;
+  j.train.lr = 1e-7;  // nothing improves: the run stops after patience + 1 epochs without a better dev loss
+  j.train.early_stop_patience = 1;
+  j.train.select_by = "dev_macro_f1";
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(r->epochs.size(), 30u);
+  EXPECT_LE(static_cast<int>(r->epochs.size()), r->selected_epoch + 2);
+}
+
 TEST_F(TrainerTest, SemiSupervisedJobTrains) {
   Logger log(stderr, LogLevel::kError);
   JobConfig j = Job("ladder_av", 1);
