@@ -1,13 +1,11 @@
 #include "store/importer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "common/checksum.h"
+#include "common/parallel.h"
 #include "features/npy.h"
 #include "features/opensmile_csv.h"
 #include "store/labels.h"
@@ -86,8 +84,7 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
   }
   if (present.empty()) return Status::NotFound("no clip has both an audio and a visual file; nothing was written");
 
-  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, threads);
+  const int threads = ResolveThreads(o.threads);
   const size_t block = static_cast<size_t>(threads) * 4;
   std::vector<LoadedClip> loaded(block);
   std::unique_ptr<StoreWriter> writer;
@@ -96,30 +93,23 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
 
   for (size_t start = 0; start < present.size(); start += block) {
     const size_t n = std::min(block, present.size() - start);
-    std::atomic<size_t> next{0};
-    auto work = [&]() {
-      for (size_t i = next++; i < n; i = next++) {
-        const std::string& id = corpus.clips[present[start + i]].name.stem;
-        LoadedClip& c = loaded[i];
-        c.status = Status::OK();
-        auto a = ReadOpenSmileLldCsv((fs::path(o.audio_dir) / (id + ".csv")).string());
-        if (!a.ok()) {
-          c.status = a.status();
-          continue;
-        }
-        c.audio = std::move(a).value();
-        auto v = ReadNpyFile((fs::path(o.visual_dir) / (id + ".npy")).string());
-        if (!v.ok()) {
-          c.status = v.status();
-          continue;
-        }
-        c.visual = std::move(v).value();
+    ParallelFor(n, threads, [&](size_t i) {
+      const std::string& id = corpus.clips[present[start + i]].name.stem;
+      LoadedClip& c = loaded[i];
+      c.status = Status::OK();
+      auto a = ReadOpenSmileLldCsv((fs::path(o.audio_dir) / (id + ".csv")).string());
+      if (!a.ok()) {
+        c.status = a.status();
+        return;
       }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
+      c.audio = std::move(a).value();
+      auto v = ReadNpyFile((fs::path(o.visual_dir) / (id + ".npy")).string());
+      if (!v.ok()) {
+        c.status = v.status();
+        return;
+      }
+      c.visual = std::move(v).value();
+    });
 
     for (size_t i = 0; i < n; ++i) {
       const CorpusClip& clip = corpus.clips[present[start + i]];
@@ -162,19 +152,9 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
         report.visual_dim = visual_dim;
       }
       AVCTL_RETURN_IF_ERROR(CheckClip(c, audio_path, visual_path, lld_names, visual_dim));
-      ClipRecord rec;
-      rec.id = clip.name.stem;
-      rec.actor = clip.name.actor;
-      rec.gender = clip.gender;
-      rec.sentence = clip.name.sentence;
-      rec.level = std::string(IntensityLevelCode(clip.name.level));
-      rec.intended = EmotionIndex(clip.name.emotion);
-      rec.label = clip.label;
-      rec.soft = clip.soft;
-      rec.splits = clip.splits;
       const int64_t af = static_cast<int64_t>(c.audio.frames);
       const int64_t vf = static_cast<int64_t>(c.visual.shape[0]);
-      Status s = writer->AddClip(std::move(rec), c.audio.values.data(), af, c.visual.data.data(), vf);
+      Status s = writer->AddClip(ClipRecordFromCorpus(clip), c.audio.values.data(), af, c.visual.data.data(), vf);
       if (!s.ok()) return std::move(s).Annotate(fmt::format("{} / {}", audio_path, visual_path));
       if (c.audio.deltas_computed) report.deltas_computed++;
       report.audio_frames += af;
@@ -185,11 +165,7 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
     log->Debug("import: {} / {} clips", start + n, present.size());
   }
 
-  Json labels = Json::array();
-  for (const auto& path : o.label_files) {
-    AVCTL_ASSIGN_OR_RETURN(std::string sum, ChecksumFile(path));
-    labels.push_back({{"name", fs::path(path).filename().string()}, {"checksum", sum}});
-  }
+  AVCTL_ASSIGN_OR_RETURN(Json labels, LabelFilesProvenance(o.label_files));
   Json provenance = {{"kind", "import"},
                      {"audio_dir", fs::absolute(o.audio_dir).string()},
                      {"visual_dir", fs::absolute(o.visual_dir).string()},

@@ -1,6 +1,9 @@
 #include "store/manifest.h"
 
 #include <cmath>
+#include <filesystem>
+
+#include "common/checksum.h"
 
 #include <fmt/format.h>
 
@@ -59,6 +62,29 @@ Result<std::vector<int64_t>> IntArray(const Json& obj, const std::string& key, c
 }
 
 }  // namespace
+
+ClipRecord ClipRecordFromCorpus(const CorpusClip& clip) {
+  ClipRecord rec;
+  rec.id = clip.name.stem;
+  rec.actor = clip.name.actor;
+  rec.gender = clip.gender;
+  rec.sentence = clip.name.sentence;
+  rec.level = std::string(IntensityLevelCode(clip.name.level));
+  rec.intended = EmotionIndex(clip.name.emotion);
+  rec.label = clip.label;
+  rec.soft = clip.soft;
+  rec.splits = clip.splits;
+  return rec;
+}
+
+Result<Json> LabelFilesProvenance(const std::vector<std::string>& label_files) {
+  Json out = Json::array();
+  for (const auto& path : label_files) {
+    AVCTL_ASSIGN_OR_RETURN(std::string sum, ChecksumFile(path));
+    out.push_back({{"name", std::filesystem::path(path).filename().string()}, {"checksum", sum}});
+  }
+  return out;
+}
 
 Json ManifestToJson(const Manifest& m) {
   Json classes = Json::array();

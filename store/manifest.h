@@ -82,6 +82,12 @@ struct Manifest {
   int PartitionIndex(int partition) const;
 };
 
+// The manifest entry of a corpus clip (offsets and frame counts are set by the writer).
+ClipRecord ClipRecordFromCorpus(const CorpusClip& clip);
+
+// [{"name": file name, "checksum": ...}] of the label files a store was made from.
+Result<Json> LabelFilesProvenance(const std::vector<std::string>& label_files);
+
 Json ManifestToJson(const Manifest& m);
 // Checks types and internal consistency (offsets contiguous, sizes agree,
 // labels in range); errors name the JSON path and the file `source`.

@@ -2,16 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <thread>
 
 #include <fmt/format.h>
 
-#include "common/checksum.h"
-#include "common/file_util.h"
+#include "common/parallel.h"
 #include "common/random.h"
 #include "features/deltas.h"
 #include "store/store_writer.h"
@@ -385,8 +382,7 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
   layout.partitions = corpus.partitions;
   AVCTL_ASSIGN_OR_RETURN(auto writer, StoreWriter::Create(options.out_dir, layout, options.overwrite));
 
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, threads);
+  const int threads = ResolveThreads(options.threads);
   const size_t block = static_cast<size_t>(threads) * 8;
   log->Info("synth: {} of {} clips, audio {} dims, visual {} dims, seed {}, {} thread(s)", selected.size(),
             corpus.clips.size(), layout.audio_dim, layout.visual_dim, options.seed, threads);
@@ -397,31 +393,14 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
   std::vector<ClipFeatures> buffers(block);
   for (size_t start = 0; start < selected.size(); start += block) {
     const size_t n = std::min(block, selected.size() - start);
-    std::atomic<size_t> next{0};
-    auto work = [&]() {
-      for (size_t i = next++; i < n; i = next++) {
-        buffers[i] = GenerateClip(model, options.seed, corpus.clips[selected[start + i]]);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
+    ParallelFor(n, threads, [&](size_t i) {
+      buffers[i] = GenerateClip(model, options.seed, corpus.clips[selected[start + i]]);
+    });
 
     for (size_t i = 0; i < n; ++i) {
       const CorpusClip& c = corpus.clips[selected[start + i]];
-      ClipRecord rec;
-      rec.id = c.name.stem;
-      rec.actor = c.name.actor;
-      rec.gender = c.gender;
-      rec.sentence = c.name.sentence;
-      rec.level = std::string(IntensityLevelCode(c.name.level));
-      rec.intended = EmotionIndex(c.name.emotion);
-      rec.label = c.label;
-      rec.soft = c.soft;
-      rec.splits = c.splits;
       const ClipFeatures& f = buffers[i];
-      AVCTL_RETURN_IF_ERROR(writer->AddClip(std::move(rec), f.audio.data(), f.audio_frames, f.visual.data(),
+      AVCTL_RETURN_IF_ERROR(writer->AddClip(ClipRecordFromCorpus(c), f.audio.data(), f.audio_frames, f.visual.data(),
                                             f.visual_frames));
       summary.audio_frames += f.audio_frames;
       summary.visual_frames += f.visual_frames;
@@ -429,11 +408,7 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
     summary.clips += static_cast<int64_t>(n);
   }
 
-  Json label_files = Json::array();
-  for (const auto& path : options.label_files) {
-    AVCTL_ASSIGN_OR_RETURN(std::string sum, ChecksumFile(path));
-    label_files.push_back({{"name", std::filesystem::path(path).filename().string()}, {"checksum", sum}});
-  }
+  AVCTL_ASSIGN_OR_RETURN(Json label_files, LabelFilesProvenance(options.label_files));
   Json provenance = {{"kind", "synthetic"},
                      {"generator", "avctl-synth-1"},
                      {"seed", options.seed},

@@ -13,6 +13,7 @@
 
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/parallel.h"
 #include "common/version.h"
 #include "store/feature_store.h"
 #include "worker/store_batches.h"
@@ -40,8 +41,7 @@ int Fail(const std::string& msg) {
 }
 
 void SetThreads(int threads) {
-  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(std::max(1, n));  // libtorch's own default here is 1
+  torch::set_num_threads(avctl::ResolveThreads(threads));  // libtorch's own default here is 1
 }
 
 int RunInfo(int threads) {

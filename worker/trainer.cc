@@ -11,6 +11,7 @@
 #include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 
+#include "common/parallel.h"
 #include "common/random.h"
 #include "common/version.h"
 #include "worker/av_model.h"
@@ -176,8 +177,8 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
   const auto wall_start = Clock::now();
   TrainResult r;
   r.config = job;
-  r.threads = job.threads > 0 ? job.threads : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(std::max(1, r.threads));
+  r.threads = ResolveThreads(job.threads);
+  torch::set_num_threads(r.threads);
   torch::manual_seed(job.seed);
   if (torch::cuda::is_available()) torch::cuda::manual_seed_all(job.seed);
 
