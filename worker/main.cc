@@ -1,6 +1,6 @@
-// avworker: the worker side of avctl. This build has the device report and
-// the data path (store -> padded, normalised tensors); training and the
-// daemon arrive with the model and coordinator issues.
+// avworker: the worker side of avctl: the device report, the data path
+// check, and the single-job trainer (`avworker train`). The daemon that takes
+// jobs from the coordinator arrives with the coordinator issue.
 #include <chrono>
 #include <iostream>
 #include <string>
