@@ -5,6 +5,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/data_commands.h"
+#include "cli/sweep_commands.h"
 #include "common/version.h"
 
 namespace {
@@ -15,6 +16,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  demo        the end-to-end job on the embedded default (synthetic store + summary)\n"
     "  data        feature stores: synth, import, info\n"
+    "  sweep       sweep specs: expand (validate and list the jobs)\n"
     "  version     print the code version\n"
     "\n"
     "Run 'avctl <command> --help' for a command's options.";
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "data") return avctl::cli::RunDataCommand(rest, ctx);
   if (cmd == "demo") return avctl::cli::RunDemoCommand(rest, ctx);
+  if (cmd == "sweep") return avctl::cli::RunSweepCommand(rest, ctx);
   std::cerr << "avctl: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return avctl::cli::kExitUsage;
 }

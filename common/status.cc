@@ -52,7 +52,8 @@ std::string Status::ToString() const {
   } else if (line_ > 0) {
     out += "line " + std::to_string(line_) + ": ";
   }
-  if (!field_.empty()) out += "field '" + field_ + "': ";
+  // A message that already starts with its JSON path ("a.b: expected ...") names the field itself.
+  if (!field_.empty() && message_.rfind(field_ + ":", 0) != 0) out += "field '" + field_ + "': ";
   out += message_;
   return out;
 }

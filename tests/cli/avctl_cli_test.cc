@@ -119,6 +119,20 @@ TEST(AvctlCliTest, BadLabelFileNamesFileAndLine) {
   EXPECT_FALSE(fs::exists(dir + "/store"));
 }
 
+TEST(AvctlCliTest, SweepExpandListsJobsAndNamesBadFields) {
+  ProcessRun paper = Avctl(std::string("sweep expand ") + AVCTL_SOURCE_DIR + "/sweeps/paper.json");
+  ASSERT_EQ(paper.exit_code, 0) << paper.output;
+  EXPECT_NE(paper.output.find("140 jobs"), std::string::npos) << paper.output;
+  std::string bad = Fresh("bad.json");
+  std::ofstream(bad) << R"({"name": "x", "dataset": {"store": "s"}, "seeds": 2,
+                           "variants": [{"name": "mult", "overrides": {"train": {"lr": "fast"}}}]})";
+  ProcessRun r = Avctl("sweep expand " + bad);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find(bad + ": variants[0].overrides.train.lr: expected a number, got \"fast\""), std::string::npos)
+      << r.output;
+  EXPECT_EQ(Avctl("sweep").exit_code, 2);
+}
+
 TEST(AvctlCliTest, DemoRunsEndToEnd) {
   std::string work = Fresh("demo");
   ProcessRun r = Avctl("demo --profile tiny --workdir " + work);

@@ -34,6 +34,11 @@ TEST(StatusTest, AnnotatePrefixes) {
   EXPECT_EQ(s.message(), "writing audio: disk full");
 }
 
+TEST(StatusTest, MessageThatNamesItsPathIsNotPrefixedTwice) {
+  Status s = Status::InvalidArgument("train.lr: expected a number").WithField("train.lr").WithFile("job.json");
+  EXPECT_EQ(s.ToString(), "job.json: train.lr: expected a number");
+}
+
 TEST(StatusTest, LineWithoutFile) {
   EXPECT_EQ(Status::InvalidArgument("x").WithLine(4).ToString(), "line 4: x");
 }

@@ -1,0 +1,385 @@
+#include "coordinator/sweep_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/random.h"
+
+namespace avctl {
+
+namespace {
+
+Status Invalid(const std::string& path, const std::string& msg) {
+  return Status::InvalidArgument(fmt::format("{}: {}", path, msg)).WithField(path);
+}
+
+Status CheckKeys(const Json& obj, const std::string& path, const std::set<std::string>& known) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (!known.count(it.key())) return Invalid(JoinJsonPath(path, it.key()), "unknown field");
+  }
+  return Status::OK();
+}
+
+// Re-roots a job-config error ("train.lr: ...") under `prefix` ("variants[2].overrides").
+Status Reroot(const Status& s, const std::string& prefix) {
+  std::string field = s.field().empty() ? prefix : JoinJsonPath(prefix, s.field());
+  std::string msg = s.message();
+  if (!s.field().empty() && msg.rfind(s.field() + ":", 0) == 0) msg = field + msg.substr(s.field().size());
+  return Status::InvalidArgument(msg).WithField(field);
+}
+
+Result<SpaceDim> ParseDim(const std::string& key, const Json& v, const std::string& path) {
+  SpaceDim d;
+  d.path = key;
+  if (key.find('.') == std::string::npos) {
+    return Invalid(path, "expected a dotted job path such as \"model.lambda\" or \"train.lr\"");
+  }
+  if (v.is_array()) {
+    if (v.empty()) return Invalid(path, "an empty grid");
+    d.kind = "grid";
+    d.values.assign(v.begin(), v.end());
+    return d;
+  }
+  if (!v.is_object() || v.size() != 1) {
+    return Invalid(path, "expected a list (grid) or one of {\"uniform\": [lo, hi]}, {\"log_uniform\": [lo, hi]}, "
+                         "{\"int\": [lo, hi]}, {\"choice\": [...]}, got " + DescribeJson(v));
+  }
+  d.kind = v.begin().key();
+  const Json& arg = v.begin().value();
+  const std::string arg_path = JoinJsonPath(path, d.kind);
+  if (d.kind == "choice") {
+    if (!arg.is_array() || arg.empty()) return Invalid(arg_path, "expected a non-empty list");
+    d.values.assign(arg.begin(), arg.end());
+    return d;
+  }
+  if (d.kind != "uniform" && d.kind != "log_uniform" && d.kind != "int") {
+    return Invalid(path, fmt::format("unknown distribution \"{}\" (expected uniform, log_uniform, int or choice)", d.kind));
+  }
+  if (!arg.is_array() || arg.size() != 2 || !arg[0].is_number() || !arg[1].is_number()) {
+    return Invalid(arg_path, "expected [lo, hi], got " + DescribeJson(arg));
+  }
+  d.lo = arg[0].get<double>();
+  d.hi = arg[1].get<double>();
+  if (!(d.lo <= d.hi)) return Invalid(arg_path, "lo must not exceed hi");
+  if (d.kind == "log_uniform" && d.lo <= 0) return Invalid(arg_path, "log_uniform needs lo > 0");
+  if (d.kind == "int" && (d.lo != std::floor(d.lo) || d.hi != std::floor(d.hi))) return Invalid(arg_path, "int needs integer bounds");
+  return d;
+}
+
+// Sets a dotted path ("model.lambda") inside a job JSON.
+void SetPath(Json* job, const std::string& dotted, const Json& value) {
+  Json* node = job;
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted.find('.', start);
+    std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) {
+      (*node)[key] = value;
+      return;
+    }
+    node = &(*node)[key];
+    start = dot + 1;
+  }
+}
+
+Json JobBase(const SweepSpec& spec, const SweepVariant& v) {
+  Json job = spec.base;
+  job["variant"] = v.variant;
+  job.merge_patch(v.overrides);
+  return job;
+}
+
+}  // namespace
+
+Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
+  auto fail = [&](Status s) { return std::move(s).WithFile(source); };
+  SweepSpec spec;
+  if (!j.is_object()) return fail(Invalid("(top level)", "expected an object, got " + DescribeJson(j)));
+  if (Status s = CheckKeys(j, "", {"name", "dataset", "base", "variants", "seeds", "partitions", "comparisons",
+                                   "max_attempts", "priority", "alpha", "resources", "description"});
+      !s.ok()) {
+    return fail(s);
+  }
+  auto name = GetString(j, "name", "");
+  if (!name.ok()) return fail(name.status());
+  spec.name = *name;
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos) return fail(Invalid("name", "must be non-empty and contain no '/'"));
+
+  auto dataset = GetMember(j, "dataset", "");
+  if (!dataset.ok()) return fail(dataset.status());
+  spec.dataset = **dataset;
+  if (!spec.dataset.is_object() || spec.dataset.size() != 1 ||
+      (!spec.dataset.contains("store") && !spec.dataset.contains("synth"))) {
+    return fail(Invalid("dataset", "expected {\"store\": DIR} or {\"synth\": {\"profile\": ..., \"seed\": ...}}, got " +
+                                       DescribeJson(spec.dataset)));
+  }
+  if (spec.dataset.contains("store") && !spec.dataset["store"].is_string()) {
+    return fail(Invalid("dataset.store", "expected a directory path"));
+  }
+
+  if (j.contains("base")) {
+    spec.base = j["base"];
+    if (!spec.base.is_object()) return fail(Invalid("base", "expected an object"));
+    for (const char* k : {"variant", "seed", "partition", "key"}) {
+      if (spec.base.contains(k)) return fail(Invalid(JoinJsonPath("base", k), "is set per job by the sweep"));
+    }
+    auto check = JobConfigFromJson(spec.base, source);
+    if (!check.ok()) return fail(Reroot(check.status(), "base"));
+  }
+
+  auto variants = GetMember(j, "variants", "");
+  if (!variants.ok()) return fail(variants.status());
+  if (!(*variants)->is_array() || (*variants)->empty()) return fail(Invalid("variants", "expected a non-empty list"));
+  std::set<std::string> names;
+  for (size_t i = 0; i < (*variants)->size(); ++i) {
+    const Json& vj = (**variants)[i];
+    const std::string path = JoinJsonPath("variants", i);
+    if (!vj.is_object()) return fail(Invalid(path, "expected an object, got " + DescribeJson(vj)));
+    if (Status s = CheckKeys(vj, path, {"name", "variant", "role", "overrides", "space", "samples", "sample_seed"}); !s.ok()) {
+      return fail(s);
+    }
+    SweepVariant v;
+    auto vname = GetString(vj, "name", path);
+    if (!vname.ok()) return fail(vname.status());
+    v.name = *vname;
+    if (v.name.empty() || v.name.find('/') != std::string::npos) return fail(Invalid(JoinJsonPath(path, "name"), "must be non-empty and contain no '/'"));
+    if (!names.insert(v.name).second) return fail(Invalid(JoinJsonPath(path, "name"), fmt::format("\"{}\" is used twice", v.name)));
+    v.variant = v.name;
+    if (vj.contains("variant")) {
+      auto preset = GetString(vj, "variant", path);
+      if (!preset.ok()) return fail(preset.status());
+      v.variant = *preset;
+    }
+    if (!VariantPreset(v.variant).ok()) {
+      return fail(Invalid(JoinJsonPath(path, vj.contains("variant") ? "variant" : "name"),
+                          fmt::format("unknown model variant \"{}\"", v.variant)));
+    }
+    if (vj.contains("role")) {
+      auto role = GetString(vj, "role", path);
+      if (!role.ok()) return fail(role.status());
+      if (*role != "proposed" && *role != "baseline" && *role != "ablation") {
+        return fail(Invalid(JoinJsonPath(path, "role"), fmt::format("expected \"proposed\", \"baseline\" or \"ablation\", got \"{}\"", *role)));
+      }
+      v.role = *role;
+    }
+    if (vj.contains("overrides")) {
+      v.overrides = vj["overrides"];
+      if (!v.overrides.is_object()) return fail(Invalid(JoinJsonPath(path, "overrides"), "expected an object"));
+    }
+    auto check = JobConfigFromJson(JobBase(spec, v), source);
+    if (!check.ok()) return fail(Reroot(check.status(), JoinJsonPath(path, "overrides")));
+    bool random = false;
+    if (vj.contains("space")) {
+      const Json& space = vj["space"];
+      const std::string spath = JoinJsonPath(path, "space");
+      if (!space.is_object() || space.empty()) return fail(Invalid(spath, "expected a non-empty object of dotted job paths"));
+      for (auto it = space.begin(); it != space.end(); ++it) {
+        auto dim = ParseDim(it.key(), it.value(), JoinJsonPath(spath, it.key()));
+        if (!dim.ok()) return fail(dim.status());
+        random |= dim->kind != "grid";
+        v.space.push_back(*dim);
+      }
+    }
+    if (vj.contains("samples")) {
+      auto n = GetInt(vj, "samples", path);
+      if (!n.ok()) return fail(n.status());
+      if (*n < 1) return fail(Invalid(JoinJsonPath(path, "samples"), "must be at least 1"));
+      v.samples = static_cast<int>(*n);
+    }
+    if (random && v.samples == 0) return fail(Invalid(JoinJsonPath(path, "samples"), "the space has random dimensions: give a sample count"));
+    if (vj.contains("sample_seed")) {
+      auto s = GetInt(vj, "sample_seed", path);
+      if (!s.ok()) return fail(s.status());
+      v.sample_seed = static_cast<uint64_t>(*s);
+    }
+    spec.variants.push_back(std::move(v));
+  }
+
+  auto seeds = GetMember(j, "seeds", "");
+  if (!seeds.ok()) return fail(seeds.status());
+  if ((*seeds)->is_number_integer()) {
+    int64_t n = (*seeds)->get<int64_t>();
+    if (n < 1 || n > 100000) return fail(Invalid("seeds", "a seed count must be in 1..100000"));
+    for (int64_t s = 0; s < n; ++s) spec.seeds.push_back(static_cast<uint64_t>(s));
+  } else if ((*seeds)->is_array() && !(*seeds)->empty()) {
+    std::set<uint64_t> seen;
+    for (size_t i = 0; i < (*seeds)->size(); ++i) {
+      const Json& s = (**seeds)[i];
+      if (!s.is_number_integer() || s.get<int64_t>() < 0) return fail(Invalid(JoinJsonPath("seeds", i), "expected a non-negative integer, got " + DescribeJson(s)));
+      if (!seen.insert(s.get<uint64_t>()).second) return fail(Invalid(JoinJsonPath("seeds", i), "seed listed twice"));
+      spec.seeds.push_back(s.get<uint64_t>());
+    }
+  } else {
+    return fail(Invalid("seeds", "expected a count such as 20 or a list of seeds, got " + DescribeJson(**seeds)));
+  }
+
+  if (j.contains("partitions")) {
+    spec.partitions.clear();
+    const Json& p = j["partitions"];
+    if (!p.is_array() || p.empty()) return fail(Invalid("partitions", "expected a non-empty list"));
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!p[i].is_number_integer() || p[i].get<int>() < 1) return fail(Invalid(JoinJsonPath("partitions", i), "expected a partition number >= 1"));
+      spec.partitions.push_back(p[i].get<int>());
+    }
+  }
+  for (auto [key, slot] : {std::pair<const char*, int*>{"max_attempts", &spec.max_attempts}, {"priority", &spec.priority}}) {
+    if (!j.contains(key)) continue;
+    auto v = GetInt(j, key, "");
+    if (!v.ok()) return fail(v.status());
+    *slot = static_cast<int>(*v);
+  }
+  if (spec.max_attempts < 1) return fail(Invalid("max_attempts", "must be at least 1"));
+  if (j.contains("alpha")) {
+    auto a = GetNumber(j, "alpha", "");
+    if (!a.ok()) return fail(a.status());
+    if (!(*a > 0 && *a < 1)) return fail(Invalid("alpha", "must be in (0, 1)"));
+    spec.alpha = *a;
+  }
+  if (j.contains("resources")) {
+    spec.resources = j["resources"];
+    if (!spec.resources.is_object()) return fail(Invalid("resources", "expected an object"));
+  }
+  if (j.contains("comparisons")) {
+    const Json& cs = j["comparisons"];
+    if (!cs.is_array()) return fail(Invalid("comparisons", "expected a list"));
+    for (size_t i = 0; i < cs.size(); ++i) {
+      const std::string path = JoinJsonPath("comparisons", i);
+      if (!cs[i].is_object()) return fail(Invalid(path, "expected an object"));
+      if (Status s = CheckKeys(cs[i], path, {"variant", "baselines", "metric", "direction"}); !s.ok()) return fail(s);
+      Comparison c;
+      auto v = GetString(cs[i], "variant", path);
+      if (!v.ok()) return fail(v.status());
+      c.variant = *v;
+      if (!names.count(c.variant)) return fail(Invalid(JoinJsonPath(path, "variant"), fmt::format("no variant named \"{}\"", c.variant)));
+      auto b = GetMember(cs[i], "baselines", path);
+      if (!b.ok()) return fail(b.status());
+      if (!(*b)->is_array() || (*b)->empty()) return fail(Invalid(JoinJsonPath(path, "baselines"), "expected a non-empty list of variant names"));
+      for (size_t k = 0; k < (*b)->size(); ++k) {
+        const Json& bn = (**b)[k];
+        const std::string bpath = JoinJsonPath(JoinJsonPath(path, "baselines"), k);
+        if (!bn.is_string() || !names.count(bn.get<std::string>())) return fail(Invalid(bpath, "no variant named " + DescribeJson(bn)));
+        if (bn.get<std::string>() == c.variant) return fail(Invalid(bpath, "a variant cannot be its own baseline"));
+        c.baselines.push_back(bn.get<std::string>());
+      }
+      if (cs[i].contains("metric")) {
+        auto m = GetString(cs[i], "metric", path);
+        if (!m.ok()) return fail(m.status());
+        c.metric = *m;
+      }
+      if (cs[i].contains("direction")) {
+        auto d = GetString(cs[i], "direction", path);
+        if (!d.ok()) return fail(d.status());
+        if (*d != "greater" && *d != "less") return fail(Invalid(JoinJsonPath(path, "direction"), "expected \"greater\" or \"less\""));
+        c.direction = *d;
+      }
+      spec.comparisons.push_back(std::move(c));
+    }
+  }
+  return spec;
+}
+
+Result<SweepSpec> ReadSweepSpec(const std::string& path) {
+  AVCTL_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+  return ParseSweepSpec(j, path);
+}
+
+Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
+  // Points per variant: the grid's cross product, times the random samples.
+  struct Point {
+    std::string label;
+    std::vector<std::pair<std::string, Json>> values;
+  };
+  std::vector<std::vector<Point>> points(spec.variants.size());
+  for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
+    const SweepVariant& v = spec.variants[vi];
+    std::vector<Point> grid(1);
+    std::vector<const SpaceDim*> random_dims;
+    for (const SpaceDim& d : v.space) {
+      if (d.kind != "grid") {
+        random_dims.push_back(&d);
+        continue;
+      }
+      std::vector<Point> next;
+      for (const Point& p : grid) {
+        for (const Json& value : d.values) {
+          Point q = p;
+          q.values.emplace_back(d.path, value);
+          next.push_back(q);
+        }
+      }
+      grid = std::move(next);
+    }
+    const int samples = random_dims.empty() ? 1 : v.samples;
+    Rng rng(DeriveSeed(v.sample_seed, "sweep-space:" + v.name));
+    for (int s = 0; s < samples; ++s) {
+      std::vector<std::pair<std::string, Json>> drawn;
+      for (const SpaceDim* d : random_dims) {
+        Json value;
+        if (d->kind == "uniform") value = d->lo + (d->hi - d->lo) * rng.Uniform();
+        else if (d->kind == "log_uniform") value = std::exp(std::log(d->lo) + (std::log(d->hi) - std::log(d->lo)) * rng.Uniform());
+        else if (d->kind == "int") value = static_cast<int64_t>(d->lo) + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(d->hi - d->lo) + 1));
+        else value = d->values[rng.Below(d->values.size())];
+        drawn.emplace_back(d->path, value);
+      }
+      for (const Point& g : grid) {
+        Point p = g;
+        p.values.insert(p.values.end(), drawn.begin(), drawn.end());
+        std::sort(p.values.begin(), p.values.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [path, value] : p.values) p.label += (p.label.empty() ? "" : ",") + path + "=" + value.dump();
+        points[vi].push_back(std::move(p));
+      }
+    }
+  }
+
+  std::vector<ExpandedJob> jobs;
+  for (uint64_t seed : spec.seeds) {
+    for (int partition : spec.partitions) {
+      for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
+        const SweepVariant& v = spec.variants[vi];
+        for (const Point& p : points[vi]) {
+          ExpandedJob e;
+          e.variant = v.name;
+          e.point = p.label;
+          e.seed = seed;
+          e.partition = partition;
+          e.key = fmt::format("{}/{}/{}/seed={}/partition={}", spec.name, v.name, p.label.empty() ? "-" : p.label,
+                              seed, partition);
+          e.job = JobBase(spec, v);
+          for (const auto& [path, value] : p.values) SetPath(&e.job, path, value);
+          e.job["seed"] = seed;
+          e.job["partition"] = partition;
+          e.job["key"] = e.key;
+          auto check = JobConfigFromJson(e.job, spec.name);
+          if (!check.ok()) {
+            return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "space"))
+                .Annotate(fmt::format("job {}", e.key));
+          }
+          jobs.push_back(std::move(e));
+        }
+      }
+    }
+  }
+  return jobs;
+}
+
+std::string RenderExpansion(const SweepSpec& spec, const std::vector<ExpandedJob>& jobs) {
+  std::map<std::string, std::pair<std::set<std::string>, int>> per_variant;
+  for (const auto& j : jobs) {
+    per_variant[j.variant].first.insert(j.point);
+    per_variant[j.variant].second++;
+  }
+  std::string out = fmt::format("sweep {}: {} jobs = variants x points x {} seed(s) x {} partition(s)\n\n", spec.name,
+                                jobs.size(), spec.seeds.size(), spec.partitions.size());
+  out += fmt::format("{:<24} {:<9} {:<22} {:>7} {:>6}\n", "variant", "role", "model", "points", "jobs");
+  for (const auto& v : spec.variants) {
+    const auto& pv = per_variant[v.name];
+    out += fmt::format("{:<24} {:<9} {:<22} {:>7} {:>6}\n", v.name, v.role, v.variant, pv.first.size(), pv.second);
+  }
+  if (!jobs.empty()) out += fmt::format("\nfirst job: {}\n", jobs.front().key);
+  return out;
+}
+
+}  // namespace avctl

@@ -1,0 +1,77 @@
+// Sweep specifications (JSON, see docs/SWEEPS.md) and their expansion into
+// jobs: variants x parameter points x seeds x partitions. Expansion is pure
+// and deterministic; every job has a stable key, so resubmitting a sweep
+// finds the jobs that already ran. Errors name the JSON path at fault
+// ("variants[2].overrides.train.lr: expected a number, got \"fast\"").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/status.h"
+#include "worker/job_config.h"
+
+namespace avctl {
+
+// One dimension of a variant's parameter space, addressed by a dotted path
+// into the job JSON ("model.lambda", "train.lr").
+struct SpaceDim {
+  std::string path;
+  std::string kind;           // "grid", "uniform", "log_uniform", "int", "choice"
+  std::vector<Json> values;   // grid / choice
+  double lo = 0, hi = 0;      // uniform / log_uniform / int
+};
+
+struct SweepVariant {
+  std::string name;                 // unique within the sweep
+  std::string variant;              // preset (worker/job_config.h)
+  std::string role = "proposed";    // "proposed", "baseline" or "ablation"
+  Json overrides = Json::object();  // {"model": {...}, "train": {...}}
+  std::vector<SpaceDim> space;
+  int samples = 0;                  // random points drawn (when the space has random dims)
+  uint64_t sample_seed = 0;
+};
+
+struct Comparison {
+  std::string variant;
+  std::vector<std::string> baselines;
+  std::string metric = "macro_f1";
+  std::string direction = "greater";  // one-tailed: variant "greater" (or "less") than each baseline
+};
+
+struct SweepSpec {
+  std::string name;
+  Json dataset;                   // {"store": DIR} or {"synth": {...}}
+  Json base = Json::object();     // job fields shared by every job
+  std::vector<SweepVariant> variants;
+  std::vector<uint64_t> seeds;
+  std::vector<int> partitions = {1};
+  std::vector<Comparison> comparisons;
+  int max_attempts = 3;
+  int priority = 0;
+  double alpha = 0.05;
+  Json resources = Json::object();
+};
+
+struct ExpandedJob {
+  std::string key;      // stable: sweep, variant, point, seed, partition
+  std::string variant;  // the sweep variant's name
+  std::string point;    // "model.lambda=0.5,model.noise_std=0.3" or "" without a space
+  uint64_t seed = 0;
+  int partition = 1;
+  Json job;             // the job JSON avworker trains
+};
+
+Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source);
+Result<SweepSpec> ReadSweepSpec(const std::string& path);
+
+// Seed-major: seed 0 of every variant and point first, so matched pairs complete early.
+Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec);
+
+// A table of the jobs per variant for `--dry-run` and `avctl sweep expand`.
+std::string RenderExpansion(const SweepSpec& spec, const std::vector<ExpandedJob>& jobs);
+
+}  // namespace avctl

@@ -1,0 +1,141 @@
+#include "coordinator/sweep_spec.h"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace avctl {
+namespace {
+
+Result<SweepSpec> Parse(const std::string& text) { return ParseSweepSpec(Json::parse(text), "spec.json"); }
+
+std::string Shipped(const std::string& name) { return std::string(AVCTL_SOURCE_DIR) + "/sweeps/" + name; }
+
+TEST(SweepSpecTest, ShippedSpecsParseAndExpand) {
+  auto paper = ReadSweepSpec(Shipped("paper.json"));
+  ASSERT_TRUE(paper.ok()) << paper.status().ToString();
+  auto jobs = ExpandSweep(*paper);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(jobs->size(), 7u * 20u);
+  EXPECT_EQ(paper->comparisons.size(), 2u);
+  auto lambda = ReadSweepSpec(Shipped("lambda.json"));
+  ASSERT_TRUE(lambda.ok()) << lambda.status().ToString();
+  EXPECT_EQ(ExpandSweep(*lambda)->size(), (4u * 3u + 1u) * 10u);
+  auto demo = ReadSweepSpec(Shipped("demo.json"));
+  ASSERT_TRUE(demo.ok()) << demo.status().ToString();
+  EXPECT_EQ(ExpandSweep(*demo)->size(), 10u);
+}
+
+TEST(SweepSpecTest, SeedMajorOrderStableKeysAndValidJobs) {
+  auto spec = ReadSweepSpec(Shipped("paper.json"));
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_TRUE(jobs.ok());
+  // Seed 0 of every variant comes first.
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ((*jobs)[i].seed, 0u);
+  EXPECT_EQ((*jobs)[7].seed, 1u);
+  std::set<std::string> keys;
+  for (const auto& j : *jobs) {
+    EXPECT_TRUE(keys.insert(j.key).second) << "duplicate key " << j.key;
+    auto cfg = JobConfigFromJson(j.job, j.key);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    EXPECT_EQ(cfg->seed, j.seed);
+    EXPECT_EQ(cfg->key, j.key);
+  }
+  EXPECT_EQ((*jobs)[0].key, "paper/ladder_av/-/seed=0/partition=1");
+  // Expanding again gives the same jobs: resubmission finds what already ran.
+  auto again = ExpandSweep(*spec);
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    EXPECT_EQ((*jobs)[i].key, (*again)[i].key);
+    EXPECT_EQ((*jobs)[i].job, (*again)[i].job);
+  }
+}
+
+TEST(SweepSpecTest, GridAndRandomSpaces) {
+  auto spec = Parse(R"({"name": "s", "dataset": {"store": "x"}, "seeds": [3, 5], "partitions": [1, 2],
+    "variants": [{"name": "lad", "variant": "ladder_av",
+                  "space": {"model.lambda": [0.5, 1.0], "train.lr": {"log_uniform": [1e-4, 1e-2]},
+                            "model.noise_std": {"uniform": [0.1, 0.5]}, "train.batch_size": {"int": [16, 64]}},
+                  "samples": 3, "sample_seed": 9}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(jobs->size(), 2u * 3u * 2u * 2u);  // grid x samples x seeds x partitions
+  std::set<std::string> points;
+  for (const auto& j : *jobs) {
+    points.insert(j.point);
+    double lr = j.job["train"]["lr"].get<double>();
+    EXPECT_GE(lr, 1e-4);
+    EXPECT_LE(lr, 1e-2);
+    int bs = j.job["train"]["batch_size"].get<int>();
+    EXPECT_GE(bs, 16);
+    EXPECT_LE(bs, 64);
+  }
+  EXPECT_EQ(points.size(), 6u);
+  EXPECT_NE((*jobs)[0].point.find("model.lambda=0.5"), std::string::npos);
+}
+
+struct BadSpec {
+  std::string name;
+  std::string json;
+  std::string field;
+  std::string fragment;
+};
+
+class SweepSpecErrorTest : public ::testing::TestWithParam<BadSpec> {};
+
+TEST_P(SweepSpecErrorTest, NamesTheJsonPath) {
+  auto r = Parse(GetParam().json);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().file(), "spec.json");
+  EXPECT_EQ(r.status().field(), GetParam().field) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(GetParam().fragment), std::string::npos) << r.status().ToString();
+}
+
+#define SPEC(variants) R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": )" variants "}"
+
+INSTANTIATE_TEST_SUITE_P(
+    All, SweepSpecErrorTest,
+    ::testing::Values(
+        BadSpec{"OverrideType", SPEC(R"([{"name": "a", "variant": "ladder_av"}, {"name": "b", "variant": "backbone"},
+                {"name": "c", "variant": "mult", "overrides": {"train": {"lr": "fast"}}}])"),
+                "variants[2].overrides.train.lr", "variants[2].overrides.train.lr: expected a number, got \"fast\""},
+        BadSpec{"UnknownVariant", SPEC(R"([{"name": "x", "variant": "resnet"}])"), "variants[0].variant", "unknown model variant"},
+        BadSpec{"DuplicateName", SPEC(R"([{"name": "ladder_av"}, {"name": "ladder_av"}])"), "variants[1].name", "used twice"},
+        BadSpec{"BadRole", SPEC(R"([{"name": "ladder_av", "role": "hero"}])"), "variants[0].role", "\"hero\""},
+        BadSpec{"UnknownField", SPEC(R"([{"name": "ladder_av", "overides": {}}])"), "variants[0].overides", "unknown field"},
+        BadSpec{"EmptyGrid", SPEC(R"([{"name": "ladder_av", "space": {"model.lambda": []}}])"), "variants[0].space.model.lambda", "empty grid"},
+        BadSpec{"BadDistribution", SPEC(R"([{"name": "ladder_av", "space": {"model.lambda": {"gauss": [0, 1]}}, "samples": 2}])"),
+                "variants[0].space.model.lambda", "unknown distribution"},
+        BadSpec{"RandomWithoutSamples", SPEC(R"([{"name": "ladder_av", "space": {"model.lambda": {"uniform": [0, 1]}}}])"),
+                "variants[0].samples", "sample count"},
+        BadSpec{"LogUniformZero", SPEC(R"([{"name": "ladder_av", "space": {"train.lr": {"log_uniform": [0, 1]}}, "samples": 1}])"),
+                "variants[0].space.train.lr.log_uniform", "lo > 0"},
+        BadSpec{"NoVariants", SPEC("[]"), "variants", "non-empty list"},
+        BadSpec{"BadSeeds", R"({"name": "s", "dataset": {"store": "x"}, "seeds": "many", "variants": [{"name": "ladder_av"}]})", "seeds", "a count"},
+        BadSpec{"DuplicateSeed", R"({"name": "s", "dataset": {"store": "x"}, "seeds": [1, 1], "variants": [{"name": "ladder_av"}]})", "seeds[1]", "twice"},
+        BadSpec{"NoDataset", R"({"name": "s", "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset", "missing"},
+        BadSpec{"BadDataset", R"({"name": "s", "dataset": {"s3": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset", "expected {\"store\""},
+        BadSpec{"BaseSetsSeed", R"({"name": "s", "dataset": {"store": "x"}, "base": {"seed": 3}, "seeds": 2, "variants": [{"name": "ladder_av"}]})",
+                "base.seed", "set per job"},
+        BadSpec{"BaseTypo", R"({"name": "s", "dataset": {"store": "x"}, "base": {"train": {"epoch": 3}}, "seeds": 2, "variants": [{"name": "ladder_av"}]})",
+                "base.train.epoch", "unknown field"},
+        BadSpec{"ComparisonUnknownBaseline", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}],
+                "comparisons": [{"variant": "ladder_av", "baselines": ["mult"]}]})", "comparisons[0].baselines[0]", "no variant named"},
+        BadSpec{"ComparisonDirection", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}, {"name": "backbone"}],
+                "comparisons": [{"variant": "ladder_av", "baselines": ["backbone"], "direction": "two-sided"}]})", "comparisons[0].direction", "\"greater\" or \"less\""},
+        BadSpec{"Alpha", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "alpha": 1.5, "variants": [{"name": "ladder_av"}]})", "alpha", "(0, 1)"},
+        BadSpec{"MaxAttempts", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "max_attempts": 0, "variants": [{"name": "ladder_av"}]})", "max_attempts", "at least 1"},
+        BadSpec{"NameWithSlash", R"({"name": "a/b", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "name", "no '/'"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(SweepSpecTest, SpaceValueOutOfRangeIsCaughtAtExpansion) {
+  auto spec = Parse(SPEC(R"([{"name": "ladder_av", "space": {"train.labeled_fraction": [0.5, 2.0]}}])"));
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_EQ(jobs.status().field(), "variants[0].space.train.labeled_fraction");
+  EXPECT_NE(jobs.status().message().find("train.labeled_fraction=2.0"), std::string::npos) << jobs.status().ToString();
+}
+
+}  // namespace
+}  // namespace avctl
