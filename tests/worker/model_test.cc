@@ -329,6 +329,29 @@ TEST_F(TrainerTest, EarlyStoppingEndsTheRun) {
   EXPECT_LE(static_cast<int>(r->epochs.size()), r->selected_epoch + 2);
 }
 
+TEST_F(TrainerTest, DivergingLossFailsTheJobWithItsReason) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("backbone", 2);
+  j.train.lr = 1e30;  // the first Adam step sends the weights to ~1e30: the next loss is not finite
+  j.train.max_train_batches = 4;
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("loss is"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("epoch 1 batch"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(TrainerTest, SoftTargetsTrain) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("ladder_av", 1);
+  j.model.targets = "soft";
+  j.train.max_train_batches = 2;
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::isfinite(r->epochs[0].train_sup));
+  EXPECT_GT(r->epochs[0].train_sup, 0.0);
+}
+
 TEST_F(TrainerTest, SemiSupervisedJobTrains) {
   Logger log(stderr, LogLevel::kError);
   JobConfig j = Job("ladder_av", 1);
