@@ -99,11 +99,10 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
   line("checksums:   {}", s.checksum_status);
   line("clips:       {}   actors: {} ({} male, {} female), {}..{} clips per actor", s.clips, s.actors, s.male_actors,
        s.female_actors, s.min_clips_per_actor, s.max_clips_per_actor);
-  line("audio:       {} dims float32, {} frames, {} per clip (min {}, mean {:.1f}, max {}), {}", s.audio_dim,
-       s.audio_frames.total, "frames", s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));
-  line("visual:      {} dims float16, {} frames, {} per clip (min {}, mean {:.1f}, max {}), {}", s.visual_dim,
-       s.visual_frames.total, "frames", s.visual_frames.min, s.visual_frames.mean, s.visual_frames.max,
-       Mib(s.visual_bytes));
+  line("audio:       {} dims float32, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.audio_dim,
+       s.audio_frames.total, s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));
+  line("visual:      {} dims float16, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.visual_dim,
+       s.visual_frames.total, s.visual_frames.min, s.visual_frames.mean, s.visual_frames.max, Mib(s.visual_bytes));
   line("duration:    {:.2f} s min, {:.2f} s mean, {:.2f} s max", s.min_seconds, s.mean_seconds, s.max_seconds);
 
   std::string header = fmt::format("{:<26}", "");
