@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 #include "features/deltas.h"
 
 namespace avctl {
@@ -38,12 +39,6 @@ constexpr std::array<std::string_view, kComParE2016NumLlds> kComParE2016Names = 
     "pcm_fftMag_spectralSlope_sma", "pcm_fftMag_psySharpness_sma", "pcm_fftMag_spectralHarmonicity_sma",
     "mfcc_sma[1]", "mfcc_sma[2]", "mfcc_sma[3]", "mfcc_sma[4]", "mfcc_sma[5]", "mfcc_sma[6]", "mfcc_sma[7]",
     "mfcc_sma[8]", "mfcc_sma[9]", "mfcc_sma[10]", "mfcc_sma[11]", "mfcc_sma[12]", "mfcc_sma[13]", "mfcc_sma[14]"};
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 // Splits `line` at `sep` into `cells` (views into `line`). With `quotes`, a
 // cell starting with '"' runs to its closing quote ("" inside is a quote)
@@ -264,17 +259,7 @@ Status CheckComParE2016(const LldTable& table, const std::string& name) {
 Result<LldTable> ParseOpenSmileLldCsv(std::string_view text, const std::string& name) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
 
-  // Lines, without their '\n' (and '\r'); trailing blank lines dropped.
-  std::vector<std::string_view> lines;
-  for (size_t start = 0; start < text.size();) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    start = nl + 1;
-  }
-  while (!lines.empty() && Trim(lines.back()).empty()) lines.pop_back();
+  const std::vector<std::string_view> lines = SplitLines(text);
   if (lines.empty()) return Status::InvalidArgument("empty file: no header line").WithFile(name);
 
   std::vector<std::string_view> cells;

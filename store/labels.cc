@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace avctl {
 
@@ -42,24 +43,6 @@ int HardLabel(const std::array<float, kNumEmotions>& soft, Emotion intended) {
 
 namespace {
 
-std::vector<std::string_view> SplitCsvLine(std::string_view line) {
-  std::vector<std::string_view> cells;
-  size_t start = 0;
-  while (true) {
-    size_t comma = line.find(',', start);
-    cells.push_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return cells;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 int InferPartition(const std::string& path) {
   std::string stem = std::filesystem::path(path).stem().string();
   const std::string prefix = "partition_";
@@ -91,19 +74,11 @@ Result<PartitionLabels> ParsePartitionLabels(std::string_view text, const std::s
   out.path = source;
   out.partition = partition;
 
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    lines.push_back(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
-    if (nl == std::string_view::npos) break;
-    start = nl + 1;
-  }
-  while (!lines.empty() && Trim(lines.back()).empty()) lines.pop_back();
+  std::vector<std::string_view> lines = SplitLines(text);
   if (lines.empty()) return Status::InvalidArgument("empty label file").WithFile(source);
 
   // Header: find every required column by name.
-  auto header = SplitCsvLine(lines[0]);
+  auto header = SplitOn(lines[0], ',');
   std::map<std::string, size_t, std::less<>> col;
   for (size_t i = 0; i < header.size(); ++i) {
     std::string name(Trim(header[i]));
@@ -127,7 +102,7 @@ Result<PartitionLabels> ParsePartitionLabels(std::string_view text, const std::s
     if (Trim(lines[li]).empty()) {
       return Status::InvalidArgument("blank line inside the table").WithFile(source).WithLine(line_no);
     }
-    auto cells = SplitCsvLine(lines[li]);
+    auto cells = SplitOn(lines[li], ',');
     if (cells.size() != header.size()) {
       return Status::InvalidArgument(fmt::format("expected {} cells, got {}", header.size(), cells.size()))
           .WithFile(source).WithLine(line_no);

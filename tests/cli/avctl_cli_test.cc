@@ -1,9 +1,6 @@
 // Integration tests: run the real avctl binary as a process and check its
 // output, exit codes and what it leaves on disk.
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,28 +8,17 @@
 #include <gtest/gtest.h>
 
 #include "common/json_util.h"
+#include "tests/process_runner.h"
 
 namespace avctl {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct ProcessRun {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using testutil::ProcessRun;
 
 ProcessRun Avctl(const std::string& args) {
-  std::string cmd = std::string(AVCTL_BINARY_DIR) + "/bin/avctl " + args + " 2>&1";
-  ProcessRun r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testutil::RunCommand(std::string(AVCTL_BINARY_DIR) + "/bin/avctl " + args);
 }
 
 std::string Fresh(const std::string& name) {

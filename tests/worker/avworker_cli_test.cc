@@ -1,8 +1,5 @@
 // Integration tests: run the real avworker binary as a process.
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,28 +8,15 @@
 #include <unistd.h>
 
 #include "common/json_util.h"
+#include "tests/process_runner.h"
 
 namespace avctl {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct ProcessRun {
-  int exit_code = -1;
-  std::string output;
-};
-
-ProcessRun RunCommand(const std::string& cmd) {
-  ProcessRun r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testutil::ProcessRun;
+using testutil::RunCommand;
 
 class AvworkerCliTest : public ::testing::Test {
  protected:
