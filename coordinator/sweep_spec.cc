@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/random.h"
+#include "coordinator/scheduler.h"
 
 namespace avctl {
 
@@ -240,7 +241,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   }
   if (j.contains("resources")) {
     spec.resources = j["resources"];
-    if (!spec.resources.is_object()) return fail(Invalid("resources", "expected an object"));
+    if (auto r = ParseJobResources(spec.resources, "resources"); !r.ok()) return fail(r.status());
   }
   if (j.contains("comparisons")) {
     const Json& cs = j["comparisons"];

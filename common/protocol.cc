@@ -1,0 +1,227 @@
+#include "common/protocol.h"
+
+#include <array>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace avctl {
+
+namespace {
+
+constexpr std::array<std::pair<MsgType, const char*>, 14> kTypeNames = {{
+    {MsgType::kHello, "hello"},
+    {MsgType::kWelcome, "welcome"},
+    {MsgType::kRefused, "refused"},
+    {MsgType::kReady, "ready"},
+    {MsgType::kJob, "job"},
+    {MsgType::kProgress, "progress"},
+    {MsgType::kResult, "result"},
+    {MsgType::kFailure, "failure"},
+    {MsgType::kAck, "ack"},
+    {MsgType::kHeartbeat, "heartbeat"},
+    {MsgType::kCancel, "cancel"},
+    {MsgType::kDrain, "drain"},
+    {MsgType::kReconnect, "reconnect"},
+    {MsgType::kBye, "bye"},
+}};
+
+Status RequireAttemptId(const Json& body, const std::string& path) {
+  AVCTL_ASSIGN_OR_RETURN(int64_t id, GetInt(body, "attempt_id", path));
+  if (id <= 0) return Status::InvalidArgument(fmt::format("expected a positive attempt id, got {}", id))
+                    .WithField(JoinJsonPath(path, "attempt_id"));
+  return Status::OK();
+}
+
+Status RequireObject(const Json& body, const std::string& key, const std::string& path) {
+  AVCTL_ASSIGN_OR_RETURN(const Json* member, GetMember(body, key, path));
+  if (!member->is_object()) {
+    return Status::InvalidArgument(fmt::format("expected an object, got {}", DescribeJson(*member)))
+        .WithField(JoinJsonPath(path, key));
+  }
+  return Status::OK();
+}
+
+Status RequireNonEmptyString(const Json& body, const std::string& key, const std::string& path) {
+  AVCTL_ASSIGN_OR_RETURN(std::string value, GetString(body, key, path));
+  if (value.empty()) return Status::InvalidArgument("expected a non-empty string").WithField(JoinJsonPath(path, key));
+  return Status::OK();
+}
+
+}  // namespace
+
+const char* MsgTypeName(MsgType type) {
+  for (const auto& [t, name] : kTypeNames) {
+    if (t == type) return name;
+  }
+  return "?";
+}
+
+Result<MsgType> ParseMsgType(const std::string& name) {
+  for (const auto& [t, n] : kTypeNames) {
+    if (name == n) return t;
+  }
+  std::string shown = name.size() > 40 ? name.substr(0, 40) + "..." : name;
+  return Status::NotFound(fmt::format("unknown message type \"{}\"", shown));
+}
+
+const char* FailureKindName(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kJob: return "job";
+    case FailureKind::kCrash: return "crash";
+    case FailureKind::kWorker: return "worker";
+  }
+  return "?";
+}
+
+Result<FailureKind> ParseFailureKind(const std::string& name, const std::string& field) {
+  if (name == "job") return FailureKind::kJob;
+  if (name == "crash") return FailureKind::kCrash;
+  if (name == "worker") return FailureKind::kWorker;
+  return Status::InvalidArgument(fmt::format("expected \"job\", \"crash\" or \"worker\", got \"{}\"", name))
+      .WithField(field);
+}
+
+std::vector<std::string> EncodeWorkerMessage(const WireMessage& message) {
+  return {kWorkerSignature, MsgTypeName(message.type), message.body.dump()};
+}
+
+Status ValidateBody(MsgType type, const Json& body) {
+  const std::string path = MsgTypeName(type);
+  if (!body.is_object()) {
+    return Status::InvalidArgument(fmt::format("expected a JSON object body, got {}", DescribeJson(body)))
+        .WithField(path);
+  }
+  switch (type) {
+    case MsgType::kHello: {
+      AVCTL_ASSIGN_OR_RETURN(int64_t protocol, GetInt(body, "protocol", path));
+      (void)protocol;  // a mismatch is answered with "refused", not a decode error
+      AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "worker_id", path));
+      AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "device", path));
+      AVCTL_ASSIGN_OR_RETURN(int64_t slots, GetInt(body, "slots", path));
+      if (slots < 1 || slots > 1024) {
+        return Status::InvalidArgument(fmt::format("expected 1 to 1024 slots, got {}", slots))
+            .WithField(path + ".slots");
+      }
+      if (body.contains("running")) {
+        const Json& running = body["running"];
+        if (!running.is_array()) {
+          return Status::InvalidArgument(fmt::format("expected an array of attempt ids, got {}", DescribeJson(running)))
+              .WithField(path + ".running");
+        }
+        for (size_t i = 0; i < running.size(); ++i) {
+          if (!running[i].is_number_integer() || running[i].get<int64_t>() <= 0) {
+            return Status::InvalidArgument(fmt::format("expected a positive attempt id, got {}", DescribeJson(running[i])))
+                .WithField(JoinJsonPath(path + ".running", i));
+          }
+        }
+      }
+      return Status::OK();
+    }
+    case MsgType::kWelcome: {
+      AVCTL_ASSIGN_OR_RETURN(int64_t protocol, GetInt(body, "protocol", path));
+      (void)protocol;
+      AVCTL_ASSIGN_OR_RETURN(int64_t hb, GetInt(body, "heartbeat_ms", path));
+      AVCTL_ASSIGN_OR_RETURN(int64_t liveness, GetInt(body, "liveness", path));
+      if (hb <= 0 || liveness <= 0) {
+        return Status::InvalidArgument("heartbeat_ms and liveness must be positive").WithField(path);
+      }
+      return Status::OK();
+    }
+    case MsgType::kRefused:
+    case MsgType::kReconnect:
+      return GetString(body, "reason", path).status();
+    case MsgType::kJob: {
+      AVCTL_RETURN_IF_ERROR(RequireAttemptId(body, path));
+      AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "job_key", path));
+      AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "kind", path));
+      AVCTL_RETURN_IF_ERROR(RequireObject(body, "job", path));
+      return RequireObject(body, "dataset", path);
+    }
+    case MsgType::kProgress: {
+      AVCTL_RETURN_IF_ERROR(RequireAttemptId(body, path));
+      return GetInt(body, "epoch", path).status();
+    }
+    case MsgType::kResult:
+      AVCTL_RETURN_IF_ERROR(RequireAttemptId(body, path));
+      return RequireObject(body, "result", path);
+    case MsgType::kFailure: {
+      AVCTL_RETURN_IF_ERROR(RequireAttemptId(body, path));
+      AVCTL_RETURN_IF_ERROR(GetString(body, "reason", path).status());
+      AVCTL_ASSIGN_OR_RETURN(std::string kind, GetString(body, "kind", path));
+      return ParseFailureKind(kind, path + ".kind").status();
+    }
+    case MsgType::kAck:
+    case MsgType::kCancel:
+      return RequireAttemptId(body, path);
+    case MsgType::kReady:
+    case MsgType::kHeartbeat:
+    case MsgType::kDrain:
+    case MsgType::kBye:
+      return Status::OK();
+  }
+  return Status::Internal("unhandled message type");
+}
+
+Result<WireMessage> DecodeWorkerMessage(const std::vector<std::string>& frames) {
+  if (frames.size() != 3) {
+    return Status::InvalidArgument(
+        fmt::format("expected 3 frames (signature, type, body), got {}", frames.size())).WithField("message");
+  }
+  size_t total = 0;
+  for (const auto& f : frames) total += f.size();
+  if (total > kMaxMessageBytes) {
+    return Status::InvalidArgument(fmt::format("message of {} bytes exceeds the limit of {} bytes", total,
+                                               kMaxMessageBytes)).WithField("message");
+  }
+  if (frames[0] != kWorkerSignature) {
+    std::string shown = frames[0].size() > 16 ? frames[0].substr(0, 16) + "..." : frames[0];
+    return Status::InvalidArgument(fmt::format("expected signature \"{}\", got \"{}\" (another protocol or version)",
+                                               kWorkerSignature, shown)).WithField("frame 0");
+  }
+  WireMessage m;
+  {
+    auto type = ParseMsgType(frames[1]);
+    if (!type.ok()) return Status::InvalidArgument(type.status().message()).WithField("frame 1");
+    m.type = *type;
+  }
+  auto body = ParseJson(frames[2], std::string(MsgTypeName(m.type)) + " body");
+  if (!body.ok()) return body.status();
+  m.body = std::move(*body);
+  AVCTL_RETURN_IF_ERROR(ValidateBody(m.type, m.body));
+  return m;
+}
+
+std::string EncodeControl(const Json& body) { return body.dump(); }
+
+Result<Json> DecodeControl(const std::vector<std::string>& frames) {
+  if (frames.size() != 2) {
+    return Status::InvalidArgument(fmt::format("expected 2 frames (signature, body), got {}", frames.size()))
+        .WithField("control message");
+  }
+  if (frames[0].size() + frames[1].size() > kMaxMessageBytes) {
+    return Status::InvalidArgument(fmt::format("control message exceeds the limit of {} bytes", kMaxMessageBytes))
+        .WithField("control message");
+  }
+  if (frames[0] != kControlSignature) {
+    std::string shown = frames[0].size() > 16 ? frames[0].substr(0, 16) + "..." : frames[0];
+    return Status::InvalidArgument(fmt::format("expected signature \"{}\", got \"{}\"", kControlSignature, shown))
+        .WithField("frame 0");
+  }
+  AVCTL_ASSIGN_OR_RETURN(Json body, ParseJson(frames[1], "control body"));
+  if (!body.is_object()) {
+    return Status::InvalidArgument(fmt::format("expected a JSON object, got {}", DescribeJson(body)))
+        .WithField("control body");
+  }
+  return body;
+}
+
+Json ControlOk(Json fields) {
+  if (!fields.is_object()) fields = Json::object();
+  fields["ok"] = true;
+  return fields;
+}
+
+Json ControlError(const Status& status) { return Json{{"ok", false}, {"error", status.ToString()}}; }
+
+}  // namespace avctl

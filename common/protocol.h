@@ -1,0 +1,82 @@
+// The wire protocol between the coordinator, its worker daemons and avctl
+// (docs/PROTOCOL.md is the reference). Pure code: framing and validation of
+// messages, no sockets.
+//
+// Worker channel (coordinator ROUTER <-> worker DEALER), three frames after
+// the ROUTER's identity frame:
+//   [signature "AVCTL-W1"] [message type, e.g. "hello"] [JSON object body]
+// Control channel (coordinator ROUTER <-> avctl REQ), after identity and the
+// empty delimiter:
+//   [signature "AVCTL-C1"] [JSON object: {"op": ..., ...} or the reply]
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/status.h"
+
+namespace avctl {
+
+inline constexpr const char* kWorkerSignature = "AVCTL-W1";
+inline constexpr const char* kControlSignature = "AVCTL-C1";
+// Checked at hello: a worker speaking another version is refused.
+inline constexpr int kProtocolVersion = 1;
+// Largest message accepted (all frames together); also set as ZMQ_MAXMSGSIZE.
+inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;
+
+enum class MsgType {
+  kHello,      // W->C: identity, protocol version, device, slots, running and unacknowledged attempts
+  kWelcome,    // C->W: accepted; heartbeat interval and liveness
+  kRefused,    // C->W: not accepted (protocol version, bad hello); the worker exits
+  kReady,      // W->C: accepting jobs (after welcome, or after a drain is lifted)
+  kJob,        // C->W: run this attempt
+  kProgress,   // W->C: an epoch finished
+  kResult,     // W->C: an attempt's result (kept by the worker until acked)
+  kFailure,    // W->C: an attempt failed; kind "job" (not retried), "crash" or "worker" (retried)
+  kAck,        // C->W: result or failure of an attempt recorded; the worker may forget it
+  kHeartbeat,  // both ways
+  kCancel,     // C->W: kill this attempt's process
+  kDrain,      // C->W: finish running attempts, take no more, then exit; W->C: I am draining
+  kReconnect,  // C->W: I do not know you (e.g. I restarted and you were declared dead): hello again
+  kBye,        // W->C: leaving now
+};
+
+const char* MsgTypeName(MsgType type);
+// NotFound naming the unknown type.
+Result<MsgType> ParseMsgType(const std::string& name);
+
+struct WireMessage {
+  MsgType type = MsgType::kHeartbeat;
+  Json body = Json::object();
+};
+
+// How a failed attempt failed, which decides whether it is retried.
+enum class FailureKind {
+  kJob,     // the job itself is bad (invalid config, NaN loss): retrying gives the same
+  kCrash,   // the job's process died (signal, OOM kill) or the worker was lost
+  kWorker,  // this worker cannot run it (store missing here, no CUDA): try another
+};
+const char* FailureKindName(FailureKind kind);
+Result<FailureKind> ParseFailureKind(const std::string& name, const std::string& field);
+
+// Frames of a worker-channel message: signature, type, compact JSON body.
+std::vector<std::string> EncodeWorkerMessage(const WireMessage& message);
+// Decodes the frames after the identity (ROUTER side) or all frames (DEALER
+// side): checks the count, signature, size, type and JSON, then the body's
+// required fields (ValidateBody). Errors name the frame or field at fault.
+Result<WireMessage> DecodeWorkerMessage(const std::vector<std::string>& frames);
+// The required fields and their types per message type; errors are
+// "<type>.<field>: expected ...".
+Status ValidateBody(MsgType type, const Json& body);
+
+// Control channel: one frame after the delimiter.
+std::string EncodeControl(const Json& body);
+Result<Json> DecodeControl(const std::vector<std::string>& frames);
+// Replies: {"ok": true, ...fields} or {"ok": false, "error": message}.
+Json ControlOk(Json fields = Json::object());
+Json ControlError(const Status& status);
+
+}  // namespace avctl

@@ -1,0 +1,64 @@
+// The state machine of jobs and their attempts, as pure decisions: what a
+// result, a failure or a lost worker does to a job. The coordinator's record
+// (job_store.h) applies the decision in one SQLite transaction.
+//
+//   job:      queued -> running -> done | failed | cancelled; running -> queued (requeue)
+//   attempt:  running -> succeeded | failed | lost | cancelled
+//
+// A job has at most one result. A late result (from an attempt already
+// declared lost) is stored if the job has none yet, and the attempt that
+// replaced it is then cancelled; a result for a job that has one is recorded
+// as a duplicate and never stored again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace avctl {
+
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
+enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kCancelled };
+
+const char* JobStateName(JobState s);
+const char* AttemptStateName(AttemptState s);
+Result<JobState> ParseJobState(const std::string& s);
+Result<AttemptState> ParseAttemptState(const std::string& s);
+
+struct JobView {
+  JobState state = JobState::kQueued;
+  int attempts = 0;               // attempts dispatched so far
+  int max_attempts = 1;
+  int64_t current_attempt = 0;    // the running attempt, 0 if none
+  bool has_result = false;
+};
+
+struct Transition {
+  JobState job = JobState::kQueued;            // the job's new state
+  AttemptState attempt = AttemptState::kRunning;  // the reporting attempt's new state
+  bool store_result = false;      // keep this attempt's result as the job's result
+  bool duplicate = false;         // a result for a job that already has one (recorded, not stored)
+  bool cancel_current = false;    // the job's current (other) attempt must be cancelled
+  bool clear_current = false;     // the job no longer has a current attempt
+  std::string note;               // for the event log and the job's reason
+};
+
+// Dispatching is allowed only from kQueued.
+Status CheckDispatch(const JobView& job);
+// The attempt `attempt_id` (in state `attempt`) reports a result.
+Transition OnResult(const JobView& job, int64_t attempt_id, AttemptState attempt);
+// ... reports a failure of `kind` with `reason`.
+Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attempt, FailureKind kind,
+                     const std::string& reason);
+// ... was lost: its worker went silent, or the restart grace period ended.
+Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason);
+// The user cancels the job's sweep.
+Transition OnCancel(const JobView& job);
+// The user retries the sweep: failed and cancelled jobs go back to the queue
+// with a fresh attempt budget; others are unchanged.
+std::optional<JobState> OnRetry(const JobView& job);
+
+}  // namespace avctl

@@ -1,0 +1,138 @@
+// The coordinator's durable record in SQLite: sweeps, variants, jobs,
+// attempts, epochs, results, workers and events (schema in job_store.cc,
+// applied by migrations). Every state change is one transaction that applies
+// a decision of job_state.h, so a crash at any point leaves either the old or
+// the new state. A job has at most one result: results.job_id is its primary
+// key.
+//
+// Times are seconds since the Unix epoch, passed in by the caller (tests use
+// a fake clock).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/protocol.h"
+#include "common/status.h"
+#include "coordinator/job_state.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/sweep_spec.h"
+#include "db/database.h"
+
+namespace avctl {
+
+// The SQL of each migration step, in order (exposed for tests).
+const std::vector<std::string>& RecordSchemaSteps();
+
+struct SubmitOutcome {
+  int64_t sweep_id = 0;
+  bool new_sweep = false;
+  int total = 0;      // jobs of the expansion
+  int added = 0;      // not in the record before
+  int existing = 0;   // found by key (already queued, running or finished)
+};
+
+struct DispatchInfo {
+  int64_t attempt_id = 0;
+  int64_t job_id = 0;
+  std::string job_key;
+  std::string kind;   // "train" (others come with the load benchmarks)
+  Json job;           // the job JSON for avworker train
+  Json dataset;       // {"store": DIR} or {"synth": {...}}
+  JobResources resources;
+};
+
+// What the coordinator must do after a transition besides storing it.
+struct Followup {
+  Transition transition;
+  int64_t job_id = 0;
+  std::optional<QueuedJob> requeue;     // push onto the ready queue
+  int64_t cancel_attempt = 0;           // send cancel for this attempt ...
+  std::string cancel_worker;            // ... to this worker
+};
+
+struct RunningAttempt {
+  int64_t attempt_id = 0;
+  int64_t job_id = 0;
+  std::string worker_id;
+  double started_at = 0;
+  int64_t memory_mb = 0;
+};
+
+struct WorkerRecord {
+  std::string id;
+  std::string hostname;
+  int64_t pid = 0;
+  std::string device;      // "cpu" or "cuda"
+  std::string gpu_name;
+  int64_t gpu_memory_mb = 0;
+  int slots = 1;
+  Json info = Json::object();  // the whole hello
+};
+
+class JobStore {
+ public:
+  // Opens or creates the record at `path` and brings its schema up to date.
+  static Result<std::unique_ptr<JobStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<JobStore>> OpenReadOnly(const std::string& path);
+
+  Database* db() { return db_.get(); }
+
+  // Adds a sweep and its jobs, or, for a sweep of the same name, the jobs
+  // whose keys are new. A known key whose job config differs is refused (the
+  // sweep changed under the same name), and nothing is written.
+  Result<SubmitOutcome> SubmitSweep(const SweepSpec& spec, const Json& spec_json, const std::vector<ExpandedJob>& jobs,
+                                    const std::string& source, double now);
+
+  Result<std::vector<QueuedJob>> QueuedJobs();
+  Result<std::vector<RunningAttempt>> RunningAttempts();
+
+  // Creates a running attempt of a queued job on `worker_id`.
+  Result<DispatchInfo> Dispatch(int64_t job_id, const std::string& worker_id, double now);
+  // Rebuilds the job message of a running attempt (for a worker that asks again).
+  Result<DispatchInfo> AttemptInfo(int64_t attempt_id);
+
+  Result<Followup> RecordResult(int64_t attempt_id, const Json& result, double now);
+  Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason, double now);
+  Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now);
+  Status RecordProgress(int64_t attempt_id, const Json& progress, double now);
+
+  // Sweep references are an id ("3") or a name ("demo").
+  Result<int64_t> ResolveSweep(const std::string& ref);
+  // Cancels queued and running jobs: the followups name attempts to cancel.
+  Result<std::vector<Followup>> CancelSweep(int64_t sweep_id, double now);
+  // Requeues failed and cancelled jobs with a fresh attempt budget.
+  Result<std::vector<QueuedJob>> RetrySweep(int64_t sweep_id, double now);
+
+  Status UpsertWorker(const WorkerRecord& w, double now);
+  Status SetWorkerState(const std::string& id, const std::string& state, double now);
+  Status TouchWorker(const std::string& id, double now);
+
+  Status AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id = 0,
+                  int64_t job_id = 0, int64_t attempt_id = 0, const std::string& worker_id = "");
+
+  // Read models for avctl and the HTTP API (JSON, documented in docs/PROTOCOL.md).
+  Result<Json> ListSweeps();
+  Result<Json> SweepStatus(int64_t sweep_id, double now);
+  Result<Json> Jobs(int64_t sweep_id, const std::string& state);
+  Result<Json> Results(int64_t sweep_id);
+  Result<Json> Workers();
+  Result<Json> Events(int64_t after_id, int limit);
+
+ private:
+  explicit JobStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Result<JobView> LoadJobView(int64_t job_id);
+  Result<Followup> ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
+                            const std::function<Transition(const JobView&, AttemptState)>& decide,
+                            const Json* result);
+  Result<QueuedJob> QueuedJobOf(int64_t job_id);
+
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace avctl

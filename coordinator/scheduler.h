@@ -1,0 +1,83 @@
+// Scheduling decisions, pure: which queued job goes to which worker slot.
+// Order: sweep priority (higher first), then the older sweep, then the job's
+// seed-major position in its sweep (seed 0 of every variant first, so that
+// matched pairs complete early). A job goes only to a worker whose device and
+// free memory satisfy its resources; among those, the one with the most free
+// slots (ties: the lower id), which spreads jobs over the fleet.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/status.h"
+
+namespace avctl {
+
+struct JobResources {
+  std::string device = "any";  // "any", "cpu" or "cuda"
+  int64_t memory_mb = 0;       // declared device memory estimate; 0: negligible
+};
+// {"device": "cuda", "gpu_memory_mb": 4000}; unknown fields and bad values are errors naming `path`.
+Result<JobResources> ParseJobResources(const Json& j, const std::string& path);
+Json JobResourcesToJson(const JobResources& r);
+
+struct QueuedJob {
+  int64_t job_id = 0;
+  int priority = 0;      // the sweep's
+  int64_t sweep_id = 0;
+  int64_t order = 0;     // seed-major index within the sweep
+  JobResources resources;
+};
+
+// The queued jobs in scheduling order; insert and erase in O(log n).
+class ReadyQueue {
+ public:
+  void Push(const QueuedJob& job);
+  // False if the job is not queued here.
+  bool Erase(int64_t job_id);
+  bool Contains(int64_t job_id) const { return by_id_.count(job_id) != 0; }
+  size_t size() const { return by_id_.size(); }
+  bool empty() const { return by_id_.empty(); }
+  void Clear();
+  // In scheduling order.
+  std::vector<QueuedJob> Ordered() const;
+  // Calls f(job) in scheduling order while it returns true.
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& k : order_) {
+      if (!f(by_id_.at(std::get<3>(k)))) return;
+    }
+  }
+
+ private:
+  using Key = std::tuple<int, int64_t, int64_t, int64_t>;  // (-priority, sweep, order, id)
+  static Key KeyOf(const QueuedJob& j) { return {-j.priority, j.sweep_id, j.order, j.job_id}; }
+  std::set<Key> order_;
+  std::unordered_map<int64_t, QueuedJob> by_id_;
+};
+
+struct WorkerCapacity {
+  std::string id;
+  std::string device = "cpu";  // "cpu" or "cuda"
+  int free_slots = 0;
+  int64_t free_memory_mb = 0;  // device memory not promised to running jobs; < 0: not tracked
+  bool accepting = true;       // false while draining or not ready
+};
+
+struct Assignment {
+  int64_t job_id;
+  std::string worker_id;
+};
+
+bool DeviceMatches(const JobResources& r, const WorkerCapacity& w);
+
+// Assigns queued jobs to free slots, in queue order, until no slot is left.
+// A job that fits no worker stays queued; later jobs may still be placed.
+std::vector<Assignment> Schedule(const ReadyQueue& queue, std::vector<WorkerCapacity> workers);
+
+}  // namespace avctl

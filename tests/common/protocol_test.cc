@@ -1,0 +1,91 @@
+#include "common/protocol.h"
+
+#include <gtest/gtest.h>
+
+namespace avctl {
+namespace {
+
+TEST(Protocol, RoundTripsEveryMessageType) {
+  const std::vector<WireMessage> messages = {
+      {MsgType::kHello, {{"protocol", 1}, {"worker_id", "w1"}, {"device", "cpu"}, {"slots", 2}, {"running", {3, 4}}}},
+      {MsgType::kWelcome, {{"protocol", 1}, {"heartbeat_ms", 1000}, {"liveness", 3}}},
+      {MsgType::kRefused, {{"reason", "protocol 2 is not 1"}}},
+      {MsgType::kReady, Json::object()},
+      {MsgType::kJob, {{"attempt_id", 7}, {"job_key", "s/v/-/seed=0/partition=1"}, {"kind", "train"},
+                       {"job", {{"variant", "backbone"}}}, {"dataset", {{"store", "/data"}}}}},
+      {MsgType::kProgress, {{"attempt_id", 7}, {"epoch", 2}}},
+      {MsgType::kResult, {{"attempt_id", 7}, {"result", {{"status", "ok"}}}}},
+      {MsgType::kFailure, {{"attempt_id", 7}, {"reason", "NaN loss"}, {"kind", "job"}}},
+      {MsgType::kAck, {{"attempt_id", 7}}},
+      {MsgType::kHeartbeat, Json::object()},
+      {MsgType::kCancel, {{"attempt_id", 7}}},
+      {MsgType::kDrain, Json::object()},
+      {MsgType::kReconnect, {{"reason", "unknown worker"}}},
+      {MsgType::kBye, Json::object()},
+  };
+  for (const auto& m : messages) {
+    auto frames = EncodeWorkerMessage(m);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[0], kWorkerSignature);
+    auto back = DecodeWorkerMessage(frames);
+    ASSERT_TRUE(back.ok()) << MsgTypeName(m.type) << ": " << back.status().ToString();
+    EXPECT_EQ(back->type, m.type);
+    EXPECT_EQ(back->body, m.body);
+  }
+}
+
+std::string DecodeError(const std::vector<std::string>& frames) {
+  auto r = DecodeWorkerMessage(frames);
+  return r.ok() ? "" : r.status().ToString();
+}
+
+TEST(Protocol, BadFramesNameWhatIsWrong) {
+  EXPECT_NE(DecodeError({"AVCTL-W1", "hello"}).find("expected 3 frames"), std::string::npos);
+  EXPECT_NE(DecodeError({"MDPW01", "hello", "{}"}).find("frame 0"), std::string::npos);
+  EXPECT_NE(DecodeError({"AVCTL-W1", "explode", "{}"}).find("unknown message type \"explode\""), std::string::npos);
+  EXPECT_NE(DecodeError({"AVCTL-W1", "heartbeat", "{not json"}).find("heartbeat body"), std::string::npos);
+  EXPECT_NE(DecodeError({"AVCTL-W1", "heartbeat", "[1]"}).find("expected a JSON object"), std::string::npos);
+  std::string big(kMaxMessageBytes, 'x');
+  EXPECT_NE(DecodeError({"AVCTL-W1", "heartbeat", big}).find("exceeds the limit"), std::string::npos);
+}
+
+TEST(Protocol, BodiesAreValidatedPerType) {
+  auto err = [](const std::string& type, const std::string& body) {
+    return DecodeError({kWorkerSignature, type, body});
+  };
+  EXPECT_NE(err("hello", R"({"protocol":1,"worker_id":"w","device":"cpu","slots":0})").find("hello.slots"),
+            std::string::npos);
+  EXPECT_NE(err("hello", R"({"protocol":1,"device":"cpu","slots":1})").find("hello.worker_id"), std::string::npos);
+  EXPECT_NE(err("hello", R"({"protocol":1,"worker_id":"w","device":"cpu","slots":1,"running":[1,"x"]})")
+                .find("hello.running[1]"), std::string::npos);
+  EXPECT_NE(err("result", R"({"attempt_id":"7","result":{}})").find("result.attempt_id"), std::string::npos);
+  EXPECT_NE(err("result", R"({"attempt_id":-1,"result":{}})").find("positive attempt id"), std::string::npos);
+  EXPECT_NE(err("failure", R"({"attempt_id":1,"reason":"x","kind":"cosmic"})").find("failure.kind"),
+            std::string::npos);
+  EXPECT_NE(err("job", R"({"attempt_id":1,"job_key":"k","kind":"train","job":[],"dataset":{}})").find("job.job"),
+            std::string::npos);
+}
+
+TEST(Protocol, ControlChannel) {
+  auto ok = DecodeControl({kControlSignature, EncodeControl({{"op", "list"}})});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)["op"], "list");
+  EXPECT_FALSE(DecodeControl({"AVCTL-W1", "{}"}).ok());
+  EXPECT_FALSE(DecodeControl({kControlSignature, "3"}).ok());
+  EXPECT_FALSE(DecodeControl({kControlSignature}).ok());
+  Json e = ControlError(Status::NotFound("no sweep \"x\""));
+  EXPECT_EQ(e["ok"], false);
+  EXPECT_NE(e["error"].get<std::string>().find("no sweep"), std::string::npos);
+  EXPECT_EQ(ControlOk({{"id", 3}})["ok"], true);
+}
+
+TEST(Protocol, FailureKinds) {
+  for (FailureKind k : {FailureKind::kJob, FailureKind::kCrash, FailureKind::kWorker}) {
+    auto back = ParseFailureKind(FailureKindName(k), "kind");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, k);
+  }
+}
+
+}  // namespace
+}  // namespace avctl

@@ -1,0 +1,127 @@
+#include "coordinator/job_state.h"
+
+#include <gtest/gtest.h>
+
+namespace avctl {
+namespace {
+
+JobView Running(int64_t attempt, int attempts, int max_attempts) {
+  JobView v;
+  v.state = JobState::kRunning;
+  v.current_attempt = attempt;
+  v.attempts = attempts;
+  v.max_attempts = max_attempts;
+  return v;
+}
+
+TEST(JobState, DispatchOnlyFromQueued) {
+  JobView v;
+  EXPECT_TRUE(CheckDispatch(v).ok());
+  v.state = JobState::kRunning;
+  EXPECT_FALSE(CheckDispatch(v).ok());
+  v.state = JobState::kDone;
+  EXPECT_FALSE(CheckDispatch(v).ok());
+}
+
+TEST(JobState, ResultOfTheCurrentAttemptIsStored) {
+  Transition t = OnResult(Running(5, 1, 3), 5, AttemptState::kRunning);
+  EXPECT_EQ(t.job, JobState::kDone);
+  EXPECT_EQ(t.attempt, AttemptState::kSucceeded);
+  EXPECT_TRUE(t.store_result);
+  EXPECT_FALSE(t.duplicate);
+  EXPECT_FALSE(t.cancel_current);
+}
+
+TEST(JobState, SecondResultIsADuplicateNeverStored) {
+  JobView done;
+  done.state = JobState::kDone;
+  done.has_result = true;
+  Transition t = OnResult(done, 5, AttemptState::kSucceeded);
+  EXPECT_TRUE(t.duplicate);
+  EXPECT_FALSE(t.store_result);
+  EXPECT_EQ(t.job, JobState::kDone);
+}
+
+TEST(JobState, LateResultOfALostAttemptWinsAndCancelsTheReplacement) {
+  // Attempt 5 was declared lost, the job was requeued and attempt 6 runs.
+  Transition t = OnResult(Running(6, 2, 3), 5, AttemptState::kLost);
+  EXPECT_TRUE(t.store_result);
+  EXPECT_EQ(t.job, JobState::kDone);
+  EXPECT_TRUE(t.cancel_current);
+  // ... or the job waits in the queue.
+  JobView queued;
+  queued.attempts = 1;
+  queued.max_attempts = 3;
+  Transition q = OnResult(queued, 5, AttemptState::kLost);
+  EXPECT_TRUE(q.store_result);
+  EXPECT_FALSE(q.cancel_current);
+  // ... or it had given up.
+  JobView failed = queued;
+  failed.state = JobState::kFailed;
+  EXPECT_TRUE(OnResult(failed, 5, AttemptState::kLost).store_result);
+}
+
+TEST(JobState, ResultOfACancelledJobIsNotStored) {
+  JobView c;
+  c.state = JobState::kCancelled;
+  Transition t = OnResult(c, 5, AttemptState::kCancelled);
+  EXPECT_FALSE(t.store_result);
+  EXPECT_EQ(t.job, JobState::kCancelled);
+}
+
+TEST(JobState, JobFailuresAreNotRetried) {
+  Transition t = OnFailure(Running(5, 1, 3), 5, AttemptState::kRunning, FailureKind::kJob, "NaN loss at epoch 2");
+  EXPECT_EQ(t.job, JobState::kFailed);
+  EXPECT_EQ(t.attempt, AttemptState::kFailed);
+  EXPECT_NE(t.note.find("NaN loss"), std::string::npos);
+}
+
+TEST(JobState, CrashesAreRetriedUntilMaxAttempts) {
+  Transition t = OnFailure(Running(5, 1, 2), 5, AttemptState::kRunning, FailureKind::kCrash, "killed by signal 9");
+  EXPECT_EQ(t.job, JobState::kQueued);
+  EXPECT_TRUE(t.clear_current);
+  Transition last = OnFailure(Running(6, 2, 2), 6, AttemptState::kRunning, FailureKind::kCrash, "killed by signal 9");
+  EXPECT_EQ(last.job, JobState::kFailed);
+  EXPECT_NE(last.note.find("gave up after 2 attempt(s)"), std::string::npos);
+}
+
+TEST(JobState, LostAttemptsRequeue) {
+  Transition t = OnLost(Running(5, 1, 3), 5, AttemptState::kRunning, "worker w1 silent for 3 s");
+  EXPECT_EQ(t.job, JobState::kQueued);
+  EXPECT_EQ(t.attempt, AttemptState::kLost);
+  Transition last = OnLost(Running(5, 3, 3), 5, AttemptState::kRunning, "worker w1 silent");
+  EXPECT_EQ(last.job, JobState::kFailed);
+  // An attempt that already ended is not lost again.
+  Transition ended = OnLost(Running(6, 2, 3), 5, AttemptState::kFailed, "late");
+  EXPECT_EQ(ended.job, JobState::kRunning);
+  EXPECT_EQ(ended.attempt, AttemptState::kFailed);
+}
+
+TEST(JobState, FailureOfAReplacedAttemptLeavesTheJobAlone) {
+  Transition t = OnFailure(Running(6, 2, 3), 5, AttemptState::kLost, FailureKind::kCrash, "killed");
+  EXPECT_EQ(t.job, JobState::kRunning);
+  EXPECT_FALSE(t.clear_current);
+}
+
+TEST(JobState, CancelAndRetry) {
+  Transition t = OnCancel(Running(5, 1, 3));
+  EXPECT_EQ(t.job, JobState::kCancelled);
+  EXPECT_TRUE(t.cancel_current);
+  JobView done;
+  done.state = JobState::kDone;
+  EXPECT_EQ(OnCancel(done).job, JobState::kDone);
+  EXPECT_EQ(OnRetry(done), std::nullopt);
+  JobView failed;
+  failed.state = JobState::kFailed;
+  EXPECT_EQ(OnRetry(failed), JobState::kQueued);
+}
+
+TEST(JobState, NamesRoundTrip) {
+  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled}) {
+    EXPECT_EQ(*ParseJobState(JobStateName(s)), s);
+  }
+  EXPECT_FALSE(ParseJobState("finished").ok());
+}
+
+}  // namespace
+}  // namespace avctl

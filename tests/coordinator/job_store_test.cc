@@ -1,0 +1,243 @@
+#include "coordinator/job_store.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace avctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+Json SpecJson(int seeds = 2) {
+  return Json{{"name", "t"},
+              {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
+              {"base", {{"train", {{"epochs", 1}}}}},
+              {"variants", {{{"name", "ladder_av"}, {"role", "proposed"}}, {{"name", "backbone"}, {"role", "baseline"}}}},
+              {"seeds", seeds},
+              {"max_attempts", 2},
+              {"comparisons", {{{"variant", "ladder_av"}, {"baselines", {"backbone"}}}}}};
+}
+
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("avctl-jobstore-{}-{}", ::getpid(),
+                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto store = JobStore::Open((dir_ / "record.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  SubmitOutcome Submit(const Json& spec_json) {
+    auto spec = ParseSweepSpec(spec_json, "spec.json");
+    EXPECT_TRUE(spec.ok()) << spec.status().ToString();
+    auto jobs = ExpandSweep(*spec);
+    EXPECT_TRUE(jobs.ok());
+    auto out = store_->SubmitSweep(*spec, spec_json, *jobs, "spec.json", 100.0);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : SubmitOutcome{};
+  }
+
+  int64_t Count(const std::string& sql) {
+    auto q = store_->db()->Prepare(sql);
+    EXPECT_TRUE(q.ok());
+    auto row = q->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return q->ColumnInt(0);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<JobStore> store_;
+};
+
+TEST_F(JobStoreTest, SubmitIsIdempotentByKeyAndGrowsWithNewSeeds) {
+  SubmitOutcome first = Submit(SpecJson(2));
+  EXPECT_TRUE(first.new_sweep);
+  EXPECT_EQ(first.total, 4);
+  EXPECT_EQ(first.added, 4);
+  SubmitOutcome again = Submit(SpecJson(2));
+  EXPECT_FALSE(again.new_sweep);
+  EXPECT_EQ(again.sweep_id, first.sweep_id);
+  EXPECT_EQ(again.added, 0);
+  EXPECT_EQ(again.existing, 4);
+  SubmitOutcome more = Submit(SpecJson(3));
+  EXPECT_EQ(more.added, 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs"), 6);
+  auto queued = store_->QueuedJobs();
+  ASSERT_TRUE(queued.ok());
+  EXPECT_EQ(queued->size(), 6u);
+}
+
+TEST_F(JobStoreTest, AChangedSweepUnderTheSameNameIsRefusedAndNothingIsWritten) {
+  Submit(SpecJson(2));
+  Json changed = SpecJson(3);
+  changed["base"]["train"]["epochs"] = 2;
+  auto spec = ParseSweepSpec(changed, "spec.json");
+  ASSERT_TRUE(spec.ok());
+  auto jobs = ExpandSweep(*spec);
+  auto out = store_->SubmitSweep(*spec, changed, *jobs, "spec.json", 101.0);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().ToString().find("another configuration"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs"), 4);  // the third seed's jobs were not added either
+}
+
+TEST_F(JobStoreTest, DispatchResultAndDuplicate) {
+  Submit(SpecJson(1));
+  auto queued = store_->QueuedJobs();
+  ASSERT_TRUE(queued.ok());
+  const int64_t job = (*queued)[0].job_id;
+  auto d = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->kind, "train");
+  EXPECT_TRUE(d->dataset.contains("synth"));
+  EXPECT_FALSE(d->job.contains("dataset"));
+  EXPECT_FALSE(store_->Dispatch(job, "w2", 111.0).ok());  // already running
+  Json result = {{"status", "ok"}, {"test", {{"metrics", {{"macro_f1", 0.5}}}}}};
+  auto f = store_->RecordResult(d->attempt_id, result, 120.0);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(f->transition.store_result);
+  auto again = store_->RecordResult(d->attempt_id, result, 121.0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->transition.duplicate);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), 1);
+  auto results = store_->Results(1);
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 1u);
+  EXPECT_DOUBLE_EQ((*results)[0]["metrics"]["macro_f1"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 10.0);
+}
+
+TEST_F(JobStoreTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto first = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(first.ok());
+  auto lost = store_->RecordLost(first->attempt_id, "worker w1 silent", 115.0);
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  ASSERT_TRUE(lost->requeue.has_value());
+  EXPECT_EQ(lost->requeue->job_id, job);
+  auto second = store_->Dispatch(job, "w2", 116.0);
+  ASSERT_TRUE(second.ok());
+  // w1 comes back and reports: its result is stored, w2's attempt is cancelled.
+  Json result = {{"status", "ok"}, {"test", {{"metrics", {{"macro_f1", 0.4}}}}}};
+  auto late = store_->RecordResult(first->attempt_id, result, 117.0);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_TRUE(late->transition.store_result);
+  EXPECT_EQ(late->cancel_attempt, second->attempt_id);
+  EXPECT_EQ(late->cancel_worker, "w2");
+  // w2's result arrives anyway: recorded as a duplicate, not stored.
+  auto dup = store_->RecordResult(second->attempt_id, result, 118.0);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->transition.duplicate);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1);
+  EXPECT_EQ(Count("SELECT attempt_id FROM results"), first->attempt_id);
+}
+
+TEST_F(JobStoreTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
+  Submit(SpecJson(1));
+  auto queued = *store_->QueuedJobs();
+  auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
+  auto f = store_->RecordFailure(a->attempt_id, FailureKind::kJob, "NaN loss at epoch 3, batch 2", 111.0);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->transition.job, JobState::kFailed);
+  EXPECT_FALSE(f->requeue.has_value());
+  auto jobs = store_->Jobs(1, "failed");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_NE((*jobs)[0]["reason"].get<std::string>().find("NaN loss at epoch 3"), std::string::npos);
+
+  auto b1 = store_->Dispatch(queued[1].job_id, "w1", 112.0);
+  auto c1 = store_->RecordFailure(b1->attempt_id, FailureKind::kCrash, "killed by signal 9", 113.0);
+  ASSERT_TRUE(c1->requeue.has_value());
+  auto b2 = store_->Dispatch(queued[1].job_id, "w1", 114.0);
+  auto c2 = store_->RecordFailure(b2->attempt_id, FailureKind::kCrash, "killed by signal 9", 115.0);
+  EXPECT_FALSE(c2->requeue.has_value());
+  EXPECT_EQ(c2->transition.job, JobState::kFailed);
+
+  auto retried = store_->RetrySweep(1, 116.0);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->size(), 2u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 2);
+}
+
+TEST_F(JobStoreTest, CancelNamesTheRunningAttempts) {
+  Submit(SpecJson(1));
+  auto queued = *store_->QueuedJobs();
+  auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
+  auto c = store_->CancelSweep(1, 111.0);
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->size(), 2u);
+  int named = 0;
+  for (const auto& f : *c) {
+    if (f.cancel_attempt == a->attempt_id) {
+      EXPECT_EQ(f.cancel_worker, "w1");
+      ++named;
+    }
+  }
+  EXPECT_EQ(named, 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'"), 2);
+  // The cancelled attempt's result arrives later: not stored.
+  auto late = store_->RecordResult(a->attempt_id, Json{{"status", "ok"}}, 112.0);
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->transition.store_result);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
+}
+
+TEST_F(JobStoreTest, StateSurvivesReopening) {
+  Submit(SpecJson(2));
+  auto queued = *store_->QueuedJobs();
+  auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
+  ASSERT_TRUE(a.ok());
+  store_.reset();
+  auto reopened = JobStore::Open((dir_ / "record.db").string());
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+  auto running = store_->RunningAttempts();
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].attempt_id, a->attempt_id);
+  EXPECT_EQ((*running)[0].worker_id, "w1");
+  EXPECT_EQ(store_->QueuedJobs()->size(), 3u);
+}
+
+TEST_F(JobStoreTest, StatusCountsPerVariantAndEta) {
+  Submit(SpecJson(2));
+  auto queued = *store_->QueuedJobs();
+  auto a = store_->Dispatch(queued[0].job_id, "w1", 100.0);
+  ASSERT_TRUE(store_->RecordResult(a->attempt_id, Json{{"status", "ok"}}, 110.0).ok());
+  ASSERT_TRUE(store_->Dispatch(queued[1].job_id, "w1", 110.0).ok());
+  auto s = store_->SweepStatus(1, 111.0);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)["jobs"], 4);
+  EXPECT_EQ((*s)["states"]["done"], 1);
+  EXPECT_EQ((*s)["states"]["running"], 1);
+  EXPECT_EQ((*s)["states"]["queued"], 2);
+  ASSERT_EQ((*s)["variants"].size(), 2u);
+  EXPECT_EQ((*s)["variants"][0]["name"], "ladder_av");
+  EXPECT_DOUBLE_EQ((*s)["eta_seconds"].get<double>(), 30.0);  // 10 s x 3 left / 1 running
+  EXPECT_FALSE((*s)["finished"].get<bool>());
+  EXPECT_FALSE(store_->ResolveSweep("nope").ok());
+  EXPECT_EQ(*store_->ResolveSweep("t"), 1);
+  EXPECT_EQ(*store_->ResolveSweep("1"), 1);
+}
+
+TEST_F(JobStoreTest, UnknownAttemptsAreNotFound) {
+  auto r = store_->RecordResult(99, Json{{"status", "ok"}}, 1.0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(store_->RecordProgress(99, Json{{"epoch", 1}}, 1.0).ok());
+}
+
+}  // namespace
+}  // namespace avctl
