@@ -1,5 +1,7 @@
 #include "cli/cli_util.h"
 
+#include "common/data_dir.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,16 +12,9 @@ namespace avctl::cli {
 
 namespace po = boost::program_options;
 
-std::string DefaultDataDir() {
-  const char* env = std::getenv("AVCTL_DATA_DIR");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string(AVCTL_DEFAULT_DATA_DIR);
-}
+std::string DefaultDataDir() { return avctl::DefaultDataDir(); }
 
-std::vector<std::string> DefaultLabelFiles() {
-  std::vector<std::string> files;
-  for (int p = 1; p <= 5; ++p) files.push_back(fmt::format("{}/partition_{}.csv", DefaultDataDir(), p));
-  return files;
-}
+std::vector<std::string> DefaultLabelFiles() { return avctl::DefaultLabelFiles(); }
 
 void AddLogOptions(po::options_description* desc) {
   desc->add_options()("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error")(

@@ -5,6 +5,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/data_commands.h"
+#include "cli/fleet_commands.h"
 #include "cli/sweep_commands.h"
 #include "common/version.h"
 
@@ -14,9 +15,12 @@ constexpr const char* kUsage =
     "usage: avctl <command> [options]\n"
     "\n"
     "commands:\n"
-    "  demo        the end-to-end job on the embedded default (synthetic store + summary)\n"
+    "  demo        data-path smoke test: a synthetic store from the shipped partitions, summarised\n"
     "  data        feature stores: synth, import, info\n"
-    "  sweep       sweep specs: expand (validate and list the jobs)\n"
+    "  sweep       sweeps: expand, submit, status, list, cancel, retry, run (local coordinator + workers)\n"
+    "  workers     the worker daemons known to the coordinator\n"
+    "  jobs        a sweep's jobs, their states, attempts and failure reasons\n"
+    "  results     a sweep's stored results as CSV or JSON\n"
     "  version     print the code version\n"
     "\n"
     "Run 'avctl <command> --help' for a command's options.";
@@ -44,6 +48,9 @@ int main(int argc, char** argv) {
   if (cmd == "data") return avctl::cli::RunDataCommand(rest, ctx);
   if (cmd == "demo") return avctl::cli::RunDemoCommand(rest, ctx);
   if (cmd == "sweep") return avctl::cli::RunSweepCommand(rest, ctx);
+  if (cmd == "workers") return avctl::cli::RunWorkersCommand(rest, ctx);
+  if (cmd == "jobs") return avctl::cli::RunJobsCommand(rest, ctx);
+  if (cmd == "results") return avctl::cli::RunResultsCommand(rest, ctx);
   std::cerr << "avctl: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return avctl::cli::kExitUsage;
 }

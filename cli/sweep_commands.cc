@@ -1,12 +1,24 @@
 #include "cli/sweep_commands.h"
 
-#include <iostream>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/control_client.h"
+#include "cli/local_cluster.h"
+#include "cli/status_render.h"
 #include "coordinator/sweep_spec.h"
 
 namespace avctl::cli {
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -14,7 +26,29 @@ constexpr const char* kSweepUsage =
     "usage: avctl sweep <command> [options]\n"
     "\n"
     "commands:\n"
-    "  expand   validate a sweep spec and print its jobs (variants x points x seeds x partitions)";
+    "  expand   validate a sweep spec and print its jobs (variants x points x seeds x partitions)\n"
+    "  submit   send a sweep to the coordinator (--dry-run: print the jobs and send nothing)\n"
+    "  status   progress of one sweep (or all), counts per variant and state, ETA\n"
+    "  list     every sweep in the record\n"
+    "  cancel   cancel a sweep's queued and running jobs\n"
+    "  retry    requeue a sweep's failed and cancelled jobs\n"
+    "  run      the embedded default: a local coordinator and N workers run a sweep to the end\n"
+    "\n"
+    "Run 'avctl sweep <command> --help' for its options.";
+
+void AddCoordinatorOption(po::options_description* desc) {
+  desc->add_options()("coordinator", po::value<std::string>()->default_value(DefaultCoordinator()),
+                      "the coordinator's control endpoint ($AVCTL_COORDINATOR)")(
+      "json", po::bool_switch(), "print the coordinator's JSON instead of text");
+}
+
+std::string BinDir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return fs::path(buf).parent_path().string();
+}
 
 int RunExpand(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl sweep expand options");
@@ -39,6 +73,227 @@ int RunExpand(const std::vector<std::string>& args, Context& ctx) {
   return kExitOk;
 }
 
+// Reads, validates and expands a spec locally, so errors name the file.
+Result<Json> LoadSpec(const std::string& path, SweepSpec* spec, std::vector<ExpandedJob>* jobs) {
+  AVCTL_ASSIGN_OR_RETURN(Json raw, ReadJsonFile(path));
+  AVCTL_ASSIGN_OR_RETURN(*spec, ParseSweepSpec(raw, path));
+  auto expanded = ExpandSweep(*spec);
+  if (!expanded.ok()) return std::move(expanded).TakeStatus().WithFile(path);
+  *jobs = std::move(*expanded);
+  return raw;
+}
+
+std::string SubmitSummary(const Json& r) {
+  return fmt::format("submitted sweep {} (id {}): {} jobs, {} new, {} already in the record\n",
+                     r.value("name", ""), r.value("sweep_id", 0), r.value("jobs", 0), r.value("added", 0),
+                     r.value("existing", 0));
+}
+
+int RunSubmit(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl sweep submit options");
+  desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(), "sweep spec (JSON)")(
+      "dry-run", po::bool_switch(), "print the job count and table; send nothing");
+  AddCoordinatorOption(&desc);
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep submit SPEC.json [--dry-run] [--coordinator EP]", &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  const std::string path = vm["spec"].as<std::string>();
+  SweepSpec spec;
+  std::vector<ExpandedJob> jobs;
+  auto raw = LoadSpec(path, &spec, &jobs);
+  if (!raw.ok()) return ReportError(raw.status());
+  if (vm["dry-run"].as<bool>()) {
+    std::cout << fmt::format("dry run: {} jobs; nothing submitted\n", jobs.size()) << RenderExpansion(spec, jobs);
+    return kExitOk;
+  }
+  auto reply = CallCoordinator(vm["coordinator"].as<std::string>(),
+                               {{"op", "submit"}, {"spec", *raw}, {"source", path}});
+  if (!reply.ok()) return ReportError(reply.status());
+  std::cout << (vm["json"].as<bool>() ? reply->dump(2) + "\n" : SubmitSummary(*reply));
+  return kExitOk;
+}
+
+int RunStatus(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl sweep status options");
+  desc.add_options()("help,h", "show this help")("sweep", po::value<std::string>(), "sweep id or name (default: all)");
+  AddCoordinatorOption(&desc);
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep status [SWEEP] [--json]", &vm, &code)) return code;
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  const std::string ep = vm["coordinator"].as<std::string>();
+  std::vector<std::string> refs;
+  if (vm.count("sweep")) {
+    refs.push_back(vm["sweep"].as<std::string>());
+  } else {
+    auto list = CallCoordinator(ep, {{"op", "list"}});
+    if (!list.ok()) return ReportError(list.status());
+    for (const auto& s : (*list)["sweeps"]) refs.push_back(std::to_string(s["id"].get<int64_t>()));
+    if (refs.empty()) {
+      std::cout << (vm["json"].as<bool>() ? "[]\n" : "no sweeps in the record\n");
+      return kExitOk;
+    }
+  }
+  Json all = Json::array();
+  for (const auto& ref : refs) {
+    auto r = CallCoordinator(ep, {{"op", "status"}, {"sweep", ref}});
+    if (!r.ok()) return ReportError(r.status());
+    if (vm["json"].as<bool>()) {
+      all.push_back((*r)["status"]);
+    } else {
+      std::cout << RenderSweepStatus((*r)["status"]);
+    }
+  }
+  if (vm["json"].as<bool>()) std::cout << (vm.count("sweep") ? all[0] : all).dump(2) << "\n";
+  return kExitOk;
+}
+
+int RunSimpleOp(const std::vector<std::string>& args, Context& ctx, const std::string& op) {
+  po::options_description desc("avctl sweep " + op + " options");
+  desc.add_options()("help,h", "show this help");
+  if (op != "list") desc.add_options()("sweep", po::value<std::string>()->required(), "sweep id or name");
+  AddCoordinatorOption(&desc);
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  if (op != "list") pos.add("sweep", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep " + op + (op == "list" ? "" : " SWEEP"), &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  Json req = {{"op", op}};
+  if (op != "list") req["sweep"] = vm["sweep"].as<std::string>();
+  auto r = CallCoordinator(vm["coordinator"].as<std::string>(), req);
+  if (!r.ok()) return ReportError(r.status());
+  if (vm["json"].as<bool>()) {
+    std::cout << r->dump(2) << "\n";
+  } else if (op == "list") {
+    std::cout << RenderSweepList((*r)["sweeps"]);
+  } else if (op == "cancel") {
+    std::cout << fmt::format("cancelled {} job(s) of sweep {}\n", r->value("cancelled", 0), vm["sweep"].as<std::string>());
+  } else {
+    std::cout << fmt::format("requeued {} job(s) of sweep {}\n", r->value("requeued", 0), vm["sweep"].as<std::string>());
+  }
+  return kExitOk;
+}
+
+int RunLocal(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl sweep run options");
+  desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(), "sweep spec (JSON)")(
+      "local-workers", po::value<int>()->default_value(2), "worker daemons to start on this machine")(
+      "slots", po::value<int>()->default_value(1), "jobs per worker at once")(
+      "threads", po::value<int>()->default_value(1), "libtorch threads per job")(
+      "dir", po::value<std::string>(), "run directory: record, logs, spools, stores (default: runs/NAME); "
+                                       "running again resumes: finished jobs are kept")(
+      "metric", po::value<std::string>()->default_value("macro_f1"), "metric of the closing summary")(
+      "json", po::bool_switch(), "print the final status as JSON");
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep run SPEC.json [--local-workers N] [--dir DIR]", &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  if (vm["local-workers"].as<int>() < 1 || vm["slots"].as<int>() < 1 || vm["threads"].as<int>() < 1) {
+    return ReportError(Status::InvalidArgument("--local-workers, --slots and --threads must be at least 1"));
+  }
+  const std::string path = vm["spec"].as<std::string>();
+  SweepSpec spec;
+  std::vector<ExpandedJob> jobs;
+  auto raw = LoadSpec(path, &spec, &jobs);
+  if (!raw.ok()) return ReportError(raw.status());
+
+  LocalClusterOptions o;
+  o.run_dir = vm.count("dir") ? vm["dir"].as<std::string>() : "runs/" + spec.name;
+  o.bin_dir = BinDir();
+  o.workers = vm["local-workers"].as<int>();
+  o.slots_per_worker = vm["slots"].as<int>();
+  o.threads_per_job = vm["threads"].as<int>();
+  // Ctrl-C and SIGTERM end the wait below; the cluster is then stopped in order.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  LocalCluster cluster(o, ctx.log);
+  if (Status s = cluster.Start(); !s.ok()) return ReportError(s);
+  auto reply = CallCoordinator(cluster.control_endpoint(), {{"op", "submit"}, {"spec", *raw}, {"source", path}});
+  if (!reply.ok()) {
+    (void)cluster.Stop();
+    return ReportError(reply.status());
+  }
+  std::cout << SubmitSummary(*reply) << "status page: " << cluster.http_url() << "/\n" << std::flush;
+  const std::string sweep = std::to_string((*reply)["sweep_id"].get<int64_t>());
+  const bool tty = ::isatty(STDOUT_FILENO);
+  Json status;
+  std::string last_line;
+  auto last_print = std::chrono::steady_clock::now();
+  Status failure = Status::OK();
+  while (true) {
+    auto r = CallCoordinator(cluster.control_endpoint(), {{"op", "status"}, {"sweep", sweep}});
+    if (!r.ok()) {
+      failure = r.status();
+      break;
+    }
+    status = (*r)["status"];
+    std::string line = RenderSweepStatus(status);
+    line = line.substr(0, line.find('\n'));
+    const auto now = std::chrono::steady_clock::now();
+    if (tty) {
+      std::cout << "\r" << line << "   " << std::flush;
+    } else if (line != last_line && now - last_print > std::chrono::seconds(10)) {
+      std::cout << line << "\n" << std::flush;
+      last_print = now;
+    }
+    last_line = line;
+    if (status.value("finished", false)) break;
+    if (Status s = cluster.CheckAlive(); !s.ok()) {
+      failure = s;
+      break;
+    }
+    struct timespec wait = {0, 500 * 1000 * 1000};
+    if (::sigtimedwait(&set, nullptr, &wait) > 0) {
+      failure = Status::FailedPrecondition("interrupted; run the same command again to resume");
+      break;
+    }
+  }
+  if (tty) std::cout << "\n";
+  Json results;
+  if (failure.ok()) {
+    auto r = CallCoordinator(cluster.control_endpoint(), {{"op", "results"}, {"sweep", sweep}});
+    if (r.ok()) results = (*r)["results"];
+  }
+  Status stopped = cluster.Stop();
+  if (!failure.ok()) return ReportError(failure);
+  if (vm["json"].as<bool>()) {
+    std::cout << status.dump(2) << "\n";
+  } else {
+    std::cout << RenderSweepStatus(status);
+    if (results.is_array()) std::cout << "test " << vm["metric"].as<std::string>() << " per variant:\n"
+                                      << RenderResultSummary(results, vm["metric"].as<std::string>());
+    std::cout << fmt::format("record: {}\n", cluster.db_path());
+  }
+  if (!stopped.ok()) ctx.log->Warn("stopping the local cluster: {}", stopped.ToString());
+  const int64_t failed = status["states"].value("failed", int64_t{0});
+  if (failed > 0) {
+    return ReportError(Status::FailedPrecondition(fmt::format(
+        "{} job(s) failed; see avctl jobs {} --state failed --coordinator ... or the record", failed, sweep)));
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
@@ -48,6 +303,10 @@ int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "expand") return RunExpand(rest, ctx);
+  if (args[0] == "submit") return RunSubmit(rest, ctx);
+  if (args[0] == "status") return RunStatus(rest, ctx);
+  if (args[0] == "list" || args[0] == "cancel" || args[0] == "retry") return RunSimpleOp(rest, ctx, args[0]);
+  if (args[0] == "run") return RunLocal(rest, ctx);
   std::cerr << "avctl: error: unknown sweep command '" << args[0] << "'\n" << kSweepUsage << "\n";
   return kExitUsage;
 }

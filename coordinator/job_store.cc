@@ -353,6 +353,24 @@ Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
   return d;
 }
 
+Result<AttemptRow> JobStore::GetAttempt(int64_t attempt_id) {
+  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+      "SELECT a.job_id, a.worker_id, a.state, j.state, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
+      "WHERE a.id = ?"));
+  AVCTL_RETURN_IF_ERROR(q.BindInt(1, attempt_id));
+  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
+  AttemptRow a;
+  a.attempt_id = attempt_id;
+  a.job_id = q.ColumnInt(0);
+  a.worker_id = q.ColumnText(1);
+  AVCTL_ASSIGN_OR_RETURN(a.state, ParseAttemptState(q.ColumnText(2)));
+  AVCTL_ASSIGN_OR_RETURN(a.job_state, ParseJobState(q.ColumnText(3)));
+  auto res = ParseJobResources(ParseStored(q.ColumnText(4)), "resources");
+  if (res.ok()) a.memory_mb = res->memory_mb;
+  return a;
+}
+
 Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
                                     const std::function<Transition(const JobView&, AttemptState)>& decide,
                                     const Json* result) {
@@ -379,10 +397,14 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
   const Transition& t = f.transition;
   {
     // An attempt's end is recorded once: a second report of the same end
-    // (a resent result after a lost ack) changes nothing.
+    // (a resent result after a lost ack) changes nothing. A lost attempt
+    // stays lost unless its result arrives late.
     AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
-        "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
-        "WHERE id = ? AND state IN ('running', 'lost')"));
+        t.attempt == AttemptState::kSucceeded
+            ? "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
+              "WHERE id = ? AND state IN ('running', 'lost')"
+            : "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
+              "WHERE id = ? AND state = 'running'"));
     AVCTL_RETURN_IF_ERROR(up.BindText(1, AttemptStateName(t.attempt)));
     AVCTL_RETURN_IF_ERROR(up.BindDouble(2, now));
     if (t.note.empty()) {

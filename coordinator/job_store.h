@@ -64,6 +64,15 @@ struct RunningAttempt {
   int64_t memory_mb = 0;
 };
 
+struct AttemptRow {
+  int64_t attempt_id = 0;
+  int64_t job_id = 0;
+  std::string worker_id;
+  AttemptState state = AttemptState::kRunning;
+  JobState job_state = JobState::kQueued;
+  int64_t memory_mb = 0;
+};
+
 struct WorkerRecord {
   std::string id;
   std::string hostname;
@@ -96,6 +105,8 @@ class JobStore {
   Result<DispatchInfo> Dispatch(int64_t job_id, const std::string& worker_id, double now);
   // Rebuilds the job message of a running attempt (for a worker that asks again).
   Result<DispatchInfo> AttemptInfo(int64_t attempt_id);
+
+  Result<AttemptRow> GetAttempt(int64_t attempt_id);
 
   Result<Followup> RecordResult(int64_t attempt_id, const Json& result, double now);
   Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason, double now);

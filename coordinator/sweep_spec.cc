@@ -8,6 +8,7 @@
 
 #include "common/random.h"
 #include "coordinator/scheduler.h"
+#include "store/synth_dataset.h"
 
 namespace avctl {
 
@@ -119,6 +120,11 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   }
   if (spec.dataset.contains("store") && !spec.dataset["store"].is_string()) {
     return fail(Invalid("dataset.store", "expected a directory path"));
+  }
+  if (spec.dataset.contains("synth")) {
+    if (auto synth = SynthOptionsFromJson(spec.dataset["synth"], "dataset.synth"); !synth.ok()) {
+      return fail(synth.status());
+    }
   }
 
   if (j.contains("base")) {

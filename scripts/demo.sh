@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (apt-get), builds, and runs the main job
-# end to end on the embedded default: `avctl demo` (see README).
+# end to end on the embedded default: a local coordinator and two worker
+# daemons run sweeps/demo.json (synthetic CREMA-D-shaped data, SQLite record
+# under runs/demo/). Running it again resumes: finished jobs are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-build/bin/avctl demo --workdir "${AVCTL_DEMO_DIR:-avctl-demo}" "$@"
+build/bin/avctl sweep run sweeps/demo.json --local-workers 2 --dir "${AVCTL_DEMO_DIR:-runs/demo}" "$@"

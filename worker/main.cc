@@ -1,7 +1,9 @@
 // avworker: the worker side of avctl: the device report, the data path
-// check, and the single-job trainer (`avworker train`). The daemon that takes
-// jobs from the coordinator arrives with the coordinator issue.
+// check, the single-job trainer (`avworker train`) and the daemon that takes
+// jobs from the coordinator (`avworker serve`, worker/daemon.h).
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -16,6 +18,8 @@
 #include "common/parallel.h"
 #include "common/version.h"
 #include "store/feature_store.h"
+#include "store/synth_dataset.h"
+#include "worker/daemon.h"
 #include "worker/store_batches.h"
 #include "worker/trainer.h"
 
@@ -32,6 +36,9 @@ constexpr const char* kUsage =
     "  info         libtorch version, threads and CUDA devices of this machine\n"
     "  load-check   read every clip of a store into z-normalised batches and time it\n"
     "  train        train and evaluate one job: avworker train --job JOB.json --store DIR --out RESULT.json\n"
+    "               (or --dataset DATASET.json [--cache DIR] for a dataset as written in a sweep spec)\n"
+    "  serve        the worker daemon: avworker serve --coordinator tcp://HOST:5555 --id ID --work-dir DIR\n"
+    "               [--slots N] [--device auto|cpu|cuda:N] [--threads N per job] [--noop]\n"
     "\n"
     "Every command takes --threads N (intra-op threads for libtorch; default: all cores).";
 
@@ -99,7 +106,9 @@ void Progress(int epoch, int epochs, int batch, int batches, double loss) {
 
 int RunTrain(const po::variables_map& vm) {
   avctl::Logger log(stderr, vm.count("verbose") ? avctl::LogLevel::kDebug : avctl::LogLevel::kInfo);
-  if (!vm.count("job") || !vm.count("store") || !vm.count("out")) return Fail("train needs --job, --store and --out");
+  if (!vm.count("job") || (!vm.count("store") && !vm.count("dataset")) || !vm.count("out")) {
+    return Fail("train needs --job, --store (or --dataset) and --out");
+  }
   const std::string out = vm["out"].as<std::string>();
   auto job_json = avctl::ReadJsonFile(vm["job"].as<std::string>());
   if (!job_json.ok()) return Fail(job_json.status().ToString());
@@ -108,22 +117,61 @@ int RunTrain(const po::variables_map& vm) {
   if (vm["threads"].as<int>() > 0) job->threads = vm["threads"].as<int>();
   if (vm.count("device")) job->device = vm["device"].as<std::string>();
 
-  auto fail = [&](const avctl::Status& s) {
-    avctl::Json failure = {{"status", "failed"}, {"reason", s.ToString()}, {"config", avctl::JobConfigToJson(*job)},
-                           {"code_version", avctl::CodeVersion()}};
+  // kind "job": the job itself is bad (retrying gives the same); "worker": this
+  // machine cannot run it (store missing or unreadable here).
+  auto fail_kind = [&](const avctl::Status& s, const char* kind) {
+    avctl::Json failure = {{"status", "failed"}, {"kind", kind}, {"reason", s.ToString()},
+                           {"config", avctl::JobConfigToJson(*job)}, {"code_version", avctl::CodeVersion()}};
     if (avctl::Status w = avctl::WriteJsonFileAtomic(out, failure); !w.ok()) {
       std::cerr << "avworker: error: " << w.ToString() << "\n";
     }
     return Fail(s.ToString());
   };
-  auto store = avctl::FeatureStore::Open(vm["store"].as<std::string>());
-  if (!store.ok()) return fail(store.status());
+  auto fail = [&](const avctl::Status& s) { return fail_kind(s, "job"); };
+  std::string store_dir;
+  if (vm.count("store")) {
+    store_dir = vm["store"].as<std::string>();
+  } else {
+    auto dataset = avctl::ReadJsonFile(vm["dataset"].as<std::string>());
+    if (!dataset.ok()) return fail_kind(dataset.status(), "worker");
+    if (dataset->contains("store") && (*dataset)["store"].is_string()) {
+      store_dir = (*dataset)["store"].get<std::string>();
+    } else if (dataset->contains("synth")) {
+      auto synth = avctl::SynthOptionsFromJson((*dataset)["synth"], "dataset.synth");
+      if (!synth.ok()) return fail(avctl::Status(synth.status()).WithFile(vm["dataset"].as<std::string>()));
+      auto dir = avctl::EnsureSynthStore(*synth, vm["cache"].as<std::string>(), &log);
+      if (!dir.ok()) return fail_kind(dir.status(), "worker");
+      store_dir = *dir;
+    } else {
+      return fail(avctl::Status::InvalidArgument("expected {\"store\": DIR} or {\"synth\": {...}}")
+                      .WithFile(vm["dataset"].as<std::string>()));
+    }
+  }
+  auto store = avctl::FeatureStore::Open(store_dir);
+  if (!store.ok()) return fail_kind(store.status(), "worker");
   const int epochs = job->train.epochs;
   avctl::ProgressFn progress;
   if (::isatty(STDERR_FILENO)) {
     progress = [epochs](int e, int b, int n, double loss) { Progress(e, epochs, b, n, loss); };
   }
-  auto result = avctl::TrainJob(*job, **store, &log, progress);
+  avctl::EpochFn on_epoch;
+  std::FILE* progress_file = nullptr;
+  if (vm.count("progress")) {
+    progress_file = std::fopen(vm["progress"].as<std::string>().c_str(), "a");
+    if (progress_file == nullptr) {
+      return fail_kind(avctl::Status::FromErrno("cannot open the progress file", errno)
+                           .WithFile(vm["progress"].as<std::string>()), "worker");
+    }
+    on_epoch = [progress_file, epochs](const avctl::EpochRecord& e) {
+      avctl::Json line = {{"epoch", e.epoch}, {"epochs", epochs}, {"train_loss", e.train_loss},
+                          {"dev_loss", e.dev_loss}, {"dev_macro_f1", e.dev_macro_f1}, {"lr", e.lr},
+                          {"seconds", e.seconds}};
+      std::fprintf(progress_file, "%s\n", line.dump().c_str());
+      std::fflush(progress_file);
+    };
+  }
+  auto result = avctl::TrainJob(*job, **store, &log, progress, on_epoch);
+  if (progress_file != nullptr) std::fclose(progress_file);
   if (!result.ok()) return fail(result.status());
   if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::TrainResultToJson(*result, **store)); !w.ok()) {
     return Fail(w.ToString());
@@ -134,6 +182,45 @@ int RunTrain(const po::variables_map& vm) {
                            job->variant, job->seed, result->selected_epoch, result->epochs.size(), t.macro_f1,
                            t.accuracy, result->train_clips_per_s, result->wall_seconds, out);
   return 0;
+}
+
+int RunServe(const po::variables_map& vm, const std::string& self_exe) {
+  avctl::Logger log(stderr, vm.count("verbose") ? avctl::LogLevel::kDebug : avctl::LogLevel::kInfo);
+  avctl::WorkerDaemonOptions o;
+  o.coordinator = vm["coordinator"].as<std::string>();
+  o.worker_id = vm.count("id") ? vm["id"].as<std::string>() : "";
+  if (o.worker_id.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    o.worker_id = host;
+  }
+  o.work_dir = vm.count("work-dir") ? vm["work-dir"].as<std::string>() : "avworker-" + o.worker_id;
+  if (vm.count("cache")) o.store_cache = vm["cache"].as<std::string>();
+  o.slots = vm["slots"].as<int>();
+  if (o.slots < 1) return Fail("--slots must be at least 1");
+  std::string device = vm.count("device") ? vm["device"].as<std::string>() : "auto";
+  if (device == "auto") device = torch::cuda::is_available() ? "cuda:0" : "cpu";
+  if (device != "cpu" && device.rfind("cuda:", 0) != 0) return Fail("--device must be auto, cpu or cuda:N");
+  o.device = device;
+  if (device.rfind("cuda:", 0) == 0) avctl::QueryGpu(std::atoi(device.c_str() + 5), &o.gpu_name, &o.gpu_memory_mb);
+  const int threads = vm["threads"].as<int>();
+  o.threads_per_job = threads > 0 ? threads : std::max(1, avctl::ResolveThreads(0) / o.slots);
+  o.trainer_exe = self_exe;
+  o.mode = vm.count("noop") ? "noop" : "train";
+  if (const char* job = std::getenv("SLURM_JOB_ID")) o.labels["slurm_job_id"] = job;
+  if (const char* proc = std::getenv("SLURM_PROCID")) o.labels["slurm_procid"] = proc;
+  avctl::WorkerDaemon daemon(o, &log);
+  avctl::Status s = daemon.Run();
+  if (!s.ok()) return Fail(s.ToString());
+  return 0;
+}
+
+std::string SelfExe(const char* argv0) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return argv0;
+  buf[n] = '\0';
+  return buf;
 }
 
 }  // namespace
@@ -153,7 +240,17 @@ int main(int argc, char** argv) {
       "job", po::value<std::string>(), "job JSON (train)")(
       "out", po::value<std::string>(), "result JSON to write (train)")(
       "device", po::value<std::string>(), "override the job's device: cpu or cuda:N (train)")(
-      "verbose", "log every epoch (train)");
+      "dataset", po::value<std::string>(), "dataset JSON as in a sweep spec, instead of --store (train)")(
+      "cache", po::value<std::string>()->default_value("stores"),
+      "where synthetic datasets are built and kept (train, serve)")(
+      "progress", po::value<std::string>(), "append one JSON line per epoch to this file (train)")(
+      "coordinator", po::value<std::string>()->default_value("tcp://127.0.0.1:5555"),
+      "the coordinator's worker endpoint (serve)")(
+      "id", po::value<std::string>(), "worker id, stable across restarts (serve; default: the host name)")(
+      "work-dir", po::value<std::string>(), "spool and store cache (serve; default: ./avworker-ID)")(
+      "slots", po::value<int>()->default_value(1), "jobs run at once (serve)")(
+      "noop", "answer every job at once without training (serve; for benchmarks)")(
+      "verbose", "log every epoch (train) or every message (serve)");
   po::positional_options_description pos;
   pos.add("store", 1);
   po::variables_map vm;
@@ -177,6 +274,11 @@ int main(int argc, char** argv) {
     return RunLoadCheck(vm["store"].as<std::string>(), vm["partition"].as<int>(), vm["batch-size"].as<int>(), threads);
   }
   if (cmd == "train") return RunTrain(vm);
+  if (cmd == "serve") {
+    po::variables_map serve_vm = vm;
+    if (vm["cache"].defaulted()) serve_vm.erase("cache");  // serve's default: WORK_DIR/stores
+    return RunServe(serve_vm, SelfExe(argv[0]));
+  }
   std::cerr << "avworker: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return 2;
 }

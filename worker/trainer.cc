@@ -173,7 +173,8 @@ std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const s
   return batches;
 }
 
-Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const ProgressFn& progress) {
+Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const ProgressFn& progress,
+                             const EpochFn& on_epoch) {
   const auto wall_start = Clock::now();
   TrainResult r;
   r.config = job;
@@ -315,6 +316,7 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     if (!job.train.evaluate) {  // throughput runs: no selection, no metrics
       rec.seconds = train_s;
       r.epochs.push_back(rec);
+      if (on_epoch) on_epoch(rec);
       r.selected_epoch = epoch;
       continue;
     }
@@ -329,6 +331,7 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
     log->Debug("epoch {}: train loss {:.4f} (sup {:.4f}, uns {:.4f}), dev loss {:.4f}, dev macro F1 {:.4f}, lr {:.2e}",
                epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1, lr);
     r.epochs.push_back(rec);
+    if (on_epoch) on_epoch(rec);
 
     // Epoch selection.
     const double score = job.train.select_by == "dev_macro_f1" ? -rec.dev_macro_f1 : rec.dev_loss;

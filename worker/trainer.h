@@ -56,10 +56,13 @@ struct TrainResult {
 // Called after every training batch: (epoch, batch, batches, running loss).
 using ProgressFn = std::function<void(int, int, int, double)>;
 
+// Called after every epoch with its record (dev figures are 0 without evaluation).
+using EpochFn = std::function<void(const EpochRecord&)>;
+
 // A NaN or infinite loss ends the job with FailedPrecondition naming the
 // epoch and batch.
 Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
-                             const ProgressFn& progress = nullptr);
+                             const ProgressFn& progress = nullptr, const EpochFn& on_epoch = nullptr);
 
 Json TrainResultToJson(const TrainResult& r, const FeatureStore& store);
 

@@ -1,0 +1,152 @@
+#include "cli/status_render.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace avctl::cli {
+
+namespace {
+
+int64_t StateCount(const Json& states, const char* s) {
+  return states.contains(s) && states[s].is_number() ? states[s].get<int64_t>() : 0;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string FormatDuration(double seconds) {
+  if (!(seconds >= 0)) return "?";
+  const int64_t s = static_cast<int64_t>(std::llround(seconds));
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+}
+
+std::string RenderSweepStatus(const Json& st) {
+  const Json& states = st["states"];
+  const int64_t total = st.value("jobs", int64_t{0});
+  const int64_t done = StateCount(states, "done"), failed = StateCount(states, "failed"),
+                cancelled = StateCount(states, "cancelled");
+  const int64_t finished = done + failed + cancelled;
+  const int width = 30;
+  const int filled = total > 0 ? static_cast<int>(width * finished / total) : width;
+  std::string eta = st.contains("eta_seconds") && st["eta_seconds"].is_number()
+                        ? "ETA " + FormatDuration(st["eta_seconds"].get<double>())
+                        : (st.value("finished", false) ? "finished" : "ETA ?");
+  std::string out = fmt::format("sweep {} (id {})  [{}{}] {}/{} finished, {}\n", st.value("name", ""),
+                                st.value("id", 0), std::string(filled, '#'), std::string(width - filled, '.'),
+                                finished, total, eta);
+  out += fmt::format("  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n", "variant", "role", "queued", "running", "done",
+                     "failed", "cancelled");
+  for (const auto& v : st["variants"]) {
+    const Json& s = v["states"];
+    out += fmt::format("  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n", v.value("name", ""),
+                       v.value("role", "").substr(0, 6), StateCount(s, "queued"), StateCount(s, "running"),
+                       StateCount(s, "done"), StateCount(s, "failed"), StateCount(s, "cancelled"));
+  }
+  return out;
+}
+
+std::string RenderSweepList(const Json& sweeps) {
+  std::string out = fmt::format("{:>4}  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6}\n", "id", "name", "jobs", "queued",
+                                "running", "done", "failed");
+  for (const auto& s : sweeps) {
+    const Json& st = s["states"];
+    out += fmt::format("{:>4}  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6}\n", s.value("id", 0), s.value("name", ""),
+                       s.value("jobs", 0), StateCount(st, "queued"), StateCount(st, "running"),
+                       StateCount(st, "done"), StateCount(st, "failed"));
+  }
+  return out;
+}
+
+std::string RenderWorkers(const Json& workers) {
+  std::string out = fmt::format("{:<20} {:<16} {:<22} {:>5} {:>7} {:>9}  {}\n", "id", "host", "device", "slots",
+                                "running", "succeeded", "state");
+  for (const auto& w : workers) {
+    std::string device = w.value("device", "");
+    if (!w.value("gpu_name", "").empty()) device += " " + w.value("gpu_name", "");
+    std::string state = w.value("state", "");
+    const Json& labels = w.contains("labels") ? w["labels"] : Json::object();
+    if (labels.is_object() && labels.contains("slurm_job_id")) {
+      state += " slurm:" + labels["slurm_job_id"].get<std::string>();
+    }
+    out += fmt::format("{:<20} {:<16} {:<22} {:>5} {:>7} {:>9}  {}\n", w.value("id", ""), w.value("hostname", ""),
+                       device, w.value("slots", 0), w.value("running", 0), w.value("succeeded", 0), state);
+  }
+  return out;
+}
+
+std::string RenderJobs(const Json& jobs) {
+  std::string out = fmt::format("{:<52} {:<9} {:>8} {:<14} {}\n", "key", "state", "attempts", "worker", "reason");
+  for (const auto& j : jobs) {
+    out += fmt::format("{:<52} {:<9} {:>8} {:<14} {}\n", j.value("key", ""), j.value("state", ""),
+                       fmt::format("{}/{}", j.value("attempts", 0), j.value("max_attempts", 0)),
+                       j.value("worker", ""), j.value("reason", ""));
+  }
+  return out;
+}
+
+std::string ResultsToCsv(const Json& results) {
+  std::set<std::string> metrics;
+  for (const auto& r : results) {
+    if (!r.contains("metrics") || !r["metrics"].is_object()) continue;
+    for (const auto& [k, v] : r["metrics"].items()) {
+      if (v.is_number()) metrics.insert(k);
+    }
+  }
+  std::string out = "key,variant,point,seed,partition,worker,seconds";
+  for (const auto& m : metrics) out += "," + CsvField(m);
+  out += "\n";
+  for (const auto& r : results) {
+    out += fmt::format("{},{},{},{},{},{},{:.3f}", CsvField(r.value("key", "")), CsvField(r.value("variant", "")),
+                       CsvField(r.value("point", "")), r.value("seed", 0), r.value("partition", 0),
+                       CsvField(r.value("worker", "")), r.value("seconds", 0.0));
+    for (const auto& m : metrics) {
+      const Json& ms = r["metrics"];
+      out += ms.is_object() && ms.contains(m) && ms[m].is_number() ? fmt::format(",{:.6g}", ms[m].get<double>())
+                                                                    : std::string(",");
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string RenderResultSummary(const Json& results, const std::string& metric) {
+  std::map<std::string, std::vector<double>> by_variant;
+  std::vector<std::string> order;
+  for (const auto& r : results) {
+    const std::string v = r.value("variant", "") + (r.value("point", "").empty() ? "" : " " + r.value("point", ""));
+    if (!by_variant.count(v)) order.push_back(v);
+    auto& xs = by_variant[v];
+    if (r.contains("metrics") && r["metrics"].is_object() && r["metrics"].contains(metric) &&
+        r["metrics"][metric].is_number()) {
+      xs.push_back(r["metrics"][metric].get<double>());
+    }
+  }
+  std::string out = fmt::format("  {:<32} {:>5} {:>10} {:>8}\n", "variant", "runs", metric, "sd");
+  for (const auto& v : order) {
+    const auto& xs = by_variant[v];
+    double mean = 0, sd = 0;
+    for (double x : xs) mean += x;
+    if (!xs.empty()) mean /= static_cast<double>(xs.size());
+    for (double x : xs) sd += (x - mean) * (x - mean);
+    sd = xs.size() > 1 ? std::sqrt(sd / static_cast<double>(xs.size() - 1)) : 0;
+    out += fmt::format("  {:<32} {:>5} {:>10.4f} {:>8.4f}\n", v, xs.size(), mean, sd);
+  }
+  return out;
+}
+
+}  // namespace avctl::cli

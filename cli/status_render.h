@@ -1,0 +1,21 @@
+// Text renderings of the coordinator's read models for avctl (pure).
+#pragma once
+
+#include <string>
+
+#include "common/json_util.h"
+
+namespace avctl::cli {
+
+// "[#########.........] 12/30 done ..." with per-variant counts and the ETA.
+std::string RenderSweepStatus(const Json& status);
+std::string RenderSweepList(const Json& sweeps);
+std::string RenderWorkers(const Json& workers);
+std::string RenderJobs(const Json& jobs);
+// One row per result: key, variant, point, seed, partition, worker, seconds, then every metric (sorted names).
+std::string ResultsToCsv(const Json& results);
+// Mean and sample standard deviation of `metric` over each variant's results.
+std::string RenderResultSummary(const Json& results, const std::string& metric);
+std::string FormatDuration(double seconds);
+
+}  // namespace avctl::cli

@@ -1,0 +1,738 @@
+#include "coordinator/coordinator.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <zmq.hpp>
+
+#include "common/protocol.h"
+#include "common/version.h"
+#include "coordinator/http_server.h"
+#include "coordinator/status_page.h"
+#include "net/zmq_util.h"
+
+namespace avctl {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double WallNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t Millis(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+struct WorkerSession {
+  std::string id;
+  std::string identity;  // the ROUTER routing id of its current connection
+  std::string device;
+  int slots = 1;
+  int64_t gpu_memory_mb = 0;
+  Clock::time_point last_heard, last_sent;
+  bool accepting = false;               // after "ready", until "drain"
+  std::map<int64_t, int64_t> running;   // attempt id -> declared memory
+};
+
+// Splits "/api/sweeps/3/jobs?state=done" into path segments and the query.
+struct Target {
+  std::vector<std::string> parts;
+  std::map<std::string, std::string> query;
+};
+
+Target ParseTarget(const std::string& target) {
+  Target t;
+  const size_t q = target.find('?');
+  const std::string path = target.substr(0, q);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) t.parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  if (q != std::string::npos) {
+    const std::string query = target.substr(q + 1);
+    size_t s = 0;
+    while (s < query.size()) {
+      size_t e = query.find('&', s);
+      if (e == std::string::npos) e = query.size();
+      const std::string kv = query.substr(s, e - s);
+      const size_t eq = kv.find('=');
+      t.query[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      s = e + 1;
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+struct Coordinator::Impl {
+  Impl(CoordinatorOptions o, Logger* l)
+      : opt(std::move(o)), log(l), zctx(1), tick(io), signals(io, SIGTERM, SIGINT), started(Clock::now()) {}
+
+  ~Impl() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  Status Run();
+  Status LockRecord();
+  Status Bind();
+  Status Recover();
+  void Arm(asio::posix::stream_descriptor& fd);
+  void ProcessSockets();
+  void OnWorkerMessage(const std::vector<std::string>& frames);
+  void OnControlMessage(const std::vector<std::string>& frames);
+  Json HandleControl(const Json& req);
+  void OnHello(const std::string& identity, const Json& body);
+  void OnTick();
+  void ScheduleJobs();
+  void Send(WorkerSession& w, MsgType type, Json body);
+  void SendToIdentity(const std::string& identity, MsgType type, Json body);
+  void ApplyFollowup(const Followup& f);
+  void ForgetAttempt(int64_t attempt_id);
+  void DeclareDead(const std::string& worker_id, const std::string& reason);
+  HttpResponse HandleHttp(const std::string& target);
+  void Stop();
+  WorkerSession* SessionByIdentity(const std::string& identity);
+  Status WriteEndpoints();
+
+  CoordinatorOptions opt;
+  Logger* log;
+  asio::io_context io;
+  zmq::context_t zctx;
+  std::optional<zmq::socket_t> workers, control;
+  std::optional<asio::posix::stream_descriptor> workers_fd, control_fd;
+  asio::steady_timer tick;
+  asio::signal_set signals;
+  std::unique_ptr<JobStore> store;
+  std::unique_ptr<HttpServer> http;
+  ReadyQueue queue;
+  std::map<std::string, WorkerSession> sessions;    // by worker id
+  std::map<std::string, std::string> by_identity;   // routing id -> worker id
+  std::map<int64_t, Clock::time_point> orphans;     // running attempts waiting for their worker after a restart
+  std::map<int64_t, std::string> attempt_worker;    // running attempt -> worker id
+  CoordinatorCounters counters;
+  Clock::time_point started;
+  bool stopping = false;
+  int lock_fd = -1;
+  std::string worker_bound, control_bound;
+};
+
+Status Coordinator::Impl::LockRecord() {
+  const std::string lock_path = opt.db_path + ".lock";
+  lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return Status::FromErrno("cannot open the record's lock file", errno).WithFile(lock_path);
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder(64, '\0');
+    ssize_t n = ::pread(lock_fd, holder.data(), holder.size(), 0);
+    holder.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return Status::FailedPrecondition(fmt::format(
+        "another avcoord is running on this record (lock {} held{}); stop it or use another --db", lock_path,
+        holder.empty() ? "" : ", by pid " + holder)).WithFile(opt.db_path);
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(lock_fd, 0) == 0) {
+    ssize_t ignored = ::pwrite(lock_fd, pid.data(), pid.size(), 0);
+    (void)ignored;
+  }
+  return Status::OK();
+}
+
+Status Coordinator::Impl::Bind() {
+  try {
+    workers.emplace(zctx, zmq::socket_type::router);
+    ConfigureSocket(*workers, 1000);
+    workers->set(zmq::sockopt::router_mandatory, 1);  // sending to a vanished worker is an error, not a silent drop
+    workers->bind(opt.worker_endpoint);
+    worker_bound = LastEndpoint(*workers);
+    control.emplace(zctx, zmq::socket_type::router);
+    ConfigureSocket(*control, 1000);
+    control->bind(opt.control_endpoint);
+    control_bound = LastEndpoint(*control);
+  } catch (const zmq::error_t& e) {
+    return Status::IOError(fmt::format("cannot bind {} / {}: {}", opt.worker_endpoint, opt.control_endpoint,
+                                       e.what()));
+  }
+  workers_fd.emplace(io, ::dup(workers->get(zmq::sockopt::fd)));
+  control_fd.emplace(io, ::dup(control->get(zmq::sockopt::fd)));
+  if (opt.http_port >= 0) {
+    auto server = HttpServer::Start(io, opt.http_address, opt.http_port,
+                                    [this](const std::string& t) { return HandleHttp(t); }, log);
+    if (!server.ok()) return server.status();
+    http = std::move(*server);
+  }
+  return Status::OK();
+}
+
+Status Coordinator::Impl::WriteEndpoints() {
+  if (opt.endpoints_file.empty()) return Status::OK();
+  Json j = {{"workers", worker_bound}, {"control", control_bound}, {"pid", ::getpid()}, {"db", opt.db_path}};
+  if (http) j["http"] = fmt::format("http://{}:{}", opt.http_address, http->port());
+  return WriteJsonFileAtomic(opt.endpoints_file, j);
+}
+
+Status Coordinator::Impl::Recover() {
+  AVCTL_ASSIGN_OR_RETURN(auto queued, store->QueuedJobs());
+  for (const auto& j : queued) queue.Push(j);
+  AVCTL_ASSIGN_OR_RETURN(auto running, store->RunningAttempts());
+  const auto deadline = Clock::now() + std::chrono::milliseconds(opt.restart_grace_ms);
+  for (const auto& a : running) {
+    orphans[a.attempt_id] = deadline;
+    attempt_worker[a.attempt_id] = a.worker_id;
+  }
+  log->Info("record {}: {} queued job(s), {} running attempt(s) waiting up to {} ms for their workers", opt.db_path,
+            queued.size(), running.size(), opt.restart_grace_ms);
+  if (!running.empty()) {
+    AVCTL_RETURN_IF_ERROR(store->AddEvent("restart", fmt::format("coordinator restarted with {} running attempt(s)",
+                                                                 running.size()), WallNow()));
+  }
+  return Status::OK();
+}
+
+void Coordinator::Impl::Arm(asio::posix::stream_descriptor& fd) {
+  fd.async_wait(asio::posix::stream_descriptor::wait_read, [this, &fd](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    ProcessSockets();
+    ScheduleJobs();
+    Arm(fd);
+  });
+}
+
+void Coordinator::Impl::ProcessSockets() {
+  // ZMQ_FD is edge-triggered: drain both sockets until neither has input.
+  for (int round = 0; round < 10000 && !stopping; ++round) {
+    bool any = false;
+    if (workers->get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      if (auto frames = RecvFrames(*workers, false)) {
+        OnWorkerMessage(*frames);
+        any = true;
+      }
+    }
+    if (control->get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      if (auto frames = RecvFrames(*control, false)) {
+        OnControlMessage(*frames);
+        any = true;
+      }
+    }
+    if (!any) return;
+  }
+  asio::post(io, [this] {  // a flood: yield to timers and HTTP, then go on
+    if (!stopping) ProcessSockets();
+  });
+}
+
+WorkerSession* Coordinator::Impl::SessionByIdentity(const std::string& identity) {
+  auto it = by_identity.find(identity);
+  if (it == by_identity.end()) return nullptr;
+  auto s = sessions.find(it->second);
+  return s == sessions.end() ? nullptr : &s->second;
+}
+
+void Coordinator::Impl::SendToIdentity(const std::string& identity, MsgType type, Json body) {
+  std::vector<std::string> frames = EncodeWorkerMessage({type, std::move(body)});
+  frames.insert(frames.begin(), identity);
+  if (Status s = SendFrames(*workers, frames); !s.ok()) {
+    log->Warn("sending {} to {}: {}", MsgTypeName(type), PrintableIdentity(identity), s.ToString());
+  }
+}
+
+void Coordinator::Impl::Send(WorkerSession& w, MsgType type, Json body) {
+  std::vector<std::string> frames = EncodeWorkerMessage({type, std::move(body)});
+  frames.insert(frames.begin(), w.identity);
+  if (Status s = SendFrames(*workers, frames); !s.ok()) {
+    log->Warn("sending {} to worker {}: {}", MsgTypeName(type), w.id, s.ToString());
+    return;
+  }
+  w.last_sent = Clock::now();
+}
+
+void Coordinator::Impl::ForgetAttempt(int64_t attempt_id) {
+  orphans.erase(attempt_id);
+  auto it = attempt_worker.find(attempt_id);
+  if (it == attempt_worker.end()) return;
+  auto s = sessions.find(it->second);
+  if (s != sessions.end()) s->second.running.erase(attempt_id);
+  attempt_worker.erase(it);
+}
+
+void Coordinator::Impl::ApplyFollowup(const Followup& f) {
+  if (f.requeue) queue.Push(*f.requeue);
+  if (f.transition.job != JobState::kQueued) queue.Erase(f.job_id);
+  if (f.cancel_attempt != 0) {
+    auto s = sessions.find(f.cancel_worker);
+    if (s != sessions.end()) Send(s->second, MsgType::kCancel, {{"attempt_id", f.cancel_attempt}});
+    ForgetAttempt(f.cancel_attempt);
+  }
+}
+
+void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
+  const int64_t protocol = body["protocol"].get<int64_t>();
+  const std::string id = body["worker_id"].get<std::string>();
+  if (protocol != kProtocolVersion) {
+    log->Warn("worker {} speaks protocol {}, this coordinator {}: refused", id, protocol, kProtocolVersion);
+    SendToIdentity(identity, MsgType::kRefused,
+                   {{"reason", fmt::format("protocol version {} is not supported (this coordinator speaks {})",
+                                           protocol, kProtocolVersion)}});
+    return;
+  }
+  const double now = WallNow();
+  auto existing = sessions.find(id);
+  if (existing != sessions.end() && existing->second.identity != identity) {
+    by_identity.erase(existing->second.identity);  // the old connection is gone
+  }
+  WorkerSession& w = sessions[id];
+  w.id = id;
+  w.identity = identity;
+  w.device = body["device"].get<std::string>().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+  w.slots = static_cast<int>(body["slots"].get<int64_t>());
+  w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
+  w.last_heard = w.last_sent = Clock::now();
+  w.accepting = false;
+  by_identity[identity] = id;
+
+  std::set<int64_t> claimed;
+  for (const auto& a : body.value("running", Json::array())) claimed.insert(a.get<int64_t>());
+  std::set<int64_t> finished;
+  for (const auto& a : body.value("finished", Json::array())) {
+    if (a.is_number_integer()) finished.insert(a.get<int64_t>());
+  }
+  // Attempts the record gives this worker that it no longer has: lost.
+  std::vector<int64_t> mine;
+  for (const auto& [attempt, worker] : attempt_worker) {
+    if (worker == id) mine.push_back(attempt);
+  }
+  for (int64_t attempt : mine) {
+    if (claimed.count(attempt) || finished.count(attempt)) continue;
+    auto f = store->RecordLost(attempt, fmt::format("worker {} reconnected without it", id), now);
+    if (f.ok()) {
+      ++counters.lost_attempts;
+      ApplyFollowup(*f);
+    } else {
+      log->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
+    }
+    ForgetAttempt(attempt);
+  }
+  w.running.clear();
+  for (int64_t attempt : claimed) {
+    auto row = store->GetAttempt(attempt);
+    if (!row.ok()) {
+      log->Warn("worker {} runs attempt {} unknown to the record: cancelling it", id, attempt);
+      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      continue;
+    }
+    const bool wanted = row->state == AttemptState::kRunning ||
+                        (row->state == AttemptState::kLost && row->job_state != JobState::kDone &&
+                         row->job_state != JobState::kCancelled);
+    if (!wanted) {
+      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      continue;
+    }
+    orphans.erase(attempt);
+    w.running[attempt] = row->memory_mb;
+    attempt_worker[attempt] = id;
+  }
+  for (int64_t attempt : finished) orphans.erase(attempt);
+
+  WorkerRecord rec;
+  rec.id = id;
+  rec.hostname = body.value("hostname", "");
+  rec.pid = body.value("pid", int64_t{0});
+  rec.device = body["device"].get<std::string>();
+  rec.gpu_name = body.value("gpu_name", "");
+  rec.gpu_memory_mb = w.gpu_memory_mb;
+  rec.slots = w.slots;
+  rec.info = body;
+  if (Status s = store->UpsertWorker(rec, now); !s.ok()) log->Error("recording worker {}: {}", id, s.ToString());
+  log->Info("worker {} connected: {} {}, {} slot(s), {} running, {} finished unacknowledged", id, rec.hostname,
+            rec.device, w.slots, w.running.size(), finished.size());
+  Send(w, MsgType::kWelcome, {{"protocol", kProtocolVersion}, {"heartbeat_ms", opt.heartbeat_ms},
+                              {"liveness", opt.liveness}, {"coordinator_version", CodeVersion()}});
+}
+
+void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) {
+  if (frames.size() < 2) return;
+  const std::string& identity = frames[0];
+  auto decoded = DecodeWorkerMessage(std::vector<std::string>(frames.begin() + 1, frames.end()));
+  if (!decoded.ok()) {
+    ++counters.bad_messages;
+    log->Warn("bad message from {}: {}", PrintableIdentity(identity), decoded.status().ToString());
+    return;
+  }
+  const WireMessage& m = *decoded;
+  ++counters.messages_in[MsgTypeName(m.type)];
+  if (m.type == MsgType::kHello) {
+    OnHello(identity, m.body);
+    return;
+  }
+  WorkerSession* w = SessionByIdentity(identity);
+  if (w == nullptr) {
+    if (m.type != MsgType::kBye) {
+      SendToIdentity(identity, MsgType::kReconnect, {{"reason", "unknown connection: send hello first"}});
+    }
+    return;
+  }
+  w->last_heard = Clock::now();
+  const double now = WallNow();
+  switch (m.type) {
+    case MsgType::kReady:
+      w->accepting = !stopping;
+      break;
+    case MsgType::kHeartbeat:
+      break;
+    case MsgType::kDrain:
+      w->accepting = false;
+      if (Status s = store->SetWorkerState(w->id, "draining", now); !s.ok()) log->Error("{}", s.ToString());
+      break;
+    case MsgType::kProgress: {
+      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      if (Status s = store->RecordProgress(attempt, m.body, now); !s.ok()) {
+        log->Debug("progress of attempt {}: {}", attempt, s.ToString());
+      }
+      break;
+    }
+    case MsgType::kResult:
+    case MsgType::kFailure: {
+      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      Result<Followup> f = Status::Internal("unset");
+      if (m.type == MsgType::kResult) {
+        ++counters.results;
+        f = store->RecordResult(attempt, m.body["result"], now);
+      } else {
+        ++counters.failures;
+        auto kind = ParseFailureKind(m.body["kind"].get<std::string>(), "failure.kind");
+        f = store->RecordFailure(attempt, *kind, m.body["reason"].get<std::string>(), now);
+      }
+      if (f.ok()) {
+        if (f->transition.duplicate) ++counters.duplicate_results;
+        ApplyFollowup(*f);
+        log->Info("attempt {} on {}: {}{}", attempt, w->id, MsgTypeName(m.type),
+                  f->transition.note.empty() ? "" : " (" + f->transition.note + ")");
+      } else if (f.status().code() == StatusCode::kNotFound) {
+        log->Warn("{} from worker {} for an attempt unknown to the record: {}", MsgTypeName(m.type), w->id,
+                  f.status().ToString());
+      } else {
+        log->Error("recording the {} of attempt {}: {}", MsgTypeName(m.type), attempt, f.status().ToString());
+        break;  // not acknowledged: the worker keeps it and sends it again
+      }
+      ForgetAttempt(attempt);
+      Send(*w, MsgType::kAck, {{"attempt_id", attempt}});
+      break;
+    }
+    case MsgType::kBye: {
+      log->Info("worker {} left", w->id);
+      DeclareDead(w->id, fmt::format("worker {} left", w->id));
+      return;
+    }
+    default:
+      ++counters.bad_messages;
+      log->Warn("worker {} sent {}, which only the coordinator sends", w->id, MsgTypeName(m.type));
+  }
+}
+
+void Coordinator::Impl::DeclareDead(const std::string& worker_id, const std::string& reason) {
+  auto it = sessions.find(worker_id);
+  if (it == sessions.end()) return;
+  const double now = WallNow();
+  std::vector<int64_t> attempts;
+  for (const auto& [a, mem] : it->second.running) attempts.push_back(a);
+  for (int64_t a : attempts) {
+    auto f = store->RecordLost(a, reason, now);
+    if (f.ok()) {
+      ++counters.lost_attempts;
+      ApplyFollowup(*f);
+    } else {
+      log->Error("recording attempt {} lost: {}", a, f.status().ToString());
+    }
+    ForgetAttempt(a);
+  }
+  if (Status s = store->SetWorkerState(worker_id, "lost", now); !s.ok()) log->Error("{}", s.ToString());
+  by_identity.erase(it->second.identity);
+  sessions.erase(it);
+}
+
+void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames) {
+  // [identity][empty delimiter][signature][body] from a REQ socket.
+  if (frames.size() < 3 || !frames[1].empty()) {
+    ++counters.bad_messages;
+    log->Warn("control: malformed envelope of {} frame(s)", frames.size());
+    return;
+  }
+  ++counters.control_requests;
+  Json reply;
+  auto req = DecodeControl(std::vector<std::string>(frames.begin() + 2, frames.end()));
+  if (!req.ok()) {
+    reply = ControlError(req.status());
+  } else {
+    reply = HandleControl(*req);
+  }
+  if (Status s = SendFrames(*control, {frames[0], "", kControlSignature, EncodeControl(reply)}); !s.ok()) {
+    log->Warn("control reply: {}", s.ToString());
+  }
+}
+
+Json Coordinator::Impl::HandleControl(const Json& req) {
+  auto op = GetString(req, "op", "request");
+  if (!op.ok()) return ControlError(op.status());
+  const double now = WallNow();
+  auto sweep_id = [&]() -> Result<int64_t> {
+    AVCTL_ASSIGN_OR_RETURN(std::string ref, GetString(req, "sweep", "request"));
+    return store->ResolveSweep(ref);
+  };
+  auto wrap = [](Result<Json> r, const char* key) { return r.ok() ? ControlOk({{key, *r}}) : ControlError(r.status()); };
+  if (*op == "ping") {
+    return ControlOk({{"version", CodeVersion()}, {"uptime_seconds", Millis(Clock::now() - started) / 1000.0},
+                      {"workers", sessions.size()}, {"queued", queue.size()}});
+  }
+  if (*op == "submit") {
+    auto spec_json = GetMember(req, "spec", "request");
+    if (!spec_json.ok()) return ControlError(spec_json.status());
+    const std::string source = req.value("source", "submitted spec");
+    auto spec = ParseSweepSpec(**spec_json, source);
+    if (!spec.ok()) return ControlError(spec.status());
+    auto jobs = ExpandSweep(*spec);
+    if (!jobs.ok()) return ControlError(jobs.status());
+    auto out = store->SubmitSweep(*spec, **spec_json, *jobs, source, now);
+    if (!out.ok()) return ControlError(out.status());
+    auto queued = store->QueuedJobs();
+    if (!queued.ok()) return ControlError(queued.status());
+    for (const auto& j : *queued) queue.Push(j);
+    log->Info("sweep {} (id {}) submitted: {} jobs, {} new", spec->name, out->sweep_id, out->total, out->added);
+    return ControlOk({{"sweep_id", out->sweep_id}, {"name", spec->name}, {"new_sweep", out->new_sweep},
+                      {"jobs", out->total}, {"added", out->added}, {"existing", out->existing}});
+  }
+  if (*op == "list") return wrap(store->ListSweeps(), "sweeps");
+  if (*op == "workers") {
+    auto w = store->Workers();
+    if (!w.ok()) return ControlError(w.status());
+    for (auto& row : *w) {
+      auto s = sessions.find(row["id"].get<std::string>());
+      row["connected"] = s != sessions.end();
+      row["accepting"] = s != sessions.end() && s->second.accepting;
+    }
+    return ControlOk({{"workers", *w}});
+  }
+  if (*op == "events") {
+    return wrap(store->Events(req.value("after", int64_t{0}), static_cast<int>(req.value("limit", 100))), "events");
+  }
+  if (*op == "drain_worker") {
+    auto id = GetString(req, "worker", "request");
+    if (!id.ok()) return ControlError(id.status());
+    auto s = sessions.find(*id);
+    if (s == sessions.end()) return ControlError(Status::NotFound(fmt::format("worker {} is not connected", *id)));
+    s->second.accepting = false;
+    Send(s->second, MsgType::kDrain, Json::object());
+    return ControlOk({{"worker", *id}});
+  }
+  auto id = sweep_id();
+  if (!id.ok()) {
+    if (*op != "status" && *op != "jobs" && *op != "results" && *op != "cancel" && *op != "retry") {
+      return ControlError(Status::InvalidArgument(fmt::format(
+          "unknown op \"{}\" (expected ping, submit, list, status, jobs, results, cancel, retry, workers, events or "
+          "drain_worker)", *op)).WithField("request.op"));
+    }
+    return ControlError(id.status());
+  }
+  if (*op == "status") return wrap(store->SweepStatus(*id, now), "status");
+  if (*op == "jobs") return wrap(store->Jobs(*id, req.value("state", "")), "jobs");
+  if (*op == "results") return wrap(store->Results(*id), "results");
+  if (*op == "cancel") {
+    auto fs = store->CancelSweep(*id, now);
+    if (!fs.ok()) return ControlError(fs.status());
+    for (const auto& f : *fs) {
+      queue.Erase(f.job_id);
+      ApplyFollowup(f);
+    }
+    return ControlOk({{"cancelled", fs->size()}});
+  }
+  if (*op == "retry") {
+    auto qs = store->RetrySweep(*id, now);
+    if (!qs.ok()) return ControlError(qs.status());
+    for (const auto& q : *qs) queue.Push(q);
+    return ControlOk({{"requeued", qs->size()}});
+  }
+  return ControlError(Status::InvalidArgument(fmt::format("unknown op \"{}\"", *op)).WithField("request.op"));
+}
+
+void Coordinator::Impl::ScheduleJobs() {
+  if (stopping || queue.empty()) return;
+  std::vector<WorkerCapacity> caps;
+  for (const auto& [id, w] : sessions) {
+    WorkerCapacity c;
+    c.id = id;
+    c.device = w.device;
+    c.accepting = w.accepting;
+    c.free_slots = w.slots - static_cast<int>(w.running.size());
+    if (w.gpu_memory_mb > 0) {
+      int64_t used = 0;
+      for (const auto& [a, mem] : w.running) used += mem;
+      c.free_memory_mb = w.gpu_memory_mb - used;
+    } else {
+      c.free_memory_mb = -1;
+    }
+    caps.push_back(c);
+  }
+  const double now = WallNow();
+  for (const Assignment& a : Schedule(queue, caps)) {
+    queue.Erase(a.job_id);
+    auto d = store->Dispatch(a.job_id, a.worker_id, now);
+    if (!d.ok()) {
+      log->Error("dispatching job {}: {}", a.job_id, d.status().ToString());
+      continue;
+    }
+    WorkerSession& w = sessions.at(a.worker_id);
+    w.running[d->attempt_id] = d->resources.memory_mb;
+    attempt_worker[d->attempt_id] = a.worker_id;
+    ++counters.dispatched;
+    Send(w, MsgType::kJob, {{"attempt_id", d->attempt_id}, {"job_key", d->job_key}, {"kind", d->kind},
+                            {"job", d->job}, {"dataset", d->dataset}});
+    log->Debug("attempt {} ({}) -> {}", d->attempt_id, d->job_key, a.worker_id);
+  }
+}
+
+void Coordinator::Impl::OnTick() {
+  if (stopping) return;
+  const auto now = Clock::now();
+  const auto silence = std::chrono::milliseconds(static_cast<int64_t>(opt.heartbeat_ms) * opt.liveness);
+  std::vector<std::string> dead;
+  for (auto& [id, w] : sessions) {
+    if (now - w.last_heard > silence) {
+      dead.push_back(id);
+    } else if (now - w.last_sent >= std::chrono::milliseconds(opt.heartbeat_ms)) {
+      Send(w, MsgType::kHeartbeat, Json::object());
+    }
+  }
+  for (const auto& id : dead) {
+    const int64_t ms = Millis(now - sessions.at(id).last_heard);
+    log->Warn("worker {} silent for {} ms: declared dead, its attempts requeued", id, ms);
+    ++counters.workers_lost;
+    DeclareDead(id, fmt::format("worker {} silent for {} ms", id, ms));
+  }
+  std::vector<int64_t> expired;
+  for (const auto& [attempt, deadline] : orphans) {
+    if (now >= deadline) expired.push_back(attempt);
+  }
+  for (int64_t attempt : expired) {
+    auto f = store->RecordLost(attempt, "its worker did not come back within the restart grace period", WallNow());
+    if (f.ok()) {
+      ++counters.lost_attempts;
+      ApplyFollowup(*f);
+    } else {
+      log->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
+    }
+    ForgetAttempt(attempt);
+  }
+  ProcessSockets();
+  ScheduleJobs();
+  tick.expires_after(std::chrono::milliseconds(std::max(10, opt.heartbeat_ms / 4)));
+  tick.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) OnTick();
+  });
+}
+
+HttpResponse Coordinator::Impl::HandleHttp(const std::string& target) {
+  const Target t = ParseTarget(target);
+  auto json = [](Result<Json> r) {
+    if (r.ok()) return HttpResponse{200, "application/json", r->dump(2) + "\n"};
+    const int code = r.status().code() == StatusCode::kNotFound ? 404 : 500;
+    return HttpResponse{code, "application/json", Json{{"error", r.status().ToString()}}.dump() + "\n"};
+  };
+  if (t.parts.empty()) {
+    auto sweeps = store->ListSweeps();
+    auto ws = store->Workers();
+    if (!sweeps.ok() || !ws.ok()) return json(sweeps.ok() ? ws.status() : sweeps.status());
+    return {200, "text/html; charset=utf-8", RenderStatusPage(*sweeps, *ws, CodeVersion())};
+  }
+  if (t.parts.size() == 1 && t.parts[0] == "metrics") {
+    CoordinatorCounters c = counters;
+    c.queue_length = static_cast<int64_t>(queue.size());
+    c.workers_connected = static_cast<int64_t>(sessions.size());
+    for (const auto& [id, w] : sessions) {
+      c.slots_total += w.slots;
+      c.slots_busy += static_cast<int64_t>(w.running.size());
+    }
+    c.uptime_seconds = Millis(Clock::now() - started) / 1000.0;
+    auto sweeps = store->ListSweeps();
+    return {200, "text/plain; version=0.0.4", RenderPrometheus(c, sweeps.ok() ? *sweeps : Json::array())};
+  }
+  if (t.parts[0] == "api" && t.parts.size() >= 2) {
+    if (t.parts[1] == "workers" && t.parts.size() == 2) return json(store->Workers());
+    if (t.parts[1] == "events" && t.parts.size() == 2) {
+      int64_t after = 0;
+      auto it = t.query.find("after");
+      if (it != t.query.end()) after = std::atoll(it->second.c_str());
+      return json(store->Events(after, 500));
+    }
+    if (t.parts[1] == "sweeps") {
+      if (t.parts.size() == 2) return json(store->ListSweeps());
+      auto id = store->ResolveSweep(t.parts[2]);
+      if (!id.ok()) return json(id.status());
+      if (t.parts.size() == 3) return json(store->SweepStatus(*id, WallNow()));
+      if (t.parts.size() == 4 && t.parts[3] == "jobs") {
+        auto it = t.query.find("state");
+        return json(store->Jobs(*id, it == t.query.end() ? "" : it->second));
+      }
+      if (t.parts.size() == 4 && t.parts[3] == "results") return json(store->Results(*id));
+    }
+  }
+  return {404, "application/json", Json{{"error", "no such page: " + target}}.dump() + "\n"};
+}
+
+void Coordinator::Impl::Stop() {
+  if (stopping) return;
+  stopping = true;
+  log->Info("stopping: no new dispatches; {} worker(s) keep their running jobs and reconnect to the next coordinator",
+            sessions.size());
+  boost::system::error_code ec;
+  tick.cancel();
+  signals.cancel(ec);
+  if (workers_fd) workers_fd->close(ec);
+  if (control_fd) control_fd->close(ec);
+  if (http) http->Stop();
+  io.stop();
+}
+
+Status Coordinator::Impl::Run() {
+  AVCTL_RETURN_IF_ERROR(LockRecord());
+  AVCTL_ASSIGN_OR_RETURN(store, JobStore::Open(opt.db_path));
+  AVCTL_RETURN_IF_ERROR(Recover());
+  AVCTL_RETURN_IF_ERROR(Bind());
+  AVCTL_RETURN_IF_ERROR(WriteEndpoints());
+  log->Info("avcoord {}: workers on {}, control on {}{}", CodeVersion(), worker_bound, control_bound,
+            http ? fmt::format(", http://{}:{}/", opt.http_address, http->port()) : "");
+  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log->Info("signal {} received", sig);
+    Stop();
+  });
+  Arm(*workers_fd);
+  Arm(*control_fd);
+  OnTick();
+  io.run();
+  workers.reset();
+  control.reset();
+  log->Info("stopped");
+  return Status::OK();
+}
+
+Coordinator::Coordinator(CoordinatorOptions options, Logger* log)
+    : impl_(std::make_unique<Impl>(std::move(options), log)) {}
+
+Coordinator::~Coordinator() = default;
+
+Status Coordinator::Run() { return impl_->Run(); }
+
+}  // namespace avctl

@@ -1,0 +1,46 @@
+// A small HTTP/1.1 server on Boost.Beast for the coordinator's status page,
+// JSON API and Prometheus metrics. It runs on the coordinator's io_context
+// (one thread), so handlers read the record without locks. GET and HEAD
+// only; requests over 64 KiB are refused.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace avctl {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Called with the request target ("/api/sweeps?x=1"); the method is GET or HEAD.
+using HttpHandler = std::function<HttpResponse(const std::string& target)>;
+
+class HttpServer {
+ public:
+  // Binds address:port (port 0: any free port) and starts accepting.
+  static Result<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io, const std::string& address, int port,
+                                                  HttpHandler handler, Logger* log);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  int port() const;
+  // Stops accepting; connections in flight finish.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace avctl

@@ -1,0 +1,120 @@
+#include "coordinator/status_page.h"
+
+#include <fmt/format.h>
+
+namespace avctl {
+
+std::string HtmlEscape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string PromLabel(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std::string& version) {
+  std::string html =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">"
+      "<title>avcoord</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+      "td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}.bar{background:#eee;width:200px;"
+      "height:10px}.bar div{background:#3a7;height:10px}</style></head><body>";
+  html += fmt::format("<h1>avcoord</h1><p>code version {}; refreshes every 5 s; JSON under "
+                      "<a href=\"/api/sweeps\">/api/sweeps</a>, <a href=\"/api/workers\">/api/workers</a>; "
+                      "<a href=\"/metrics\">/metrics</a></p>", HtmlEscape(version));
+  html += "<h2>Sweeps</h2><table><tr><th>id</th><th>name</th><th>progress</th><th>queued</th><th>running</th>"
+          "<th>done</th><th>failed</th><th>cancelled</th></tr>";
+  for (const auto& s : sweeps) {
+    const Json& st = s["states"];
+    const int64_t total = s.value("jobs", 0);
+    const int64_t done = st.value("done", 0);
+    const double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
+    html += fmt::format(
+        "<tr><td>{}</td><td><a href=\"/api/sweeps/{}\">{}</a></td><td><div class=\"bar\"><div style=\"width:{:.0f}%\">"
+        "</div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        s.value("id", 0), s.value("id", 0), HtmlEscape(s.value("name", "")), pct, done, total,
+        st.value("queued", 0), st.value("running", 0), done, st.value("failed", 0), st.value("cancelled", 0));
+  }
+  html += "</table><h2>Workers</h2><table><tr><th>id</th><th>host</th><th>device</th><th>slots</th><th>running</th>"
+          "<th>succeeded</th><th>state</th></tr>";
+  for (const auto& w : workers) {
+    std::string device = w.value("device", "");
+    if (!w.value("gpu_name", "").empty()) device += " (" + w.value("gpu_name", "") + ")";
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        HtmlEscape(w.value("id", "")), HtmlEscape(w.value("hostname", "")), HtmlEscape(device),
+                        w.value("slots", 0), w.value("running", 0), w.value("succeeded", 0),
+                        HtmlEscape(w.value("state", "")));
+  }
+  html += "</table></body></html>\n";
+  return html;
+}
+
+std::string RenderPrometheus(const CoordinatorCounters& c, const Json& sweeps) {
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  metric("avctl_messages_received_total", "counter", "Worker messages received, by type.");
+  for (const auto& [type, n] : c.messages_in) {
+    out += fmt::format("avctl_messages_received_total{{type=\"{}\"}} {}\n", PromLabel(type), n);
+  }
+  metric("avctl_bad_messages_total", "counter", "Messages refused by the decoder.");
+  out += fmt::format("avctl_bad_messages_total {}\n", c.bad_messages);
+  metric("avctl_attempts_dispatched_total", "counter", "Attempts sent to workers.");
+  out += fmt::format("avctl_attempts_dispatched_total {}\n", c.dispatched);
+  metric("avctl_results_total", "counter", "Results received (stored or duplicate).");
+  out += fmt::format("avctl_results_total {}\n", c.results);
+  metric("avctl_duplicate_results_total", "counter", "Results for jobs that already had one (not stored).");
+  out += fmt::format("avctl_duplicate_results_total {}\n", c.duplicate_results);
+  metric("avctl_failures_total", "counter", "Attempt failures reported by workers.");
+  out += fmt::format("avctl_failures_total {}\n", c.failures);
+  metric("avctl_attempts_lost_total", "counter", "Attempts lost with their worker.");
+  out += fmt::format("avctl_attempts_lost_total {}\n", c.lost_attempts);
+  metric("avctl_workers_lost_total", "counter", "Workers declared dead after missed heartbeats.");
+  out += fmt::format("avctl_workers_lost_total {}\n", c.workers_lost);
+  metric("avctl_control_requests_total", "counter", "Requests on the control endpoint.");
+  out += fmt::format("avctl_control_requests_total {}\n", c.control_requests);
+  metric("avctl_queue_length", "gauge", "Jobs waiting for a slot.");
+  out += fmt::format("avctl_queue_length {}\n", c.queue_length);
+  metric("avctl_workers_connected", "gauge", "Worker daemons connected.");
+  out += fmt::format("avctl_workers_connected {}\n", c.workers_connected);
+  metric("avctl_slots", "gauge", "Job slots of connected workers, by use.");
+  out += fmt::format("avctl_slots{{use=\"busy\"}} {}\navctl_slots{{use=\"free\"}} {}\n", c.slots_busy,
+                     c.slots_total - c.slots_busy);
+  metric("avctl_jobs", "gauge", "Jobs per sweep and state.");
+  for (const auto& s : sweeps) {
+    for (const auto& [state, n] : s["states"].items()) {
+      out += fmt::format("avctl_jobs{{sweep=\"{}\",state=\"{}\"}} {}\n", PromLabel(s.value("name", "")), state,
+                         n.is_number() ? n.get<int64_t>() : 0);
+    }
+  }
+  metric("avctl_uptime_seconds", "gauge", "Seconds since the coordinator started.");
+  out += fmt::format("avctl_uptime_seconds {:.1f}\n", c.uptime_seconds);
+  return out;
+}
+
+}  // namespace avctl

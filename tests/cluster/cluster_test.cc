@@ -1,0 +1,279 @@
+// Integration tests with real processes on loopback: avcoord, avworker serve
+// daemons running real (tiny) training jobs, and avctl; workers and the
+// coordinator are killed with SIGKILL and restarted mid-sweep.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+
+#include "cli/control_client.h"
+#include "common/json_util.h"
+#include "common/protocol.h"
+#include "db/database.h"
+#include "net/zmq_util.h"
+#include "tests/child_process.h"
+#include "tests/process_runner.h"
+
+namespace avctl {
+namespace {
+
+namespace fs = std::filesystem;
+using testutil::ChildProcess;
+
+const std::string kBin = std::string(AVCTL_BINARY_DIR) + "/bin/";
+const std::string kQuickSpec = std::string(AVCTL_SOURCE_DIR) + "/tests/coordinator/data/quick.json";
+
+bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("avctl-cluster-{}-{}", ::getpid(),
+                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "avctl.db").string();
+  }
+  void TearDown() override {
+    for (auto& w : workers_) w->Kill(SIGKILL);
+    coord_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // First start: any free ports; restarts reuse them so workers find it again.
+  void StartCoordinator() {
+    const std::string endpoints = (dir_ / "endpoints.json").string();
+    fs::remove(endpoints);
+    coord_ = std::make_unique<ChildProcess>();
+    const std::string workers_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["workers"].get<std::string>();
+    const std::string control_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["control"].get<std::string>();
+    ASSERT_TRUE(coord_->Start({kBin + "avcoord", "--db", db_, "--workers", workers_ep, "--control", control_ep,
+                               "--http", "0", "--heartbeat-ms", "200", "--liveness", "5", "--grace-ms", "3000",
+                               "--endpoints-file", endpoints},
+                              (dir_ / "avcoord.log").string()));
+    ASSERT_TRUE(WaitUntil([&] { return fs::exists(endpoints) || !coord_->running(); }, 20)) << coord_->Log();
+    ASSERT_TRUE(coord_->running()) << coord_->Log();
+    auto ep = ReadJsonFile(endpoints);
+    ASSERT_TRUE(ep.ok()) << ep.status().ToString();
+    ep_ = *ep;
+  }
+
+  ChildProcess* StartWorker(int i) {
+    if (workers_.size() < static_cast<size_t>(i)) workers_.resize(i);
+    auto& w = workers_[i - 1];
+    if (w) w->Kill(SIGKILL);
+    w = std::make_unique<ChildProcess>();
+    const std::string id = fmt::format("w{}", i);
+    EXPECT_TRUE(w->Start({kBin + "avworker", "serve", "--coordinator", ep_["workers"].get<std::string>(), "--id", id,
+                          "--work-dir", (dir_ / id).string(), "--cache", (dir_ / "stores").string(), "--threads", "1",
+                          "--device", "cpu"},
+                         (dir_ / (id + ".log")).string()));
+    return w.get();
+  }
+
+  Json Call(const Json& req) {
+    auto r = cli::CallCoordinator(ep_["control"].get<std::string>(), req, 10000);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Json::object();
+  }
+
+  Json Status(const std::string& sweep) { return Call({{"op", "status"}, {"sweep", sweep}})["status"]; }
+
+  std::string Text(const std::string& sql) {
+    DatabaseOptions o;
+    o.read_only = true;
+    auto db = Database::Open(db_, o);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    auto q = (*db)->Prepare(sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    auto row = q->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return q->ColumnText(0);
+  }
+
+  int64_t Count(const std::string& sql) {
+    DatabaseOptions o;
+    o.read_only = true;
+    auto db = Database::Open(db_, o);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    auto q = (*db)->Prepare(sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    auto row = q->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return q->ColumnInt(0);
+  }
+
+  std::string Avctl(const std::string& args, int* exit_code) {
+    auto r = testutil::RunCommand(kBin + "avctl " + args + " --coordinator " + ep_["control"].get<std::string>());
+    *exit_code = r.exit_code;
+    return r.output;
+  }
+
+  fs::path dir_;
+  std::string db_;
+  Json ep_;
+  std::unique_ptr<ChildProcess> coord_;
+  std::vector<std::unique_ptr<ChildProcess>> workers_;
+};
+
+TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryResultStoredOnce) {
+  StartCoordinator();
+  for (int i = 1; i <= 3; ++i) StartWorker(i);
+  auto spec = ReadJsonFile(kQuickSpec);
+  ASSERT_TRUE(spec.ok());
+  Json submitted = Call({{"op", "submit"}, {"spec", *spec}, {"source", kQuickSpec}});
+  ASSERT_EQ(submitted.value("jobs", 0), 30);
+
+  // SIGKILL worker 1 while it runs a job; its job comes back to the queue.
+  ASSERT_TRUE(WaitUntil([&] {
+    return Count("SELECT COUNT(*) FROM attempts WHERE worker_id = 'w1' AND state = 'running'") > 0 &&
+           Count("SELECT COUNT(*) FROM results") >= 2;
+  }, 180)) << coord_->Log();
+  workers_[0]->Kill(SIGKILL);
+  ASSERT_TRUE(WaitUntil([&] { return Count("SELECT COUNT(*) FROM attempts WHERE state = 'lost'") > 0; }, 30))
+      << coord_->Log();
+  StartWorker(1);
+
+  // SIGKILL the coordinator mid-sweep and start it again on the same record.
+  ASSERT_TRUE(WaitUntil([&] { return Count("SELECT COUNT(*) FROM results") >= 10; }, 240)) << coord_->Log();
+  coord_->Kill(SIGKILL);
+  EXPECT_EQ(Text("PRAGMA integrity_check"), "ok");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // workers notice the silence
+  StartCoordinator();
+
+  ASSERT_TRUE(WaitUntil([&] { return Status("quick").value("finished", false); }, 420)) << coord_->Log();
+  Json st = Status("quick");
+  EXPECT_EQ(st["states"]["done"], 30) << st.dump(2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 30);
+  EXPECT_EQ(Count("SELECT COUNT(DISTINCT job_id) FROM results"), 30);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results r JOIN attempts a ON a.id = r.attempt_id "
+                  "WHERE a.state = 'succeeded' AND a.job_id = r.job_id"), 30);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id)"), 0);
+  EXPECT_GE(Count("SELECT COUNT(*) FROM attempts WHERE state = 'lost'"), 1);
+
+  // avctl against the live coordinator.
+  int code = 0;
+  std::string out = Avctl("sweep status quick", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("30/30 finished"), std::string::npos) << out;
+  out = Avctl("results quick --format csv", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 31) << out;
+  EXPECT_NE(out.find("macro_f1"), std::string::npos);
+  out = Avctl("jobs quick --state failed --json", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "[]\n");
+  out = Avctl("workers", &code);
+  EXPECT_EQ(code, 0) << out;
+  for (const char* w : {"w1", "w2", "w3"}) EXPECT_NE(out.find(w), std::string::npos) << out;
+  out = Avctl("sweep status nosuch", &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("no sweep \"nosuch\""), std::string::npos) << out;
+
+  // Resubmitting finds every job already done.
+  Json again = Call({{"op", "submit"}, {"spec", *spec}, {"source", kQuickSpec}});
+  EXPECT_EQ(again.value("added", -1), 0);
+  EXPECT_EQ(again.value("existing", -1), 30);
+
+  // SIGTERM drains the workers and stops the coordinator, all exiting 0.
+  for (auto& w : workers_) w->Signal(SIGTERM);
+  for (auto& w : workers_) EXPECT_EQ(w->Wait(20000), 0) << w->Log();
+  coord_->Signal(SIGTERM);
+  EXPECT_EQ(coord_->Wait(20000), 0) << coord_->Log();
+}
+
+TEST_F(ClusterTest, MisbehavingPeersAreRefusedAndChangeNothing) {
+  StartCoordinator();
+  auto spec = ReadJsonFile(kQuickSpec);
+  ASSERT_TRUE(spec.ok());
+  Call({{"op", "submit"}, {"spec", *spec}, {"source", kQuickSpec}});
+
+  zmq::context_t ctx(1);
+  zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+  ConfigureSocket(dealer, 0);
+  dealer.set(zmq::sockopt::rcvtimeo, 3000);
+  dealer.connect(ep_["workers"].get<std::string>());
+  // Garbage and unknown types: no answer, no change.
+  ASSERT_TRUE(SendFrames(dealer, {"GET / HTTP/1.0"}, true).ok());
+  ASSERT_TRUE(SendFrames(dealer, {kWorkerSignature, "explode", "{}"}, true).ok());
+  // A result before hello: asked to say hello.
+  ASSERT_TRUE(SendFrames(dealer, EncodeWorkerMessage({MsgType::kResult, {{"attempt_id", 1}, {"result", {{"status", "ok"}}}}}), true).ok());
+  auto reply = RecvFrames(dealer, true);
+  ASSERT_TRUE(reply.has_value());
+  auto m = DecodeWorkerMessage(*reply);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->type, MsgType::kReconnect);
+  // Another protocol version: refused.
+  ASSERT_TRUE(SendFrames(dealer, EncodeWorkerMessage({MsgType::kHello, {{"protocol", 99}, {"worker_id", "x"},
+                                                                        {"device", "cpu"}, {"slots", 1}}}), true).ok());
+  reply = RecvFrames(dealer, true);
+  ASSERT_TRUE(reply.has_value());
+  m = DecodeWorkerMessage(*reply);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->type, MsgType::kRefused);
+  EXPECT_NE(m->body["reason"].get<std::string>().find("protocol version 99"), std::string::npos);
+  // A proper hello, then a result for an attempt nobody dispatched: acked, not stored.
+  ASSERT_TRUE(SendFrames(dealer, EncodeWorkerMessage({MsgType::kHello, {{"protocol", kProtocolVersion},
+                                                                        {"worker_id", "x"}, {"device", "cpu"},
+                                                                        {"slots", 1}}}), true).ok());
+  reply = RecvFrames(dealer, true);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(DecodeWorkerMessage(*reply)->type, MsgType::kWelcome);
+  ASSERT_TRUE(SendFrames(dealer, EncodeWorkerMessage({MsgType::kResult, {{"attempt_id", 4242},
+                                                                         {"result", {{"status", "ok"}}}}}), true).ok());
+  bool acked = false;
+  for (int i = 0; i < 10 && !acked; ++i) {
+    reply = RecvFrames(dealer, true);
+    if (!reply) break;
+    auto r = DecodeWorkerMessage(*reply);
+    acked = r.ok() && r->type == MsgType::kAck && r->body["attempt_id"] == 4242;
+  }
+  EXPECT_TRUE(acked);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"), 30);
+
+  // A second coordinator on the same record is refused with a lock error.
+  ChildProcess second;
+  ASSERT_TRUE(second.Start({kBin + "avcoord", "--db", db_, "--workers", "tcp://127.0.0.1:*", "--control",
+                            "tcp://127.0.0.1:*", "--http", "-1"}, (dir_ / "second.log").string()));
+  EXPECT_EQ(second.Wait(10000), 1);
+  EXPECT_NE(second.Log().find("another avcoord is running on this record"), std::string::npos) << second.Log();
+
+  // A bad spec is refused naming the field, and nothing is added.
+  Json bad = *spec;
+  bad["name"] = "bad";
+  bad["variants"][1]["overrides"] = {{"train", {{"lr", "fast"}}}};
+  auto r = cli::CallCoordinator(ep_["control"].get<std::string>(), {{"op", "submit"}, {"spec", bad}, {"source", "bad.json"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("variants[1].overrides.train.lr"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM sweeps"), 1);
+
+  // The HTTP endpoint serves the status page, the API and metrics.
+  const std::string http = ep_["http"].get<std::string>();
+  auto page = testutil::RunCommand("curl -sf " + http + "/metrics");
+  if (page.exit_code != 127) {  // curl present
+    EXPECT_NE(page.output.find("avctl_bad_messages_total 2"), std::string::npos) << page.output;
+    EXPECT_NE(page.output.find("avctl_jobs{sweep=\"quick\",state=\"queued\"} 30"), std::string::npos) << page.output;
+    auto api = testutil::RunCommand("curl -sf " + http + "/api/sweeps/quick");
+    EXPECT_NE(api.output.find("\"name\": \"quick\""), std::string::npos) << api.output;
+  }
+  coord_->Signal(SIGTERM);
+  EXPECT_EQ(coord_->Wait(10000), 0) << coord_->Log();
+}
+
+}  // namespace
+}  // namespace avctl

@@ -1,0 +1,481 @@
+#include "worker/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+#include <zmq.hpp>
+
+#include "common/file_util.h"
+#include "common/protocol.h"
+#include "common/version.h"
+#include "net/zmq_util.h"
+
+namespace avctl {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct RunningJob {
+  pid_t pid = -1;
+  std::string dir;
+  std::streamoff progress_offset = 0;
+  bool cancelled = false;
+};
+
+// A finished attempt whose report awaits the coordinator's ack.
+struct Pending {
+  MsgType type = MsgType::kResult;
+  Json body;
+};
+
+std::string Hostname() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
+  return buf.data();
+}
+
+std::string LogTail(const std::string& path, size_t max_bytes) {
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return "";
+  std::string s = *text;
+  if (s.size() > max_bytes) s = "..." + s.substr(s.size() - max_bytes);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void QueryGpu(int index, std::string* name, int64_t* memory_mb) {
+  name->clear();
+  *memory_mb = 0;
+  const std::string cmd = fmt::format(
+      "nvidia-smi --query-gpu=name,memory.total --format=csv,noheader,nounits -i {} 2>/dev/null", index);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return;
+  std::array<char, 512> buf{};
+  std::string out;
+  while (std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
+  ::pclose(p);
+  const size_t comma = out.rfind(',');
+  if (comma == std::string::npos) return;
+  *name = out.substr(0, comma);
+  *memory_mb = std::atoll(out.c_str() + comma + 1);
+}
+
+struct WorkerDaemon::Impl {
+  Impl(WorkerDaemonOptions o, Logger* l) : opt(std::move(o)), log(l), zctx(1) {}
+
+  Status Run();
+  Status Prepare();
+  void Connect();
+  void Disconnect(const std::string& why);
+  void SendMsg(MsgType type, Json body);
+  void OnMessage(const WireMessage& m);
+  void StartAttempt(const Json& body);
+  void Reap();
+  void Finish(int64_t attempt, int wait_status);
+  void ForwardProgress();
+  void AddPending(int64_t attempt, Pending p, bool write_failure_file);
+  Json HelloBody();
+  std::string AttemptDir(int64_t attempt) const { return (fs::path(opt.work_dir) / "attempts" / std::to_string(attempt)).string(); }
+
+  WorkerDaemonOptions opt;
+  Logger* log;
+  zmq::context_t zctx;
+  std::optional<zmq::socket_t> socket;
+  int signal_fd = -1;
+  int lock_fd = -1;
+  bool connected = false;      // welcome received on the current connection
+  bool draining = false;
+  bool drain_announced = false;
+  Clock::time_point last_heard, last_sent, hello_sent, reconnect_at, last_resend;
+  int backoff_ms = 1000;
+  std::map<int64_t, RunningJob> running;
+  std::map<int64_t, Pending> pending;
+  Status fatal;                // set when the coordinator refuses us
+};
+
+Status WorkerDaemon::Impl::Prepare() {
+  if (opt.worker_id.empty()) return Status::InvalidArgument("a worker id is required").WithField("--id");
+  if (opt.work_dir.empty()) return Status::InvalidArgument("a work directory is required").WithField("--work-dir");
+  if (opt.store_cache.empty()) opt.store_cache = (fs::path(opt.work_dir) / "stores").string();
+  std::error_code ec;
+  fs::create_directories(fs::path(opt.work_dir) / "attempts", ec);
+  if (ec) return Status::IOError(fmt::format("cannot create the spool: {}", ec.message())).WithFile(opt.work_dir);
+  const std::string lock_path = (fs::path(opt.work_dir) / "worker.lock").string();
+  lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return Status::FromErrno("cannot open", errno).WithFile(lock_path);
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Status::FailedPrecondition("another worker daemon uses this work directory; give each its own --work-dir")
+        .WithFile(opt.work_dir);
+  }
+  // Finished attempts left by an earlier run: report them again. Attempts
+  // without a report died with that run.
+  for (const auto& entry : fs::directory_iterator(fs::path(opt.work_dir) / "attempts", ec)) {
+    const std::string name = entry.path().filename().string();
+    const int64_t attempt = std::atoll(name.c_str());
+    if (attempt <= 0 || std::to_string(attempt) != name) continue;
+    const std::string dir = entry.path().string();
+    auto result = ReadJsonFile(dir + "/result.json");
+    auto failure = ReadJsonFile(dir + "/failure.json");
+    if (failure.ok()) {
+      AddPending(attempt, {MsgType::kFailure, *failure}, false);
+    } else if (result.ok() && result->value("status", "") == "ok") {
+      AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", *result}}}, false);
+    } else {
+      AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "crash"},
+                                                {"reason", "the worker daemon stopped while the job ran"}}},
+                 true);
+    }
+  }
+  if (ec) return Status::IOError(fmt::format("cannot list the spool: {}", ec.message())).WithFile(opt.work_dir);
+  if (!pending.empty()) log->Info("{} finished attempt(s) in the spool await acknowledgement", pending.size());
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Status::Internal("cannot block SIGTERM/SIGINT");
+  signal_fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd < 0) return Status::FromErrno("signalfd", errno);
+  return Status::OK();
+}
+
+void WorkerDaemon::Impl::AddPending(int64_t attempt, Pending p, bool write_failure_file) {
+  if (write_failure_file) {
+    if (Status s = WriteJsonFileAtomic(AttemptDir(attempt) + "/failure.json", p.body); !s.ok()) {
+      log->Error("keeping the failure of attempt {}: {}", attempt, s.ToString());
+    }
+  }
+  pending[attempt] = std::move(p);
+}
+
+Json WorkerDaemon::Impl::HelloBody() {
+  Json run = Json::array(), fin = Json::array();
+  for (const auto& [a, j] : running) {
+    if (!j.cancelled) run.push_back(a);
+  }
+  for (const auto& [a, p] : pending) fin.push_back(a);
+  return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
+          {"slots", opt.slots}, {"gpu_name", opt.gpu_name}, {"gpu_memory_mb", opt.gpu_memory_mb},
+          {"hostname", Hostname()}, {"pid", ::getpid()}, {"version", CodeVersion()}, {"mode", opt.mode},
+          {"labels", opt.labels}, {"running", run}, {"finished", fin}};
+}
+
+void WorkerDaemon::Impl::Connect() {
+  socket.emplace(zctx, zmq::socket_type::dealer);
+  ConfigureSocket(*socket, 0);
+  socket->connect(opt.coordinator);
+  connected = false;
+  hello_sent = last_heard = Clock::now();
+  SendMsg(MsgType::kHello, HelloBody());
+  log->Debug("hello sent to {}", opt.coordinator);
+}
+
+void WorkerDaemon::Impl::Disconnect(const std::string& why) {
+  socket.reset();
+  connected = false;
+  reconnect_at = Clock::now() + std::chrono::milliseconds(backoff_ms);
+  log->Warn("{}; reconnecting to {} in {} ms", why, opt.coordinator, backoff_ms);
+  backoff_ms = std::min(backoff_ms * 2, opt.max_backoff_ms);
+}
+
+void WorkerDaemon::Impl::SendMsg(MsgType type, Json body) {
+  if (!socket) return;
+  if (Status s = SendFrames(*socket, EncodeWorkerMessage({type, std::move(body)})); !s.ok()) {
+    log->Warn("sending {}: {}", MsgTypeName(type), s.ToString());
+    return;
+  }
+  last_sent = Clock::now();
+}
+
+void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
+  switch (m.type) {
+    case MsgType::kWelcome:
+      connected = true;
+      backoff_ms = 1000;
+      opt.heartbeat_ms = static_cast<int>(m.body["heartbeat_ms"].get<int64_t>());
+      opt.liveness = static_cast<int>(m.body["liveness"].get<int64_t>());
+      log->Info("connected to {} (heartbeat {} ms, liveness {})", opt.coordinator, opt.heartbeat_ms, opt.liveness);
+      for (const auto& [a, p] : pending) SendMsg(p.type, p.body);
+      last_resend = Clock::now();
+      if (draining) {
+        SendMsg(MsgType::kDrain, Json::object());
+      } else {
+        SendMsg(MsgType::kReady, Json::object());
+      }
+      break;
+    case MsgType::kRefused:
+      log->Error("refused by the coordinator: {}", m.body["reason"].get<std::string>());
+      fatal = Status::FailedPrecondition("refused by the coordinator: " + m.body["reason"].get<std::string>());
+      connected = false;
+      socket.reset();
+      break;
+    case MsgType::kJob:
+      StartAttempt(m.body);
+      break;
+    case MsgType::kAck: {
+      const int64_t a = m.body["attempt_id"].get<int64_t>();
+      if (pending.erase(a) != 0) {
+        std::error_code ec;
+        fs::remove_all(AttemptDir(a), ec);
+        if (ec) log->Warn("removing the spool of attempt {}: {}", a, ec.message());
+      }
+      break;
+    }
+    case MsgType::kCancel: {
+      const int64_t a = m.body["attempt_id"].get<int64_t>();
+      auto it = running.find(a);
+      if (it != running.end() && !it->second.cancelled) {
+        it->second.cancelled = true;
+        ::kill(-it->second.pid, SIGKILL);
+        log->Info("attempt {} cancelled by the coordinator", a);
+      }
+      if (pending.erase(a) != 0) {
+        std::error_code ec;
+        fs::remove_all(AttemptDir(a), ec);
+      }
+      break;
+    }
+    case MsgType::kDrain:
+      if (!draining) log->Info("drain requested by the coordinator: finishing {} running job(s)", running.size());
+      draining = true;
+      break;
+    case MsgType::kReconnect:
+      log->Info("the coordinator asks for a new hello: {}", m.body["reason"].get<std::string>());
+      socket.reset();
+      Connect();
+      break;
+    case MsgType::kHeartbeat:
+      break;
+    default:
+      log->Warn("unexpected {} from the coordinator", MsgTypeName(m.type));
+  }
+}
+
+void WorkerDaemon::Impl::StartAttempt(const Json& body) {
+  const int64_t attempt = body["attempt_id"].get<int64_t>();
+  const std::string kind = body["kind"].get<std::string>();
+  if (running.count(attempt) || pending.count(attempt)) return;  // a repeated dispatch
+  if (draining) {
+    SendMsg(MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"}, {"reason", "the worker is draining"}});
+    return;
+  }
+  if (opt.mode == "noop") {
+    Json result = {{"status", "ok"}, {"noop", true}, {"test", {{"metrics", {{"macro_f1", 0.0}}}}}};
+    AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", result}}}, false);
+    SendMsg(MsgType::kResult, pending[attempt].body);
+    return;
+  }
+  const std::string dir = AttemptDir(attempt);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  Json job = body["job"];
+  job["key"] = body["job_key"];
+  Status s = ec ? Status::IOError(ec.message()).WithFile(dir) : Status::OK();
+  if (s.ok()) s = WriteJsonFileAtomic(dir + "/job.json", job);
+  if (s.ok()) s = WriteJsonFileAtomic(dir + "/dataset.json", body["dataset"]);
+  if (s.ok() && kind != "train") s = Status::InvalidArgument(fmt::format("unknown job kind \"{}\"", kind));
+  if (!s.ok()) {
+    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", kind != "train" ? "job" : "worker"},
+                                              {"reason", s.ToString()}}}, true);
+    SendMsg(MsgType::kFailure, pending[attempt].body);
+    return;
+  }
+  std::vector<std::string> args = {opt.trainer_exe, "train", "--job", dir + "/job.json", "--dataset",
+                                   dir + "/dataset.json", "--cache", opt.store_cache, "--out", dir + "/result.json",
+                                   "--progress", dir + "/progress.jsonl", "--threads",
+                                   std::to_string(opt.threads_per_job), "--device", opt.device};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log_path = dir + "/log.txt";
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);      // the job dies with its daemon
+    if (::getppid() != parent) ::_exit(126);  // the daemon died before prctl
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+      ::close(fd);
+    }
+    ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"},
+                                              {"reason", fmt::format("fork failed: {}", std::strerror(errno))}}}, true);
+    SendMsg(MsgType::kFailure, pending[attempt].body);
+    return;
+  }
+  ::setpgid(pid, pid);
+  running[attempt] = RunningJob{pid, dir, 0, false};
+  log->Info("attempt {} ({}) started as pid {}", attempt, body["job_key"].get<std::string>(), pid);
+}
+
+void WorkerDaemon::Impl::Reap() {
+  for (auto it = running.begin(); it != running.end();) {
+    int status = 0;
+    pid_t r = ::waitpid(it->second.pid, &status, WNOHANG);
+    if (r == it->second.pid) {
+      const int64_t attempt = it->first;
+      ForwardProgress();
+      RunningJob job = it->second;
+      it = running.erase(it);
+      if (job.cancelled) {
+        std::error_code ec;
+        fs::remove_all(job.dir, ec);
+        continue;
+      }
+      Finish(attempt, status);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WorkerDaemon::Impl::Finish(int64_t attempt, int status) {
+  const std::string dir = AttemptDir(attempt);
+  auto result = ReadJsonFile(dir + "/result.json");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && result.ok() && result->value("status", "") == "ok") {
+    log->Info("attempt {} finished", attempt);
+    AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", std::move(*result)}}}, false);
+  } else {
+    Json failure = {{"attempt_id", attempt}};
+    if (result.ok() && result->value("status", "") == "failed") {
+      failure["kind"] = result->value("kind", "job");
+      failure["reason"] = result->value("reason", "the trainer failed without a reason");
+    } else if (WIFSIGNALED(status)) {
+      const int sig = WTERMSIG(status);
+      failure["kind"] = "crash";
+      failure["reason"] = fmt::format("the job's process was killed by signal {} ({}){}; log tail: {}", sig,
+                                      strsignal(sig), sig == SIGKILL ? ", often the kernel's out-of-memory killer" : "",
+                                      LogTail(dir + "/log.txt", 400));
+    } else {
+      failure["kind"] = "crash";
+      failure["reason"] = fmt::format("the job's process exited with code {} without a result; log tail: {}",
+                                      WIFEXITED(status) ? WEXITSTATUS(status) : -1, LogTail(dir + "/log.txt", 400));
+    }
+    log->Warn("attempt {} failed ({}): {}", attempt, failure["kind"].get<std::string>(),
+              failure["reason"].get<std::string>());
+    AddPending(attempt, {MsgType::kFailure, failure}, true);
+  }
+  SendMsg(pending[attempt].type, pending[attempt].body);
+}
+
+void WorkerDaemon::Impl::ForwardProgress() {
+  for (auto& [attempt, job] : running) {
+    std::ifstream in(job.dir + "/progress.jsonl");
+    if (!in) continue;
+    in.seekg(job.progress_offset);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (in.eof()) break;  // a partial last line: read it next time
+      job.progress_offset = in.tellg();
+      Json p = Json::parse(line, nullptr, false);
+      if (p.is_discarded() || !p.is_object() || !p.contains("epoch")) continue;
+      p["attempt_id"] = attempt;
+      SendMsg(MsgType::kProgress, p);
+    }
+  }
+}
+
+Status WorkerDaemon::Impl::Run() {
+  AVCTL_RETURN_IF_ERROR(Prepare());
+  log->Info("worker {} ({} slot(s), {}, mode {}) serving {}", opt.worker_id, opt.slots, opt.device, opt.mode,
+            opt.coordinator);
+  reconnect_at = Clock::now();
+  {
+    while (true) {
+      const auto now = Clock::now();
+      if (!socket && now >= reconnect_at) Connect();
+      std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
+      if (socket) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(running.empty() ? 100 : 50));
+      if (items[0].revents & ZMQ_POLLIN) {
+        signalfd_siginfo info;
+        while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+          if (!draining) log->Info("signal {}: draining ({} running job(s))", info.ssi_signo, running.size());
+          draining = true;
+        }
+      }
+      if (socket && items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) {
+        while (socket) {
+          auto frames = RecvFrames(*socket, false);
+          if (!frames) break;
+          last_heard = Clock::now();
+          auto m = DecodeWorkerMessage(*frames);
+          if (!m.ok()) {
+            log->Warn("bad message from the coordinator: {}", m.status().ToString());
+            continue;
+          }
+          OnMessage(*m);
+        }
+      }
+      if (!fatal.ok()) {
+        for (auto& [a, job] : running) ::kill(-job.pid, SIGKILL);
+        return fatal;
+      }
+      Reap();
+      ForwardProgress();
+      const auto t = Clock::now();
+      const auto hb = std::chrono::milliseconds(opt.heartbeat_ms);
+      if (socket) {
+        if (draining && !drain_announced && connected) {
+          SendMsg(MsgType::kDrain, Json::object());
+          drain_announced = true;
+        }
+        if (connected && t - last_sent >= hb) SendMsg(MsgType::kHeartbeat, Json::object());
+        if (connected && !pending.empty() && t - last_resend >= 10 * hb) {  // an ack may have been lost
+          for (const auto& [a, p] : pending) SendMsg(p.type, p.body);
+          last_resend = t;
+        }
+        if (t - last_heard > hb * opt.liveness) {
+          Disconnect(connected ? "the coordinator went silent" : "no welcome from the coordinator");
+        }
+      }
+      if (draining && running.empty() && (pending.empty() || !connected)) {
+        if (connected) SendMsg(MsgType::kBye, Json::object());
+        log->Info("drained: {} unacknowledged result(s) stay in {}", pending.size(), opt.work_dir);
+        return Status::OK();
+      }
+    }
+  }
+}
+
+WorkerDaemon::WorkerDaemon(WorkerDaemonOptions options, Logger* log)
+    : impl_(std::make_unique<Impl>(std::move(options), log)) {}
+
+WorkerDaemon::~WorkerDaemon() {
+  if (impl_->signal_fd >= 0) ::close(impl_->signal_fd);
+  if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);
+}
+
+Status WorkerDaemon::Run() { return impl_->Run(); }
+
+}  // namespace avctl
