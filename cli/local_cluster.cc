@@ -92,7 +92,8 @@ Status LocalCluster::Start() {
     }
   }
   AVCTL_ASSIGN_OR_RETURN(coordinator_, Spawn("avcoord", {avcoord, "--db", db_, "--workers", "tcp://127.0.0.1:*",
-                                                         "--control", "tcp://127.0.0.1:*", "--http", "0",
+                                                         "--control", "tcp://127.0.0.1:*", "--http",
+                                                         std::to_string(opt_.http_port),
                                                          "--heartbeat-ms", std::to_string(opt_.heartbeat_ms),
                                                          "--grace-ms", "2000", "--endpoints-file", endpoints}));
   Json ep;
@@ -114,12 +115,13 @@ Status LocalCluster::Start() {
   http_ = ep.value("http", "");
   for (int i = 1; i <= opt_.workers; ++i) {
     const std::string id = fmt::format("local-{}", i);
-    AVCTL_ASSIGN_OR_RETURN(
-        Child w, Spawn(id, {avworker, "serve", "--coordinator", ep.value("workers", ""), "--id", id, "--work-dir",
-                            (fs::path(opt_.run_dir) / "workers" / id).string(), "--cache",
-                            (fs::path(opt_.run_dir) / "stores").string(), "--slots",
-                            std::to_string(opt_.slots_per_worker), "--threads", std::to_string(opt_.threads_per_job),
-                            "--device", "cpu"}));
+    std::vector<std::string> args = {avworker, "serve", "--coordinator", ep.value("workers", ""), "--id", id,
+                                     "--work-dir", (fs::path(opt_.run_dir) / "workers" / id).string(), "--cache",
+                                     (fs::path(opt_.run_dir) / "stores").string(), "--slots",
+                                     std::to_string(opt_.slots_per_worker), "--threads",
+                                     std::to_string(opt_.threads_per_job), "--device", "cpu"};
+    if (opt_.noop_workers) args.push_back("--noop");
+    AVCTL_ASSIGN_OR_RETURN(Child w, Spawn(id, args));
     workers_.push_back(w);
   }
   log_->Info("local cluster: coordinator {} ({}), {} worker(s); logs in {}/logs", control_, http_, opt_.workers,

@@ -20,6 +20,8 @@ struct LocalClusterOptions {
   int slots_per_worker = 1;
   int threads_per_job = 1;
   int heartbeat_ms = 1000;
+  bool noop_workers = false;    // workers answer every job at once (benchmarks)
+  int http_port = 0;            // 0: any free port; -1: none
 };
 
 class LocalCluster {

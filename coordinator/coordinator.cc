@@ -99,6 +99,7 @@ struct Coordinator::Impl {
   Json HandleControl(const Json& req);
   void OnHello(const std::string& identity, const Json& body);
   void OnTick();
+  void TickRound();
   void ScheduleJobs();
   void Send(WorkerSession& w, MsgType type, Json body);
   void SendToIdentity(const std::string& identity, MsgType type, Json body);
@@ -107,6 +108,11 @@ struct Coordinator::Impl {
   void DeclareDead(const std::string& worker_id, const std::string& reason);
   HttpResponse HandleHttp(const std::string& target);
   void Stop();
+  // Runs f as one round: one transaction, then the outbox.
+  template <typename F>
+  void Round(F f);
+  void SendOrQueue(zmq::socket_t* socket, std::vector<std::string> frames, const std::string& what);
+  void LogSendFailure(const std::vector<std::string>& frames, const Status& st);
   WorkerSession* SessionByIdentity(const std::string& identity);
   Status WriteEndpoints();
 
@@ -128,6 +134,12 @@ struct Coordinator::Impl {
   CoordinatorCounters counters;
   Clock::time_point started;
   bool stopping = false;
+  // Group commit: the state changes of one round of messages are committed
+  // together, and what they send (acks, jobs, replies) goes out only after
+  // the commit, so nothing is acknowledged before it is durable.
+  std::optional<Transaction> batch;
+  std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>> outbox;
+  Status fatal;
   int lock_fd = -1;
   std::string worker_bound, control_bound;
 };
@@ -203,18 +215,70 @@ Status Coordinator::Impl::Recover() {
   return Status::OK();
 }
 
+template <typename F>
+void Coordinator::Impl::Round(F f) {
+  if (stopping) return;
+  auto tx = Transaction::Begin(store->db());
+  if (!tx.ok()) {
+    fatal = tx.status();
+    log->Error("cannot begin a transaction on the record: {}", fatal.ToString());
+    Stop();
+    return;
+  }
+  batch.emplace(std::move(*tx));
+  f();
+  Status committed = batch->Commit();
+  batch.reset();
+  if (!committed.ok()) {
+    // Fail-stop: nothing of this round was acknowledged; workers resend, and
+    // the next start recovers from the record.
+    fatal = committed;
+    outbox.clear();
+    log->Error("cannot commit to the record, stopping: {}", committed.ToString());
+    Stop();
+    return;
+  }
+  std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>> out;
+  out.swap(outbox);
+  for (auto& [socket, frames] : out) {
+    if (Status st = SendFrames(*socket, frames); !st.ok()) LogSendFailure(frames, st);
+  }
+}
+
+void Coordinator::Impl::SendOrQueue(zmq::socket_t* socket, std::vector<std::string> frames, const std::string& what) {
+  if (batch) {
+    outbox.emplace_back(socket, std::move(frames));
+    return;
+  }
+  if (Status st = SendFrames(*socket, frames); !st.ok()) LogSendFailure(frames, st);
+  (void)what;
+}
+
+void Coordinator::Impl::LogSendFailure(const std::vector<std::string>& frames, const Status& st) {
+  // A vanished connection refuses every heartbeat until liveness declares
+  // the worker dead: those are not worth a warning each.
+  const std::string type = frames.size() > 2 && frames[1] == kWorkerSignature ? frames[2] : "control reply";
+  if (type == "heartbeat") {
+    log->Debug("sending heartbeat to {}: {}", PrintableIdentity(frames[0]), st.ToString());
+  } else {
+    log->Warn("sending {} to {}: {}", type, PrintableIdentity(frames[0]), st.ToString());
+  }
+}
+
 void Coordinator::Impl::Arm(asio::posix::stream_descriptor& fd) {
   fd.async_wait(asio::posix::stream_descriptor::wait_read, [this, &fd](const boost::system::error_code& ec) {
     if (ec || stopping) return;
-    ProcessSockets();
-    ScheduleJobs();
-    Arm(fd);
+    Round([this] {
+      ProcessSockets();
+      ScheduleJobs();
+    });
+    if (!stopping) Arm(fd);
   });
 }
 
 void Coordinator::Impl::ProcessSockets() {
   // ZMQ_FD is edge-triggered: drain both sockets until neither has input.
-  for (int round = 0; round < 10000 && !stopping; ++round) {
+  for (int round = 0; round < 2000 && !stopping; ++round) {
     bool any = false;
     if (workers->get(zmq::sockopt::events) & ZMQ_POLLIN) {
       if (auto frames = RecvFrames(*workers, false)) {
@@ -230,8 +294,11 @@ void Coordinator::Impl::ProcessSockets() {
     }
     if (!any) return;
   }
-  asio::post(io, [this] {  // a flood: yield to timers and HTTP, then go on
-    if (!stopping) ProcessSockets();
+  asio::post(io, [this] {  // a flood: commit, yield to timers and HTTP, then go on
+    Round([this] {
+      ProcessSockets();
+      ScheduleJobs();
+    });
   });
 }
 
@@ -245,18 +312,11 @@ WorkerSession* Coordinator::Impl::SessionByIdentity(const std::string& identity)
 void Coordinator::Impl::SendToIdentity(const std::string& identity, MsgType type, Json body) {
   std::vector<std::string> frames = EncodeWorkerMessage({type, std::move(body)});
   frames.insert(frames.begin(), identity);
-  if (Status s = SendFrames(*workers, frames); !s.ok()) {
-    log->Warn("sending {} to {}: {}", MsgTypeName(type), PrintableIdentity(identity), s.ToString());
-  }
+  SendOrQueue(&*workers, std::move(frames), MsgTypeName(type));
 }
 
 void Coordinator::Impl::Send(WorkerSession& w, MsgType type, Json body) {
-  std::vector<std::string> frames = EncodeWorkerMessage({type, std::move(body)});
-  frames.insert(frames.begin(), w.identity);
-  if (Status s = SendFrames(*workers, frames); !s.ok()) {
-    log->Warn("sending {} to worker {}: {}", MsgTypeName(type), w.id, s.ToString());
-    return;
-  }
+  SendToIdentity(w.identity, type, std::move(body));
   w.last_sent = Clock::now();
 }
 
@@ -419,8 +479,12 @@ void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) 
       if (f.ok()) {
         if (f->transition.duplicate) ++counters.duplicate_results;
         ApplyFollowup(*f);
-        log->Info("attempt {} on {}: {}{}", attempt, w->id, MsgTypeName(m.type),
-                  f->transition.note.empty() ? "" : " (" + f->transition.note + ")");
+        if (m.type == MsgType::kFailure || !f->transition.note.empty()) {
+          log->Info("attempt {} on {}: {}{}", attempt, w->id, MsgTypeName(m.type),
+                    f->transition.note.empty() ? "" : " (" + f->transition.note + ")");
+        } else {
+          log->Debug("attempt {} on {}: result stored", attempt, w->id);
+        }
       } else if (f.status().code() == StatusCode::kNotFound) {
         log->Warn("{} from worker {} for an attempt unknown to the record: {}", MsgTypeName(m.type), w->id,
                   f.status().ToString());
@@ -479,9 +543,7 @@ void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames)
   } else {
     reply = HandleControl(*req);
   }
-  if (Status s = SendFrames(*control, {frames[0], "", kControlSignature, EncodeControl(reply)}); !s.ok()) {
-    log->Warn("control reply: {}", s.ToString());
-  }
+  SendOrQueue(&*control, {frames[0], "", kControlSignature, EncodeControl(reply)}, "control reply");
 }
 
 Json Coordinator::Impl::HandleControl(const Json& req) {
@@ -604,7 +666,15 @@ void Coordinator::Impl::ScheduleJobs() {
 }
 
 void Coordinator::Impl::OnTick() {
+  Round([this] { TickRound(); });
   if (stopping) return;
+  tick.expires_after(std::chrono::milliseconds(std::max(10, opt.heartbeat_ms / 4)));
+  tick.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) OnTick();
+  });
+}
+
+void Coordinator::Impl::TickRound() {
   const auto now = Clock::now();
   const auto silence = std::chrono::milliseconds(static_cast<int64_t>(opt.heartbeat_ms) * opt.liveness);
   std::vector<std::string> dead;
@@ -637,10 +707,6 @@ void Coordinator::Impl::OnTick() {
   }
   ProcessSockets();
   ScheduleJobs();
-  tick.expires_after(std::chrono::milliseconds(std::max(10, opt.heartbeat_ms / 4)));
-  tick.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) OnTick();
-  });
 }
 
 HttpResponse Coordinator::Impl::HandleHttp(const std::string& target) {
@@ -724,6 +790,7 @@ Status Coordinator::Impl::Run() {
   io.run();
   workers.reset();
   control.reset();
+  if (!fatal.ok()) return fatal;
   log->Info("stopped");
   return Status::OK();
 }

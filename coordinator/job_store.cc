@@ -111,6 +111,16 @@ Json ParseStored(const std::string& text) {
 
 }  // namespace
 
+Result<StatementRef> JobStore::Cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    AVCTL_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
+    it = cache_.emplace(sql, std::make_unique<Statement>(std::move(stmt))).first;
+  }
+  it->second->Reset();
+  return StatementRef(it->second.get());
+}
+
 const std::vector<std::string>& RecordSchemaSteps() {
   static const std::vector<std::string> steps = {kSchemaV1};
   return steps;
@@ -143,10 +153,10 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
   SubmitOutcome out;
   out.total = static_cast<int>(jobs.size());
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT id FROM sweeps WHERE name = ?"));
-    AVCTL_RETURN_IF_ERROR(find.BindText(1, spec.name));
-    AVCTL_ASSIGN_OR_RETURN(bool row, find.Step());
-    if (row) out.sweep_id = find.ColumnInt(0);
+    AVCTL_ASSIGN_OR_RETURN(StatementRef find, Cached("SELECT id FROM sweeps WHERE name = ?"));
+    AVCTL_RETURN_IF_ERROR(find->BindText(1, spec.name));
+    AVCTL_ASSIGN_OR_RETURN(bool row, find->Step());
+    if (row) out.sweep_id = find->ColumnInt(0);
   }
   Json comparisons = Json::array();
   for (const auto& c : spec.comparisons) {
@@ -154,51 +164,51 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
         {{"variant", c.variant}, {"baselines", c.baselines}, {"metric", c.metric}, {"direction", c.direction}});
   }
   if (out.sweep_id == 0) {
-    AVCTL_ASSIGN_OR_RETURN(Statement ins, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
         "INSERT INTO sweeps (name, spec, source, priority, alpha, comparisons, dataset, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(1, spec.name));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(2, spec_json.dump()));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(3, source));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(4, spec.priority));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(5, spec.alpha));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(6, comparisons.dump()));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(7, spec.dataset.dump()));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(8, now));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(9, now));
-    AVCTL_RETURN_IF_ERROR(ins.Run());
+    AVCTL_RETURN_IF_ERROR(ins->BindText(1, spec.name));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(2, spec_json.dump()));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(3, source));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(4, spec.priority));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(5, spec.alpha));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(6, comparisons.dump()));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(7, spec.dataset.dump()));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(8, now));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(9, now));
+    AVCTL_RETURN_IF_ERROR(ins->Run());
     out.sweep_id = db_->LastInsertRowId();
     out.new_sweep = true;
   } else {
-    AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
         "UPDATE sweeps SET spec = ?, source = ?, priority = ?, alpha = ?, comparisons = ?, updated_at = ? "
         "WHERE id = ?"));
-    AVCTL_RETURN_IF_ERROR(up.BindText(1, spec_json.dump()));
-    AVCTL_RETURN_IF_ERROR(up.BindText(2, source));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(3, spec.priority));
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(4, spec.alpha));
-    AVCTL_RETURN_IF_ERROR(up.BindText(5, comparisons.dump()));
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(6, now));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(7, out.sweep_id));
-    AVCTL_RETURN_IF_ERROR(up.Run());
+    AVCTL_RETURN_IF_ERROR(up->BindText(1, spec_json.dump()));
+    AVCTL_RETURN_IF_ERROR(up->BindText(2, source));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(3, spec.priority));
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(4, spec.alpha));
+    AVCTL_RETURN_IF_ERROR(up->BindText(5, comparisons.dump()));
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(6, now));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(7, out.sweep_id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
   }
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement v, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef v, Cached(
         "INSERT INTO variants (sweep_id, name, preset, role, overrides) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (sweep_id, name) DO UPDATE SET preset = excluded.preset, role = excluded.role, "
         "overrides = excluded.overrides"));
     for (const auto& var : spec.variants) {
-      v.Reset();
-      AVCTL_RETURN_IF_ERROR(v.BindInt(1, out.sweep_id));
-      AVCTL_RETURN_IF_ERROR(v.BindText(2, var.name));
-      AVCTL_RETURN_IF_ERROR(v.BindText(3, var.variant));
-      AVCTL_RETURN_IF_ERROR(v.BindText(4, var.role));
-      AVCTL_RETURN_IF_ERROR(v.BindText(5, var.overrides.dump()));
-      AVCTL_RETURN_IF_ERROR(v.Run());
+      v->Reset();
+      AVCTL_RETURN_IF_ERROR(v->BindInt(1, out.sweep_id));
+      AVCTL_RETURN_IF_ERROR(v->BindText(2, var.name));
+      AVCTL_RETURN_IF_ERROR(v->BindText(3, var.variant));
+      AVCTL_RETURN_IF_ERROR(v->BindText(4, var.role));
+      AVCTL_RETURN_IF_ERROR(v->BindText(5, var.overrides.dump()));
+      AVCTL_RETURN_IF_ERROR(v->Run());
     }
   }
-  AVCTL_ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT sweep_id, config FROM jobs WHERE key = ?"));
-  AVCTL_ASSIGN_OR_RETURN(Statement ins, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef find, Cached("SELECT sweep_id, config FROM jobs WHERE key = ?"));
+  AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
       "INSERT INTO jobs (sweep_id, key, variant, point, seed, partition, ord, kind, config, resources, state, "
       "max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'train', ?, ?, 'queued', ?, ?, ?)"));
   const std::string resources_json = JobResourcesToJson(resources).dump();
@@ -207,11 +217,11 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
     Json stored_job = job.job;
     stored_job["dataset"] = spec.dataset;
     const std::string config = stored_job.dump();
-    find.Reset();
-    AVCTL_RETURN_IF_ERROR(find.BindText(1, job.key));
-    AVCTL_ASSIGN_OR_RETURN(bool row, find.Step());
+    find->Reset();
+    AVCTL_RETURN_IF_ERROR(find->BindText(1, job.key));
+    AVCTL_ASSIGN_OR_RETURN(bool row, find->Step());
     if (row) {
-      if (find.ColumnInt(0) != out.sweep_id || find.ColumnText(1) != config) {
+      if (find->ColumnInt(0) != out.sweep_id || find->ColumnText(1) != config) {
         return Status::FailedPrecondition(fmt::format(
             "job {} is already in the record with another configuration: the sweep \"{}\" changed under the same "
             "name; give the changed sweep a new name", job.key, spec.name)).WithField(fmt::format("jobs[{}]", i));
@@ -219,20 +229,20 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
       ++out.existing;
       continue;
     }
-    ins.Reset();
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(1, out.sweep_id));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(2, job.key));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(3, job.variant));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(4, job.point));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(5, static_cast<int64_t>(job.seed)));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(6, job.partition));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(7, static_cast<int64_t>(i)));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(8, config));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(9, resources_json));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(10, spec.max_attempts));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(11, now));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(12, now));
-    AVCTL_RETURN_IF_ERROR(ins.Run());
+    ins->Reset();
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(1, out.sweep_id));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(2, job.key));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(3, job.variant));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(4, job.point));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(5, static_cast<int64_t>(job.seed)));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(6, job.partition));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(7, static_cast<int64_t>(i)));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(8, config));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(9, resources_json));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(10, spec.max_attempts));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(11, now));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(12, now));
+    AVCTL_RETURN_IF_ERROR(ins->Run());
     ++out.added;
   }
   AVCTL_RETURN_IF_ERROR(AddEvent("submit", fmt::format("sweep {}: {} jobs, {} new, {} already in the record",
@@ -243,28 +253,28 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
 }
 
 Result<QueuedJob> JobStore::QueuedJobOf(int64_t job_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, job_id));
-  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, job_id));
+  AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
-  QueuedJob j{q.ColumnInt(0), static_cast<int>(q.ColumnInt(1)), q.ColumnInt(2), q.ColumnInt(3), {}};
-  AVCTL_ASSIGN_OR_RETURN(j.resources, ParseJobResources(ParseStored(q.ColumnText(4)), "resources"));
+  QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {}};
+  AVCTL_ASSIGN_OR_RETURN(j.resources, ParseJobResources(ParseStored(q->ColumnText(4)), "resources"));
   return j;
 }
 
 Result<std::vector<QueuedJob>> JobStore::QueuedJobs() {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.state = 'queued'"));
   std::vector<QueuedJob> out;
   std::map<std::string, JobResources> parsed;  // few distinct resource specs
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    QueuedJob j{q.ColumnInt(0), static_cast<int>(q.ColumnInt(1)), q.ColumnInt(2), q.ColumnInt(3), {}};
-    const std::string res = q.ColumnText(4);
+    QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {}};
+    const std::string res = q->ColumnText(4);
     auto it = parsed.find(res);
     if (it == parsed.end()) {
       AVCTL_ASSIGN_OR_RETURN(JobResources r, ParseJobResources(ParseStored(res), "resources"));
@@ -277,15 +287,15 @@ Result<std::vector<QueuedJob>> JobStore::QueuedJobs() {
 }
 
 Result<std::vector<RunningAttempt>> JobStore::RunningAttempts() {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT a.id, a.job_id, a.worker_id, a.started_at, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "WHERE a.state = 'running' ORDER BY a.id"));
   std::vector<RunningAttempt> out;
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    RunningAttempt a{q.ColumnInt(0), q.ColumnInt(1), q.ColumnText(2), q.ColumnDouble(3), 0};
-    auto res = ParseJobResources(ParseStored(q.ColumnText(4)), "resources");
+    RunningAttempt a{q->ColumnInt(0), q->ColumnInt(1), q->ColumnText(2), q->ColumnDouble(3), 0};
+    auto res = ParseJobResources(ParseStored(q->ColumnText(4)), "resources");
     if (res.ok()) a.memory_mb = res->memory_mb;
     out.push_back(a);
   }
@@ -293,18 +303,18 @@ Result<std::vector<RunningAttempt>> JobStore::RunningAttempts() {
 }
 
 Result<JobView> JobStore::LoadJobView(int64_t job_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT state, attempts, max_attempts, COALESCE(current_attempt, 0), "
       "EXISTS (SELECT 1 FROM results r WHERE r.job_id = jobs.id) FROM jobs WHERE id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, job_id));
-  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, job_id));
+  AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
   JobView v;
-  AVCTL_ASSIGN_OR_RETURN(v.state, ParseJobState(q.ColumnText(0)));
-  v.attempts = static_cast<int>(q.ColumnInt(1));
-  v.max_attempts = static_cast<int>(q.ColumnInt(2));
-  v.current_attempt = q.ColumnInt(3);
-  v.has_result = q.ColumnInt(4) != 0;
+  AVCTL_ASSIGN_OR_RETURN(v.state, ParseJobState(q->ColumnText(0)));
+  v.attempts = static_cast<int>(q->ColumnInt(1));
+  v.max_attempts = static_cast<int>(q->ColumnInt(2));
+  v.current_attempt = q->ColumnInt(3);
+  v.has_result = q->ColumnInt(4) != 0;
   return v;
 }
 
@@ -313,60 +323,60 @@ Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worke
   AVCTL_ASSIGN_OR_RETURN(JobView view, LoadJobView(job_id));
   AVCTL_RETURN_IF_ERROR(CheckDispatch(view));
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement ins, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
         "INSERT INTO attempts (job_id, worker_id, state, started_at) VALUES (?, ?, 'running', ?)"));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(1, job_id));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(2, worker_id));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(3, now));
-    AVCTL_RETURN_IF_ERROR(ins.Run());
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(1, job_id));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(2, worker_id));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(3, now));
+    AVCTL_RETURN_IF_ERROR(ins->Run());
   }
   const int64_t attempt_id = db_->LastInsertRowId();
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, current_attempt = ?, updated_at = ? "
         "WHERE id = ?"));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(1, attempt_id));
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(2, now));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(3, job_id));
-    AVCTL_RETURN_IF_ERROR(up.Run());
+    AVCTL_RETURN_IF_ERROR(up->BindInt(1, attempt_id));
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(2, now));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(3, job_id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
   }
   AVCTL_RETURN_IF_ERROR(tx.Commit());
   return AttemptInfo(attempt_id);
 }
 
 Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, j.key, j.kind, j.config, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "WHERE a.id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, attempt_id));
-  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
+  AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no attempt {}", attempt_id));
   DispatchInfo d;
   d.attempt_id = attempt_id;
-  d.job_id = q.ColumnInt(0);
-  d.job_key = q.ColumnText(1);
-  d.kind = q.ColumnText(2);
-  d.job = ParseStored(q.ColumnText(3));
+  d.job_id = q->ColumnInt(0);
+  d.job_key = q->ColumnText(1);
+  d.kind = q->ColumnText(2);
+  d.job = ParseStored(q->ColumnText(3));
   d.dataset = d.job.value("dataset", Json::object());
   d.job.erase("dataset");
-  AVCTL_ASSIGN_OR_RETURN(d.resources, ParseJobResources(ParseStored(q.ColumnText(4)), "resources"));
+  AVCTL_ASSIGN_OR_RETURN(d.resources, ParseJobResources(ParseStored(q->ColumnText(4)), "resources"));
   return d;
 }
 
 Result<AttemptRow> JobStore::GetAttempt(int64_t attempt_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT a.job_id, a.worker_id, a.state, j.state, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "WHERE a.id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, attempt_id));
-  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
+  AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
   AttemptRow a;
   a.attempt_id = attempt_id;
-  a.job_id = q.ColumnInt(0);
-  a.worker_id = q.ColumnText(1);
-  AVCTL_ASSIGN_OR_RETURN(a.state, ParseAttemptState(q.ColumnText(2)));
-  AVCTL_ASSIGN_OR_RETURN(a.job_state, ParseJobState(q.ColumnText(3)));
-  auto res = ParseJobResources(ParseStored(q.ColumnText(4)), "resources");
+  a.job_id = q->ColumnInt(0);
+  a.worker_id = q->ColumnText(1);
+  AVCTL_ASSIGN_OR_RETURN(a.state, ParseAttemptState(q->ColumnText(2)));
+  AVCTL_ASSIGN_OR_RETURN(a.job_state, ParseJobState(q->ColumnText(3)));
+  auto res = ParseJobResources(ParseStored(q->ColumnText(4)), "resources");
   if (res.ok()) a.memory_mb = res->memory_mb;
   return a;
 }
@@ -379,16 +389,16 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
   AttemptState attempt_state;
   std::string worker;
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT a.job_id, a.state, a.worker_id, j.sweep_id FROM attempts a JOIN jobs j ON j.id = a.job_id "
         "WHERE a.id = ?"));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, attempt_id));
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id)).WithField("attempt_id");
-    job_id = q.ColumnInt(0);
-    AVCTL_ASSIGN_OR_RETURN(attempt_state, ParseAttemptState(q.ColumnText(1)));
-    worker = q.ColumnText(2);
-    sweep_id = q.ColumnInt(3);
+    job_id = q->ColumnInt(0);
+    AVCTL_ASSIGN_OR_RETURN(attempt_state, ParseAttemptState(q->ColumnText(1)));
+    worker = q->ColumnText(2);
+    sweep_id = q->ColumnInt(3);
   }
   AVCTL_ASSIGN_OR_RETURN(JobView view, LoadJobView(job_id));
   Followup f;
@@ -399,24 +409,24 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
     // An attempt's end is recorded once: a second report of the same end
     // (a resent result after a lost ack) changes nothing. A lost attempt
     // stays lost unless its result arrives late.
-    AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
         t.attempt == AttemptState::kSucceeded
             ? "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
               "WHERE id = ? AND state IN ('running', 'lost')"
             : "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
               "WHERE id = ? AND state = 'running'"));
-    AVCTL_RETURN_IF_ERROR(up.BindText(1, AttemptStateName(t.attempt)));
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(2, now));
+    AVCTL_RETURN_IF_ERROR(up->BindText(1, AttemptStateName(t.attempt)));
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(2, now));
     if (t.note.empty()) {
-      AVCTL_RETURN_IF_ERROR(up.BindNull(3));
+      AVCTL_RETURN_IF_ERROR(up->BindNull(3));
     } else {
-      AVCTL_RETURN_IF_ERROR(up.BindText(3, t.note));
+      AVCTL_RETURN_IF_ERROR(up->BindText(3, t.note));
     }
-    AVCTL_RETURN_IF_ERROR(up.BindInt(4, attempt_id));
-    AVCTL_RETURN_IF_ERROR(up.Run());
+    AVCTL_RETURN_IF_ERROR(up->BindInt(4, attempt_id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
   }
   if (t.store_result && result != nullptr) {
-    AVCTL_ASSIGN_OR_RETURN(Statement ins, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
         "INSERT INTO results (job_id, attempt_id, metrics, result, received_at) VALUES (?, ?, ?, ?, ?)"));
     Json metrics = Json::object();
     if (result->contains("test") && (*result)["test"].is_object() && (*result)["test"].contains("metrics")) {
@@ -424,46 +434,50 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
     } else if (result->contains("metrics")) {
       metrics = (*result)["metrics"];
     }
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(1, job_id));
-    AVCTL_RETURN_IF_ERROR(ins.BindInt(2, attempt_id));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(3, metrics.dump()));
-    AVCTL_RETURN_IF_ERROR(ins.BindText(4, result->dump()));
-    AVCTL_RETURN_IF_ERROR(ins.BindDouble(5, now));
-    AVCTL_RETURN_IF_ERROR(ins.Run());
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(1, job_id));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(2, attempt_id));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(3, metrics.dump()));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(4, result->dump()));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(5, now));
+    AVCTL_RETURN_IF_ERROR(ins->Run());
   }
   if (t.cancel_current) {
     f.cancel_attempt = view.current_attempt;
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "UPDATE attempts SET state = 'cancelled', ended_at = ?, reason = ? WHERE id = ? AND state = 'running' "
         "RETURNING worker_id"));
-    AVCTL_RETURN_IF_ERROR(q.BindDouble(1, now));
-    AVCTL_RETURN_IF_ERROR(q.BindText(2, fmt::format("superseded by attempt {}", attempt_id)));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(3, view.current_attempt));
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row) f.cancel_worker = q.ColumnText(0);
-    q.Reset();
+    AVCTL_RETURN_IF_ERROR(q->BindDouble(1, now));
+    AVCTL_RETURN_IF_ERROR(q->BindText(2, fmt::format("superseded by attempt {}", attempt_id)));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(3, view.current_attempt));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (row) f.cancel_worker = q->ColumnText(0);
+    q->Reset();
   }
   if (t.job != view.state || t.clear_current) {
-    AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
         "UPDATE jobs SET state = ?, current_attempt = CASE WHEN ? THEN NULL ELSE current_attempt END, "
         "reason = CASE WHEN ? IN ('failed', 'queued') THEN ? WHEN ? = 'done' THEN NULL ELSE reason END, updated_at = ? "
         "WHERE id = ?"));
-    AVCTL_RETURN_IF_ERROR(up.BindText(1, JobStateName(t.job)));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(2, t.clear_current ? 1 : 0));
-    AVCTL_RETURN_IF_ERROR(up.BindText(3, JobStateName(t.job)));
-    AVCTL_RETURN_IF_ERROR(up.BindText(4, t.note));
-    AVCTL_RETURN_IF_ERROR(up.BindText(5, JobStateName(t.job)));
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(6, now));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(7, job_id));
-    AVCTL_RETURN_IF_ERROR(up.Run());
+    AVCTL_RETURN_IF_ERROR(up->BindText(1, JobStateName(t.job)));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(2, t.clear_current ? 1 : 0));
+    AVCTL_RETURN_IF_ERROR(up->BindText(3, JobStateName(t.job)));
+    AVCTL_RETURN_IF_ERROR(up->BindText(4, t.note));
+    AVCTL_RETURN_IF_ERROR(up->BindText(5, JobStateName(t.job)));
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(6, now));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(7, job_id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
   }
   if (t.job == JobState::kQueued && view.state != JobState::kQueued) {
     AVCTL_ASSIGN_OR_RETURN(QueuedJob q, QueuedJobOf(job_id));
     f.requeue = q;
   }
-  std::string message = t.note.empty() ? fmt::format("attempt {}: {}", attempt_id, AttemptStateName(t.attempt))
-                                       : t.note;
-  AVCTL_RETURN_IF_ERROR(AddEvent(event_kind, message, now, sweep_id, job_id, attempt_id, worker));
+  // The attempts table records every end; the event log keeps what is worth
+  // a look (failures, losses, requeues, late and duplicate results).
+  if (!t.note.empty() || t.attempt != AttemptState::kSucceeded) {
+    std::string message = t.note.empty() ? fmt::format("attempt {}: {}", attempt_id, AttemptStateName(t.attempt))
+                                         : t.note;
+    AVCTL_RETURN_IF_ERROR(AddEvent(event_kind, message, now, sweep_id, job_id, attempt_id, worker));
+  }
   AVCTL_RETURN_IF_ERROR(tx.Commit());
   return f;
 }
@@ -486,31 +500,31 @@ Result<Followup> JobStore::RecordLost(int64_t attempt_id, const std::string& rea
 
 Status JobStore::RecordProgress(int64_t attempt_id, const Json& progress, double now) {
   AVCTL_ASSIGN_OR_RETURN(int64_t epoch, GetInt(progress, "epoch", "progress"));
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO epochs (attempt_id, epoch, data, at) SELECT ?, ?, ?, ? WHERE EXISTS "
       "(SELECT 1 FROM attempts WHERE id = ?) ON CONFLICT (attempt_id, epoch) DO UPDATE SET data = excluded.data"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, attempt_id));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(2, epoch));
-  AVCTL_RETURN_IF_ERROR(q.BindText(3, progress.dump()));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(4, now));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(5, attempt_id));
-  AVCTL_RETURN_IF_ERROR(q.Run());
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(2, epoch));
+  AVCTL_RETURN_IF_ERROR(q->BindText(3, progress.dump()));
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(4, now));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(5, attempt_id));
+  AVCTL_RETURN_IF_ERROR(q->Run());
   if (db_->Changes() == 0) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
   return Status::OK();
 }
 
 Result<int64_t> JobStore::ResolveSweep(const std::string& ref) {
   const bool numeric = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(c); });
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(numeric ? "SELECT id FROM sweeps WHERE id = ?"
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(numeric ? "SELECT id FROM sweeps WHERE id = ?"
                                                            : "SELECT id FROM sweeps WHERE name = ?"));
   if (numeric) {
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, std::stoll(ref)));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, std::stoll(ref)));
   } else {
-    AVCTL_RETURN_IF_ERROR(q.BindText(1, ref));
+    AVCTL_RETURN_IF_ERROR(q->BindText(1, ref));
   }
-  AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+  AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no sweep \"{}\" in the record (see avctl sweep list)", ref));
-  return q.ColumnInt(0);
+  return q->ColumnInt(0);
 }
 
 Result<std::vector<Followup>> JobStore::CancelSweep(int64_t sweep_id, double now) {
@@ -518,19 +532,19 @@ Result<std::vector<Followup>> JobStore::CancelSweep(int64_t sweep_id, double now
   std::vector<Followup> out;
   std::vector<int64_t> ids;
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'running')"));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
     while (true) {
-      AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
-      ids.push_back(q.ColumnInt(0));
+      ids.push_back(q->ColumnInt(0));
     }
   }
-  AVCTL_ASSIGN_OR_RETURN(Statement cancel_attempt, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef cancel_attempt, Cached(
       "UPDATE attempts SET state = 'cancelled', ended_at = ?, reason = 'cancelled by the user' "
       "WHERE id = ? AND state = 'running' RETURNING worker_id"));
-  AVCTL_ASSIGN_OR_RETURN(Statement up, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
       "UPDATE jobs SET state = 'cancelled', current_attempt = NULL, reason = 'cancelled by the user', "
       "updated_at = ? WHERE id = ?"));
   for (int64_t id : ids) {
@@ -539,20 +553,20 @@ Result<std::vector<Followup>> JobStore::CancelSweep(int64_t sweep_id, double now
     f.job_id = id;
     f.transition = OnCancel(view);
     if (f.transition.cancel_current) {
-      cancel_attempt.Reset();
-      AVCTL_RETURN_IF_ERROR(cancel_attempt.BindDouble(1, now));
-      AVCTL_RETURN_IF_ERROR(cancel_attempt.BindInt(2, view.current_attempt));
-      AVCTL_ASSIGN_OR_RETURN(bool row, cancel_attempt.Step());
+      cancel_attempt->Reset();
+      AVCTL_RETURN_IF_ERROR(cancel_attempt->BindDouble(1, now));
+      AVCTL_RETURN_IF_ERROR(cancel_attempt->BindInt(2, view.current_attempt));
+      AVCTL_ASSIGN_OR_RETURN(bool row, cancel_attempt->Step());
       if (row) {
         f.cancel_attempt = view.current_attempt;
-        f.cancel_worker = cancel_attempt.ColumnText(0);
+        f.cancel_worker = cancel_attempt->ColumnText(0);
       }
-      cancel_attempt.Reset();
+      cancel_attempt->Reset();
     }
-    up.Reset();
-    AVCTL_RETURN_IF_ERROR(up.BindDouble(1, now));
-    AVCTL_RETURN_IF_ERROR(up.BindInt(2, id));
-    AVCTL_RETURN_IF_ERROR(up.Run());
+    up->Reset();
+    AVCTL_RETURN_IF_ERROR(up->BindDouble(1, now));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(2, id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
     out.push_back(f);
   }
   AVCTL_RETURN_IF_ERROR(AddEvent("cancel", fmt::format("{} job(s) cancelled by the user", out.size()), now, sweep_id));
@@ -564,15 +578,15 @@ Result<std::vector<QueuedJob>> JobStore::RetrySweep(int64_t sweep_id, double now
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   std::vector<int64_t> ids;
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "UPDATE jobs SET state = 'queued', attempts = 0, reason = NULL, updated_at = ? "
         "WHERE sweep_id = ? AND state IN ('failed', 'cancelled') RETURNING id"));
-    AVCTL_RETURN_IF_ERROR(q.BindDouble(1, now));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(2, sweep_id));
+    AVCTL_RETURN_IF_ERROR(q->BindDouble(1, now));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(2, sweep_id));
     while (true) {
-      AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
-      ids.push_back(q.ColumnInt(0));
+      ids.push_back(q->ColumnInt(0));
     }
   }
   std::vector<QueuedJob> out;
@@ -587,71 +601,71 @@ Result<std::vector<QueuedJob>> JobStore::RetrySweep(int64_t sweep_id, double now
 }
 
 Status JobStore::UpsertWorker(const WorkerRecord& w, double now) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO workers (id, hostname, pid, device, gpu_name, gpu_memory_mb, slots, state, info, first_seen, "
       "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'connected', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
       "hostname = excluded.hostname, pid = excluded.pid, device = excluded.device, gpu_name = excluded.gpu_name, "
       "gpu_memory_mb = excluded.gpu_memory_mb, slots = excluded.slots, state = 'connected', info = excluded.info, "
       "last_seen = excluded.last_seen"));
-  AVCTL_RETURN_IF_ERROR(q.BindText(1, w.id));
-  AVCTL_RETURN_IF_ERROR(q.BindText(2, w.hostname));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(3, w.pid));
-  AVCTL_RETURN_IF_ERROR(q.BindText(4, w.device));
-  AVCTL_RETURN_IF_ERROR(q.BindText(5, w.gpu_name));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(6, w.gpu_memory_mb));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(7, w.slots));
-  AVCTL_RETURN_IF_ERROR(q.BindText(8, w.info.dump()));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(9, now));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(10, now));
-  AVCTL_RETURN_IF_ERROR(q.Run());
+  AVCTL_RETURN_IF_ERROR(q->BindText(1, w.id));
+  AVCTL_RETURN_IF_ERROR(q->BindText(2, w.hostname));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(3, w.pid));
+  AVCTL_RETURN_IF_ERROR(q->BindText(4, w.device));
+  AVCTL_RETURN_IF_ERROR(q->BindText(5, w.gpu_name));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(6, w.gpu_memory_mb));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(7, w.slots));
+  AVCTL_RETURN_IF_ERROR(q->BindText(8, w.info.dump()));
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(9, now));
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(10, now));
+  AVCTL_RETURN_IF_ERROR(q->Run());
   return AddEvent("worker", fmt::format("worker {} connected: {} {}, {} slot(s)", w.id, w.hostname, w.device, w.slots),
                   now, 0, 0, 0, w.id);
 }
 
 Status JobStore::SetWorkerState(const std::string& id, const std::string& state, double now) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare("UPDATE workers SET state = ?, last_seen = ? WHERE id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindText(1, state));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(2, now));
-  AVCTL_RETURN_IF_ERROR(q.BindText(3, id));
-  AVCTL_RETURN_IF_ERROR(q.Run());
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("UPDATE workers SET state = ?, last_seen = ? WHERE id = ?"));
+  AVCTL_RETURN_IF_ERROR(q->BindText(1, state));
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(2, now));
+  AVCTL_RETURN_IF_ERROR(q->BindText(3, id));
+  AVCTL_RETURN_IF_ERROR(q->Run());
   return AddEvent("worker", fmt::format("worker {} {}", id, state), now, 0, 0, 0, id);
 }
 
 Status JobStore::TouchWorker(const std::string& id, double now) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare("UPDATE workers SET last_seen = ? WHERE id = ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(1, now));
-  AVCTL_RETURN_IF_ERROR(q.BindText(2, id));
-  return q.Run();
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("UPDATE workers SET last_seen = ? WHERE id = ?"));
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(1, now));
+  AVCTL_RETURN_IF_ERROR(q->BindText(2, id));
+  return q->Run();
 }
 
 Status JobStore::AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id,
                           int64_t job_id, int64_t attempt_id, const std::string& worker_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO events (at, kind, sweep_id, job_id, attempt_id, worker_id, message) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  AVCTL_RETURN_IF_ERROR(q.BindDouble(1, now));
-  AVCTL_RETURN_IF_ERROR(q.BindText(2, kind));
-  auto bind_id = [&](int index, int64_t v) { return v > 0 ? q.BindInt(index, v) : q.BindNull(index); };
+  AVCTL_RETURN_IF_ERROR(q->BindDouble(1, now));
+  AVCTL_RETURN_IF_ERROR(q->BindText(2, kind));
+  auto bind_id = [&](int index, int64_t v) { return v > 0 ? q->BindInt(index, v) : q->BindNull(index); };
   AVCTL_RETURN_IF_ERROR(bind_id(3, sweep_id));
   AVCTL_RETURN_IF_ERROR(bind_id(4, job_id));
   AVCTL_RETURN_IF_ERROR(bind_id(5, attempt_id));
-  AVCTL_RETURN_IF_ERROR(worker_id.empty() ? q.BindNull(6) : q.BindText(6, worker_id));
-  AVCTL_RETURN_IF_ERROR(q.BindText(7, message));
-  return q.Run();
+  AVCTL_RETURN_IF_ERROR(worker_id.empty() ? q->BindNull(6) : q->BindText(6, worker_id));
+  AVCTL_RETURN_IF_ERROR(q->BindText(7, message));
+  return q->Run();
 }
 
 Result<Json> JobStore::ListSweeps() {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT s.id, s.name, s.priority, s.created_at, COUNT(j.id), "
       "SUM(j.state = 'queued'), SUM(j.state = 'running'), SUM(j.state = 'done'), SUM(j.state = 'failed'), "
       "SUM(j.state = 'cancelled') FROM sweeps s LEFT JOIN jobs j ON j.sweep_id = s.id GROUP BY s.id ORDER BY s.id"));
   Json out = Json::array();
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.push_back({{"id", q.ColumnInt(0)}, {"name", q.ColumnText(1)}, {"priority", q.ColumnInt(2)},
-                   {"created_at", q.ColumnDouble(3)}, {"jobs", q.ColumnInt(4)},
-                   {"states", {{"queued", q.ColumnInt(5)}, {"running", q.ColumnInt(6)}, {"done", q.ColumnInt(7)},
-                               {"failed", q.ColumnInt(8)}, {"cancelled", q.ColumnInt(9)}}}});
+    out.push_back({{"id", q->ColumnInt(0)}, {"name", q->ColumnText(1)}, {"priority", q->ColumnInt(2)},
+                   {"created_at", q->ColumnDouble(3)}, {"jobs", q->ColumnInt(4)},
+                   {"states", {{"queued", q->ColumnInt(5)}, {"running", q->ColumnInt(6)}, {"done", q->ColumnInt(7)},
+                               {"failed", q->ColumnInt(8)}, {"cancelled", q->ColumnInt(9)}}}});
   }
   return out;
 }
@@ -659,35 +673,35 @@ Result<Json> JobStore::ListSweeps() {
 Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
   Json out;
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT id, name, priority, created_at, alpha, comparisons, dataset, source FROM sweeps WHERE id = ?"));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return Status::NotFound(fmt::format("no sweep {}", sweep_id));
-    out = {{"id", q.ColumnInt(0)}, {"name", q.ColumnText(1)}, {"priority", q.ColumnInt(2)},
-           {"created_at", q.ColumnDouble(3)}, {"alpha", q.ColumnDouble(4)},
-           {"comparisons", ParseStored(q.ColumnText(5))}, {"dataset", ParseStored(q.ColumnText(6))},
-           {"source", q.ColumnText(7)}};
+    out = {{"id", q->ColumnInt(0)}, {"name", q->ColumnText(1)}, {"priority", q->ColumnInt(2)},
+           {"created_at", q->ColumnDouble(3)}, {"alpha", q->ColumnDouble(4)},
+           {"comparisons", ParseStored(q->ColumnText(5))}, {"dataset", ParseStored(q->ColumnText(6))},
+           {"source", q->ColumnText(7)}};
   }
   Json variants = Json::array();
   Json totals = {{"queued", 0}, {"running", 0}, {"done", 0}, {"failed", 0}, {"cancelled", 0}};
   int64_t total = 0;
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT v.name, v.role, v.preset, COUNT(j.id), SUM(j.state = 'queued'), SUM(j.state = 'running'), "
         "SUM(j.state = 'done'), SUM(j.state = 'failed'), SUM(j.state = 'cancelled') FROM variants v "
         "LEFT JOIN jobs j ON j.sweep_id = v.sweep_id AND j.variant = v.name WHERE v.sweep_id = ? "
         "GROUP BY v.name ORDER BY MIN(j.ord)"));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
     while (true) {
-      AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
-      Json states = {{"queued", q.ColumnInt(4)}, {"running", q.ColumnInt(5)}, {"done", q.ColumnInt(6)},
-                     {"failed", q.ColumnInt(7)}, {"cancelled", q.ColumnInt(8)}};
+      Json states = {{"queued", q->ColumnInt(4)}, {"running", q->ColumnInt(5)}, {"done", q->ColumnInt(6)},
+                     {"failed", q->ColumnInt(7)}, {"cancelled", q->ColumnInt(8)}};
       for (auto& [k, v] : states.items()) totals[k] = totals[k].get<int64_t>() + v.get<int64_t>();
-      total += q.ColumnInt(3);
-      variants.push_back({{"name", q.ColumnText(0)}, {"role", q.ColumnText(1)}, {"preset", q.ColumnText(2)},
-                          {"jobs", q.ColumnInt(3)}, {"states", states}});
+      total += q->ColumnInt(3);
+      variants.push_back({{"name", q->ColumnText(0)}, {"role", q->ColumnText(1)}, {"preset", q->ColumnText(2)},
+                          {"jobs", q->ColumnInt(3)}, {"states", states}});
     }
   }
   out["variants"] = variants;
@@ -695,12 +709,12 @@ Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
   out["jobs"] = total;
   // ETA: the mean duration of succeeded attempts x jobs left / attempts running now.
   {
-    AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT AVG(a.ended_at - a.started_at), COUNT(*), MIN(a.started_at), MAX(a.ended_at) FROM attempts a "
         "JOIN jobs j ON j.id = a.job_id WHERE j.sweep_id = ? AND a.state = 'succeeded'"));
-    AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
-    const double mean = row && !q.ColumnIsNull(0) ? q.ColumnDouble(0) : 0;
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    const double mean = row && !q->ColumnIsNull(0) ? q->ColumnDouble(0) : 0;
     const int64_t left = totals["queued"].get<int64_t>() + totals["running"].get<int64_t>();
     const int64_t running = totals["running"].get<int64_t>();
     out["mean_job_seconds"] = mean;
@@ -717,79 +731,79 @@ Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
 
 Result<Json> JobStore::Jobs(int64_t sweep_id, const std::string& state) {
   if (!state.empty()) AVCTL_RETURN_IF_ERROR(ParseJobState(state).status());
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, j.key, j.variant, j.point, j.seed, j.partition, j.state, j.attempts, j.max_attempts, "
       "COALESCE(j.reason, ''), COALESCE(a.worker_id, ''), r.metrics FROM jobs j "
       "LEFT JOIN attempts a ON a.id = j.current_attempt LEFT JOIN results r ON r.job_id = j.id "
       "WHERE j.sweep_id = ? AND (? = '' OR j.state = ?) ORDER BY j.ord"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
-  AVCTL_RETURN_IF_ERROR(q.BindText(2, state));
-  AVCTL_RETURN_IF_ERROR(q.BindText(3, state));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
+  AVCTL_RETURN_IF_ERROR(q->BindText(2, state));
+  AVCTL_RETURN_IF_ERROR(q->BindText(3, state));
   Json out = Json::array();
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    Json j = {{"id", q.ColumnInt(0)}, {"key", q.ColumnText(1)}, {"variant", q.ColumnText(2)},
-              {"point", q.ColumnText(3)}, {"seed", q.ColumnInt(4)}, {"partition", q.ColumnInt(5)},
-              {"state", q.ColumnText(6)}, {"attempts", q.ColumnInt(7)}, {"max_attempts", q.ColumnInt(8)},
-              {"reason", q.ColumnText(9)}, {"worker", q.ColumnText(10)}};
-    if (!q.ColumnIsNull(11)) j["metrics"] = ParseStored(q.ColumnText(11));
+    Json j = {{"id", q->ColumnInt(0)}, {"key", q->ColumnText(1)}, {"variant", q->ColumnText(2)},
+              {"point", q->ColumnText(3)}, {"seed", q->ColumnInt(4)}, {"partition", q->ColumnInt(5)},
+              {"state", q->ColumnText(6)}, {"attempts", q->ColumnInt(7)}, {"max_attempts", q->ColumnInt(8)},
+              {"reason", q->ColumnText(9)}, {"worker", q->ColumnText(10)}};
+    if (!q->ColumnIsNull(11)) j["metrics"] = ParseStored(q->ColumnText(11));
     out.push_back(j);
   }
   return out;
 }
 
 Result<Json> JobStore::Results(int64_t sweep_id) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.key, j.variant, j.point, j.seed, j.partition, r.attempt_id, a.worker_id, "
       "a.ended_at - a.started_at, r.metrics FROM results r JOIN jobs j ON j.id = r.job_id "
       "JOIN attempts a ON a.id = r.attempt_id WHERE j.sweep_id = ? ORDER BY j.ord"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, sweep_id));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
   Json out = Json::array();
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.push_back({{"key", q.ColumnText(0)}, {"variant", q.ColumnText(1)}, {"point", q.ColumnText(2)},
-                   {"seed", q.ColumnInt(3)}, {"partition", q.ColumnInt(4)}, {"attempt_id", q.ColumnInt(5)},
-                   {"worker", q.ColumnText(6)}, {"seconds", q.ColumnDouble(7)},
-                   {"metrics", ParseStored(q.ColumnText(8))}});
+    out.push_back({{"key", q->ColumnText(0)}, {"variant", q->ColumnText(1)}, {"point", q->ColumnText(2)},
+                   {"seed", q->ColumnInt(3)}, {"partition", q->ColumnInt(4)}, {"attempt_id", q->ColumnInt(5)},
+                   {"worker", q->ColumnText(6)}, {"seconds", q->ColumnDouble(7)},
+                   {"metrics", ParseStored(q->ColumnText(8))}});
   }
   return out;
 }
 
 Result<Json> JobStore::Workers() {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT w.id, w.hostname, w.pid, w.device, w.gpu_name, w.gpu_memory_mb, w.slots, w.state, w.first_seen, "
       "w.last_seen, (SELECT COUNT(*) FROM attempts a WHERE a.worker_id = w.id AND a.state = 'running'), "
       "(SELECT COUNT(*) FROM attempts a WHERE a.worker_id = w.id AND a.state = 'succeeded'), w.info "
       "FROM workers w ORDER BY w.id"));
   Json out = Json::array();
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    Json info = ParseStored(q.ColumnText(12));
-    out.push_back({{"id", q.ColumnText(0)}, {"hostname", q.ColumnText(1)}, {"pid", q.ColumnInt(2)},
-                   {"device", q.ColumnText(3)}, {"gpu_name", q.ColumnText(4)}, {"gpu_memory_mb", q.ColumnInt(5)},
-                   {"slots", q.ColumnInt(6)}, {"state", q.ColumnText(7)}, {"first_seen", q.ColumnDouble(8)},
-                   {"last_seen", q.ColumnDouble(9)}, {"running", q.ColumnInt(10)}, {"succeeded", q.ColumnInt(11)},
+    Json info = ParseStored(q->ColumnText(12));
+    out.push_back({{"id", q->ColumnText(0)}, {"hostname", q->ColumnText(1)}, {"pid", q->ColumnInt(2)},
+                   {"device", q->ColumnText(3)}, {"gpu_name", q->ColumnText(4)}, {"gpu_memory_mb", q->ColumnInt(5)},
+                   {"slots", q->ColumnInt(6)}, {"state", q->ColumnText(7)}, {"first_seen", q->ColumnDouble(8)},
+                   {"last_seen", q->ColumnDouble(9)}, {"running", q->ColumnInt(10)}, {"succeeded", q->ColumnInt(11)},
                    {"labels", info.is_object() ? info.value("labels", Json::object()) : Json::object()}});
   }
   return out;
 }
 
 Result<Json> JobStore::Events(int64_t after_id, int limit) {
-  AVCTL_ASSIGN_OR_RETURN(Statement q, db_->Prepare(
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT id, at, kind, COALESCE(sweep_id, 0), COALESCE(job_id, 0), COALESCE(attempt_id, 0), "
       "COALESCE(worker_id, ''), message FROM events WHERE id > ? ORDER BY id LIMIT ?"));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(1, after_id));
-  AVCTL_RETURN_IF_ERROR(q.BindInt(2, limit));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(1, after_id));
+  AVCTL_RETURN_IF_ERROR(q->BindInt(2, limit));
   Json out = Json::array();
   while (true) {
-    AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.push_back({{"id", q.ColumnInt(0)}, {"at", q.ColumnDouble(1)}, {"kind", q.ColumnText(2)},
-                   {"sweep_id", q.ColumnInt(3)}, {"job_id", q.ColumnInt(4)}, {"attempt_id", q.ColumnInt(5)},
-                   {"worker_id", q.ColumnText(6)}, {"message", q.ColumnText(7)}});
+    out.push_back({{"id", q->ColumnInt(0)}, {"at", q->ColumnDouble(1)}, {"kind", q->ColumnText(2)},
+                   {"sweep_id", q->ColumnInt(3)}, {"job_id", q->ColumnInt(4)}, {"attempt_id", q->ColumnInt(5)},
+                   {"worker_id", q->ColumnText(6)}, {"message", q->ColumnText(7)}});
   }
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,24 @@ struct WorkerRecord {
   Json info = Json::object();  // the whole hello
 };
 
+// A cached prepared statement in use; reset when it goes out of scope, so no
+// half-stepped statement keeps a read snapshot open.
+class StatementRef {
+ public:
+  explicit StatementRef(Statement* s) : s_(s) {}
+  StatementRef(StatementRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  StatementRef(const StatementRef&) = delete;
+  StatementRef& operator=(const StatementRef&) = delete;
+  StatementRef& operator=(StatementRef&&) = delete;
+  ~StatementRef() {
+    if (s_ != nullptr) s_->Reset();
+  }
+  Statement* operator->() const { return s_; }
+
+ private:
+  Statement* s_;
+};
+
 class JobStore {
  public:
   // Opens or creates the record at `path` and brings its schema up to date.
@@ -142,8 +161,11 @@ class JobStore {
                             const std::function<Transition(const JobView&, AttemptState)>& decide,
                             const Json* result);
   Result<QueuedJob> QueuedJobOf(int64_t job_id);
+  // The statement for `sql`, prepared once per connection.
+  Result<StatementRef> Cached(const std::string& sql);
 
   std::unique_ptr<Database> db_;
+  std::map<std::string, std::unique_ptr<Statement>> cache_;  // destroyed before db_ (declared after it)
 };
 
 }  // namespace avctl

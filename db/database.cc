@@ -250,13 +250,18 @@ std::vector<uint8_t> Statement::ColumnBlob(int c) const {
 // ---------------- Transaction ----------------
 
 Result<Transaction> Transaction::Begin(Database* db, Mode mode) {
+  if (db->InTransaction()) {  // nested: a savepoint inside the enclosing transaction
+    AVCTL_RETURN_IF_ERROR(db->Exec("SAVEPOINT avctl_nested"));
+    return Transaction(db, true);
+  }
   AVCTL_RETURN_IF_ERROR(db->Exec(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
-  return Transaction(db);
+  return Transaction(db, false);
 }
 
 Status Transaction::Commit() {
   if (db_ == nullptr) return Status::FailedPrecondition("transaction already committed or rolled back");
-  AVCTL_RETURN_IF_ERROR(db_->Exec("COMMIT"));  // on failure db_ stays set: the destructor rolls back
+  // On failure db_ stays set: the destructor rolls back.
+  AVCTL_RETURN_IF_ERROR(db_->Exec(nested_ ? "RELEASE avctl_nested" : "COMMIT"));
   db_ = nullptr;
   return Status::OK();
 }
@@ -268,7 +273,7 @@ Status Transaction::Rollback() {
   // Some errors (a full disk, an interrupt) make SQLite roll back by itself;
   // then there is nothing left to undo.
   if (!db->InTransaction()) return Status::OK();
-  return db->Exec("ROLLBACK");
+  return db->Exec(nested_ ? "ROLLBACK TO avctl_nested; RELEASE avctl_nested" : "ROLLBACK");
 }
 
 Transaction::~Transaction() {

@@ -134,12 +134,15 @@ class Database {
 // A transaction neither committed nor rolled back is rolled back by the
 // destructor. Immediate mode (the default) takes the write lock at BEGIN, so
 // a busy database fails there (after the busy timeout) rather than midway.
+// Begun inside another transaction, it is a savepoint: its rollback undoes
+// only its own changes, and its commit becomes durable with the outer one
+// (the coordinator commits a batch of state changes at once this way).
 class Transaction {
  public:
   enum class Mode { kDeferred, kImmediate };
   static Result<Transaction> Begin(Database* db, Mode mode = Mode::kImmediate);
 
-  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction(Transaction&& other) noexcept : db_(other.db_), nested_(other.nested_) { other.db_ = nullptr; }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   Transaction& operator=(Transaction&&) = delete;
@@ -150,8 +153,9 @@ class Transaction {
   Status Rollback();
 
  private:
-  explicit Transaction(Database* db) : db_(db) {}
+  Transaction(Database* db, bool nested) : db_(db), nested_(nested) {}
   Database* db_;  // not owned; null once committed or rolled back
+  bool nested_;   // a savepoint in an enclosing transaction
 };
 
 // PRAGMA user_version: the number of migration steps applied.

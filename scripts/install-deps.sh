@@ -2,7 +2,7 @@
 # Installs avctl's build and test dependencies from Debian 12 packages.
 # Only packages that are missing are installed, so a second run takes a second.
 # Usage: scripts/install-deps.sh [--no-torch] [--bench]
-#   --bench also installs Debian's python3-torch, the Python reference of bench/train_bench.
+#   --bench also installs Debian's python3-torch and python3-optuna, the references of bench/train_bench and bench/dispatch_bench.
 set -euo pipefail
 
 packages=(
@@ -27,6 +27,7 @@ for arg in "$@"; do
 done
 if (( with_bench )); then
   packages+=(python3-torch)            # the PyTorch/Python reference of bench/train_bench
+  packages+=(python3-optuna)           # the Optuna + SQLite reference of bench/dispatch_bench
 fi
 if (( with_torch )); then
   packages+=(

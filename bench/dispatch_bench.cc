@@ -1,0 +1,222 @@
+// dispatch_bench: the coordinator's bookkeeping speed. No-op jobs (workers
+// that answer at once, `avworker serve --noop`) go through a real avcoord and
+// 8 and 100 real worker daemons on loopback, every state change committed to
+// SQLite; next to Optuna 3.1 with its SQLite storage (8 processes optimising
+// a no-op objective on one study), measured in the same run.
+//
+//   build/bin/dispatch_bench [--jobs 4000] [--workers 8,100] [--optuna-trials 400] [--python /usr/bin/python3]
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/control_client.h"
+#include "cli/local_cluster.h"
+#include "common/json_util.h"
+#include "common/text.h"
+#include "db/database.h"
+
+namespace fs = std::filesystem;
+using avctl::Json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Row {
+  std::string system;
+  int workers = 0;
+  int64_t jobs = 0;
+  double seconds = 0;
+  double per_s = 0;
+  double p50_ms = 0, p99_ms = 0, queue_p50_ms = 0;
+  double rss_mib = 0;
+  double coord_cpu_s = 0;
+};
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+// User + system CPU seconds of a process so far.
+double CpuSeconds(pid_t pid) {
+  FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[2048];
+  size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  if (p == nullptr) return 0;
+  unsigned long utime = 0, stime = 0;
+  // After ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+double RssMib(pid_t pid) {
+  auto text = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r");
+  if (text == nullptr) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof(line), text) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(text);
+  return kb / 1024.0;
+}
+
+avctl::Result<Row> RunAvctl(int workers, int64_t jobs, const std::string& dir, avctl::Logger* log) {
+  fs::remove_all(dir);
+  avctl::cli::LocalClusterOptions o;
+  o.run_dir = dir;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  buf[n > 0 ? n : 0] = '\0';
+  o.bin_dir = fs::path(buf).parent_path().string();
+  o.workers = workers;
+  o.noop_workers = true;
+  o.http_port = -1;
+  avctl::cli::LocalCluster cluster(o, log);
+  AVCTL_RETURN_IF_ERROR(cluster.Start());
+  const std::string ep = cluster.control_endpoint();
+  // Wait until every worker has said hello.
+  for (int i = 0;; ++i) {
+    AVCTL_ASSIGN_OR_RETURN(Json w, avctl::cli::CallCoordinator(ep, {{"op", "ping"}}));
+    if (w.value("workers", 0) >= workers) break;
+    if (i > 1200) return avctl::Status::IOError(fmt::format("only {} of {} workers connected", w.value("workers", 0), workers));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Json spec = {{"name", fmt::format("noop-{}", workers)},
+               {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
+               {"variants", {{{"name", "backbone"}, {"role", "baseline"}}}},
+               {"seeds", jobs},
+               {"max_attempts", 1}};
+  pid_t coord_pid = 0;
+  if (auto ep_json = avctl::ReadJsonFile(dir + "/endpoints.json"); ep_json.ok()) {
+    coord_pid = static_cast<pid_t>(ep_json->value("pid", 0));
+  }
+  const double cpu0 = CpuSeconds(coord_pid);
+  const auto t0 = Clock::now();
+  AVCTL_ASSIGN_OR_RETURN(Json sub, avctl::cli::CallCoordinator(ep, {{"op", "submit"}, {"spec", spec}, {"source", "bench"}}, 60000));
+  while (true) {
+    AVCTL_ASSIGN_OR_RETURN(Json st, avctl::cli::CallCoordinator(ep, {{"op", "status"}, {"sweep", sub["name"]}}));
+    if (st["status"].value("finished", false)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  Row r;
+  r.coord_cpu_s = CpuSeconds(coord_pid) - cpu0;
+  r.system = "avctl (avcoord + avworker --noop)";
+  r.workers = workers;
+  r.jobs = jobs;
+  r.seconds = secs;
+  r.per_s = static_cast<double>(jobs) / secs;
+  {
+    avctl::DatabaseOptions ro;
+    ro.read_only = true;
+    AVCTL_ASSIGN_OR_RETURN(auto db, avctl::Database::Open(cluster.db_path(), ro));
+    AVCTL_ASSIGN_OR_RETURN(auto q, db->Prepare(
+        "SELECT (a.ended_at - a.started_at) * 1000, (a.started_at - s.created_at) * 1000 FROM attempts a "
+        "JOIN jobs j ON j.id = a.job_id JOIN sweeps s ON s.id = j.sweep_id WHERE a.state = 'succeeded'"));
+    std::vector<double> rt, wait;
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rt.push_back(q.ColumnDouble(0));
+      wait.push_back(q.ColumnDouble(1));
+    }
+    if (static_cast<int64_t>(rt.size()) != jobs) {
+      return avctl::Status::Internal(fmt::format("{} results for {} jobs", rt.size(), jobs));
+    }
+    r.p50_ms = Percentile(rt, 0.5);
+    r.p99_ms = Percentile(rt, 0.99);
+    r.queue_p50_ms = Percentile(wait, 0.5);
+  }
+  r.rss_mib = RssMib(coord_pid);
+  AVCTL_RETURN_IF_ERROR(cluster.Stop());
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t jobs = 4000;
+  int optuna_trials = 400;
+  std::string workers_list = "8,100";
+  std::string python = std::getenv("AVCTL_PYTHON") ? std::getenv("AVCTL_PYTHON") : "/usr/bin/python3";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--jobs") jobs = std::atoll(next().c_str());
+    else if (a == "--workers") workers_list = next();
+    else if (a == "--optuna-trials") optuna_trials = std::atoi(next().c_str());
+    else if (a == "--python") python = next();
+    else {
+      std::cerr << "usage: dispatch_bench [--jobs N] [--workers 8,100] [--optuna-trials N] [--python PATH]\n";
+      return 2;
+    }
+  }
+  avctl::Logger log(stderr, avctl::LogLevel::kWarn);
+  const std::string base = fs::temp_directory_path() / fmt::format("avctl-dispatch-bench-{}", ::getpid());
+  std::vector<Row> rows;
+
+  // Reference: Optuna + SQLite, 8 processes, no-op objective.
+  {
+    const std::string cmd = fmt::format("{} {}/bench/optuna_noop.py --db {}/optuna.db --processes 8 --trials {}",
+                                        python, AVCTL_SOURCE_DIR, base, optuna_trials);
+    fs::create_directories(base);
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[1024];
+    while (p != nullptr && std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+    const int rc = p != nullptr ? ::pclose(p) : -1;
+    auto j = avctl::ParseJson(out, "optuna_noop.py output");
+    if (rc != 0 || !j.ok()) {
+      std::cerr << "dispatch_bench: the Optuna reference failed (install python3-optuna: scripts/install-deps.sh "
+                   "--bench): " << out << "\n";
+      return 1;
+    }
+    Row r;
+    r.system = fmt::format("Optuna {} + SQLite (8 processes)", j->value("optuna", "?"));
+    r.workers = 8;
+    r.jobs = j->value("trials", 0);
+    r.seconds = j->value("seconds", 0.0);
+    r.per_s = j->value("trials_per_s", 0.0);
+    rows.push_back(r);
+  }
+  for (const auto& w : avctl::SplitOn(workers_list, ',')) {
+    const int workers = std::atoi(std::string(w).c_str());
+    auto r = RunAvctl(workers, jobs, fmt::format("{}/w{}", base, workers), &log);
+    if (!r.ok()) {
+      std::cerr << "dispatch_bench: " << r.status().ToString() << "\n";
+      return 1;
+    }
+    rows.push_back(*r);
+  }
+  fs::remove_all(base);
+  const double ref = rows[0].per_s;
+  std::cout << fmt::format("dispatch_bench: {} no-op jobs per avctl run; reference Optuna {} trials\n\n", jobs,
+                           optuna_trials);
+  std::cout << "| system | workers | jobs | seconds | jobs/s | round trip p50 ms | p99 ms | coordinator CPU s | "
+               "coordinator peak RSS MiB | ratio to Optuna |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& r : rows) {
+    std::cout << fmt::format("| {} | {} | {} | {:.2f} | {:.1f} | {} | {} | {} | {} | {:.1f}x |\n", r.system,
+                             r.workers, r.jobs, r.seconds, r.per_s,
+                             r.p50_ms > 0 ? fmt::format("{:.2f}", r.p50_ms) : "-",
+                             r.p99_ms > 0 ? fmt::format("{:.2f}", r.p99_ms) : "-",
+                             r.coord_cpu_s > 0 ? fmt::format("{:.2f}", r.coord_cpu_s) : "-",
+                             r.rss_mib > 0 ? fmt::format("{:.0f}", r.rss_mib) : "-", r.per_s / ref);
+  }
+  return 0;
+}

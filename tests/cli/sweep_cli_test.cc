@@ -1,0 +1,104 @@
+// avctl's sweep and fleet commands that need no running coordinator (the
+// cluster tests cover the live ones), and the text renderings.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "cli/status_render.h"
+#include "tests/process_runner.h"
+
+namespace avctl {
+namespace {
+
+namespace fs = std::filesystem;
+using testutil::ProcessRun;
+
+ProcessRun RunAvctl(const std::string& args) {
+  return testutil::RunCommand(std::string(AVCTL_BINARY_DIR) + "/bin/avctl " + args);
+}
+
+const std::string kSweeps = std::string(AVCTL_SOURCE_DIR) + "/sweeps/";
+
+TEST(SweepCli, SubmitDryRunPrintsTheJobsAndSendsNothing) {
+  // The coordinator endpoint is unreachable: a dry run must not need it.
+  ProcessRun r = RunAvctl("sweep submit " + kSweeps + "demo.json --dry-run --coordinator tcp://127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dry run: 10 jobs; nothing submitted"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ladder_av"), std::string::npos) << r.output;
+}
+
+TEST(SweepCli, BadSpecIsRefusedNamingFileAndFieldBeforeAnythingStarts) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "avctl-sweep-cli-bad";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string spec = (dir / "bad.json").string();
+  std::ofstream(spec) << R"({"name": "bad", "dataset": {"synth": {"profile": "tiny", "seed": 1}},
+    "variants": [{"name": "backbone", "overrides": {"train": {"lr": "fast"}}}], "seeds": 2})";
+  ProcessRun r = RunAvctl("sweep run " + spec + " --dir " + (dir / "run").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("variants[0].overrides.train.lr"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "run")) << "nothing is started for a bad spec";
+  r = RunAvctl("sweep submit " + spec + " --coordinator tcp://127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("variants[0].overrides.train.lr"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(SweepCli, UsageErrorsAndHelp) {
+  ProcessRun r = RunAvctl("results demo --format xml");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--format"), std::string::npos) << r.output;
+  r = RunAvctl("sweep frobnicate");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = RunAvctl("sweep --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* c : {"submit", "status", "list", "cancel", "retry", "run"}) {
+    EXPECT_NE(r.output.find(c), std::string::npos) << c;
+  }
+  r = RunAvctl("sweep run --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--local-workers"), std::string::npos) << r.output;
+  r = RunAvctl("sweep run " + kSweeps + "demo.json --local-workers 0");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+}
+
+TEST(StatusRender, ProgressCountsAndEta) {
+  Json st = {{"id", 3}, {"name", "demo"}, {"jobs", 10}, {"finished", false}, {"eta_seconds", 125.0},
+             {"states", {{"queued", 4}, {"running", 2}, {"done", 3}, {"failed", 1}, {"cancelled", 0}}},
+             {"variants", {{{"name", "ladder_av"}, {"role", "proposed"},
+                            {"states", {{"queued", 2}, {"running", 1}, {"done", 2}, {"failed", 0}, {"cancelled", 0}}}}}}};
+  std::string out = cli::RenderSweepStatus(st);
+  EXPECT_NE(out.find("sweep demo (id 3)"), std::string::npos) << out;
+  EXPECT_NE(out.find("4/10 finished"), std::string::npos) << out;
+  EXPECT_NE(out.find("ETA 2m05s"), std::string::npos) << out;
+  EXPECT_NE(out.find("[############..................]"), std::string::npos) << out;
+  EXPECT_NE(out.find("ladder_av"), std::string::npos) << out;
+}
+
+TEST(StatusRender, ResultsCsvHasEveryMetricAndQuotesFields) {
+  Json results = {
+      {{"key", "s/a,b/-/seed=0/partition=1"}, {"variant", "a,b"}, {"point", ""}, {"seed", 0}, {"partition", 1},
+       {"worker", "w1"}, {"seconds", 1.5}, {"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.25}}}},
+      {{"key", "s/c/-/seed=0/partition=1"}, {"variant", "c"}, {"point", ""}, {"seed", 0}, {"partition", 1},
+       {"worker", "w2"}, {"seconds", 2.0}, {"metrics", {{"macro_f1", 0.75}}}}};
+  std::string csv = cli::ResultsToCsv(results);
+  EXPECT_EQ(csv,
+            "key,variant,point,seed,partition,worker,seconds,accuracy,macro_f1\n"
+            "\"s/a,b/-/seed=0/partition=1\",\"a,b\",,0,1,w1,1.500,0.25,0.5\n"
+            "s/c/-/seed=0/partition=1,c,,0,1,w2,2.000,,0.75\n");
+}
+
+TEST(StatusRender, SummaryMeanAndSampleSd) {
+  Json results = Json::array();
+  for (double x : {0.5, 0.7, 0.6}) results.push_back({{"variant", "v"}, {"point", ""}, {"metrics", {{"macro_f1", x}}}});
+  std::string out = cli::RenderResultSummary(results, "macro_f1");
+  EXPECT_NE(out.find("0.6000"), std::string::npos) << out;
+  EXPECT_NE(out.find("0.1000"), std::string::npos) << out;  // sample sd of 0.5, 0.7, 0.6
+  EXPECT_EQ(cli::FormatDuration(3725), "1h02m");
+  EXPECT_EQ(cli::FormatDuration(59), "59s");
+}
+
+}  // namespace
+}  // namespace avctl
