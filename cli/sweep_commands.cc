@@ -12,6 +12,7 @@
 
 #include "cli/control_client.h"
 #include "cli/local_cluster.h"
+#include "cli/report_command.h"
 #include "cli/status_render.h"
 #include "coordinator/sweep_spec.h"
 
@@ -285,6 +286,9 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
                                       << RenderResultSummary(results, vm["metric"].as<std::string>());
     std::cout << fmt::format("record: {}\n", cluster.db_path());
   }
+  auto report = WriteSweepReport(cluster.db_path(), sweep, (fs::path(o.run_dir) / "report").string());
+  if (!report.ok()) return ReportError(report.status());
+  if (!vm["json"].as<bool>()) std::cout << "report: " << *report << "\n";
   if (!stopped.ok()) ctx.log->Warn("stopping the local cluster: {}", stopped.ToString());
   const int64_t failed = status["states"].value("failed", int64_t{0});
   if (failed > 0) {

@@ -21,6 +21,9 @@
 #include "coordinator/http_server.h"
 #include "coordinator/status_page.h"
 #include "net/zmq_util.h"
+#include "web/report_analysis.h"
+#include "web/report_loader.h"
+#include "web/report_render.h"
 
 namespace avctl {
 
@@ -733,6 +736,28 @@ HttpResponse Coordinator::Impl::HandleHttp(const std::string& target) {
     c.uptime_seconds = Millis(Clock::now() - started) / 1000.0;
     auto sweeps = store->ListSweeps();
     return {200, "text/plain; version=0.0.4", RenderPrometheus(c, sweeps.ok() ? *sweeps : Json::array())};
+  }
+  if (t.parts[0] == "report" && t.parts.size() == 2 && target.find('?') == std::string::npos &&
+      target.back() != '/') {
+    return {301, "text/plain", "moved\n", target + "/"};  // the report's relative links need the slash
+  }
+  if (t.parts[0] == "report" && (t.parts.size() == 2 || t.parts.size() == 3)) {
+    // The same static report as `avctl report`, rendered live from the record.
+    auto data = LoadReportData(store->db(), t.parts[1]);
+    if (!data.ok()) return json(data.status());
+    auto files = RenderReport(*data, AnalyzeReport(*data));
+    const std::string name = t.parts.size() == 3 ? t.parts[2] : "index.html";
+    auto it = files.find(name);
+    if (it == files.end()) return {404, "text/plain", "no such report file: " + name + "\n"};
+    const auto ends = [&](const char* ext) {
+      const std::string e(ext);
+      return name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0;
+    };
+    const char* type = ends(".html")  ? "text/html; charset=utf-8"
+                       : ends(".csv") ? "text/csv; charset=utf-8"
+                       : ends(".json") ? "application/json"
+                                       : "text/plain; charset=utf-8";
+    return {200, type, it->second};
   }
   if (t.parts[0] == "api" && t.parts.size() >= 2) {
     if (t.parts[1] == "workers" && t.parts.size() == 2) return json(store->Workers());

@@ -51,6 +51,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       HttpResponse r = (*handler_)(std::string(req.target()));
       res->result(static_cast<http::status>(r.status));
       res->set(http::field::content_type, r.content_type);
+      if (!r.location.empty()) res->set(http::field::location, r.location);
       if (req.method() == http::verb::get) res->body() = std::move(r.body);
     }
     res->keep_alive(req.keep_alive());

@@ -16,9 +16,13 @@
 namespace avctl {
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int s, std::string type, std::string b, std::string loc = "")
+      : status(s), content_type(std::move(type)), body(std::move(b)), location(std::move(loc)) {}
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string location;  // for redirects (status 301/302)
 };
 
 // Called with the request target ("/api/sweeps?x=1"); the method is GET or HEAD.

@@ -54,9 +54,10 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std:
     const int64_t done = st.value("done", 0);
     const double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
     html += fmt::format(
-        "<tr><td>{}</td><td><a href=\"/api/sweeps/{}\">{}</a></td><td><div class=\"bar\"><div style=\"width:{:.0f}%\">"
-        "</div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        s.value("id", 0), s.value("id", 0), HtmlEscape(s.value("name", "")), pct, done, total,
+        "<tr><td>{}</td><td><a href=\"/report/{}/\">{}</a> (<a href=\"/api/sweeps/{}\">json</a>)</td><td><div "
+        "class=\"bar\"><div style=\"width:{:.0f}%\"></div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        s.value("id", 0), s.value("id", 0), HtmlEscape(s.value("name", "")), s.value("id", 0), pct, done, total,
         st.value("queued", 0), st.value("running", 0), done, st.value("failed", 0), st.value("cancelled", 0));
   }
   html += "</table><h2>Workers</h2><table><tr><th>id</th><th>host</th><th>device</th><th>slots</th><th>running</th>"

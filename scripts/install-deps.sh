@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs avctl's build and test dependencies from Debian 12 packages.
 # Only packages that are missing are installed, so a second run takes a second.
-# Usage: scripts/install-deps.sh [--no-torch] [--bench]
+# Usage: scripts/install-deps.sh [--no-torch] [--bench] [--test]
+#   --test also installs Debian's chromium, in which a test renders the HTML report headless.
 #   --bench also installs Debian's python3-torch and python3-optuna, the references of bench/train_bench and bench/dispatch_bench.
 set -euo pipefail
 
@@ -18,13 +19,18 @@ packages=(
 )
 with_torch=1
 with_bench=0
+with_test=0
 for arg in "$@"; do
   case "$arg" in
     --no-torch) with_torch=0 ;;
     --bench) with_bench=1 ;;
+    --test) with_test=1 ;;
     *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+if (( with_test )); then
+  packages+=(chromium)                 # headless browser check of the HTML report (tests/web)
+fi
 if (( with_bench )); then
   packages+=(python3-torch)            # the PyTorch/Python reference of bench/train_bench
   packages+=(python3-optuna)           # the Optuna + SQLite reference of bench/dispatch_bench

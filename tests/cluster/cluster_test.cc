@@ -273,6 +273,11 @@ TEST_F(ClusterTest, MisbehavingPeersAreRefusedAndChangeNothing) {
     EXPECT_NE(page.output.find("avctl_jobs{sweep=\"quick\",state=\"queued\"} 30"), std::string::npos) << page.output;
     auto api = testutil::RunCommand("curl -sf " + http + "/api/sweeps/quick");
     EXPECT_NE(api.output.find("\"name\": \"quick\""), std::string::npos) << api.output;
+    auto report = testutil::RunCommand("curl -sfL " + http + "/report/quick");
+    EXPECT_EQ(report.exit_code, 0) << report.output;
+    EXPECT_NE(report.output.find("<h1>Sweep quick</h1>"), std::string::npos) << report.output.substr(0, 500);
+    auto csv = testutil::RunCommand("curl -sf " + http + "/report/quick/table.csv");
+    EXPECT_NE(csv.output.find("architecture,role,runs"), std::string::npos) << csv.output;
   }
   coord_->Signal(SIGTERM);
   EXPECT_EQ(coord_->Wait(10000), 0) << coord_->Log();

@@ -1,0 +1,61 @@
+// The statistics of a report, pure: mean and standard deviation of every
+// metric per variant (and parameter point), and each comparison of the
+// sweep (variant vs baseline, one-tailed, pairs matched on partition and
+// seed) with the paired t-test, the Wilcoxon signed-rank test and
+// Holm-Bonferroni adjusted p-values over the sweep's family of tests.
+// Ablations (role "ablation") are compared with the proposed variant.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/paired_stats.h"
+#include "web/report_data.h"
+
+namespace avctl {
+
+// The paper's table: macro and micro precision, recall and F1.
+const std::vector<std::string>& TableMetrics();
+
+struct MetricSummary {
+  int n = 0;
+  double mean = 0;
+  double sd = 0;  // sample standard deviation; 0 for n < 2
+};
+
+struct GroupSummary {
+  std::string label;    // "ladder_av" or "ladder_av [model.lambda=0.5]"
+  std::string variant;
+  std::string point;
+  std::string role;
+  int runs = 0, done = 0, failed = 0;
+  std::map<std::string, MetricSummary> metrics;
+};
+
+struct ComparisonResult {
+  std::string kind;      // "comparison" (from the spec) or "ablation"
+  std::string variant;   // group labels
+  std::string baseline;
+  std::string metric;
+  Tail tail = Tail::kGreater;
+  MatchedPairs pairs;
+  PairedTTest t;
+  WilcoxonTest wilcoxon;
+  double p_holm = 1;
+  bool significant = false;      // Holm-adjusted p < alpha
+  bool significant_raw = false;  // unadjusted p < alpha
+};
+
+struct ReportAnalysis {
+  double alpha = 0.05;
+  std::vector<GroupSummary> groups;
+  std::vector<ComparisonResult> comparisons;
+};
+
+ReportAnalysis AnalyzeReport(const ReportData& data);
+
+// The runs of one group.
+std::vector<const ReportRun*> RunsOf(const ReportData& data, const GroupSummary& group);
+
+}  // namespace avctl

@@ -1,0 +1,74 @@
+// What the report shows, as plain data: a sweep, its variants, every run
+// with its metrics, curves and confusion matrix, the workers and the
+// provenance. Loaded from the record by report_loader.h; analysed and
+// rendered by pure code (report_analysis.h, report_render.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+
+namespace avctl {
+
+struct ReportComparison {
+  std::string variant;
+  std::vector<std::string> baselines;
+  std::string metric = "macro_f1";
+  std::string direction = "greater";
+};
+
+struct ReportVariant {
+  std::string name;
+  std::string role;    // proposed, baseline, ablation
+  std::string preset;
+};
+
+struct ReportEpoch {
+  int epoch = 0;
+  double train_loss = 0, dev_loss = 0, dev_macro_f1 = 0;
+};
+
+struct ReportRun {
+  std::string key;
+  std::string variant;
+  std::string point;       // "" without a parameter space
+  uint64_t seed = 0;
+  int partition = 1;
+  std::string state;       // the job's state
+  int attempts = 0;
+  std::string reason;      // failure reason, if any
+  std::string worker;
+  std::string device;
+  double seconds = 0;      // the stored attempt's duration
+  double started_at = 0, ended_at = 0;
+  bool has_result = false;
+  std::map<std::string, double> metrics;  // test metrics (macro_f1, micro_f1, accuracy, ...)
+  int selected_epoch = 0;
+  std::vector<ReportEpoch> epochs;
+  std::vector<int64_t> confusion;  // 6 x 6, rows = truth (common/emotions.h order)
+  std::map<std::string, double> params;  // the swept values of this point (numeric ones)
+};
+
+struct ReportData {
+  int64_t sweep_id = 0;
+  std::string sweep_name;
+  std::string source;
+  double alpha = 0.05;
+  Json dataset = Json::object();
+  std::vector<ReportComparison> comparisons;
+  std::vector<ReportVariant> variants;
+  std::vector<ReportRun> runs;
+  Json workers = Json::array();
+  // Provenance gathered from the results.
+  std::vector<std::string> code_versions;
+  Json store = Json::object();  // {"synthetic": bool, "audio_checksum": ..., "visual_checksum": ..., "clips": N}
+  double wall_seconds = 0;      // first dispatch to last result
+  double gpu_hours = 0;         // attempt time on CUDA workers
+  double cpu_hours = 0;         // attempt time on CPU workers
+  std::string generated_at;     // ISO time
+};
+
+}  // namespace avctl

@@ -1,0 +1,385 @@
+#include "web/report_render.h"
+
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/emotions.h"
+#include "web/svg.h"
+
+namespace avctl {
+
+namespace {
+
+const char* kStyle = R"CSS(
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
+h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0}td,th{padding:4px 9px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
+td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer;user-select:none}
+.sig{color:#0a7d33;font-weight:600}.raw{color:#b06d00}.ns{color:#888}.fail{color:#b3261e}
+.muted{color:#666;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.scroll{overflow-x:auto;max-width:100%}.kv td{text-align:left}.role{font-size:11px;color:#666}code{background:#f4f4f4;padding:1px 4px}
+)CSS";
+
+// Click a header to sort by its column (numbers by data-v, else text).
+const char* kSortScript = R"JS(
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.addEventListener('click',function(){
+      var rows=Array.prototype.slice.call(t.querySelectorAll('tbody tr'));
+      var asc=th.getAttribute('data-asc')!=='1';
+      rows.sort(function(a,b){
+        var x=a.children[i],y=b.children[i];
+        var xv=x.getAttribute('data-v'),yv=y.getAttribute('data-v');
+        var c=(xv!==null&&yv!==null)?(parseFloat(xv)-parseFloat(yv)):x.textContent.localeCompare(y.textContent);
+        return asc?c:-c;});
+      rows.forEach(function(r){t.querySelector('tbody').appendChild(r);});
+      th.setAttribute('data-asc',asc?'1':'0');});});});
+)JS";
+
+std::string E(const std::string& s) { return XmlEscape(s); }
+
+std::string Pct(const MetricSummary& m) {
+  if (m.n == 0) return "-";
+  return m.n > 1 ? fmt::format("{:.1f} ± {:.1f}", 100 * m.mean, 100 * m.sd) : fmt::format("{:.1f}", 100 * m.mean);
+}
+
+MetricSummary Get(const GroupSummary& g, const std::string& metric) {
+  auto it = g.metrics.find(metric);
+  return it == g.metrics.end() ? MetricSummary{} : it->second;
+}
+
+std::string PValue(double p) {
+  if (p < 1e-4) return fmt::format("{:.1e}", p);
+  return fmt::format("{:.4f}", p);
+}
+
+std::string Page(const std::string& title, const std::string& body) {
+  return fmt::format("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                     "content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{}</style></head><body>"
+                     "{}<script>{}</script></body></html>\n",
+                     E(title), kStyle, body, kSortScript);
+}
+
+std::string GroupFile(size_t i) { return fmt::format("variant-{}.html", i + 1); }
+
+std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
+                         const std::map<std::string, size_t>& index) {
+  std::string s = "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>Architecture</th><th>runs</th><th>Macro Prec</th>"
+                  "<th>Macro Rec</th><th>Macro F1</th><th>Micro Prec</th><th>Micro Rec</th><th>Micro F1</th></tr>"
+                  "</thead><tbody>";
+  for (const GroupSummary* g : groups) {
+    s += fmt::format("<tr><td><a href=\"{}\">{}</a> <span class=\"role\">{}</span></td><td data-v=\"{}\">{}{}</td>",
+                     GroupFile(index.at(g->label)), E(g->label), E(g->role), g->done, g->done,
+                     g->failed > 0 ? fmt::format(" <span class=\"fail\">({} failed)</span>", g->failed) : "");
+    for (const auto& m : TableMetrics()) {
+      const MetricSummary ms = Get(*g, m);
+      s += fmt::format("<td data-v=\"{:.6f}\">{}</td>", ms.mean, Pct(ms));
+    }
+    s += "</tr>";
+  }
+  return s + "</tbody></table></div>";
+}
+
+std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, double alpha) {
+  std::string s = fmt::format(
+      "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>variant</th><th>baseline</th><th>metric</th><th>pairs</th>"
+      "<th>mean diff (pp)</th><th>95% CI (pp)</th><th>t</th><th>df</th><th>p (one-tailed)</th><th>p (Holm)</th>"
+      "<th>d<sub>z</sub></th><th>Wilcoxon p</th><th>at α = {}</th></tr></thead><tbody>", alpha);
+  for (const ComparisonResult* c : cs) {
+    std::string missing;
+    if (c->pairs.unmatched_x + c->pairs.unmatched_y > 0) {
+      missing = fmt::format(" <span class=\"muted\">({} unpaired)</span>", c->pairs.unmatched_x + c->pairs.unmatched_y);
+    }
+    std::string mark = !c->t.defined         ? "<span class=\"ns\">n/a: " + E(c->t.note) + "</span>"
+                       : c->significant      ? "<span class=\"sig\">★ significant</span>"
+                       : c->significant_raw  ? "<span class=\"raw\">☆ raw p only</span>"
+                                             : "<span class=\"ns\">not significant</span>";
+    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{} ({})</td><td data-v=\"{}\">{}{}</td>", E(c->variant),
+                     E(c->baseline), E(c->metric), TailName(c->tail), c->pairs.x.size(), c->pairs.x.size(), missing);
+    if (c->t.defined) {
+      s += fmt::format("<td data-v=\"{:.6f}\">{:+.2f}</td><td>[{:+.2f}, {:+.2f}]</td><td data-v=\"{:.6f}\">{:.2f}</td>"
+                       "<td>{:.0f}</td><td data-v=\"{:.3e}\">{}</td><td data-v=\"{:.3e}\">{}</td>"
+                       "<td data-v=\"{:.6f}\">{:.2f}</td><td>{}</td>",
+                       c->t.mean_diff, 100 * c->t.mean_diff, 100 * c->t.ci_low, 100 * c->t.ci_high,
+                       std::isfinite(c->t.t) ? c->t.t : 1e9, c->t.t, c->t.df, c->t.p, PValue(c->t.p), c->p_holm,
+                       PValue(c->p_holm), std::isfinite(c->t.dz) ? c->t.dz : 1e9, c->t.dz,
+                       c->wilcoxon.defined ? PValue(c->wilcoxon.p) : "-");
+    } else {
+      s += "<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td>";
+    }
+    s += fmt::format("<td>{}</td></tr>", mark);
+  }
+  return s + "</tbody></table></div>";
+}
+
+std::vector<std::string> EmotionCodes() {
+  std::vector<std::string> out;
+  for (int i = 0; i < kNumEmotions; ++i) out.emplace_back(EmotionCode(*EmotionFromIndex(i)));
+  return out;
+}
+
+std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
+  std::string b = fmt::format("<h1>Sweep {}</h1><p class=\"muted\">from {} · generated {} · record sweep id {}</p>",
+                              E(d.sweep_name), E(d.source), E(d.generated_at), d.sweep_id);
+  std::vector<const GroupSummary*> main, ablation;
+  for (const auto& g : a.groups) (g.role == "ablation" ? ablation : main).push_back(&g);
+  b += "<h2>Results on the test set (mean ± sd over runs, %)</h2>" + MetricsTable(main, index);
+  std::vector<const ComparisonResult*> comps, ablations;
+  for (const auto& c : a.comparisons) (c.kind == "ablation" ? ablations : comps).push_back(&c);
+  if (!comps.empty()) {
+    b += "<h2>Comparisons: matched paired one-tailed t-tests</h2><p class=\"muted\">Pairs matched on partition and "
+         "seed; only complete pairs are used. ★: Holm-adjusted p below α over the sweep's family of " +
+         std::to_string(a.comparisons.size()) + " test(s); ☆: only the unadjusted p is. pp = percentage points.</p>" +
+         ComparisonsTable(comps, a.alpha);
+  }
+  if (!ablation.empty()) {
+    std::vector<const GroupSummary*> with_proposed;
+    for (const auto* g : main) {
+      if (g->role == "proposed") with_proposed.push_back(g);
+    }
+    with_proposed.insert(with_proposed.end(), ablation.begin(), ablation.end());
+    b += "<h2>Ablations</h2>" + MetricsTable(with_proposed, index);
+    if (!ablations.empty()) b += ComparisonsTable(ablations, a.alpha);
+  }
+  // Plots.
+  b += "<h2>Macro F1 per run</h2><div class=\"plots\">";
+  std::vector<BoxGroup> boxes;
+  int reference = -1;
+  for (size_t i = 0; i < a.groups.size(); ++i) {
+    BoxGroup bg;
+    bg.label = a.groups[i].label;
+    for (const ReportRun* r : RunsOf(d, a.groups[i])) {
+      auto it = r->metrics.find("macro_f1");
+      if (r->has_result && it != r->metrics.end()) {
+        bg.points.push_back({fmt::format("partition {} seed {}", r->partition, r->seed), it->second});
+      }
+    }
+    if (reference < 0 && a.groups[i].role == "proposed") reference = static_cast<int>(i);
+    boxes.push_back(std::move(bg));
+  }
+  b += BoxPlotSvg(boxes, "test macro F1", reference);
+  b += "</div><p class=\"muted\">Box: quartiles and median; whiskers: extremes within 1.5 IQR; grey lines join the "
+       "proposed variant's run to the baseline's run with the same partition and seed.</p>";
+  // Learning curves: mean dev macro F1 per epoch.
+  std::vector<LineSeries> curves;
+  for (const auto& g : a.groups) {
+    std::map<int, std::pair<double, int>> sums;
+    for (const ReportRun* r : RunsOf(d, g)) {
+      for (const auto& e : r->epochs) {
+        sums[e.epoch].first += e.dev_macro_f1;
+        ++sums[e.epoch].second;
+      }
+    }
+    LineSeries s;
+    s.label = g.label;
+    for (const auto& [ep, v] : sums) s.points.push_back({static_cast<double>(ep), v.first / v.second});
+    if (!s.points.empty()) curves.push_back(std::move(s));
+  }
+  if (!curves.empty()) {
+    b += "<h2>Learning curves (development macro F1, mean over runs)</h2><div class=\"plots\">" +
+         LineChartSvg(curves, "epoch", "dev macro F1") + "</div>";
+  }
+  // Confusion matrices summed over each group's runs.
+  b += "<h2>Confusion matrices (test, summed over runs; rows: true class)</h2><div class=\"plots\">";
+  for (const auto& g : a.groups) {
+    std::vector<int64_t> sum(kNumEmotions * kNumEmotions, 0);
+    bool any = false;
+    for (const ReportRun* r : RunsOf(d, g)) {
+      if (r->confusion.size() != sum.size()) continue;
+      any = true;
+      for (size_t i = 0; i < sum.size(); ++i) sum[i] += r->confusion[i];
+    }
+    if (any) b += "<div><div>" + E(g.label) + "</div>" + HeatmapSvg(sum, EmotionCodes(), g.label) + "</div>";
+  }
+  b += "</div>";
+  // Metric against each swept hyperparameter.
+  std::set<std::string> params;
+  for (const auto& r : d.runs) {
+    for (const auto& [k, v] : r.params) params.insert(k);
+  }
+  if (!params.empty()) {
+    b += "<h2>Macro F1 against the swept hyperparameters</h2><div class=\"plots\">";
+    for (const auto& p : params) {
+      std::vector<std::pair<double, double>> pts;
+      double lo = 1e300, hi = -1e300;
+      for (const auto& r : d.runs) {
+        auto it = r.params.find(p);
+        auto m = r.metrics.find("macro_f1");
+        if (it == r.params.end() || m == r.metrics.end() || !r.has_result) continue;
+        pts.push_back({it->second, m->second});
+        lo = std::min(lo, it->second);
+        hi = std::max(hi, it->second);
+      }
+      b += ScatterSvg(pts, p, "test macro F1", lo > 0 && hi / lo >= 100);
+    }
+    b += "</div>";
+  }
+  // Provenance.
+  b += "<h2>Provenance</h2><table class=\"kv\">";
+  const bool synthetic = d.store.value("synthetic", d.dataset.contains("synth"));
+  b += fmt::format("<tr><td>data</td><td>{} store{}</td></tr>",
+                   synthetic ? "<b>synthetic</b> (CREMA-D-shaped, not real features)" : "real",
+                   d.store.contains("clips") ? fmt::format(", {} clips", d.store["clips"].dump()) : "");
+  b += fmt::format("<tr><td>dataset (spec)</td><td><code>{}</code></td></tr>", E(d.dataset.dump()));
+  if (d.store.contains("audio_checksum")) {
+    b += fmt::format("<tr><td>checksums</td><td>audio <code>{}</code>, visual <code>{}</code></td></tr>",
+                     E(d.store.value("audio_checksum", "")), E(d.store.value("visual_checksum", "")));
+  }
+  std::set<int> partitions;
+  for (const auto& r : d.runs) partitions.insert(r.partition);
+  std::string parts;
+  for (int p : partitions) parts += (parts.empty() ? "" : ", ") + std::to_string(p);
+  b += fmt::format("<tr><td>partitions</td><td>{}</td></tr>", parts);
+  std::string versions;
+  for (const auto& v : d.code_versions) versions += (versions.empty() ? "" : ", ") + E(v);
+  b += fmt::format("<tr><td>code version</td><td>{}</td></tr>", versions.empty() ? "-" : versions);
+  std::string workers;
+  for (const auto& w : d.workers) {
+    std::string dev = w.value("device", "");
+    if (!w.value("gpu_name", "").empty()) dev += " " + w.value("gpu_name", "");
+    workers += (workers.empty() ? "" : "; ") + E(w.value("id", "")) + " (" + E(w.value("hostname", "")) + ", " +
+               E(dev) + ")";
+  }
+  b += fmt::format("<tr><td>workers</td><td>{}</td></tr>", workers.empty() ? "-" : workers);
+  b += fmt::format("<tr><td>wall time</td><td>{:.1f} min (first dispatch to last result)</td></tr>",
+                   d.wall_seconds / 60);
+  b += fmt::format("<tr><td>GPU hours</td><td>{:.3f}</td></tr><tr><td>CPU job hours</td><td>{:.3f}</td></tr>",
+                   d.gpu_hours, d.cpu_hours);
+  b += "</table><h2>Exports</h2><p><a href=\"table.csv\">table.csv</a> · <a href=\"table.json\">table.json</a> · "
+       "<a href=\"table.tex\">table.tex</a> (LaTeX)</p>";
+  return Page("Sweep " + d.sweep_name, b);
+}
+
+std::string VariantPage(const ReportData& d, const GroupSummary& g) {
+  std::string b = fmt::format("<p><a href=\"index.html\">← sweep {}</a></p><h1>{}</h1><p class=\"muted\">role {}; "
+                              "{} runs, {} done, {} failed</p>",
+                              E(d.sweep_name), E(g.label), E(g.role), g.runs, g.done, g.failed);
+  b += "<table class=\"sortable\"><thead><tr><th>job</th><th>seed</th><th>partition</th><th>state</th>"
+       "<th>attempts</th><th>epoch (selected / run)</th><th>macro F1</th><th>micro F1</th><th>accuracy</th>"
+       "<th>worker</th><th>device</th><th>seconds</th><th>reason</th></tr></thead><tbody>";
+  for (const ReportRun* r : RunsOf(d, g)) {
+    auto metric = [&](const char* m) {
+      auto it = r->metrics.find(m);
+      return it == r->metrics.end() ? std::string("<td>-</td>")
+                                    : fmt::format("<td data-v=\"{:.6f}\">{:.2f}</td>", it->second, 100 * it->second);
+    };
+    b += fmt::format("<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"{}\">{}</td>"
+                     "<td data-v=\"{}\">{}</td><td>{} / {}</td>{}{}{}<td>{}</td><td>{}</td><td data-v=\"{:.3f}\">"
+                     "{:.1f}</td><td class=\"fail\">{}</td></tr>",
+                     E(r->key), r->seed, r->seed, r->partition, r->partition, r->state == "failed" ? "fail" : "",
+                     E(r->state), r->attempts, r->attempts, r->selected_epoch, r->epochs.size(), metric("macro_f1"),
+                     metric("micro_f1"), metric("accuracy"), E(r->worker), E(r->device), r->seconds, r->seconds,
+                     E(r->reason));
+  }
+  b += "</tbody></table>";
+  return Page(d.sweep_name + ": " + g.label, b);
+}
+
+std::string LatexEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += c; break;
+      case '~': out += "\\textasciitilde{}"; break;
+      case '^': out += "\\textasciicircum{}"; break;
+      case '\\': out += "\\textbackslash{}"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string MainTableCsv(const ReportAnalysis& a) {
+  std::string s = "architecture,role,runs";
+  for (const auto& m : TableMetrics()) s += "," + m + "_mean," + m + "_sd";
+  s += "\n";
+  for (const auto& g : a.groups) {
+    s += CsvField(g.label) + "," + CsvField(g.role) + "," + std::to_string(g.done);
+    for (const auto& m : TableMetrics()) {
+      const MetricSummary ms = Get(g, m);
+      s += ms.n ? fmt::format(",{:.6f},{:.6f}", ms.mean, ms.sd) : std::string(",,");
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
+  Json groups = Json::array();
+  for (const auto& g : a.groups) {
+    Json m = Json::object();
+    for (const auto& [k, v] : g.metrics) m[k] = {{"n", v.n}, {"mean", v.mean}, {"sd", v.sd}};
+    groups.push_back({{"architecture", g.label}, {"variant", g.variant}, {"point", g.point}, {"role", g.role},
+                      {"runs", g.runs}, {"done", g.done}, {"failed", g.failed}, {"metrics", m}});
+  }
+  Json comps = Json::array();
+  for (const auto& c : a.comparisons) {
+    comps.push_back({{"kind", c.kind}, {"variant", c.variant}, {"baseline", c.baseline}, {"metric", c.metric},
+                     {"direction", TailName(c.tail)}, {"pairs", c.pairs.x.size()},
+                     {"unpaired", c.pairs.unmatched_x + c.pairs.unmatched_y}, {"defined", c.t.defined},
+                     {"mean_diff", c.t.mean_diff}, {"sd_diff", c.t.sd_diff},
+                     {"t", std::isfinite(c.t.t) ? Json(c.t.t) : Json(c.t.t > 0 ? "inf" : "-inf")}, {"df", c.t.df},
+                     {"p", c.t.p}, {"p_holm", c.p_holm}, {"ci95", {c.t.ci_low, c.t.ci_high}},
+                     {"dz", std::isfinite(c.t.dz) ? Json(c.t.dz) : Json(c.t.dz > 0 ? "inf" : "-inf")},
+                     {"wilcoxon_p", c.wilcoxon.p}, {"wilcoxon_exact", c.wilcoxon.exact},
+                     {"significant", c.significant}, {"note", c.t.note}});
+  }
+  return Json{{"sweep", d.sweep_name}, {"alpha", a.alpha}, {"groups", groups}, {"comparisons", comps}}.dump(2) + "\n";
+}
+
+std::string MainTableLatex(const ReportData& d, const ReportAnalysis& a) {
+  std::string s = fmt::format(
+      "% Sweep {}: test-set metrics, mean $\\pm$ sd over runs (%). Generated by avctl.\n"
+      "% $^{{*}}$: better than every baseline it was compared with, one-tailed matched paired t-test, "
+      "Holm-adjusted p < {}.\n"
+      "\\begin{{tabular}}{{lcccccc}}\n\\hline\n"
+      " & \\multicolumn{{3}}{{c}}{{Macro}} & \\multicolumn{{3}}{{c}}{{Micro}} \\\\\n"
+      "Architecture & Prec & Rec & F1 & Prec & Rec & F1 \\\\\n\\hline\n",
+      LatexEscape(d.sweep_name), a.alpha);
+  for (const auto& g : a.groups) {
+    bool all_sig = false, any = false;
+    for (const auto& c : a.comparisons) {
+      if (c.variant != g.label || c.kind != "comparison") continue;
+      if (!any) all_sig = true;
+      any = true;
+      all_sig = all_sig && c.significant;
+    }
+    s += LatexEscape(g.label);
+    for (const auto& m : TableMetrics()) {
+      const MetricSummary ms = Get(g, m);
+      std::string cell = ms.n ? fmt::format("{:.1f}", 100 * ms.mean) : "--";
+      if (m == "macro_f1" && any && all_sig) cell += "$^{*}$";
+      s += " & " + cell;
+    }
+    s += " \\\\\n";
+  }
+  return s + "\\hline\n\\end{tabular}\n";
+}
+
+std::map<std::string, std::string> RenderReport(const ReportData& data, const ReportAnalysis& analysis) {
+  std::map<std::string, std::string> files;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < analysis.groups.size(); ++i) index[analysis.groups[i].label] = i;
+  files["index.html"] = IndexPage(data, analysis, index);
+  for (size_t i = 0; i < analysis.groups.size(); ++i) files[GroupFile(i)] = VariantPage(data, analysis.groups[i]);
+  files["table.csv"] = MainTableCsv(analysis);
+  files["table.json"] = MainTableJson(data, analysis);
+  files["table.tex"] = MainTableLatex(data, analysis);
+  return files;
+}
+
+}  // namespace avctl
