@@ -49,12 +49,12 @@ std::string RenderSweepStatus(const Json& st) {
   std::string out = fmt::format("sweep {} (id {})  [{}{}] {}/{} finished, {}\n", st.value("name", ""),
                                 st.value("id", 0), std::string(filled, '#'), std::string(width - filled, '.'),
                                 finished, total, eta);
-  out += fmt::format("  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n", "variant", "role", "queued", "running", "done",
+  out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}\n", "variant", "role", "queued", "running", "done",
                      "failed", "cancelled");
   for (const auto& v : st["variants"]) {
     const Json& s = v["states"];
-    out += fmt::format("  {:<24} {:>6} {:>7} {:>7} {:>6} {:>6} {:>9}\n", v.value("name", ""),
-                       v.value("role", "").substr(0, 6), StateCount(s, "queued"), StateCount(s, "running"),
+    out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}\n", v.value("name", ""),
+                       v.value("role", "").substr(0, 8), StateCount(s, "queued"), StateCount(s, "running"),
                        StateCount(s, "done"), StateCount(s, "failed"), StateCount(s, "cancelled"));
   }
   return out;

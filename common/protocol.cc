@@ -86,6 +86,10 @@ std::vector<std::string> EncodeWorkerMessage(const WireMessage& message) {
   return {kWorkerSignature, MsgTypeName(message.type), message.body.dump()};
 }
 
+std::vector<std::string> EncodeWorkerMessageRaw(MsgType type, std::string body_json) {
+  return {kWorkerSignature, MsgTypeName(type), std::move(body_json)};
+}
+
 Status ValidateBody(MsgType type, const Json& body) {
   const std::string path = MsgTypeName(type);
   if (!body.is_object()) {

@@ -64,6 +64,9 @@ Result<FailureKind> ParseFailureKind(const std::string& name, const std::string&
 
 // Frames of a worker-channel message: signature, type, compact JSON body.
 std::vector<std::string> EncodeWorkerMessage(const WireMessage& message);
+// The same with a body already serialised as a JSON object (the caller
+// vouches for it: the coordinator's job messages carry stored JSON as is).
+std::vector<std::string> EncodeWorkerMessageRaw(MsgType type, std::string body_json);
 // Decodes the frames after the identity (ROUTER side) or all frames (DEALER
 // side): checks the count, signature, size, type and JSON, then the body's
 // required fields (ValidateBody). Errors name the frame or field at fault.

@@ -652,6 +652,8 @@ void Coordinator::Impl::ScheduleJobs() {
   }
   const double now = WallNow();
   for (const Assignment& a : Schedule(queue, caps)) {
+    const QueuedJob* queued = queue.Find(a.job_id);
+    const int64_t memory_mb = queued != nullptr ? queued->resources.memory_mb : 0;
     queue.Erase(a.job_id);
     auto d = store->Dispatch(a.job_id, a.worker_id, now);
     if (!d.ok()) {
@@ -659,11 +661,16 @@ void Coordinator::Impl::ScheduleJobs() {
       continue;
     }
     WorkerSession& w = sessions.at(a.worker_id);
-    w.running[d->attempt_id] = d->resources.memory_mb;
+    w.running[d->attempt_id] = memory_mb;
     attempt_worker[d->attempt_id] = a.worker_id;
     ++counters.dispatched;
-    Send(w, MsgType::kJob, {{"attempt_id", d->attempt_id}, {"job_key", d->job_key}, {"kind", d->kind},
-                            {"job", d->job}, {"dataset", d->dataset}});
+    std::vector<std::string> frames = EncodeWorkerMessageRaw(
+        MsgType::kJob, fmt::format("{{\"attempt_id\":{},\"job_key\":{},\"kind\":{},\"job\":{},\"dataset\":{}}}",
+                                   d->attempt_id, Json(d->job_key).dump(), Json(d->kind).dump(), d->job_raw,
+                                   d->dataset_raw));
+    frames.insert(frames.begin(), w.identity);
+    SendOrQueue(&*workers, std::move(frames), "job");
+    w.last_sent = Clock::now();
     log->Debug("attempt {} ({}) -> {}", d->attempt_id, d->job_key, a.worker_id);
   }
 }

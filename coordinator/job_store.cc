@@ -180,6 +180,16 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
     out.sweep_id = db_->LastInsertRowId();
     out.new_sweep = true;
   } else {
+    {
+      AVCTL_ASSIGN_OR_RETURN(StatementRef ds, Cached("SELECT dataset FROM sweeps WHERE id = ?"));
+      AVCTL_RETURN_IF_ERROR(ds->BindInt(1, out.sweep_id));
+      AVCTL_ASSIGN_OR_RETURN(bool row, ds->Step());
+      if (row && ds->ColumnText(0) != spec.dataset.dump()) {
+        return Status::FailedPrecondition(fmt::format(
+            "the sweep \"{}\" is already in the record with the dataset {}: its results would mix datasets; give "
+            "the changed sweep a new name", spec.name, ds->ColumnText(0))).WithField("dataset");
+      }
+    }
     AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
         "UPDATE sweeps SET spec = ?, source = ?, priority = ?, alpha = ?, comparisons = ?, updated_at = ? "
         "WHERE id = ?"));
@@ -214,9 +224,7 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
   const std::string resources_json = JobResourcesToJson(resources).dump();
   for (size_t i = 0; i < jobs.size(); ++i) {
     const ExpandedJob& job = jobs[i];
-    Json stored_job = job.job;
-    stored_job["dataset"] = spec.dataset;
-    const std::string config = stored_job.dump();
+    const std::string config = job.job.dump();  // the dataset is the sweep's (sweeps.dataset)
     find->Reset();
     AVCTL_RETURN_IF_ERROR(find->BindText(1, job.key));
     AVCTL_ASSIGN_OR_RETURN(bool row, find->Step());
@@ -320,8 +328,25 @@ Result<JobView> JobStore::LoadJobView(int64_t job_id) {
 
 Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worker_id, double now) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
-  AVCTL_ASSIGN_OR_RETURN(JobView view, LoadJobView(job_id));
-  AVCTL_RETURN_IF_ERROR(CheckDispatch(view));
+  DispatchInfo d;
+  {
+    // One read for the state check and the job message: the job JSON and the
+    // sweep's dataset go out as stored, without a parse.
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT j.state, j.key, j.kind, j.config, s.dataset FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
+        "WHERE j.id = ?"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, job_id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
+    JobView view;
+    AVCTL_ASSIGN_OR_RETURN(view.state, ParseJobState(q->ColumnText(0)));
+    AVCTL_RETURN_IF_ERROR(CheckDispatch(view));
+    d.job_id = job_id;
+    d.job_key = q->ColumnText(1);
+    d.kind = q->ColumnText(2);
+    d.job_raw = q->ColumnText(3);
+    d.dataset_raw = q->ColumnText(4);
+  }
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
         "INSERT INTO attempts (job_id, worker_id, state, started_at) VALUES (?, ?, 'running', ?)"));
@@ -341,13 +366,14 @@ Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worke
     AVCTL_RETURN_IF_ERROR(up->Run());
   }
   AVCTL_RETURN_IF_ERROR(tx.Commit());
-  return AttemptInfo(attempt_id);
+  d.attempt_id = attempt_id;
+  return d;
 }
 
 Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
-      "SELECT j.id, j.key, j.kind, j.config, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
-      "WHERE a.id = ?"));
+      "SELECT j.id, j.key, j.kind, j.config, j.resources, s.dataset FROM attempts a JOIN jobs j ON j.id = a.job_id "
+      "JOIN sweeps s ON s.id = j.sweep_id WHERE a.id = ?"));
   AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
   AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no attempt {}", attempt_id));
@@ -356,9 +382,10 @@ Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
   d.job_id = q->ColumnInt(0);
   d.job_key = q->ColumnText(1);
   d.kind = q->ColumnText(2);
-  d.job = ParseStored(q->ColumnText(3));
-  d.dataset = d.job.value("dataset", Json::object());
-  d.job.erase("dataset");
+  d.job_raw = q->ColumnText(3);
+  d.dataset_raw = q->ColumnText(5);
+  d.job = ParseStored(d.job_raw);
+  d.dataset = ParseStored(d.dataset_raw);
   AVCTL_ASSIGN_OR_RETURN(d.resources, ParseJobResources(ParseStored(q->ColumnText(4)), "resources"));
   return d;
 }

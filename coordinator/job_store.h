@@ -43,8 +43,12 @@ struct DispatchInfo {
   int64_t job_id = 0;
   std::string job_key;
   std::string kind;   // "train" (others come with the load benchmarks)
-  Json job;           // the job JSON for avworker train
-  Json dataset;       // {"store": DIR} or {"synth": {...}}
+  std::string job_raw;      // the job JSON for avworker train, as stored
+  std::string dataset_raw;  // the sweep's dataset JSON: {"store": DIR} or {"synth": {...}}
+  // Parsed, and the declared resources: filled by AttemptInfo only (Dispatch
+  // leaves them empty to stay cheap).
+  Json job;
+  Json dataset;
   JobResources resources;
 };
 
@@ -120,7 +124,8 @@ class JobStore {
   Result<std::vector<QueuedJob>> QueuedJobs();
   Result<std::vector<RunningAttempt>> RunningAttempts();
 
-  // Creates a running attempt of a queued job on `worker_id`.
+  // Creates a running attempt of a queued job on `worker_id`; returns the
+  // raw job message parts (job_raw, dataset_raw).
   Result<DispatchInfo> Dispatch(int64_t job_id, const std::string& worker_id, double now);
   // Rebuilds the job message of a running attempt (for a worker that asks again).
   Result<DispatchInfo> AttemptInfo(int64_t attempt_id);

@@ -41,6 +41,11 @@ class ReadyQueue {
   // False if the job is not queued here.
   bool Erase(int64_t job_id);
   bool Contains(int64_t job_id) const { return by_id_.count(job_id) != 0; }
+  // The queued job, or null.
+  const QueuedJob* Find(int64_t job_id) const {
+    auto it = by_id_.find(job_id);
+    return it == by_id_.end() ? nullptr : &it->second;
+  }
   size_t size() const { return by_id_.size(); }
   bool empty() const { return by_id_.empty(); }
   void Clear();

@@ -79,6 +79,15 @@ TEST(Protocol, ControlChannel) {
   EXPECT_EQ(ControlOk({{"id", 3}})["ok"], true);
 }
 
+TEST(Protocol, RawBodiesDecodeLikeBuiltOnes) {
+  auto frames = EncodeWorkerMessageRaw(MsgType::kJob, R"({"attempt_id":3,"job_key":"k","kind":"train",)"
+                                                      R"("job":{"variant":"backbone"},"dataset":{"store":"/s"}})");
+  auto m = DecodeWorkerMessage(frames);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->type, MsgType::kJob);
+  EXPECT_EQ(m->body["job"]["variant"], "backbone");
+}
+
 TEST(Protocol, FailureKinds) {
   for (FailureKind k : {FailureKind::kJob, FailureKind::kCrash, FailureKind::kWorker}) {
     auto back = ParseFailureKind(FailureKindName(k), "kind");

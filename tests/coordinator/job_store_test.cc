@@ -91,6 +91,18 @@ TEST_F(JobStoreTest, AChangedSweepUnderTheSameNameIsRefusedAndNothingIsWritten) 
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs"), 4);  // the third seed's jobs were not added either
 }
 
+TEST_F(JobStoreTest, AChangedDatasetUnderTheSameNameIsRefused) {
+  Submit(SpecJson(2));
+  Json changed = SpecJson(2);
+  changed["dataset"] = {{"store", "/data/crema-d"}};
+  auto spec = ParseSweepSpec(changed, "spec.json");
+  ASSERT_TRUE(spec.ok());
+  auto jobs = ExpandSweep(*spec);
+  auto out = store_->SubmitSweep(*spec, changed, *jobs, "spec.json", 101.0);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().ToString().find("dataset"), std::string::npos) << out.status().ToString();
+}
+
 TEST_F(JobStoreTest, DispatchResultAndDuplicate) {
   Submit(SpecJson(1));
   auto queued = store_->QueuedJobs();
@@ -99,8 +111,13 @@ TEST_F(JobStoreTest, DispatchResultAndDuplicate) {
   auto d = store_->Dispatch(job, "w1", 110.0);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->kind, "train");
-  EXPECT_TRUE(d->dataset.contains("synth"));
-  EXPECT_FALSE(d->job.contains("dataset"));
+  EXPECT_EQ(Json::parse(d->dataset_raw), Json::parse(R"({"synth": {"profile": "tiny", "seed": 1}})"));
+  EXPECT_EQ(Json::parse(d->job_raw)["variant"], "ladder_av");
+  auto info = store_->AttemptInfo(d->attempt_id);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE(info->dataset.contains("synth"));
+  EXPECT_FALSE(info->job.contains("dataset"));
+  EXPECT_EQ(info->job_key, d->job_key);
   EXPECT_FALSE(store_->Dispatch(job, "w2", 111.0).ok());  // already running
   Json result = {{"status", "ok"}, {"test", {{"metrics", {{"macro_f1", 0.5}}}}}};
   auto f = store_->RecordResult(d->attempt_id, result, 120.0);

@@ -64,8 +64,9 @@ class ReportTest : public ::testing::Test {
     for (const QueuedJob& q : *queued) {
       auto d = store_->Dispatch(q.job_id, "w1", now);
       ASSERT_TRUE(d.ok());
-      const std::string variant = d->job.value("variant", "");
-      const uint64_t seed = d->job.value("seed", uint64_t{0});
+      const Json job = Json::parse(d->job_raw);
+      const std::string variant = job.value("variant", "");
+      const uint64_t seed = job.value("seed", uint64_t{0});
       const double wiggle = 0.002 * static_cast<double>(seed % 3);
       double f1 = 0.70 + 0.01 * static_cast<double>(seed);
       if (variant == "backbone") f1 -= 0.05 + wiggle;
