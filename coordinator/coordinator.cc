@@ -665,9 +665,10 @@ void Coordinator::Impl::ScheduleJobs() {
     attempt_worker[d->attempt_id] = a.worker_id;
     ++counters.dispatched;
     std::vector<std::string> frames = EncodeWorkerMessageRaw(
-        MsgType::kJob, fmt::format("{{\"attempt_id\":{},\"job_key\":{},\"kind\":{},\"job\":{},\"dataset\":{}}}",
-                                   d->attempt_id, Json(d->job_key).dump(), Json(d->kind).dump(), d->job_raw,
-                                   d->dataset_raw));
+        MsgType::kJob,
+        fmt::format("{{\"attempt_id\":{},\"job_key\":{},\"kind\":{},\"job\":{},\"dataset\":{}{}}}", d->attempt_id,
+                    Json(d->job_key).dump(), Json(d->kind).dump(), d->job_raw, d->dataset_raw,
+                    d->kind == "sleep" ? fmt::format(",\"sleep_seconds\":{}", Json(d->sleep_seconds).dump()) : ""));
     frames.insert(frames.begin(), w.identity);
     SendOrQueue(&*workers, std::move(frames), "job");
     w.last_sent = Clock::now();

@@ -121,8 +121,15 @@ Result<StatementRef> JobStore::Cached(const std::string& sql) {
   return StatementRef(it->second.get());
 }
 
+// Step 2: jobs_by_state duplicated jobs_by_sweep_state for every query but
+// the start-up scan of queued jobs, and cost a page write per state change.
+const char* kSchemaV2 = "DROP INDEX IF EXISTS jobs_by_state;";
+
+// Step 3: benchmark jobs that sleep instead of training.
+const char* kSchemaV3 = "ALTER TABLE jobs ADD COLUMN sleep_seconds REAL NOT NULL DEFAULT 0;";
+
 const std::vector<std::string>& RecordSchemaSteps() {
-  static const std::vector<std::string> steps = {kSchemaV1};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3};
   return steps;
 }
 
@@ -220,7 +227,7 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
   AVCTL_ASSIGN_OR_RETURN(StatementRef find, Cached("SELECT sweep_id, config FROM jobs WHERE key = ?"));
   AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
       "INSERT INTO jobs (sweep_id, key, variant, point, seed, partition, ord, kind, config, resources, state, "
-      "max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'train', ?, ?, 'queued', ?, ?, ?)"));
+      "max_attempts, created_at, updated_at, sleep_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)"));
   const std::string resources_json = JobResourcesToJson(resources).dump();
   for (size_t i = 0; i < jobs.size(); ++i) {
     const ExpandedJob& job = jobs[i];
@@ -245,11 +252,13 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
     AVCTL_RETURN_IF_ERROR(ins->BindInt(5, static_cast<int64_t>(job.seed)));
     AVCTL_RETURN_IF_ERROR(ins->BindInt(6, job.partition));
     AVCTL_RETURN_IF_ERROR(ins->BindInt(7, static_cast<int64_t>(i)));
-    AVCTL_RETURN_IF_ERROR(ins->BindText(8, config));
-    AVCTL_RETURN_IF_ERROR(ins->BindText(9, resources_json));
-    AVCTL_RETURN_IF_ERROR(ins->BindInt(10, spec.max_attempts));
-    AVCTL_RETURN_IF_ERROR(ins->BindDouble(11, now));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(8, spec.kind));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(9, config));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(10, resources_json));
+    AVCTL_RETURN_IF_ERROR(ins->BindInt(11, spec.max_attempts));
     AVCTL_RETURN_IF_ERROR(ins->BindDouble(12, now));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(13, now));
+    AVCTL_RETURN_IF_ERROR(ins->BindDouble(14, spec.sleep_seconds));
     AVCTL_RETURN_IF_ERROR(ins->Run());
     ++out.added;
   }
@@ -333,8 +342,8 @@ Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worke
     // One read for the state check and the job message: the job JSON and the
     // sweep's dataset go out as stored, without a parse.
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
-        "SELECT j.state, j.key, j.kind, j.config, s.dataset FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
-        "WHERE j.id = ?"));
+        "SELECT j.state, j.key, j.kind, j.config, s.dataset, j.sleep_seconds FROM jobs j "
+        "JOIN sweeps s ON s.id = j.sweep_id WHERE j.id = ?"));
     AVCTL_RETURN_IF_ERROR(q->BindInt(1, job_id));
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
@@ -346,6 +355,7 @@ Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worke
     d.kind = q->ColumnText(2);
     d.job_raw = q->ColumnText(3);
     d.dataset_raw = q->ColumnText(4);
+    d.sleep_seconds = q->ColumnDouble(5);
   }
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
@@ -415,10 +425,13 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
   int64_t job_id = 0, sweep_id = 0;
   AttemptState attempt_state;
   std::string worker;
+  JobView view;
   {
+    // The attempt and its job's state in one read.
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
-        "SELECT a.job_id, a.state, a.worker_id, j.sweep_id FROM attempts a JOIN jobs j ON j.id = a.job_id "
-        "WHERE a.id = ?"));
+        "SELECT a.job_id, a.state, a.worker_id, j.sweep_id, j.state, j.attempts, j.max_attempts, "
+        "COALESCE(j.current_attempt, 0), EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id) "
+        "FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?"));
     AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id)).WithField("attempt_id");
@@ -426,8 +439,12 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
     AVCTL_ASSIGN_OR_RETURN(attempt_state, ParseAttemptState(q->ColumnText(1)));
     worker = q->ColumnText(2);
     sweep_id = q->ColumnInt(3);
+    AVCTL_ASSIGN_OR_RETURN(view.state, ParseJobState(q->ColumnText(4)));
+    view.attempts = static_cast<int>(q->ColumnInt(5));
+    view.max_attempts = static_cast<int>(q->ColumnInt(6));
+    view.current_attempt = q->ColumnInt(7);
+    view.has_result = q->ColumnInt(8) != 0;
   }
-  AVCTL_ASSIGN_OR_RETURN(JobView view, LoadJobView(job_id));
   Followup f;
   f.job_id = job_id;
   f.transition = decide(view, attempt_state);

@@ -42,7 +42,8 @@ struct DispatchInfo {
   int64_t attempt_id = 0;
   int64_t job_id = 0;
   std::string job_key;
-  std::string kind;   // "train" (others come with the load benchmarks)
+  std::string kind;   // "train" or "sleep" (benchmarks)
+  double sleep_seconds = 0;
   std::string job_raw;      // the job JSON for avworker train, as stored
   std::string dataset_raw;  // the sweep's dataset JSON: {"store": DIR} or {"synth": {...}}
   // Parsed, and the declared resources: filled by AttemptInfo only (Dispatch

@@ -101,7 +101,8 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   SweepSpec spec;
   if (!j.is_object()) return fail(Invalid("(top level)", "expected an object, got " + DescribeJson(j)));
   if (Status s = CheckKeys(j, "", {"name", "dataset", "base", "variants", "seeds", "partitions", "comparisons",
-                                   "max_attempts", "priority", "alpha", "resources", "description"});
+                                   "max_attempts", "priority", "alpha", "resources", "description", "kind",
+                                   "sleep_seconds"});
       !s.ok()) {
     return fail(s);
   }
@@ -239,6 +240,19 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     *slot = static_cast<int>(*v);
   }
   if (spec.max_attempts < 1) return fail(Invalid("max_attempts", "must be at least 1"));
+  if (j.contains("kind")) {
+    auto k = GetString(j, "kind", "");
+    if (!k.ok()) return fail(k.status());
+    if (*k != "train" && *k != "sleep") return fail(Invalid("kind", "expected \"train\" or \"sleep\", got \"" + *k + "\""));
+    spec.kind = *k;
+  }
+  if (j.contains("sleep_seconds")) {
+    auto v = GetNumber(j, "sleep_seconds", "");
+    if (!v.ok()) return fail(v.status());
+    if (!(*v >= 0 && *v <= 86400)) return fail(Invalid("sleep_seconds", "expected 0 to 86400 seconds"));
+    if (spec.kind != "sleep") return fail(Invalid("sleep_seconds", "only for \"kind\": \"sleep\""));
+    spec.sleep_seconds = *v;
+  }
   if (j.contains("alpha")) {
     auto a = GetNumber(j, "alpha", "");
     if (!a.ok()) return fail(a.status());

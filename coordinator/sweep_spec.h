@@ -52,6 +52,8 @@ struct SweepSpec {
   std::vector<Comparison> comparisons;
   int max_attempts = 3;
   int priority = 0;
+  std::string kind = "train";   // "train", or "sleep" (benchmarks: the worker sleeps sleep_seconds, trains nothing)
+  double sleep_seconds = 0;
   double alpha = 0.05;
   Json resources = Json::object();
 };

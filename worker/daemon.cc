@@ -91,6 +91,7 @@ struct WorkerDaemon::Impl {
   void OnMessage(const WireMessage& m);
   void StartAttempt(const Json& body);
   void Reap();
+  void FinishSleeps();
   void Finish(int64_t attempt, int wait_status);
   void ForwardProgress();
   void AddPending(int64_t attempt, Pending p, bool write_failure_file);
@@ -110,6 +111,7 @@ struct WorkerDaemon::Impl {
   int backoff_ms = 1000;
   std::map<int64_t, RunningJob> running;
   std::map<int64_t, Pending> pending;
+  std::map<int64_t, Clock::time_point> sleeping;  // "sleep" jobs (benchmarks): attempt -> when it is done
   Status fatal;                // set when the coordinator refuses us
 };
 
@@ -173,6 +175,7 @@ Json WorkerDaemon::Impl::HelloBody() {
   for (const auto& [a, j] : running) {
     if (!j.cancelled) run.push_back(a);
   }
+  for (const auto& [a, due] : sleeping) run.push_back(a);
   for (const auto& [a, p] : pending) fin.push_back(a);
   return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
           {"slots", opt.slots}, {"gpu_name", opt.gpu_name}, {"gpu_memory_mb", opt.gpu_memory_mb},
@@ -253,6 +256,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
         std::error_code ec;
         fs::remove_all(AttemptDir(a), ec);
       }
+      sleeping.erase(a);
       break;
     }
     case MsgType::kDrain:
@@ -274,7 +278,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
 void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   const int64_t attempt = body["attempt_id"].get<int64_t>();
   const std::string kind = body["kind"].get<std::string>();
-  if (running.count(attempt) || pending.count(attempt)) return;  // a repeated dispatch
+  if (running.count(attempt) || pending.count(attempt) || sleeping.count(attempt)) return;  // a repeated dispatch
   if (draining) {
     SendMsg(MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"}, {"reason", "the worker is draining"}});
     return;
@@ -283,6 +287,11 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
     Json result = {{"status", "ok"}, {"noop", true}, {"test", {{"metrics", {{"macro_f1", 0.0}}}}}};
     AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", result}}}, false);
     SendMsg(MsgType::kResult, pending[attempt].body);
+    return;
+  }
+  if (kind == "sleep") {  // benchmarks of the scheduling overhead: no process, no files
+    const double secs = body.value("sleep_seconds", 0.0);
+    sleeping[attempt] = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(secs * 1e6));
     return;
   }
   const std::string dir = AttemptDir(attempt);
@@ -336,6 +345,21 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   ::setpgid(pid, pid);
   running[attempt] = RunningJob{pid, dir, 0, false};
   log->Info("attempt {} ({}) started as pid {}", attempt, body["job_key"].get<std::string>(), pid);
+}
+
+void WorkerDaemon::Impl::FinishSleeps() {
+  const auto now = Clock::now();
+  for (auto it = sleeping.begin(); it != sleeping.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    const int64_t attempt = it->first;
+    it = sleeping.erase(it);
+    Json result = {{"status", "ok"}, {"sleep", true}, {"test", {{"metrics", Json::object()}}}};
+    AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", result}}}, false);
+    SendMsg(MsgType::kResult, pending[attempt].body);
+  }
 }
 
 void WorkerDaemon::Impl::Reap() {
@@ -416,7 +440,13 @@ Status WorkerDaemon::Impl::Run() {
       if (!socket && now >= reconnect_at) Connect();
       std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
       if (socket) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
-      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(running.empty() ? 100 : 50));
+      auto timeout = std::chrono::milliseconds(running.empty() ? 100 : 50);
+      for (const auto& [a, due] : sleeping) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()) +
+                          std::chrono::milliseconds(1);
+        timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, left));
+      }
+      zmq::poll(items.data(), items.size(), timeout);
       if (items[0].revents & ZMQ_POLLIN) {
         signalfd_siginfo info;
         while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
@@ -442,6 +472,7 @@ Status WorkerDaemon::Impl::Run() {
         return fatal;
       }
       Reap();
+      FinishSleeps();
       ForwardProgress();
       const auto t = Clock::now();
       const auto hb = std::chrono::milliseconds(opt.heartbeat_ms);
@@ -459,7 +490,7 @@ Status WorkerDaemon::Impl::Run() {
           Disconnect(connected ? "the coordinator went silent" : "no welcome from the coordinator");
         }
       }
-      if (draining && running.empty() && (pending.empty() || !connected)) {
+      if (draining && running.empty() && sleeping.empty() && (pending.empty() || !connected)) {
         if (connected) SendMsg(MsgType::kBye, Json::object());
         log->Info("drained: {} unacknowledged result(s) stay in {}", pending.size(), opt.work_dir);
         return Status::OK();

@@ -125,7 +125,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "comparisons": [{"variant": "ladder_av", "baselines": ["backbone"], "direction": "two-sided"}]})", "comparisons[0].direction", "\"greater\" or \"less\""},
         BadSpec{"Alpha", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "alpha": 1.5, "variants": [{"name": "ladder_av"}]})", "alpha", "(0, 1)"},
         BadSpec{"MaxAttempts", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "max_attempts": 0, "variants": [{"name": "ladder_av"}]})", "max_attempts", "at least 1"},
-        BadSpec{"NameWithSlash", R"({"name": "a/b", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "name", "no '/'"}),
+        BadSpec{"NameWithSlash", R"({"name": "a/b", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "name", "no '/'"},
+        BadSpec{"UnknownKind", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "eval", "variants": [{"name": "ladder_av"}]})", "kind", "\"train\" or \"sleep\""},
+        BadSpec{"SleepSecondsWithoutSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "sleep_seconds": 1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "only for"},
+        BadSpec{"NegativeSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "sleep", "sleep_seconds": -1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "0 to 86400"},
+        BadSpec{"BadResources", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "resources": {"device": "tpu"}, "variants": [{"name": "ladder_av"}]})", "resources.device", "\"any\", \"cpu\" or \"cuda\""},
+        BadSpec{"BadSynthProfile", R"({"name": "s", "dataset": {"synth": {"profile": "huge", "seed": 1}}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset.synth.profile", "huge"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(SweepSpecTest, SpaceValueOutOfRangeIsCaughtAtExpansion) {
