@@ -46,6 +46,7 @@ struct WorkerSession {
   int64_t gpu_memory_mb = 0;
   Clock::time_point last_heard, last_sent;
   bool accepting = false;               // after "ready", until "drain"
+  std::string slurm_job_id;             // from hello.labels, when Slurm started it
   std::map<int64_t, int64_t> running;   // attempt id -> declared memory
 };
 
@@ -365,6 +366,11 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
   w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
   w.last_heard = w.last_sent = Clock::now();
   w.accepting = false;
+  w.slurm_job_id.clear();
+  if (body.contains("labels") && body["labels"].is_object() && body["labels"].contains("slurm_job_id") &&
+      body["labels"]["slurm_job_id"].is_string()) {
+    w.slurm_job_id = body["labels"]["slurm_job_id"].get<std::string>();
+  }
   by_identity[identity] = id;
 
   std::set<int64_t> claimed;
@@ -600,14 +606,26 @@ Json Coordinator::Impl::HandleControl(const Json& req) {
     if (s == sessions.end()) return ControlError(Status::NotFound(fmt::format("worker {} is not connected", *id)));
     s->second.accepting = false;
     Send(s->second, MsgType::kDrain, Json::object());
-    return ControlOk({{"worker", *id}});
+    return ControlOk({{"worker", *id}, {"drained", Json::array({*id})}});
+  }
+  if (*op == "drain_slurm_job") {
+    auto job = GetString(req, "slurm_job_id", "request");
+    if (!job.ok()) return ControlError(job.status());
+    Json drained = Json::array();
+    for (auto& [id, w] : sessions) {
+      if (w.slurm_job_id != *job) continue;
+      w.accepting = false;
+      Send(w, MsgType::kDrain, Json::object());
+      drained.push_back(id);
+    }
+    return ControlOk({{"drained", drained}});
   }
   auto id = sweep_id();
   if (!id.ok()) {
     if (*op != "status" && *op != "jobs" && *op != "results" && *op != "cancel" && *op != "retry") {
       return ControlError(Status::InvalidArgument(fmt::format(
-          "unknown op \"{}\" (expected ping, submit, list, status, jobs, results, cancel, retry, workers, events or "
-          "drain_worker)", *op)).WithField("request.op"));
+          "unknown op \"{}\" (expected ping, submit, list, status, jobs, results, cancel, retry, workers, events, "
+          "drain_worker or drain_slurm_job)", *op)).WithField("request.op"));
     }
     return ControlError(id.status());
   }

@@ -102,3 +102,62 @@ TEST(StatusRender, SummaryMeanAndSampleSd) {
 
 }  // namespace
 }  // namespace avctl
+
+#include "cli/slurm_script.h"
+
+namespace avctl {
+namespace {
+
+TEST(Slurm, ScriptRunsOneDaemonPerGpuWithIdsFromTheJob) {
+  cli::SlurmOptions o;
+  o.coordinator = "tcp://login1:5555";
+  o.nodes = 2;
+  o.gpus_per_node = 4;
+  o.slots_per_gpu = 2;
+  o.partition = "gpu";
+  o.account = "emo";
+  o.avworker = "/opt/avctl/bin/avworker";
+  ASSERT_TRUE(cli::ValidateSlurmOptions(o).ok());
+  const std::string s = cli::RenderSbatchScript(o);
+  for (const char* line : {"#SBATCH --nodes=2\n", "#SBATCH --ntasks-per-node=4\n", "#SBATCH --gpus-per-node=4\n",
+                           "#SBATCH --gpus-per-task=1\n", "#SBATCH --partition=gpu\n", "#SBATCH --account=emo\n"}) {
+    EXPECT_NE(s.find(line), std::string::npos) << line << s;
+  }
+  EXPECT_NE(s.find("slurm-${SLURM_JOB_ID}-${SLURM_PROCID}"), std::string::npos) << s;
+  EXPECT_NE(s.find("--device cuda:0"), std::string::npos) << s;
+  EXPECT_NE(s.find("--slots 2"), std::string::npos) << s;
+  EXPECT_NE(s.find("'\\''/opt/avctl/bin/avworker'\\''"), std::string::npos) << s;  // quoted inside bash -c '...'
+  EXPECT_NE(s.find("%x-%j-task%t.log"), std::string::npos) << s;
+}
+
+TEST(Slurm, CpuWorkersAndBadOptions) {
+  cli::SlurmOptions o;
+  o.coordinator = "tcp://login1:5555";
+  o.gpus_per_node = 0;
+  const std::string s = cli::RenderSbatchScript(o);
+  EXPECT_EQ(s.find("--gpus"), std::string::npos);
+  EXPECT_NE(s.find("--device cpu"), std::string::npos);
+  o.coordinator = "tcp://127.0.0.1:5555";
+  EXPECT_FALSE(cli::ValidateSlurmOptions(o).ok()) << "compute nodes cannot reach loopback";
+  o.coordinator = "tcp://login1:5555";
+  o.partition = "gpu; rm -rf /";
+  auto bad = cli::ValidateSlurmOptions(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.field(), "--partition");
+  EXPECT_EQ(cli::ShellQuote("it's"), "'it'\\''s'");
+}
+
+TEST(Slurm, DryRunPrintsTheScript) {
+  ProcessRun r = RunAvctl("workers slurm --coordinator tcp://login1:5555 --nodes 3 --gpus-per-node 8 --dry-run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("#SBATCH --nodes=3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("srun"), std::string::npos) << r.output;
+  r = RunAvctl("workers slurm --coordinator tcp://localhost:5555 --dry-run");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--coordinator"), std::string::npos) << r.output;
+  r = RunAvctl("workers stop");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+}
+
+}  // namespace
+}  // namespace avctl
