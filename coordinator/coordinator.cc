@@ -547,12 +547,23 @@ void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames)
   ++counters.control_requests;
   Json reply;
   auto req = DecodeControl(std::vector<std::string>(frames.begin() + 2, frames.end()));
+  bool read_only = !req.ok();
   if (!req.ok()) {
     reply = ControlError(req.status());
   } else {
+    static const std::set<std::string> kReads = {"ping", "list", "status", "jobs", "results", "workers", "events"};
+    read_only = kReads.count(req->value("op", "")) != 0;
     reply = HandleControl(*req);
   }
-  SendOrQueue(&*control, {frames[0], "", kControlSignature, EncodeControl(reply)}, "control reply");
+  std::vector<std::string> out = {frames[0], "", kControlSignature, EncodeControl(reply)};
+  if (read_only) {
+    // Reads answer at once instead of after the round's commit: under load a
+    // round can hold thousands of messages. They may show this round's state
+    // a moment before it is durable.
+    if (Status st = SendFrames(*control, out); !st.ok()) LogSendFailure(out, st);
+  } else {
+    SendOrQueue(&*control, std::move(out), "control reply");  // changes: after the commit
+  }
 }
 
 Json Coordinator::Impl::HandleControl(const Json& req) {

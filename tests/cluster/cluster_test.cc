@@ -199,6 +199,42 @@ TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryRes
   EXPECT_EQ(coord_->Wait(20000), 0) << coord_->Log();
 }
 
+TEST_F(ClusterTest, CancelKillsTheRunningJobProcessAndRetryRequeues) {
+  StartCoordinator();
+  ChildProcess* w = StartWorker(1);
+  auto spec = ReadJsonFile(kQuickSpec);
+  ASSERT_TRUE(spec.ok());
+  Json slow = *spec;
+  slow["name"] = "slow";
+  slow["seeds"] = 1;
+  slow["base"]["train"] = {{"epochs", 200}};  // minutes: it must be killed, not finish
+  Call({{"op", "submit"}, {"spec", slow}, {"source", "slow.json"}});
+  // The worker logs "attempt N (...) started as pid P".
+  pid_t child = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    const std::string log = w->Log();
+    const size_t at = log.find("started as pid ");
+    if (at == std::string::npos) return false;
+    child = static_cast<pid_t>(std::atoi(log.c_str() + at + 15));
+    return child > 0;
+  }, 60)) << w->Log();
+  ASSERT_EQ(::kill(child, 0), 0) << "the job's process runs";
+  Json cancelled = Call({{"op", "cancel"}, {"sweep", "slow"}});
+  EXPECT_EQ(cancelled.value("cancelled", 0), 2);
+  EXPECT_TRUE(WaitUntil([&] { return ::kill(child, 0) != 0; }, 20)) << "the job's process was not killed";
+  EXPECT_TRUE(WaitUntil([&] { return w->Log().find("cancelled by the coordinator") != std::string::npos; }, 5));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts WHERE state = 'cancelled'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
+  EXPECT_TRUE(w->running()) << "the daemon survives its job being killed";
+  // Retry puts both back in the queue with a fresh budget.
+  Json retried = Call({{"op", "retry"}, {"sweep", "slow"}});
+  EXPECT_EQ(retried.value("requeued", 0), 2);
+  Call({{"op", "cancel"}, {"sweep", "slow"}});
+  w->Signal(SIGTERM);
+  EXPECT_EQ(w->Wait(30000), 0) << w->Log();
+}
+
 TEST_F(ClusterTest, MisbehavingPeersAreRefusedAndChangeNothing) {
   StartCoordinator();
   auto spec = ReadJsonFile(kQuickSpec);
