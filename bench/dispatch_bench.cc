@@ -23,12 +23,17 @@
 #include "common/json_util.h"
 #include "common/text.h"
 #include "db/database.h"
+#include "bench/bench_util.h"
 
 namespace fs = std::filesystem;
 using avctl::Json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using avctl::bench::CpuSeconds;
+using avctl::bench::Percentile;
+using avctl::bench::PeakRssMib;
 
 struct Row {
   std::string system;
@@ -41,49 +46,11 @@ struct Row {
   double coord_cpu_s = 0;
 };
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
-
-// User + system CPU seconds of a process so far.
-double CpuSeconds(pid_t pid) {
-  FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (f == nullptr) return 0;
-  char buf[2048];
-  size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
-  if (p == nullptr) return 0;
-  unsigned long utime = 0, stime = 0;
-  // After ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double RssMib(pid_t pid) {
-  auto text = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r");
-  if (text == nullptr) return 0;
-  char line[256];
-  double kb = 0;
-  while (std::fgets(line, sizeof(line), text) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
-  }
-  std::fclose(text);
-  return kb / 1024.0;
-}
-
 avctl::Result<Row> RunAvctl(int workers, int64_t jobs, const std::string& dir, avctl::Logger* log) {
   fs::remove_all(dir);
   avctl::cli::LocalClusterOptions o;
   o.run_dir = dir;
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  buf[n > 0 ? n : 0] = '\0';
-  o.bin_dir = fs::path(buf).parent_path().string();
+  o.bin_dir = avctl::bench::BinDir();
   o.workers = workers;
   o.noop_workers = true;
   o.http_port = -1;
@@ -147,7 +114,7 @@ avctl::Result<Row> RunAvctl(int workers, int64_t jobs, const std::string& dir, a
     r.p99_ms = Percentile(rt, 0.99);
     r.queue_p50_ms = Percentile(wait, 0.5);
   }
-  r.rss_mib = RssMib(coord_pid);
+  r.rss_mib = PeakRssMib(coord_pid);
   AVCTL_RETURN_IF_ERROR(cluster.Stop());
   return r;
 }

@@ -28,11 +28,15 @@
 #include "common/json_util.h"
 #include "common/protocol.h"
 #include "db/database.h"
+#include "bench/bench_util.h"
 #include "net/zmq_util.h"
 
 namespace fs = std::filesystem;
 using avctl::Json;
 using Clock = std::chrono::steady_clock;
+using avctl::bench::CpuSeconds;
+using avctl::bench::PeakRssMib;
+using avctl::bench::Percentile;
 
 namespace {
 
@@ -93,37 +97,6 @@ namespace {
   }
 }
 
-double CpuSeconds(pid_t pid) {
-  FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (f == nullptr) return 0;
-  char buf[2048];
-  size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');
-  unsigned long ut = 0, st = 0;
-  if (p == nullptr || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
-  return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double PeakRssMib(pid_t pid) {
-  FILE* f = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  double kb = 0;
-  while (std::fgets(line, sizeof(line), f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %lf kB", &kb) == 1) break;
-  }
-  std::fclose(f);
-  return kb / 1024;
-}
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,10 +118,7 @@ int main(int argc, char** argv) {
   const fs::path dir = fs::temp_directory_path() / fmt::format("avctl-load-bench-{}", ::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  buf[n > 0 ? n : 0] = '\0';
-  const std::string avcoord = (fs::path(buf).parent_path() / "avcoord").string();
+  const std::string avcoord = (fs::path(avctl::bench::BinDir()) / "avcoord").string();
   const std::string db = (dir / "avctl.db").string();
   const std::string endpoints = (dir / "endpoints.json").string();
   pid_t coord = ::fork();

@@ -20,6 +20,7 @@
 #include "cli/local_cluster.h"
 #include "common/json_util.h"
 #include "db/database.h"
+#include "bench/bench_util.h"
 
 namespace fs = std::filesystem;
 using avctl::Json;
@@ -44,10 +45,7 @@ int main(int argc, char** argv) {
   const std::string dir = fs::temp_directory_path() / fmt::format("avctl-overhead-bench-{}", ::getpid());
   avctl::cli::LocalClusterOptions o;
   o.run_dir = dir;
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  buf[n > 0 ? n : 0] = '\0';
-  o.bin_dir = fs::path(buf).parent_path().string();
+  o.bin_dir = avctl::bench::BinDir();
   o.workers = workers;
   o.slots_per_worker = slots;
   o.http_port = -1;

@@ -14,6 +14,7 @@
 #include "cli/control_client.h"
 #include "cli/slurm_script.h"
 #include "cli/status_render.h"
+#include "common/file_util.h"
 
 namespace avctl::cli {
 
@@ -30,14 +31,6 @@ void AddCommon(po::options_description* desc) {
 }  // namespace
 
 namespace {
-
-std::string BinDirOfSelf() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  buf[n] = '\0';
-  return std::filesystem::path(buf).parent_path().string();
-}
 
 // Runs a command; its exit code and output.
 int RunCapture(const std::string& cmd, std::string* out) {
@@ -75,7 +68,7 @@ int RunWorkersSlurm(const std::vector<std::string>& args, Context& ctx) {
     return code;
   }
   if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
-  if (!vm.count("avworker")) o.avworker = BinDirOfSelf() + "/avworker";
+  if (!vm.count("avworker")) o.avworker = (std::filesystem::path(SelfExePath()).parent_path() / "avworker").string();
   if (Status s = ValidateSlurmOptions(o); !s.ok()) return ReportError(s);
   const std::string script = RenderSbatchScript(o);
   if (vm["dry-run"].as<bool>()) {

@@ -7,22 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace avctl::cli {
 
 namespace {
 
 int64_t StateCount(const Json& states, const char* s) {
   return states.contains(s) && states[s].is_number() ? states[s].get<int64_t>() : 0;
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

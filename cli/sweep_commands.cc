@@ -14,6 +14,7 @@
 #include "cli/local_cluster.h"
 #include "cli/report_command.h"
 #include "cli/status_render.h"
+#include "common/file_util.h"
 #include "coordinator/sweep_spec.h"
 
 namespace avctl::cli {
@@ -41,14 +42,6 @@ void AddCoordinatorOption(po::options_description* desc) {
   desc->add_options()("coordinator", po::value<std::string>()->default_value(DefaultCoordinator()),
                       "the coordinator's control endpoint ($AVCTL_COORDINATOR)")(
       "json", po::bool_switch(), "print the coordinator's JSON instead of text");
-}
-
-std::string BinDir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  return fs::path(buf).parent_path().string();
 }
 
 int RunExpand(const std::vector<std::string>& args, Context& ctx) {
@@ -218,7 +211,7 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
 
   LocalClusterOptions o;
   o.run_dir = vm.count("dir") ? vm["dir"].as<std::string>() : "runs/" + spec.name;
-  o.bin_dir = BinDir();
+  o.bin_dir = fs::path(SelfExePath()).parent_path().string();
   o.workers = vm["local-workers"].as<int>();
   o.slots_per_worker = vm["slots"].as<int>();
   o.threads_per_job = vm["threads"].as<int>();

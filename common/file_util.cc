@@ -82,4 +82,11 @@ Result<std::string> MakeSiblingTempDir(const std::string& path) {
   return std::string(name.data());
 }
 
+std::string SelfExePath() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
 }  // namespace avctl

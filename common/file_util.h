@@ -21,4 +21,8 @@ Status SyncDirectory(const std::string& dir);
 // Creates a new empty directory next to `path` named "<path>.tmp-XXXXXX".
 Result<std::string> MakeSiblingTempDir(const std::string& path);
 
+// The running executable's path (/proc/self/exe), "" if unknown; avctl and
+// avworker find their sibling binaries with it.
+std::string SelfExePath();
+
 }  // namespace avctl

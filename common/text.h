@@ -1,7 +1,9 @@
-// Small text helpers for the line-oriented files avctl reads (label CSVs,
-// openSMILE CSVs): views into the caller's text, no copies.
+// Small text helpers: splitting the line-oriented files avctl reads (label
+// CSVs, openSMILE CSVs; views into the caller's text, no copies), and
+// escaping what it writes (CSV fields, HTML/SVG text).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,5 +17,11 @@ std::vector<std::string_view> SplitOn(std::string_view s, char sep);
 
 // Lines without their '\n' and a trailing '\r'; trailing blank lines dropped.
 std::vector<std::string_view> SplitLines(std::string_view text);
+
+// A CSV field: quoted (with doubled quotes) when it holds a comma, quote or newline.
+std::string CsvField(std::string_view s);
+
+// Escapes &, <, >, " and ' for HTML, SVG and XML text and attribute values.
+std::string XmlEscape(std::string_view s);
 
 }  // namespace avctl

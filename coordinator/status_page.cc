@@ -2,23 +2,9 @@
 
 #include <fmt/format.h>
 
-namespace avctl {
+#include "common/text.h"
 
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+namespace avctl {
 
 namespace {
 
@@ -45,7 +31,7 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std:
       "height:10px}.bar div{background:#3a7;height:10px}</style></head><body>";
   html += fmt::format("<h1>avcoord</h1><p>code version {}; refreshes every 5 s; JSON under "
                       "<a href=\"/api/sweeps\">/api/sweeps</a>, <a href=\"/api/workers\">/api/workers</a>; "
-                      "<a href=\"/metrics\">/metrics</a></p>", HtmlEscape(version));
+                      "<a href=\"/metrics\">/metrics</a></p>", XmlEscape(version));
   html += "<h2>Sweeps</h2><table><tr><th>id</th><th>name</th><th>progress</th><th>queued</th><th>running</th>"
           "<th>done</th><th>failed</th><th>cancelled</th></tr>";
   for (const auto& s : sweeps) {
@@ -57,7 +43,7 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std:
         "<tr><td>{}</td><td><a href=\"/report/{}/\">{}</a> (<a href=\"/api/sweeps/{}\">json</a>)</td><td><div "
         "class=\"bar\"><div style=\"width:{:.0f}%\"></div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td></tr>",
-        s.value("id", 0), s.value("id", 0), HtmlEscape(s.value("name", "")), s.value("id", 0), pct, done, total,
+        s.value("id", 0), s.value("id", 0), XmlEscape(s.value("name", "")), s.value("id", 0), pct, done, total,
         st.value("queued", 0), st.value("running", 0), done, st.value("failed", 0), st.value("cancelled", 0));
   }
   html += "</table><h2>Workers</h2><table><tr><th>id</th><th>host</th><th>device</th><th>slots</th><th>running</th>"
@@ -66,9 +52,9 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std:
     std::string device = w.value("device", "");
     if (!w.value("gpu_name", "").empty()) device += " (" + w.value("gpu_name", "") + ")";
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        HtmlEscape(w.value("id", "")), HtmlEscape(w.value("hostname", "")), HtmlEscape(device),
+                        XmlEscape(w.value("id", "")), XmlEscape(w.value("hostname", "")), XmlEscape(device),
                         w.value("slots", 0), w.value("running", 0), w.value("succeeded", 0),
-                        HtmlEscape(w.value("state", "")));
+                        XmlEscape(w.value("state", "")));
   }
   html += "</table></body></html>\n";
   return html;

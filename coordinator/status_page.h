@@ -10,9 +10,6 @@
 
 namespace avctl {
 
-// Escapes &, <, >, " and ' for HTML text and attribute values.
-std::string HtmlEscape(const std::string& s);
-
 // sweeps: JobStore::ListSweeps(); workers: JobStore::Workers().
 std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std::string& version);
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/emotions.h"
+#include "common/text.h"
 #include "web/svg.h"
 
 namespace avctl {
@@ -289,16 +290,6 @@ std::string LatexEscape(const std::string& s) {
     }
   }
   return out;
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

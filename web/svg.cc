@@ -85,22 +85,6 @@ double Quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string BoxPlotSvg(const std::vector<BoxGroup>& groups, const std::string& y_label, int reference) {
   const int slot = 90, left = 60, top = 14, plot_h = 220, bottom = 70;
   const int w = left + std::max<int>(1, static_cast<int>(groups.size())) * slot + 20;

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"  // XmlEscape
+
 namespace avctl {
 
-// Escapes &, <, >, " and ' for HTML and SVG text and attributes.
-std::string XmlEscape(const std::string& s);
 
 struct BoxGroup {
   std::string label;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/parallel.h"
@@ -215,14 +216,6 @@ int RunServe(const po::variables_map& vm, const std::string& self_exe) {
   return 0;
 }
 
-std::string SelfExe(const char* argv0) {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return argv0;
-  buf[n] = '\0';
-  return buf;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -277,7 +270,8 @@ int main(int argc, char** argv) {
   if (cmd == "serve") {
     po::variables_map serve_vm = vm;
     if (vm["cache"].defaulted()) serve_vm.erase("cache");  // serve's default: WORK_DIR/stores
-    return RunServe(serve_vm, SelfExe(argv[0]));
+    const std::string self = avctl::SelfExePath();
+    return RunServe(serve_vm, self.empty() ? std::string(argv[0]) : self);
   }
   std::cerr << "avworker: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return 2;
