@@ -109,6 +109,8 @@ struct Coordinator::Impl {
   void SendToIdentity(const std::string& identity, MsgType type, Json body);
   void ApplyFollowup(const Followup& f);
   void ForgetAttempt(int64_t attempt_id);
+  // Records the attempt lost (its job requeued or given up) and forgets it.
+  void LoseAttempt(int64_t attempt, const std::string& reason, double now);
   void DeclareDead(const std::string& worker_id, const std::string& reason);
   HttpResponse HandleHttp(const std::string& target);
   void Stop();
@@ -333,6 +335,17 @@ void Coordinator::Impl::ForgetAttempt(int64_t attempt_id) {
   attempt_worker.erase(it);
 }
 
+void Coordinator::Impl::LoseAttempt(int64_t attempt, const std::string& reason, double now) {
+  auto f = store->RecordLost(attempt, reason, now);
+  if (f.ok()) {
+    ++counters.lost_attempts;
+    ApplyFollowup(*f);
+  } else {
+    log->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
+  }
+  ForgetAttempt(attempt);
+}
+
 void Coordinator::Impl::ApplyFollowup(const Followup& f) {
   if (f.requeue) queue.Push(*f.requeue);
   if (f.transition.job != JobState::kQueued) queue.Erase(f.job_id);
@@ -386,14 +399,7 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
   }
   for (int64_t attempt : mine) {
     if (claimed.count(attempt) || finished.count(attempt)) continue;
-    auto f = store->RecordLost(attempt, fmt::format("worker {} reconnected without it", id), now);
-    if (f.ok()) {
-      ++counters.lost_attempts;
-      ApplyFollowup(*f);
-    } else {
-      log->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
-    }
-    ForgetAttempt(attempt);
+    LoseAttempt(attempt, fmt::format("worker {} reconnected without it", id), now);
   }
   w.running.clear();
   for (int64_t attempt : claimed) {
@@ -523,14 +529,7 @@ void Coordinator::Impl::DeclareDead(const std::string& worker_id, const std::str
   std::vector<int64_t> attempts;
   for (const auto& [a, mem] : it->second.running) attempts.push_back(a);
   for (int64_t a : attempts) {
-    auto f = store->RecordLost(a, reason, now);
-    if (f.ok()) {
-      ++counters.lost_attempts;
-      ApplyFollowup(*f);
-    } else {
-      log->Error("recording attempt {} lost: {}", a, f.status().ToString());
-    }
-    ForgetAttempt(a);
+    LoseAttempt(a, reason, now);
   }
   if (Status s = store->SetWorkerState(worker_id, "lost", now); !s.ok()) log->Error("{}", s.ToString());
   by_identity.erase(it->second.identity);
@@ -736,14 +735,7 @@ void Coordinator::Impl::TickRound() {
     if (now >= deadline) expired.push_back(attempt);
   }
   for (int64_t attempt : expired) {
-    auto f = store->RecordLost(attempt, "its worker did not come back within the restart grace period", WallNow());
-    if (f.ok()) {
-      ++counters.lost_attempts;
-      ApplyFollowup(*f);
-    } else {
-      log->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
-    }
-    ForgetAttempt(attempt);
+    LoseAttempt(attempt, "its worker did not come back within the restart grace period", WallNow());
   }
   ProcessSockets();
   ScheduleJobs();

@@ -69,26 +69,22 @@ std::string RenderPrometheus(const CoordinatorCounters& c, const Json& sweeps) {
   for (const auto& [type, n] : c.messages_in) {
     out += fmt::format("avctl_messages_received_total{{type=\"{}\"}} {}\n", PromLabel(type), n);
   }
-  metric("avctl_bad_messages_total", "counter", "Messages refused by the decoder.");
-  out += fmt::format("avctl_bad_messages_total {}\n", c.bad_messages);
-  metric("avctl_attempts_dispatched_total", "counter", "Attempts sent to workers.");
-  out += fmt::format("avctl_attempts_dispatched_total {}\n", c.dispatched);
-  metric("avctl_results_total", "counter", "Results received (stored or duplicate).");
-  out += fmt::format("avctl_results_total {}\n", c.results);
-  metric("avctl_duplicate_results_total", "counter", "Results for jobs that already had one (not stored).");
-  out += fmt::format("avctl_duplicate_results_total {}\n", c.duplicate_results);
-  metric("avctl_failures_total", "counter", "Attempt failures reported by workers.");
-  out += fmt::format("avctl_failures_total {}\n", c.failures);
-  metric("avctl_attempts_lost_total", "counter", "Attempts lost with their worker.");
-  out += fmt::format("avctl_attempts_lost_total {}\n", c.lost_attempts);
-  metric("avctl_workers_lost_total", "counter", "Workers declared dead after missed heartbeats.");
-  out += fmt::format("avctl_workers_lost_total {}\n", c.workers_lost);
-  metric("avctl_control_requests_total", "counter", "Requests on the control endpoint.");
-  out += fmt::format("avctl_control_requests_total {}\n", c.control_requests);
-  metric("avctl_queue_length", "gauge", "Jobs waiting for a slot.");
-  out += fmt::format("avctl_queue_length {}\n", c.queue_length);
-  metric("avctl_workers_connected", "gauge", "Worker daemons connected.");
-  out += fmt::format("avctl_workers_connected {}\n", c.workers_connected);
+  // A metric without labels: its help, its type and its one value.
+  auto scalar = [&](const char* name, const char* type, const char* help, int64_t value) {
+    metric(name, type, help);
+    out += fmt::format("{} {}\n", name, value);
+  };
+  scalar("avctl_bad_messages_total", "counter", "Messages refused by the decoder.", c.bad_messages);
+  scalar("avctl_attempts_dispatched_total", "counter", "Attempts sent to workers.", c.dispatched);
+  scalar("avctl_results_total", "counter", "Results received (stored or duplicate).", c.results);
+  scalar("avctl_duplicate_results_total", "counter", "Results for jobs that already had one (not stored).",
+         c.duplicate_results);
+  scalar("avctl_failures_total", "counter", "Attempt failures reported by workers.", c.failures);
+  scalar("avctl_attempts_lost_total", "counter", "Attempts lost with their worker.", c.lost_attempts);
+  scalar("avctl_workers_lost_total", "counter", "Workers declared dead after missed heartbeats.", c.workers_lost);
+  scalar("avctl_control_requests_total", "counter", "Requests on the control endpoint.", c.control_requests);
+  scalar("avctl_queue_length", "gauge", "Jobs waiting for a slot.", c.queue_length);
+  scalar("avctl_workers_connected", "gauge", "Worker daemons connected.", c.workers_connected);
   metric("avctl_slots", "gauge", "Job slots of connected workers, by use.");
   out += fmt::format("avctl_slots{{use=\"busy\"}} {}\navctl_slots{{use=\"free\"}} {}\n", c.slots_busy,
                      c.slots_total - c.slots_busy);

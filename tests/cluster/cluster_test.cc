@@ -105,17 +105,7 @@ class ClusterTest : public ::testing::Test {
     return q->ColumnText(0);
   }
 
-  int64_t Count(const std::string& sql) {
-    DatabaseOptions o;
-    o.read_only = true;
-    auto db = Database::Open(db_, o);
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
-    auto q = (*db)->Prepare(sql);
-    EXPECT_TRUE(q.ok()) << q.status().ToString();
-    auto row = q->Step();
-    EXPECT_TRUE(row.ok() && *row);
-    return q->ColumnInt(0);
-  }
+  int64_t Count(const std::string& sql) { return std::atoll(Text(sql).c_str()); }
 
   std::string Avctl(const std::string& args, int* exit_code) {
     auto r = testutil::RunCommand(kBin + "avctl " + args + " --coordinator " + ep_["control"].get<std::string>());
