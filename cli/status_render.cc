@@ -1,5 +1,6 @@
 #include "cli/status_render.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -48,6 +49,29 @@ std::string RenderSweepStatus(const Json& st) {
     out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}\n", v.value("name", ""),
                        v.value("role", "").substr(0, 8), StateCount(s, "queued"), StateCount(s, "running"),
                        StateCount(s, "done"), StateCount(s, "failed"), StateCount(s, "cancelled"));
+  }
+  if (st.contains("running") && st["running"].is_array() && !st["running"].empty()) {
+    out += fmt::format("  running:\n");
+    for (const auto& r : st["running"]) {
+      std::string progress = "starting";
+      if (r.contains("progress") && r["progress"].is_object()) {
+        const Json& p = r["progress"];
+        const int64_t epoch = p.value("epoch", int64_t{0}), epochs = p.value("epochs", int64_t{0});
+        progress = fmt::format("epoch {}/{}", epoch, epochs);
+        if (epochs > 0) {
+          const int bar = 10, full = static_cast<int>(bar * std::min(epoch, epochs) / epochs);
+          progress = fmt::format("[{}{}] {}", std::string(full, '#'), std::string(bar - full, '.'), progress);
+        }
+        if (p.contains("dev_loss") && p["dev_loss"].is_number()) {
+          progress += fmt::format("  dev loss {:.4f}", p["dev_loss"].get<double>());
+        }
+        if (p.contains("dev_macro_f1") && p["dev_macro_f1"].is_number()) {
+          progress += fmt::format("  dev F1 {:.3f}", p["dev_macro_f1"].get<double>());
+        }
+      }
+      out += fmt::format("    {:<40} {:<16} {:>7}  {}\n", r.value("key", ""), r.value("worker", ""),
+                         FormatDuration(r.value("elapsed_seconds", 0.0)), progress);
+    }
   }
   return out;
 }

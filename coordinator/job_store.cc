@@ -10,6 +10,9 @@ namespace avctl {
 
 namespace {
 
+// How many running jobs `SweepStatus` lists with their progress.
+constexpr int64_t kStatusRunningRows = 50;
+
 const char* kSchemaV1 = R"SQL(
 CREATE TABLE sweeps (
   id          INTEGER PRIMARY KEY,
@@ -773,6 +776,28 @@ Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
     } else {
       out["eta_seconds"] = nullptr;
     }
+  }
+  // The running jobs with their latest epoch, so that `sweep status` shows how
+  // far each one is. Bounded: a fleet of a thousand slots lists the first 50.
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT j.id, j.key, j.variant, j.seed, j.partition, a.worker_id, a.started_at, "
+        "(SELECT e.data FROM epochs e WHERE e.attempt_id = a.id ORDER BY e.epoch DESC LIMIT 1) "
+        "FROM jobs j JOIN attempts a ON a.id = j.current_attempt "
+        "WHERE j.sweep_id = ? AND j.state = 'running' ORDER BY j.ord LIMIT ?"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(2, kStatusRunningRows));
+    Json running = Json::array();
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      Json r = {{"id", q->ColumnInt(0)}, {"key", q->ColumnText(1)}, {"variant", q->ColumnText(2)},
+                {"seed", q->ColumnInt(3)}, {"partition", q->ColumnInt(4)}, {"worker", q->ColumnText(5)},
+                {"elapsed_seconds", now - q->ColumnDouble(6)}};
+      if (!q->ColumnIsNull(7)) r["progress"] = ParseStored(q->ColumnText(7));
+      running.push_back(r);
+    }
+    out["running"] = running;
   }
   out["finished"] = totals["queued"].get<int64_t>() == 0 && totals["running"].get<int64_t>() == 0;
   out["now"] = now;

@@ -154,6 +154,8 @@ class JobStore {
 
   // Read models for avctl and the HTTP API (JSON, documented in docs/PROTOCOL.md).
   Result<Json> ListSweeps();
+  // Counts per variant and state, ETA, and the first running jobs with their
+  // latest epoch record ("running": [{key, worker, elapsed_seconds, progress}]).
   Result<Json> SweepStatus(int64_t sweep_id, double now);
   Result<Json> Jobs(int64_t sweep_id, const std::string& state);
   Result<Json> Results(int64_t sweep_id);

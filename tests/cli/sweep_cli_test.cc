@@ -68,8 +68,14 @@ TEST(StatusRender, ProgressCountsAndEta) {
   Json st = {{"id", 3}, {"name", "demo"}, {"jobs", 10}, {"finished", false}, {"eta_seconds", 125.0},
              {"states", {{"queued", 4}, {"running", 2}, {"done", 3}, {"failed", 1}, {"cancelled", 0}}},
              {"variants", {{{"name", "ladder_av"}, {"role", "proposed"},
-                            {"states", {{"queued", 2}, {"running", 1}, {"done", 2}, {"failed", 0}, {"cancelled", 0}}}}}}};
+                            {"states", {{"queued", 2}, {"running", 1}, {"done", 2}, {"failed", 0}, {"cancelled", 0}}}}}},
+             {"running", {{{"key", "demo/ladder_av/-/seed=1/partition=1"}, {"worker", "w1"}, {"elapsed_seconds", 65.0},
+                           {"progress", {{"epoch", 4}, {"epochs", 8}, {"dev_loss", 1.23456}, {"dev_macro_f1", 0.4}}}},
+                          {{"key", "demo/backbone/-/seed=1/partition=1"}, {"worker", "w2"}, {"elapsed_seconds", 2.0}}}}};
   std::string out = cli::RenderSweepStatus(st);
+  EXPECT_NE(out.find("    demo/ladder_av/-/seed=1/partition=1      w1 "), std::string::npos) << out;
+  EXPECT_NE(out.find("1m05s  [#####.....] epoch 4/8  dev loss 1.2346  dev F1 0.400"), std::string::npos) << out;
+  EXPECT_NE(out.find("2s  starting"), std::string::npos) << out;
   EXPECT_NE(out.find("sweep demo (id 3)"), std::string::npos) << out;
   EXPECT_NE(out.find("4/10 finished"), std::string::npos) << out;
   EXPECT_NE(out.find("ETA 2m05s"), std::string::npos) << out;

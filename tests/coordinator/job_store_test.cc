@@ -233,7 +233,10 @@ TEST_F(JobStoreTest, StatusCountsPerVariantAndEta) {
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 100.0);
   ASSERT_TRUE(store_->RecordResult(a->attempt_id, Json{{"status", "ok"}}, 110.0).ok());
-  ASSERT_TRUE(store_->Dispatch(queued[1].job_id, "w1", 110.0).ok());
+  auto b = store_->Dispatch(queued[1].job_id, "w1", 110.0);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(store_->RecordProgress(b->attempt_id, Json{{"epoch", 1}, {"epochs", 8}, {"dev_loss", 1.5}}, 110.5).ok());
+  ASSERT_TRUE(store_->RecordProgress(b->attempt_id, Json{{"epoch", 2}, {"epochs", 8}, {"dev_loss", 1.25}}, 110.9).ok());
   auto s = store_->SweepStatus(1, 111.0);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ((*s)["jobs"], 4);
@@ -244,6 +247,14 @@ TEST_F(JobStoreTest, StatusCountsPerVariantAndEta) {
   EXPECT_EQ((*s)["variants"][0]["name"], "ladder_av");
   EXPECT_DOUBLE_EQ((*s)["eta_seconds"].get<double>(), 30.0);  // 10 s x 3 left / 1 running
   EXPECT_FALSE((*s)["finished"].get<bool>());
+  // The running job with its latest epoch record.
+  ASSERT_EQ((*s)["running"].size(), 1u);
+  const Json& r = (*s)["running"][0];
+  EXPECT_EQ(r["id"], queued[1].job_id);
+  EXPECT_EQ(r["worker"], "w1");
+  EXPECT_DOUBLE_EQ(r["elapsed_seconds"].get<double>(), 1.0);
+  EXPECT_EQ(r["progress"]["epoch"], 2);
+  EXPECT_DOUBLE_EQ(r["progress"]["dev_loss"].get<double>(), 1.25);
   EXPECT_FALSE(store_->ResolveSweep("nope").ok());
   EXPECT_EQ(*store_->ResolveSweep("t"), 1);
   EXPECT_EQ(*store_->ResolveSweep("1"), 1);
