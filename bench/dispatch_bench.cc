@@ -81,7 +81,7 @@ avctl::Result<Row> RunAvctl(int workers, int64_t jobs, const std::string& dir, a
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(Json st, avctl::cli::CallCoordinator(ep, {{"op", "status"}, {"sweep", sub["name"]}}));
     if (st["status"].value("finished", false)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // a watching user's pace
   }
   Row r;
   r.coord_cpu_s = CpuSeconds(coord_pid) - cpu0;

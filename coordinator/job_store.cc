@@ -135,8 +135,14 @@ const char* kSchemaV3 = "ALTER TABLE jobs ADD COLUMN sleep_seconds REAL NOT NULL
 // alone instead of reading every job row (each holds its config JSON).
 const char* kSchemaV4 = "CREATE INDEX jobs_by_sweep_variant_state ON jobs (sweep_id, variant, state, ord);";
 
+// Step 5: jobs_by_sweep_variant_state serves every per-sweep query that
+// jobs_by_sweep_state served (cancel, retry, job lists, the running jobs of a
+// status), each a scan of one sweep's index entries; the second index cost two
+// more B-tree updates per state change on the dispatch path.
+const char* kSchemaV5 = "DROP INDEX IF EXISTS jobs_by_sweep_state;";
+
 const std::vector<std::string>& RecordSchemaSteps() {
-  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
   return steps;
 }
 

@@ -92,7 +92,25 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
 Database::~Database() {
   // close_v2 defers the close until the last statement is finalized, so a
   // statement that wrongly outlives its Database does not crash here.
+  for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);  // a null statement is a no-op
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status Database::ExecControl(Control what) {
+  static constexpr const char* kSql[] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT", "ROLLBACK",
+                                         "SAVEPOINT avctl_nested", "RELEASE avctl_nested",
+                                         "ROLLBACK TO avctl_nested"};
+  static_assert(sizeof(kSql) / sizeof(kSql[0]) == static_cast<size_t>(Control::kCount));
+  const char* sql = kSql[static_cast<int>(what)];
+  sqlite3_stmt*& stmt = control_[static_cast<int>(what)];
+  if (stmt == nullptr) {
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, "cannot prepare statement", sql);
+  }
+  const int rc = sqlite3_step(stmt);
+  Status s = rc == SQLITE_DONE ? Status::OK() : Error(rc, "SQL failed", sql);  // before the reset clears the message
+  sqlite3_reset(stmt);
+  return s;
 }
 
 Status Database::Exec(const std::string& sql) {
@@ -251,17 +269,18 @@ std::vector<uint8_t> Statement::ColumnBlob(int c) const {
 
 Result<Transaction> Transaction::Begin(Database* db, Mode mode) {
   if (db->InTransaction()) {  // nested: a savepoint inside the enclosing transaction
-    AVCTL_RETURN_IF_ERROR(db->Exec("SAVEPOINT avctl_nested"));
+    AVCTL_RETURN_IF_ERROR(db->ExecControl(Database::Control::kSavepoint));
     return Transaction(db, true);
   }
-  AVCTL_RETURN_IF_ERROR(db->Exec(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
+  AVCTL_RETURN_IF_ERROR(db->ExecControl(mode == Mode::kImmediate ? Database::Control::kBeginImmediate
+                                                                  : Database::Control::kBeginDeferred));
   return Transaction(db, false);
 }
 
 Status Transaction::Commit() {
   if (db_ == nullptr) return Status::FailedPrecondition("transaction already committed or rolled back");
   // On failure db_ stays set: the destructor rolls back.
-  AVCTL_RETURN_IF_ERROR(db_->Exec(nested_ ? "RELEASE avctl_nested" : "COMMIT"));
+  AVCTL_RETURN_IF_ERROR(db_->ExecControl(nested_ ? Database::Control::kRelease : Database::Control::kCommit));
   db_ = nullptr;
   return Status::OK();
 }
@@ -273,7 +292,9 @@ Status Transaction::Rollback() {
   // Some errors (a full disk, an interrupt) make SQLite roll back by itself;
   // then there is nothing left to undo.
   if (!db->InTransaction()) return Status::OK();
-  return db->Exec(nested_ ? "ROLLBACK TO avctl_nested; RELEASE avctl_nested" : "ROLLBACK");
+  if (!nested_) return db->ExecControl(Database::Control::kRollback);
+  AVCTL_RETURN_IF_ERROR(db->ExecControl(Database::Control::kRollbackTo));
+  return db->ExecControl(Database::Control::kRelease);
 }
 
 Transaction::~Transaction() {

@@ -104,6 +104,11 @@ class Database {
 
   // Runs a script: one or more ';'-separated statements; rows are discarded.
   Status Exec(const std::string& sql);
+
+  // Transaction control, run from statements prepared once per connection
+  // (a busy coordinator begins and releases a savepoint per job).
+  enum class Control { kBeginImmediate, kBeginDeferred, kCommit, kRollback, kSavepoint, kRelease, kRollbackTo, kCount };
+  Status ExecControl(Control what);
   // Prepares exactly one statement; empty SQL or SQL holding more than one
   // statement is InvalidArgument.
   Result<Statement> Prepare(const std::string& sql) const;
@@ -125,6 +130,7 @@ class Database {
 
   std::string path_;
   sqlite3* db_;  // owned
+  sqlite3_stmt* control_[static_cast<int>(Control::kCount)] = {};  // owned, prepared on first use
 };
 
 // A transaction on a Database, which must outlive it:
