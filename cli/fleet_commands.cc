@@ -59,6 +59,8 @@ int RunWorkersSlurm(const std::vector<std::string>& args, Context& ctx) {
       "work-root", po::value<std::string>(&o.work_root)->default_value(o.work_root), "spool root on the nodes")(
       "log-dir", po::value<std::string>(&o.log_dir)->default_value(o.log_dir), "per-task logs")(
       "script", po::value<std::string>()->default_value("avctl-workers.sbatch"), "where to write the script")(
+      "allow-loopback", po::bool_switch(&o.allow_loopback),
+      "accept a 127.0.0.1/localhost coordinator (Slurm runs on this machine)")(
       "dry-run", po::bool_switch(), "print the script; submit nothing");
   AddLogOptions(&desc);
   po::variables_map vm;
@@ -76,6 +78,11 @@ int RunWorkersSlurm(const std::vector<std::string>& args, Context& ctx) {
     return kExitOk;
   }
   const std::string path = vm["script"].as<std::string>();
+  // Slurm opens the --output file before the script runs: its folder must
+  // exist (on a shared file system, as the login node sees it).
+  if (std::error_code ec; !std::filesystem::create_directories(o.log_dir, ec) && ec) {
+    return ReportError(Status::IOError(fmt::format("cannot create the log folder: {}", ec.message())).WithFile(o.log_dir));
+  }
   {
     std::ofstream f(path);
     f << script;

@@ -21,9 +21,11 @@ Status ValidateSlurmOptions(const SlurmOptions& o) {
     return Status::InvalidArgument(fmt::format("expected tcp://HOST:PORT that the compute nodes can reach, got \"{}\"",
                                                o.coordinator)).WithField("--coordinator");
   }
-  if (o.coordinator.find("127.0.0.1") != std::string::npos || o.coordinator.find("localhost") != std::string::npos) {
+  if (!o.allow_loopback &&
+      (o.coordinator.find("127.0.0.1") != std::string::npos || o.coordinator.find("localhost") != std::string::npos)) {
     return Status::InvalidArgument("a loopback address is not reachable from the compute nodes; give the login "
-                                   "node's host name").WithField("--coordinator");
+                                   "node's host name (or --allow-loopback when Slurm runs on this machine)")
+        .WithField("--coordinator");
   }
   if (o.nodes < 1) return Status::InvalidArgument("must be at least 1").WithField("--nodes");
   if (o.gpus_per_node < 0 || o.gpus_per_node > 64) return Status::InvalidArgument("expected 0 to 64").WithField("--gpus-per-node");

@@ -20,6 +20,7 @@ struct SlurmOptions {
   std::string avworker = "avworker";            // path of the binary on the compute nodes
   std::string work_root = "avctl-workers";      // spools: WORK_ROOT/<worker id>
   std::string log_dir = "avctl-slurm-logs";
+  bool allow_loopback = false;                  // the Slurm node is this machine (tests, a workstation)
 };
 
 Status ValidateSlurmOptions(const SlurmOptions& o);

@@ -42,8 +42,11 @@ struct RunningJob {
 
 // A finished attempt whose report awaits the coordinator's ack.
 struct Pending {
+  Pending() = default;
+  Pending(MsgType t, Json b) : type(t), body(std::move(b)) {}
   MsgType type = MsgType::kResult;
   Json body;
+  std::chrono::steady_clock::time_point sent_at;  // the last send; resent when no ack came for 10 heartbeats
 };
 
 std::string Hostname() {
@@ -107,7 +110,7 @@ struct WorkerDaemon::Impl {
   bool connected = false;      // welcome received on the current connection
   bool draining = false;
   bool drain_announced = false;
-  Clock::time_point last_heard, last_sent, hello_sent, reconnect_at, last_resend;
+  Clock::time_point last_heard, last_sent, hello_sent, reconnect_at;
   int backoff_ms = 1000;
   std::map<int64_t, RunningJob> running;
   std::map<int64_t, Pending> pending;
@@ -167,6 +170,7 @@ void WorkerDaemon::Impl::AddPending(int64_t attempt, Pending p, bool write_failu
       log->Error("keeping the failure of attempt {}: {}", attempt, s.ToString());
     }
   }
+  p.sent_at = Clock::now();  // every caller sends it now
   pending[attempt] = std::move(p);
 }
 
@@ -218,8 +222,10 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       opt.heartbeat_ms = static_cast<int>(m.body["heartbeat_ms"].get<int64_t>());
       opt.liveness = static_cast<int>(m.body["liveness"].get<int64_t>());
       log->Info("connected to {} (heartbeat {} ms, liveness {})", opt.coordinator, opt.heartbeat_ms, opt.liveness);
-      for (const auto& [a, p] : pending) SendMsg(p.type, p.body);
-      last_resend = Clock::now();
+      for (auto& [a, p] : pending) {
+        SendMsg(p.type, p.body);
+        p.sent_at = Clock::now();
+      }
       if (draining) {
         SendMsg(MsgType::kDrain, Json::object());
       } else {
@@ -394,6 +400,12 @@ void WorkerDaemon::Impl::Finish(int64_t attempt, int status) {
     if (result.ok() && result->value("status", "") == "failed") {
       failure["kind"] = result->value("kind", "job");
       failure["reason"] = result->value("reason", "the trainer failed without a reason");
+    } else if (WIFSIGNALED(status) && draining && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
+      // The stop reached the job too (scancel signals every process of the
+      // Slurm step): the worker went away, the job itself did not crash.
+      failure["kind"] = "worker";
+      failure["reason"] = fmt::format("the worker was stopping and its job's process got signal {} ({}) as well",
+                                      WTERMSIG(status), strsignal(WTERMSIG(status)));
     } else if (WIFSIGNALED(status)) {
       const int sig = WTERMSIG(status);
       failure["kind"] = "crash";
@@ -482,9 +494,12 @@ Status WorkerDaemon::Impl::Run() {
           drain_announced = true;
         }
         if (connected && t - last_sent >= hb) SendMsg(MsgType::kHeartbeat, Json::object());
-        if (connected && !pending.empty() && t - last_resend >= 10 * hb) {  // an ack may have been lost
-          for (const auto& [a, p] : pending) SendMsg(p.type, p.body);
-          last_resend = t;
+        if (connected) {  // an ack may have been lost: resend what has waited 10 heartbeats for one
+          for (auto& [a, p] : pending) {
+            if (t - p.sent_at < 10 * hb) continue;
+            SendMsg(p.type, p.body);
+            p.sent_at = t;
+          }
         }
         if (t - last_heard > hb * opt.liveness) {
           Disconnect(connected ? "the coordinator went silent" : "no welcome from the coordinator");

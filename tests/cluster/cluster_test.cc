@@ -19,6 +19,7 @@
 #include "db/database.h"
 #include "net/zmq_util.h"
 #include "tests/child_process.h"
+#include "tests/cluster/cluster_fixture.h"
 #include "tests/process_runner.h"
 
 namespace avctl {
@@ -26,99 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testutil::ChildProcess;
-
-const std::string kBin = std::string(AVCTL_BINARY_DIR) + "/bin/";
-const std::string kQuickSpec = std::string(AVCTL_SOURCE_DIR) + "/tests/coordinator/data/quick.json";
-
-bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
-
-class ClusterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-cluster-{}-{}", ::getpid(),
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    db_ = (dir_ / "avctl.db").string();
-  }
-  void TearDown() override {
-    for (auto& w : workers_) w->Kill(SIGKILL);
-    coord_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  // First start: any free ports; restarts reuse them so workers find it again.
-  void StartCoordinator() {
-    const std::string endpoints = (dir_ / "endpoints.json").string();
-    fs::remove(endpoints);
-    coord_ = std::make_unique<ChildProcess>();
-    const std::string workers_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["workers"].get<std::string>();
-    const std::string control_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["control"].get<std::string>();
-    ASSERT_TRUE(coord_->Start({kBin + "avcoord", "--db", db_, "--workers", workers_ep, "--control", control_ep,
-                               "--http", "0", "--heartbeat-ms", "200", "--liveness", "5", "--grace-ms", "3000",
-                               "--endpoints-file", endpoints},
-                              (dir_ / "avcoord.log").string()));
-    ASSERT_TRUE(WaitUntil([&] { return fs::exists(endpoints) || !coord_->running(); }, 20)) << coord_->Log();
-    ASSERT_TRUE(coord_->running()) << coord_->Log();
-    auto ep = ReadJsonFile(endpoints);
-    ASSERT_TRUE(ep.ok()) << ep.status().ToString();
-    ep_ = *ep;
-  }
-
-  ChildProcess* StartWorker(int i) {
-    if (workers_.size() < static_cast<size_t>(i)) workers_.resize(i);
-    auto& w = workers_[i - 1];
-    if (w) w->Kill(SIGKILL);
-    w = std::make_unique<ChildProcess>();
-    const std::string id = fmt::format("w{}", i);
-    EXPECT_TRUE(w->Start({kBin + "avworker", "serve", "--coordinator", ep_["workers"].get<std::string>(), "--id", id,
-                          "--work-dir", (dir_ / id).string(), "--cache", (dir_ / "stores").string(), "--threads", "1",
-                          "--device", "cpu"},
-                         (dir_ / (id + ".log")).string()));
-    return w.get();
-  }
-
-  Json Call(const Json& req) {
-    auto r = cli::CallCoordinator(ep_["control"].get<std::string>(), req, 10000);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : Json::object();
-  }
-
-  Json Status(const std::string& sweep) { return Call({{"op", "status"}, {"sweep", sweep}})["status"]; }
-
-  std::string Text(const std::string& sql) {
-    DatabaseOptions o;
-    o.read_only = true;
-    auto db = Database::Open(db_, o);
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
-    auto q = (*db)->Prepare(sql);
-    EXPECT_TRUE(q.ok()) << q.status().ToString();
-    auto row = q->Step();
-    EXPECT_TRUE(row.ok() && *row);
-    return q->ColumnText(0);
-  }
-
-  int64_t Count(const std::string& sql) { return std::atoll(Text(sql).c_str()); }
-
-  std::string Avctl(const std::string& args, int* exit_code) {
-    auto r = testutil::RunCommand(kBin + "avctl " + args + " --coordinator " + ep_["control"].get<std::string>());
-    *exit_code = r.exit_code;
-    return r.output;
-  }
-
-  fs::path dir_;
-  std::string db_;
-  Json ep_;
-  std::unique_ptr<ChildProcess> coord_;
-  std::vector<std::unique_ptr<ChildProcess>> workers_;
-};
+using testutil::ClusterTest;
+using testutil::kBin;
+using testutil::kQuickSpec;
+using testutil::WaitUntil;
 
 TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryResultStoredOnce) {
   StartCoordinator();
