@@ -44,6 +44,7 @@ struct WorkerSession {
   std::string device;
   int slots = 1;
   int64_t gpu_memory_mb = 0;
+  int64_t gpu_budget_mb = 0;  // what its jobs may use: GpuBudgetMb(total, free at the daemon's start)
   Clock::time_point last_heard, last_sent;
   bool accepting = false;               // after "ready", until "drain"
   std::string slurm_job_id;             // from hello.labels, when Slurm started it
@@ -377,6 +378,7 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
   w.device = body["device"].get<std::string>().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
   w.slots = static_cast<int>(body["slots"].get<int64_t>());
   w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
+  w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, body.value("gpu_free_mb", int64_t{0}));
   w.last_heard = w.last_sent = Clock::now();
   w.accepting = false;
   w.slurm_job_id.clear();
@@ -669,10 +671,10 @@ void Coordinator::Impl::ScheduleJobs() {
     c.device = w.device;
     c.accepting = w.accepting;
     c.free_slots = w.slots - static_cast<int>(w.running.size());
-    if (w.gpu_memory_mb > 0) {
+    if (w.gpu_budget_mb > 0) {
       int64_t used = 0;
       for (const auto& [a, mem] : w.running) used += mem;
-      c.free_memory_mb = w.gpu_memory_mb - used;
+      c.free_memory_mb = w.gpu_budget_mb - used;
     } else {
       c.free_memory_mb = -1;
     }

@@ -32,6 +32,11 @@ Result<JobResources> ParseJobResources(const Json& j, const std::string& path) {
   return r;
 }
 
+int64_t GpuBudgetMb(int64_t total_mb, int64_t free_mb) {
+  if (free_mb > 0 && (total_mb <= 0 || free_mb < total_mb)) return free_mb;
+  return std::max<int64_t>(total_mb, 0);
+}
+
 Json JobResourcesToJson(const JobResources& r) { return {{"device", r.device}, {"gpu_memory_mb", r.memory_mb}}; }
 
 void ReadyQueue::Push(const QueuedJob& job) {

@@ -74,6 +74,10 @@ struct WorkerCapacity {
   bool accepting = true;       // false while draining or not ready
 };
 
+// The device memory a worker may promise to its jobs: the memory free when
+// its daemon started (other processes keep theirs), else the total; 0: unknown.
+int64_t GpuBudgetMb(int64_t total_mb, int64_t free_mb);
+
 struct Assignment {
   int64_t job_id;
   std::string worker_id;

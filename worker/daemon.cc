@@ -23,6 +23,7 @@
 
 #include "common/file_util.h"
 #include "common/protocol.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "net/zmq_util.h"
 
@@ -66,21 +67,36 @@ std::string LogTail(const std::string& path, size_t max_bytes) {
 
 }  // namespace
 
-void QueryGpu(int index, std::string* name, int64_t* memory_mb) {
-  name->clear();
-  *memory_mb = 0;
+Result<GpuInfo> ParseNvidiaSmiGpu(const std::string& line) {
+  std::string_view text_line = line;
+  while (!text_line.empty() && (text_line.back() == '\n' || text_line.back() == '\r')) text_line.remove_suffix(1);
+  const std::vector<std::string_view> f = SplitOn(Trim(text_line), ',');
+  if (f.size() != 3) {
+    return Status::InvalidArgument(fmt::format("nvidia-smi: expected \"name, total MiB, free MiB\", got \"{}\"", line));
+  }
+  GpuInfo g;
+  g.name = std::string(Trim(f[0]));
+  for (auto [text, out] : {std::pair{Trim(f[1]), &g.total_mb}, std::pair{Trim(f[2]), &g.free_mb}}) {
+    if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c); })) {
+      return Status::InvalidArgument(fmt::format("nvidia-smi: expected MiB as a whole number, got \"{}\"", text));
+    }
+    *out = std::stoll(std::string(text));
+  }
+  if (g.free_mb > g.total_mb) return Status::InvalidArgument("nvidia-smi: free memory above the total");
+  return g;
+}
+
+GpuInfo QueryGpu(int index) {
   const std::string cmd = fmt::format(
-      "nvidia-smi --query-gpu=name,memory.total --format=csv,noheader,nounits -i {} 2>/dev/null", index);
+      "nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader,nounits -i {} 2>/dev/null", index);
   FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return;
+  if (p == nullptr) return {};
   std::array<char, 512> buf{};
   std::string out;
   while (std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
   ::pclose(p);
-  const size_t comma = out.rfind(',');
-  if (comma == std::string::npos) return;
-  *name = out.substr(0, comma);
-  *memory_mb = std::atoll(out.c_str() + comma + 1);
+  auto g = ParseNvidiaSmiGpu(out);
+  return g.ok() ? *g : GpuInfo{};
 }
 
 struct WorkerDaemon::Impl {
@@ -183,6 +199,7 @@ Json WorkerDaemon::Impl::HelloBody() {
   for (const auto& [a, p] : pending) fin.push_back(a);
   return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
           {"slots", opt.slots}, {"gpu_name", opt.gpu_name}, {"gpu_memory_mb", opt.gpu_memory_mb},
+          {"gpu_free_mb", opt.gpu_free_mb},
           {"hostname", Hostname()}, {"pid", ::getpid()}, {"version", CodeVersion()}, {"mode", opt.mode},
           {"labels", opt.labels}, {"running", run}, {"finished", fin}};
 }

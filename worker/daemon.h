@@ -25,7 +25,8 @@ struct WorkerDaemonOptions {
   int slots = 1;                  // jobs at once
   std::string device = "cpu";     // "cpu" or "cuda:N", handed to every job
   std::string gpu_name;
-  int64_t gpu_memory_mb = 0;
+  int64_t gpu_memory_mb = 0;  // total
+  int64_t gpu_free_mb = 0;    // free when the daemon started: what other processes left for its jobs
   std::string work_dir;           // spool (attempts/<id>/) and, by default, the synthetic store cache
   std::string store_cache;        // default: work_dir/stores
   std::string trainer_exe;        // the avworker binary that runs `train` in children
@@ -53,8 +54,17 @@ class WorkerDaemon {
   std::unique_ptr<Impl> impl_;
 };
 
-// GPU name and memory of CUDA device `index` from nvidia-smi; empty name and
-// 0 when it is not available.
-void QueryGpu(int index, std::string* name, int64_t* memory_mb);
+struct GpuInfo {
+  std::string name;
+  int64_t total_mb = 0, free_mb = 0;
+};
+
+// One line of `nvidia-smi --query-gpu=name,memory.total,memory.free
+// --format=csv,noheader,nounits` ("NVIDIA H100 80GB HBM3, 81559, 80620").
+Result<GpuInfo> ParseNvidiaSmiGpu(const std::string& line);
+
+// Name, total and free memory of CUDA device `index` from nvidia-smi; an
+// empty name and zeros when it is not available.
+GpuInfo QueryGpu(int index);
 
 }  // namespace avctl

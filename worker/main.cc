@@ -203,7 +203,12 @@ int RunServe(const po::variables_map& vm, const std::string& self_exe) {
   if (device == "auto") device = torch::cuda::is_available() ? "cuda:0" : "cpu";
   if (device != "cpu" && device.rfind("cuda:", 0) != 0) return Fail("--device must be auto, cpu or cuda:N");
   o.device = device;
-  if (device.rfind("cuda:", 0) == 0) avctl::QueryGpu(std::atoi(device.c_str() + 5), &o.gpu_name, &o.gpu_memory_mb);
+  if (device.rfind("cuda:", 0) == 0) {
+    const avctl::GpuInfo gpu = avctl::QueryGpu(std::atoi(device.c_str() + 5));
+    o.gpu_name = gpu.name;
+    o.gpu_memory_mb = gpu.total_mb;
+    o.gpu_free_mb = gpu.free_mb;
+  }
   const int threads = vm["threads"].as<int>();
   o.threads_per_job = threads > 0 ? threads : std::max(1, avctl::ResolveThreads(0) / o.slots);
   o.trainer_exe = self_exe;

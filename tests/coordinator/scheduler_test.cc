@@ -122,5 +122,12 @@ TEST(Scheduler, ResourcesParseWithPathErrors) {
   EXPECT_NE(unknown.status().ToString().find("resources.gpus"), std::string::npos);
 }
 
+TEST(Scheduler, GpuBudgetIsTheFreeMemoryWhenKnown) {
+  EXPECT_EQ(GpuBudgetMb(81559, 60000), 60000);  // another process holds 21 GB
+  EXPECT_EQ(GpuBudgetMb(81559, 0), 81559);      // an old worker: total only
+  EXPECT_EQ(GpuBudgetMb(0, 0), 0);              // CPU
+  EXPECT_EQ(GpuBudgetMb(1000, 5000), 1000);     // never above the total
+}
+
 }  // namespace
 }  // namespace avctl
