@@ -86,4 +86,16 @@ Result<std::string> EnsureSynthStore(SynthOptions options, const std::string& ca
   return dir;
 }
 
+Result<std::string> ResolveDatasetStore(const Json& dataset, const std::string& cache_dir, Logger* log,
+                                        const std::string& path) {
+  if (dataset.is_object() && dataset.contains("store") && dataset["store"].is_string()) {
+    return dataset["store"].get<std::string>();
+  }
+  if (dataset.is_object() && dataset.contains("synth")) {
+    AVCTL_ASSIGN_OR_RETURN(SynthOptions synth, SynthOptionsFromJson(dataset["synth"], path + ".synth"));
+    return EnsureSynthStore(synth, cache_dir, log);
+  }
+  return Status::InvalidArgument("expected {\"store\": DIR} or {\"synth\": {...}}").WithField(path);
+}
+
 }  // namespace avctl

@@ -26,4 +26,9 @@ std::string SynthCacheName(const SynthOptions& o);
 // lock file, so the store is built once.
 Result<std::string> EnsureSynthStore(SynthOptions options, const std::string& cache_dir, Logger* log);
 
+// The store directory of a job's dataset: {"store": DIR} as given, or
+// {"synth": {...}} built under `cache_dir` on first use. Errors name `path`.
+Result<std::string> ResolveDatasetStore(const Json& dataset, const std::string& cache_dir, Logger* log,
+                                        const std::string& path);
+
 }  // namespace avctl

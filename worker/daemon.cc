@@ -26,6 +26,7 @@
 #include "common/text.h"
 #include "common/version.h"
 #include "net/zmq_util.h"
+#include "worker/store_registry.h"
 
 namespace avctl {
 
@@ -109,6 +110,8 @@ struct WorkerDaemon::Impl {
   void SendMsg(MsgType type, Json body);
   void OnMessage(const WireMessage& m);
   void StartAttempt(const Json& body);
+  void LaunchWaiting();
+  void Spawn(int64_t attempt, const std::string& dir, const std::string& job_key, const std::string& store_dir);
   void Reap();
   void FinishSleeps();
   void Finish(int64_t attempt, int wait_status);
@@ -131,6 +134,12 @@ struct WorkerDaemon::Impl {
   std::map<int64_t, RunningJob> running;
   std::map<int64_t, Pending> pending;
   std::map<int64_t, Clock::time_point> sleeping;  // "sleep" jobs (benchmarks): attempt -> when it is done
+  struct WaitingJob {
+    std::string dir, job_key;
+    Json dataset;
+  };
+  std::map<int64_t, WaitingJob> waiting;  // train jobs whose store is being prepared
+  std::unique_ptr<StoreRegistry> stores;  // opened once per daemon, shared by its jobs
   Status fatal;                // set when the coordinator refuses us
 };
 
@@ -138,6 +147,7 @@ Status WorkerDaemon::Impl::Prepare() {
   if (opt.worker_id.empty()) return Status::InvalidArgument("a worker id is required").WithField("--id");
   if (opt.work_dir.empty()) return Status::InvalidArgument("a work directory is required").WithField("--work-dir");
   if (opt.store_cache.empty()) opt.store_cache = (fs::path(opt.work_dir) / "stores").string();
+  stores = std::make_unique<StoreRegistry>(opt.store_cache, log);
   std::error_code ec;
   fs::create_directories(fs::path(opt.work_dir) / "attempts", ec);
   if (ec) return Status::IOError(fmt::format("cannot create the spool: {}", ec.message())).WithFile(opt.work_dir);
@@ -196,6 +206,7 @@ Json WorkerDaemon::Impl::HelloBody() {
     if (!j.cancelled) run.push_back(a);
   }
   for (const auto& [a, due] : sleeping) run.push_back(a);
+  for (const auto& [a, w] : waiting) run.push_back(a);
   for (const auto& [a, p] : pending) fin.push_back(a);
   return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
           {"slots", opt.slots}, {"gpu_name", opt.gpu_name}, {"gpu_memory_mb", opt.gpu_memory_mb},
@@ -280,6 +291,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
         fs::remove_all(AttemptDir(a), ec);
       }
       sleeping.erase(a);
+      waiting.erase(a);
       break;
     }
     case MsgType::kDrain:
@@ -332,8 +344,45 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
     SendMsg(MsgType::kFailure, pending[attempt].body);
     return;
   }
-  std::vector<std::string> args = {opt.trainer_exe, "train", "--job", dir + "/job.json", "--dataset",
-                                   dir + "/dataset.json", "--cache", opt.store_cache, "--out", dir + "/result.json",
+  waiting[attempt] = WaitingJob{dir, body["job_key"].get<std::string>(), body["dataset"]};
+  LaunchWaiting();
+}
+
+// Starts the jobs whose store is ready (and fails those whose store cannot be
+// prepared here); the others keep waiting.
+void WorkerDaemon::Impl::LaunchWaiting() {
+  stores->Poll();
+  std::vector<std::string> failed_keys;
+  for (auto it = waiting.begin(); it != waiting.end();) {
+    const StoreRegistry::Lookup l = stores->Get(it->second.dataset);
+    if (l.state == StoreRegistry::State::kPreparing) {
+      ++it;
+      continue;
+    }
+    const int64_t attempt = it->first;
+    WaitingJob w = std::move(it->second);
+    it = waiting.erase(it);
+    if (l.state == StoreRegistry::State::kReady) {
+      Spawn(attempt, w.dir, w.job_key, l.dir);
+      continue;
+    }
+    // A bad dataset spec fails the same everywhere ("job"); a store this
+    // machine cannot build or read is the worker's ("worker").
+    const char* kind = l.error.code() == StatusCode::kInvalidArgument ? "job" : "worker";
+    log->Warn("attempt {}: its store cannot be prepared: {}", attempt, l.error.ToString());
+    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", kind},
+                                              {"reason", l.error.ToString()}}}, true);
+    SendMsg(MsgType::kFailure, pending[attempt].body);
+    failed_keys.push_back(StoreRegistry::Key(w.dataset));
+  }
+  for (const auto& key : failed_keys) stores->Forget(key);  // the next job tries again
+}
+
+void WorkerDaemon::Impl::Spawn(int64_t attempt, const std::string& dir, const std::string& job_key,
+                               const std::string& store_dir) {
+  // The daemon verified the store when it opened it (StoreRegistry).
+  std::vector<std::string> args = {opt.trainer_exe, "train", "--job", dir + "/job.json", "--store", store_dir,
+                                   "--no-verify", "--out", dir + "/result.json",
                                    "--progress", dir + "/progress.jsonl", "--threads",
                                    std::to_string(opt.threads_per_job), "--device", opt.device};
   std::vector<char*> argv;
@@ -367,7 +416,7 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   }
   ::setpgid(pid, pid);
   running[attempt] = RunningJob{pid, dir, 0, false};
-  log->Info("attempt {} ({}) started as pid {}", attempt, body["job_key"].get<std::string>(), pid);
+  log->Info("attempt {} ({}) started as pid {}", attempt, job_key, pid);
 }
 
 void WorkerDaemon::Impl::FinishSleeps() {
@@ -469,7 +518,7 @@ Status WorkerDaemon::Impl::Run() {
       if (!socket && now >= reconnect_at) Connect();
       std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
       if (socket) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
-      auto timeout = std::chrono::milliseconds(running.empty() ? 100 : 50);
+      auto timeout = std::chrono::milliseconds(running.empty() && waiting.empty() ? 100 : 50);
       for (const auto& [a, due] : sleeping) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()) +
                           std::chrono::milliseconds(1);
@@ -501,6 +550,7 @@ Status WorkerDaemon::Impl::Run() {
         return fatal;
       }
       Reap();
+      if (!waiting.empty()) LaunchWaiting();
       FinishSleeps();
       ForwardProgress();
       const auto t = Clock::now();
@@ -522,7 +572,7 @@ Status WorkerDaemon::Impl::Run() {
           Disconnect(connected ? "the coordinator went silent" : "no welcome from the coordinator");
         }
       }
-      if (draining && running.empty() && sleeping.empty() && (pending.empty() || !connected)) {
+      if (draining && running.empty() && sleeping.empty() && waiting.empty() && (pending.empty() || !connected)) {
         if (connected) SendMsg(MsgType::kBye, Json::object());
         log->Info("drained: {} unacknowledged result(s) stay in {}", pending.size(), opt.work_dir);
         return Status::OK();

@@ -133,22 +133,22 @@ int RunTrain(const po::variables_map& vm) {
   if (vm.count("store")) {
     store_dir = vm["store"].as<std::string>();
   } else {
-    auto dataset = avctl::ReadJsonFile(vm["dataset"].as<std::string>());
+    const std::string dataset_path = vm["dataset"].as<std::string>();
+    auto dataset = avctl::ReadJsonFile(dataset_path);
     if (!dataset.ok()) return fail_kind(dataset.status(), "worker");
-    if (dataset->contains("store") && (*dataset)["store"].is_string()) {
-      store_dir = (*dataset)["store"].get<std::string>();
-    } else if (dataset->contains("synth")) {
-      auto synth = avctl::SynthOptionsFromJson((*dataset)["synth"], "dataset.synth");
-      if (!synth.ok()) return fail(avctl::Status(synth.status()).WithFile(vm["dataset"].as<std::string>()));
-      auto dir = avctl::EnsureSynthStore(*synth, vm["cache"].as<std::string>(), &log);
-      if (!dir.ok()) return fail_kind(dir.status(), "worker");
-      store_dir = *dir;
-    } else {
-      return fail(avctl::Status::InvalidArgument("expected {\"store\": DIR} or {\"synth\": {...}}")
-                      .WithFile(vm["dataset"].as<std::string>()));
+    auto dir = avctl::ResolveDatasetStore(*dataset, vm["cache"].as<std::string>(), &log, "dataset");
+    if (!dir.ok()) {
+      // A bad spec fails the same everywhere; a store this machine cannot build is the worker's.
+      if (dir.status().code() == avctl::StatusCode::kInvalidArgument) {
+        return fail(avctl::Status(dir.status()).WithFile(dataset_path));
+      }
+      return fail_kind(dir.status(), "worker");
     }
+    store_dir = *dir;
   }
-  auto store = avctl::FeatureStore::Open(store_dir);
+  avctl::FeatureStore::Options store_options;
+  store_options.verify_checksums = !vm["no-verify"].as<bool>();
+  auto store = avctl::FeatureStore::Open(store_dir, store_options);
   if (!store.ok()) return fail_kind(store.status(), "worker");
   const int epochs = job->train.epochs;
   avctl::ProgressFn progress;
@@ -242,6 +242,8 @@ int main(int argc, char** argv) {
       "cache", po::value<std::string>()->default_value("stores"),
       "where synthetic datasets are built and kept (train, serve)")(
       "progress", po::value<std::string>(), "append one JSON line per epoch to this file (train)")(
+      "no-verify", po::bool_switch(),
+      "skip the store's checksum verification: the worker daemon verified it when it opened it (train)")(
       "coordinator", po::value<std::string>()->default_value("tcp://127.0.0.1:5555"),
       "the coordinator's worker endpoint (serve)")(
       "id", po::value<std::string>(), "worker id, stable across restarts (serve; default: the host name)")(

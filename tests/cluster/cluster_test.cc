@@ -70,6 +70,15 @@ TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryRes
   // the restarted daemon reported it late.
   EXPECT_GE(Count("SELECT COUNT(*) FROM events WHERE kind = 'lost'"), 1);
 
+  // Each daemon prepared the store once for all its jobs (w1 was restarted:
+  // a new daemon, which prepares it again).
+  for (const char* w : {"w2", "w3"}) {
+    const std::string log = testutil::RunCommand(fmt::format("cat {}", (dir_ / (std::string(w) + ".log")).string())).output;
+    size_t n = 0;
+    for (size_t at = log.find("opened and verified"); at != std::string::npos; at = log.find("opened and verified", at + 1)) ++n;
+    EXPECT_EQ(n, 1u) << w << ":\n" << log;
+  }
+
   // avctl against the live coordinator.
   int code = 0;
   std::string out = Avctl("sweep status quick", &code);

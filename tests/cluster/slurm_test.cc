@@ -112,7 +112,9 @@ TEST_F(SlurmTest, SlurmStartedWorkersRunTheSweepAndAScancelledWorkersJobComesBac
   // coordinator declares the silent worker lost; either way the job goes back
   // to the queue.
   ASSERT_TRUE(WaitUntil([&] {
-    return Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state = 'running'", victim)) > 0;
+    // Mid-job: its process has finished an epoch (not merely been dispatched).
+    return Count(fmt::format("SELECT COUNT(*) FROM attempts a JOIN epochs e ON e.attempt_id = a.id "
+                             "WHERE a.worker_id = '{}' AND a.state = 'running'", victim)) > 0;
   }, 180)) << SlurmLogs() << coord_->Log();
   auto cancel = RunCommand("scancel " + first + " 2>&1");
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
