@@ -145,6 +145,9 @@ TEST(Slurm, CpuWorkersAndBadOptions) {
   EXPECT_NE(s.find("--device cpu"), std::string::npos);
   o.coordinator = "tcp://127.0.0.1:5555";
   EXPECT_FALSE(cli::ValidateSlurmOptions(o).ok()) << "compute nodes cannot reach loopback";
+  o.allow_loopback = true;  // a one-node Slurm on this machine
+  EXPECT_TRUE(cli::ValidateSlurmOptions(o).ok());
+  o.allow_loopback = false;
   o.coordinator = "tcp://login1:5555";
   o.partition = "gpu; rm -rf /";
   auto bad = cli::ValidateSlurmOptions(o);
