@@ -20,6 +20,8 @@
 #include "common/version.h"
 #include "coordinator/http_server.h"
 #include "coordinator/status_page.h"
+#include "net/curve.h"
+#include "net/zap_handler.h"
 #include "net/zmq_util.h"
 #include "web/report_analysis.h"
 #include "web/report_loader.h"
@@ -87,7 +89,8 @@ Target ParseTarget(const std::string& target) {
 
 struct Coordinator::Impl {
   Impl(CoordinatorOptions o, Logger* l)
-      : opt(std::move(o)), log(l), zctx(1), tick(io), signals(io, SIGTERM, SIGINT), started(Clock::now()) {}
+      : opt(std::move(o)), log(l), zctx(1), tick(io), signals(io, SIGTERM, SIGINT), reload(io, SIGHUP),
+        started(Clock::now()) {}
 
   ~Impl() {
     if (lock_fd >= 0) ::close(lock_fd);
@@ -98,6 +101,8 @@ struct Coordinator::Impl {
   Status Bind();
   Status Recover();
   void Arm(asio::posix::stream_descriptor& fd);
+  void ArmZap(asio::posix::stream_descriptor& fd);
+  void WaitReload();
   void ProcessSockets();
   void OnWorkerMessage(const std::vector<std::string>& frames);
   void OnControlMessage(const std::vector<std::string>& frames);
@@ -131,6 +136,10 @@ struct Coordinator::Impl {
   std::optional<asio::posix::stream_descriptor> workers_fd, control_fd;
   asio::steady_timer tick;
   asio::signal_set signals;
+  asio::signal_set reload;                           // SIGHUP: reload the allowlist
+  std::optional<CurveKeyPair> server_keys;           // set: CURVE on both sockets
+  std::unique_ptr<ZapHandler> zap;
+  std::vector<std::unique_ptr<asio::posix::stream_descriptor>> zap_fds;
   std::unique_ptr<JobStore> store;
   std::unique_ptr<HttpServer> http;
   ReadyQueue queue;
@@ -171,15 +180,62 @@ Status Coordinator::Impl::LockRecord() {
   return Status::OK();
 }
 
+Status CheckExposure(const CoordinatorOptions& o) {
+  if (!o.curve_secret_file.empty() && o.allowlist_file.empty()) {
+    return Status::InvalidArgument("--curve-secret needs --allow FILE: the public keys admitted").WithField("--allow");
+  }
+  if (o.curve_secret_file.empty() && !o.allowlist_file.empty()) {
+    return Status::InvalidArgument("--allow needs --curve-secret FILE: the coordinator's own key pair")
+        .WithField("--curve-secret");
+  }
+  if (o.insecure) return Status::OK();
+  if (o.curve_secret_file.empty()) {
+    for (const auto& [field, ep] : {std::pair<const char*, std::string>{"--workers", o.worker_endpoint},
+                                    std::pair<const char*, std::string>{"--control", o.control_endpoint}}) {
+      if (!IsLoopbackEndpoint(ep)) {
+        return Status::InvalidArgument(fmt::format(
+                   "{} binds beyond this machine without authentication: give --curve-secret and --allow "
+                   "(avctl keys gen; docs/PROTOCOL.md, Authentication), or --insecure on a trusted network",
+                   ep))
+            .WithField(field);
+      }
+    }
+  }
+  if (o.http_port >= 0 && !IsLoopbackHost(o.http_address)) {
+    return Status::InvalidArgument(fmt::format(
+               "the HTTP status page has no authentication and {} is reachable from other machines: keep it on "
+               "127.0.0.1 (use an SSH tunnel) or give --insecure",
+               o.http_address))
+        .WithField("--http-address");
+  }
+  return Status::OK();
+}
+
 Status Coordinator::Impl::Bind() {
+  if (!opt.curve_secret_file.empty()) {
+    AVCTL_ASSIGN_OR_RETURN(CurveKeyPair keys, ReadCurveKeyFile(opt.curve_secret_file, true));
+    AVCTL_ASSIGN_OR_RETURN(auto allow, ReadCurveAllowlist(opt.allowlist_file));
+    server_keys = keys;
+    zap = std::make_unique<ZapHandler>(zctx, std::move(allow), log);
+    log->Info("CURVE on: coordinator key {}, {} client key(s) allowed by {}", keys.public_key, zap->allowed(),
+              opt.allowlist_file);
+  }
   try {
     workers.emplace(zctx, zmq::socket_type::router);
     ConfigureSocket(*workers, 1000);
     workers->set(zmq::sockopt::router_mandatory, 1);  // sending to a vanished worker is an error, not a silent drop
+    if (server_keys) {
+      MakeCurveServer(*workers, *server_keys);
+      zap->Monitor(*workers, "workers");
+    }
     workers->bind(opt.worker_endpoint);
     worker_bound = LastEndpoint(*workers);
     control.emplace(zctx, zmq::socket_type::router);
     ConfigureSocket(*control, 1000);
+    if (server_keys) {
+      MakeCurveServer(*control, *server_keys);
+      zap->Monitor(*control, "control");
+    }
     control->bind(opt.control_endpoint);
     control_bound = LastEndpoint(*control);
   } catch (const zmq::error_t& e) {
@@ -188,6 +244,9 @@ Status Coordinator::Impl::Bind() {
   }
   workers_fd.emplace(io, ::dup(workers->get(zmq::sockopt::fd)));
   control_fd.emplace(io, ::dup(control->get(zmq::sockopt::fd)));
+  if (zap) {
+    for (int fd : zap->fds()) zap_fds.push_back(std::make_unique<asio::posix::stream_descriptor>(io, ::dup(fd)));
+  }
   if (opt.http_port >= 0) {
     auto server = HttpServer::Start(io, opt.http_address, opt.http_port,
                                     [this](const std::string& t) { return HandleHttp(t); }, log);
@@ -280,6 +339,32 @@ void Coordinator::Impl::Arm(asio::posix::stream_descriptor& fd) {
       ScheduleJobs();
     });
     if (!stopping) Arm(fd);
+  });
+}
+
+void Coordinator::Impl::ArmZap(asio::posix::stream_descriptor& fd) {
+  fd.async_wait(asio::posix::stream_descriptor::wait_read, [this, &fd](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    zap->Process();  // no record change: outside the rounds
+    ArmZap(fd);
+  });
+}
+
+void Coordinator::Impl::WaitReload() {
+  reload.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec || stopping) return;
+    if (zap) {
+      auto allow = ReadCurveAllowlist(opt.allowlist_file);
+      if (allow.ok()) {
+        zap->SetAllowlist(std::move(*allow));
+        log->Info("SIGHUP: allowlist reloaded: {} client key(s)", zap->allowed());
+      } else {
+        log->Error("SIGHUP: keeping the previous allowlist ({} key(s)): {}", zap->allowed(), allow.status().ToString());
+      }
+    } else {
+      log->Info("SIGHUP: no allowlist to reload (CURVE is off)");
+    }
+    WaitReload();
   });
 }
 
@@ -821,6 +906,8 @@ void Coordinator::Impl::Stop() {
   boost::system::error_code ec;
   tick.cancel();
   signals.cancel(ec);
+  reload.cancel(ec);
+  for (auto& fd : zap_fds) fd->close(ec);
   if (workers_fd) workers_fd->close(ec);
   if (control_fd) control_fd->close(ec);
   if (http) http->Stop();
@@ -828,6 +915,7 @@ void Coordinator::Impl::Stop() {
 }
 
 Status Coordinator::Impl::Run() {
+  AVCTL_RETURN_IF_ERROR(CheckExposure(opt));
   AVCTL_RETURN_IF_ERROR(LockRecord());
   AVCTL_ASSIGN_OR_RETURN(store, JobStore::Open(opt.db_path));
   AVCTL_RETURN_IF_ERROR(Recover());
@@ -842,10 +930,14 @@ Status Coordinator::Impl::Run() {
   });
   Arm(*workers_fd);
   Arm(*control_fd);
+  for (auto& fd : zap_fds) ArmZap(*fd);
+  if (zap) zap->Process();  // ZMQ_FD is edge-triggered: take what came before the first wait
+  WaitReload();
   OnTick();
   io.run();
   workers.reset();
   control.reset();
+  zap.reset();
   if (!fatal.ok()) return fatal;
   log->Info("stopped");
   return Status::OK();

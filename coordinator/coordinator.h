@@ -29,7 +29,17 @@ struct CoordinatorOptions {
   int liveness = 3;                      // heartbeats missed before a worker is declared dead
   int restart_grace_ms = 10000;          // after a restart, how long running attempts wait for their worker
   std::string endpoints_file;            // if set: the bound endpoints as JSON, written after binding
+  // Authentication (CurveZMQ + ZAP): the coordinator's key pair file and the
+  // allowlist of client public keys (reloaded on SIGHUP). Without them, a
+  // non-loopback bind (ZeroMQ or HTTP) is refused unless `insecure`.
+  std::string curve_secret_file;
+  std::string allowlist_file;
+  bool insecure = false;
 };
+
+// Refuses, naming the option, a bind that other machines could reach without
+// authentication (pure; the rules of CoordinatorOptions above).
+Status CheckExposure(const CoordinatorOptions& o);
 
 class Coordinator {
  public:

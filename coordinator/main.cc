@@ -27,7 +27,14 @@ int main(int argc, char** argv) {
       "ZeroMQ endpoint to bind for avctl")(
       "http", po::value<int>(&o.http_port)->default_value(o.http_port),
       "HTTP port for the status page, /api and /metrics (0 = any free port, -1 = off)")(
-      "http-address", po::value<std::string>(&o.http_address)->default_value(o.http_address), "HTTP bind address")(
+      "http-address", po::value<std::string>(&o.http_address)->default_value(o.http_address),
+      "HTTP bind address (not loopback: needs --insecure, the page has no authentication)")(
+      "curve-secret", po::value<std::string>(&o.curve_secret_file),
+      "this coordinator's key pair (NAME.key from avctl keys gen): CURVE on the worker and control sockets")(
+      "allow", po::value<std::string>(&o.allowlist_file),
+      "allowlist of client public keys, one Z85 key per line with an optional name (reloaded on SIGHUP)")(
+      "insecure", po::bool_switch(&o.insecure),
+      "allow binding beyond loopback without CURVE (a trusted network only)")(
       "heartbeat-ms", po::value<int>(&o.heartbeat_ms)->default_value(o.heartbeat_ms), "heartbeat interval")(
       "liveness", po::value<int>(&o.liveness)->default_value(o.liveness),
       "missed heartbeats before a worker is declared dead and its jobs requeued")(

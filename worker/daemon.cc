@@ -218,6 +218,7 @@ Json WorkerDaemon::Impl::HelloBody() {
 void WorkerDaemon::Impl::Connect() {
   socket.emplace(zctx, zmq::socket_type::dealer);
   ConfigureSocket(*socket, 0);
+  if (!opt.curve_server_public.empty()) MakeCurveClient(*socket, opt.curve_server_public, opt.curve_keys);
   socket->connect(opt.coordinator);
   connected = false;
   hello_sent = last_heard = Clock::now();

@@ -16,6 +16,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "net/curve.h"
 
 namespace avctl {
 
@@ -27,6 +28,11 @@ struct WorkerDaemonOptions {
   std::string gpu_name;
   int64_t gpu_memory_mb = 0;  // total
   int64_t gpu_free_mb = 0;    // free when the daemon started: what other processes left for its jobs
+  // CURVE (empty: plain text, for a loopback coordinator): the coordinator's
+  // public key and this worker's key pair, whose public key the coordinator's
+  // allowlist must hold.
+  std::string curve_server_public;
+  CurveKeyPair curve_keys;
   std::string work_dir;           // spool (attempts/<id>/) and, by default, the synthetic store cache
   std::string store_cache;        // default: work_dir/stores
   std::string trainer_exe;        // the avworker binary that runs `train` in children

@@ -213,6 +213,17 @@ int RunServe(const po::variables_map& vm, const std::string& self_exe) {
   o.threads_per_job = threads > 0 ? threads : std::max(1, avctl::ResolveThreads(0) / o.slots);
   o.trainer_exe = self_exe;
   o.mode = vm.count("noop") ? "noop" : "train";
+  if (vm.count("curve-server-key") != vm.count("curve-key")) {
+    return Fail("--curve-server-key and --curve-key go together");
+  }
+  if (vm.count("curve-server-key")) {
+    auto server = avctl::ReadCurveKeyFile(vm["curve-server-key"].as<std::string>(), false);
+    if (!server.ok()) return Fail(server.status().ToString());
+    auto mine = avctl::ReadCurveKeyFile(vm["curve-key"].as<std::string>(), true);
+    if (!mine.ok()) return Fail(mine.status().ToString());
+    o.curve_server_public = server->public_key;
+    o.curve_keys = *mine;
+  }
   if (const char* job = std::getenv("SLURM_JOB_ID")) o.labels["slurm_job_id"] = job;
   if (const char* proc = std::getenv("SLURM_PROCID")) o.labels["slurm_procid"] = proc;
   avctl::WorkerDaemon daemon(o, &log);
@@ -250,6 +261,9 @@ int main(int argc, char** argv) {
       "work-dir", po::value<std::string>(), "spool and store cache (serve; default: ./avworker-ID)")(
       "slots", po::value<int>()->default_value(1), "jobs run at once (serve)")(
       "noop", "answer every job at once without training (serve; for benchmarks)")(
+      "curve-server-key", po::value<std::string>(),
+      "the coordinator's public key file (NAME.pub): connect with CURVE (serve)")(
+      "curve-key", po::value<std::string>(), "this worker's key pair file (NAME.key, mode 0600) (serve)")(
       "verbose", "log every epoch (train) or every message (serve)");
   po::positional_options_description pos;
   pos.add("store", 1);

@@ -50,7 +50,7 @@ class ClusterTest : public ::testing::Test {
   void TearDown() override {
     for (auto& w : workers_) w->Kill(SIGKILL);
     coord_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);
+    if (!HasFailure() && !std::getenv("AVCTL_KEEP_TEST_DIRS")) fs::remove_all(dir_);
   }
 
   // First start: any free ports; restarts reuse them so workers find it again.
@@ -60,10 +60,11 @@ class ClusterTest : public ::testing::Test {
     coord_ = std::make_unique<ChildProcess>();
     const std::string workers_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["workers"].get<std::string>();
     const std::string control_ep = ep_.is_null() ? "tcp://127.0.0.1:*" : ep_["control"].get<std::string>();
-    ASSERT_TRUE(coord_->Start({kBin + "avcoord", "--db", db_, "--workers", workers_ep, "--control", control_ep,
-                               "--http", "0", "--heartbeat-ms", "200", "--liveness", "5", "--grace-ms", "3000",
-                               "--endpoints-file", endpoints},
-                              (dir_ / "avcoord.log").string()));
+    std::vector<std::string> args = {kBin + "avcoord", "--db", db_, "--workers", workers_ep, "--control", control_ep,
+                                     "--http", "0", "--heartbeat-ms", "200", "--liveness", "5", "--grace-ms", "3000",
+                                     "--endpoints-file", endpoints};
+    args.insert(args.end(), coordinator_args_.begin(), coordinator_args_.end());
+    ASSERT_TRUE(coord_->Start(args, (dir_ / "avcoord.log").string()));
     ASSERT_TRUE(WaitUntil([&] { return fs::exists(endpoints) || !coord_->running(); }, 20)) << coord_->Log();
     ASSERT_TRUE(coord_->running()) << coord_->Log();
     auto ep = ReadJsonFile(endpoints);
@@ -71,16 +72,18 @@ class ClusterTest : public ::testing::Test {
     ep_ = *ep;
   }
 
-  ChildProcess* StartWorker(int i) {
+  // Worker i ("w<i>"); `extra` is appended to its arguments (CURVE keys).
+  ChildProcess* StartWorker(int i, const std::vector<std::string>& extra = {}) {
     if (workers_.size() < static_cast<size_t>(i)) workers_.resize(i);
     auto& w = workers_[i - 1];
     if (w) w->Kill(SIGKILL);
     w = std::make_unique<ChildProcess>();
     const std::string id = fmt::format("w{}", i);
-    EXPECT_TRUE(w->Start({kBin + "avworker", "serve", "--coordinator", ep_["workers"].get<std::string>(), "--id", id,
-                          "--work-dir", (dir_ / id).string(), "--cache", (dir_ / "stores").string(), "--threads", "1",
-                          "--device", "cpu"},
-                         (dir_ / (id + ".log")).string()));
+    std::vector<std::string> args = {kBin + "avworker", "serve", "--coordinator", ep_["workers"].get<std::string>(),
+                                     "--id", id, "--work-dir", (dir_ / id).string(), "--cache",
+                                     (dir_ / "stores").string(), "--threads", "1", "--device", "cpu"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    EXPECT_TRUE(w->Start(args, (dir_ / (id + ".log")).string()));
     return w.get();
   }
 
@@ -115,6 +118,7 @@ class ClusterTest : public ::testing::Test {
   fs::path dir_;
   std::string db_;
   Json ep_;
+  std::vector<std::string> coordinator_args_;  // appended to avcoord's arguments
   std::unique_ptr<ChildProcess> coord_;
   std::vector<std::unique_ptr<ChildProcess>> workers_;
 };
