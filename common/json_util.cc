@@ -11,6 +11,10 @@ Result<Json> ParseJson(std::string_view text, const std::string& source) {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {  // nlohmann reports the byte offset only through its exception
     return Status::InvalidArgument(fmt::format("invalid JSON at byte {}: {}", e.byte, e.what())).WithFile(source);
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double ("1e999"): found by fuzzing, it escaped
+    // as an exception and would have ended the coordinator.
+    return Status::InvalidArgument(fmt::format("invalid JSON: {}", e.what())).WithFile(source);
   }
 }
 

@@ -308,6 +308,23 @@ Result<SweepSpec> ReadSweepSpec(const std::string& path) {
 }
 
 Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
+  // Refuse before building anything: a grid's cross product grows fast.
+  double total = 0;
+  for (const SweepVariant& v : spec.variants) {
+    double points = 1;
+    bool random = false;
+    for (const SpaceDim& d : v.space) {
+      if (d.kind == "grid") points *= static_cast<double>(d.values.size());
+      else random = true;
+    }
+    if (random) points *= v.samples;
+    total += points * static_cast<double>(spec.seeds.size()) * static_cast<double>(spec.partitions.size());
+  }
+  if (total > kMaxSweepJobs) {
+    return Status::InvalidArgument(fmt::format(
+        "the sweep expands to {:.0f} jobs, more than the {} one sweep may hold: fewer grid values, samples or seeds",
+        total, kMaxSweepJobs));
+  }
   // Points per variant: the grid's cross product, times the random samples.
   struct Point {
     std::string label;

@@ -70,6 +70,9 @@ struct ExpandedJob {
 Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source);
 Result<SweepSpec> ReadSweepSpec(const std::string& path);
 
+// The most jobs one sweep expands to (a bigger one is refused before expansion).
+inline constexpr int64_t kMaxSweepJobs = 1000000;
+
 // Seed-major: seed 0 of every variant and point first, so matched pairs complete early.
 Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec);
 

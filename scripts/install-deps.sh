@@ -3,7 +3,8 @@
 # Only packages that are missing are installed, so a second run takes a second.
 # Usage: scripts/install-deps.sh [--no-torch] [--bench] [--test]
 #   --test also installs Debian's chromium, in which a test renders the HTML report headless,
-#          and Slurm (slurmctld, slurmd, slurm-client) with munge for the one-node Slurm test.
+#          Slurm (slurmctld, slurmd, slurm-client) with munge for the one-node Slurm test,
+#          and clang with its libFuzzer runtime for the fuzz targets.
 #   --bench also installs Debian's python3-torch and python3-optuna, the references of bench/train_bench and bench/dispatch_bench.
 set -euo pipefail
 
@@ -32,6 +33,7 @@ done
 if (( with_test )); then
   packages+=(chromium)                 # headless browser check of the HTML report (tests/web)
   packages+=(slurmctld slurmd slurm-client munge)  # avctl workers slurm against a real one-node Slurm (tests/cluster)
+  packages+=(clang libclang-rt-14-dev)  # libFuzzer targets with ASan/UBSan (fuzz/, scripts/fuzz.sh)
 fi
 if (( with_bench )); then
   packages+=(python3-torch)            # the PyTorch/Python reference of bench/train_bench

@@ -142,5 +142,19 @@ TEST(SweepSpecTest, SpaceValueOutOfRangeIsCaughtAtExpansion) {
   EXPECT_NE(jobs.status().message().find("train.labeled_fraction=2.0"), std::string::npos) << jobs.status().ToString();
 }
 
+TEST(SweepSpecTest, AnExpansionTooBigIsRefusedBeforeItIsBuilt) {
+  // 100 x 100 x 100 grid points x 20 seeds = 20 million jobs.
+  std::string values = "[";
+  for (int i = 0; i < 100; ++i) values += (i ? "," : "") + std::to_string(i + 1);
+  values += "]";
+  auto spec = Parse(R"({"name": "s", "dataset": {"store": "x"}, "seeds": 20, "variants": [{"name": "ladder_av", )"
+                    R"("space": {"train.epochs": )" + values + R"(, "train.batch_size": )" + values +
+                    R"(, "model.lambda": )" + values + "}}]}");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_NE(jobs.status().message().find("expands to 20000000 jobs"), std::string::npos) << jobs.status().ToString();
+}
+
 }  // namespace
 }  // namespace avctl
