@@ -36,18 +36,8 @@ class ChaosTest : public testutil::ClusterTest {
  protected:
   static constexpr int kWorkers = 4;
 
-  Json Spec(int seeds) {
-    return {{"name", "chaos"},
-            {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
-            {"base", {{"threads", 1},
-                      {"model", {{"heads", 2}, {"cross_layers", 1}, {"self_layers", 1}, {"aux_repeats", 1},
-                                 {"pooling", "mean"}}},
-                      {"train", {{"epochs", 1}, {"max_train_batches", 2}}}}},
-            {"variants", {{{"name", "ladder_av"}, {"role", "proposed"}}, {{"name", "backbone"}, {"role", "baseline"}}}},
-            {"seeds", seeds},
-            {"max_attempts", 50},  // kills cost attempts; none of these jobs fails on its own
-            {"resources", {{"device", "cpu"}}}};
-  }
+  // Kills cost attempts; none of these jobs fails on its own.
+  Json Spec(int seeds) { return testutil::TinyTrainingSweep("chaos", seeds, 1, 2, 50); }
 
   // key -> stored metrics text of every result.
   std::map<std::string, std::string> Metrics() {

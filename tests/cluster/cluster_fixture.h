@@ -38,6 +38,22 @@ inline bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
   return pred();
 }
 
+// A sweep of tiny training jobs: ladder_av vs backbone on the tiny synthetic
+// store, a one-layer model, one thread (so results are bit-reproducible).
+inline Json TinyTrainingSweep(const std::string& name, int seeds, int epochs, int max_train_batches,
+                              int max_attempts) {
+  return {{"name", name},
+          {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
+          {"base", {{"threads", 1},
+                    {"model", {{"heads", 2}, {"cross_layers", 1}, {"self_layers", 1}, {"aux_repeats", 1},
+                               {"pooling", "mean"}}},
+                    {"train", {{"epochs", epochs}, {"max_train_batches", max_train_batches}}}}},
+          {"variants", {{{"name", "ladder_av"}, {"role", "proposed"}}, {{"name", "backbone"}, {"role", "baseline"}}}},
+          {"seeds", seeds},
+          {"max_attempts", max_attempts},
+          {"resources", {{"device", "cpu"}}}};
+}
+
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {

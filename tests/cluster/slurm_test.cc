@@ -77,16 +77,7 @@ class SlurmTest : public testutil::ClusterTest {
 TEST_F(SlurmTest, SlurmStartedWorkersRunTheSweepAndAScancelledWorkersJobComesBack) {
   StartCoordinator();
   // Ten jobs of a few seconds each (on one core), so that a worker is caught mid-job.
-  Json spec = {{"name", "slurm"},
-               {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
-               {"base", {{"threads", 1},
-                         {"model", {{"heads", 2}, {"cross_layers", 1}, {"self_layers", 1}, {"aux_repeats", 1},
-                                    {"pooling", "mean"}}},
-                         {"train", {{"epochs", 2}, {"max_train_batches", 3}}}}},
-               {"variants", {{{"name", "ladder_av"}, {"role", "proposed"}}, {{"name", "backbone"}, {"role", "baseline"}}}},
-               {"seeds", 5},
-               {"max_attempts", 3},
-               {"resources", {{"device", "cpu"}}}};
+  const Json spec = testutil::TinyTrainingSweep("slurm", 5, 2, 3, 3);
   Json submitted = Call({{"op", "submit"}, {"spec", spec}, {"source", "slurm_test"}});
   ASSERT_EQ(submitted.value("jobs", 0), 10) << submitted.dump();
 
