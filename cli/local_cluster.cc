@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/subprocess.h"
 #include "common/json_util.h"
 
 namespace avctl::cli {
@@ -49,31 +49,11 @@ Result<LocalCluster::Child> LocalCluster::Spawn(const std::string& name, const s
   Child c;
   c.name = name;
   c.log_path = (fs::path(opt_.run_dir) / "logs" / (name + ".log")).string();
-  std::vector<std::string> a = args;
-  std::vector<char*> argv;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // avctl killed: its local cluster stops too
-    if (::getppid() != parent) ::_exit(126);
-    ::setpgid(0, 0);  // a Ctrl-C reaches avctl, which stops the cluster in order
-    sigset_t none;    // avctl blocks SIGINT/SIGTERM for itself; the children must receive them
-    sigemptyset(&none);
-    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    int fd = ::open(c.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  if (pid < 0) return Status::FromErrno(fmt::format("cannot start {}", name), errno);
-  c.pid = pid;
+  // avctl killed: its local cluster stops too. Its own process group: a
+  // Ctrl-C reaches avctl, which stops the cluster in order.
+  SpawnOptions o;
+  o.parent_death_signal = SIGTERM;
+  AVCTL_ASSIGN_OR_RETURN(c.pid, SpawnLogged(args, c.log_path, o));
   return c;
 }
 

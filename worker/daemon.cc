@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +22,7 @@
 
 #include "common/file_util.h"
 #include "common/protocol.h"
+#include "common/subprocess.h"
 #include "common/text.h"
 #include "common/version.h"
 #include "net/zmq_util.h"
@@ -386,38 +386,18 @@ void WorkerDaemon::Impl::Spawn(int64_t attempt, const std::string& dir, const st
                                    "--no-verify", "--out", dir + "/result.json",
                                    "--progress", dir + "/progress.jsonl", "--threads",
                                    std::to_string(opt.threads_per_job), "--device", opt.device};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string log_path = dir + "/log.txt";
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);      // the job dies with its daemon
-    if (::getppid() != parent) ::_exit(126);  // the daemon died before prctl
-    sigset_t none;
-    sigemptyset(&none);
-    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  if (pid < 0) {
+  SpawnOptions o;
+  o.parent_death_signal = SIGKILL;  // the job dies with its daemon
+  o.truncate_log = true;
+  auto pid = SpawnLogged(args, dir + "/log.txt", o);
+  if (!pid.ok()) {
     AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"},
-                                              {"reason", fmt::format("fork failed: {}", std::strerror(errno))}}}, true);
+                                              {"reason", pid.status().ToString()}}}, true);
     SendMsg(MsgType::kFailure, pending[attempt].body);
     return;
   }
-  ::setpgid(pid, pid);
-  running[attempt] = RunningJob{pid, dir, 0, false};
-  log->Info("attempt {} ({}) started as pid {}", attempt, job_key, pid);
+  running[attempt] = RunningJob{*pid, dir, 0, false};
+  log->Info("attempt {} ({}) started as pid {}", attempt, job_key, *pid);
 }
 
 void WorkerDaemon::Impl::FinishSleeps() {
