@@ -21,6 +21,7 @@
 #include "db/database.h"
 #include "tests/child_process.h"
 #include "tests/process_runner.h"
+#include "tests/test_dir.h"
 
 namespace avctl::testutil {
 
@@ -57,10 +58,7 @@ inline Json TinyTrainingSweep(const std::string& name, int seeds, int epochs, in
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-cluster-{}-{}", ::getpid(),
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("cluster");
     db_ = (dir_ / "avctl.db").string();
   }
   void TearDown() override {

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_dir.h"
+
 namespace avctl {
 namespace {
 
@@ -25,10 +27,7 @@ Json SpecJson(int seeds = 2) {
 class JobStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-jobstore-{}-{}", ::getpid(),
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("jobstore");
     auto store = JobStore::Open((dir_ / "record.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

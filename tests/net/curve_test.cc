@@ -11,6 +11,7 @@
 #include "common/json_util.h"
 #include "net/curve.h"
 #include "net/zap_handler.h"
+#include "tests/test_dir.h"
 
 namespace avctl {
 namespace {
@@ -20,9 +21,7 @@ namespace fs = std::filesystem;
 class CurveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-curve-{}", ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("curve");
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;

@@ -14,6 +14,7 @@
 #include "web/report_render.h"
 #include "web/svg.h"
 #include "tests/process_runner.h"
+#include "tests/test_dir.h"
 
 namespace avctl {
 namespace {
@@ -26,10 +27,7 @@ const std::string kHostile = "<img src=x onerror=alert('x')>&\"v\"";
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-report-{}-{}", ::getpid(),
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("report");
     auto store = JobStore::Open((dir_ / "record.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "worker/store_registry.h"
+#include "tests/test_dir.h"
 
 namespace avctl {
 namespace {
@@ -31,9 +32,7 @@ StoreRegistry::Lookup WaitReady(StoreRegistry* r, const Json& dataset) {
 class StoreRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("avctl-registry-{}", ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testutil::FreshTestDir("registry");
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;
