@@ -74,6 +74,18 @@ std::string YAxis(const Axis& y, const std::vector<double>& ticks, double x0, do
   return s;
 }
 
+// Tick labels under the plot at baseline `y0` and the axis label below them.
+std::string XAxis(const Axis& x, const std::vector<double>& ticks, int y0, int label_y, const std::string& label) {
+  std::string s;
+  for (double t : ticks) {
+    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num(x.Map(t)), y0 + 14,
+                     XmlEscape(TickLabel(t)));
+  }
+  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num((x.px_lo + x.px_hi) / 2),
+                   label_y, XmlEscape(label));
+  return s;
+}
+
 double Quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   if (v.empty()) return 0;
@@ -170,12 +182,7 @@ std::string LineChartSvg(const std::vector<LineSeries>& series, const std::strin
   Axis Y{ylo, yhi, static_cast<double>(h - bottom), static_cast<double>(top), false};
   std::string out = Open(w, h, y_label + " by " + x_label);
   out += YAxis(Y, yt, left, w - right, y_label);
-  for (double t : xt) {
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num(X.Map(t)), h - bottom + 14,
-                       XmlEscape(TickLabel(t)));
-  }
-  out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num((left + w - right) / 2.0), h - 6,
-                     XmlEscape(x_label));
+  out += XAxis(X, xt, h - bottom, h - 6, x_label);
   for (size_t i = 0; i < series.size(); ++i) {
     const char* color = kPalette[i % 8];
     std::string path;
@@ -261,12 +268,7 @@ std::string ScatterSvg(const std::vector<std::pair<double, double>>& points, con
   Axis Y{ylo, yhi, static_cast<double>(h - bottom), static_cast<double>(top), false};
   std::string s = Open(w, h, y_label + " against " + x_label);
   s += YAxis(Y, yt, left, w - right, y_label);
-  for (double t : xt) {
-    s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num(X.Map(t)), h - bottom + 14,
-                     XmlEscape(TickLabel(t)));
-  }
-  s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Num((left + w - right) / 2.0), h - 6,
-                   XmlEscape(x_label + (log_x ? " (log scale)" : "")));
+  s += XAxis(X, xt, h - bottom, h - 6, x_label + (log_x ? " (log scale)" : ""));
   for (const auto& [x, y] : points) {
     s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#1b6ca8\" fill-opacity=\"0.7\"/>", Num(X.Map(x)),
                      Num(Y.Map(y)));
