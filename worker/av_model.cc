@@ -1,8 +1,8 @@
 #include "worker/av_model.h"
 
-namespace avctl {
+#include "worker/dropout.h"
 
-namespace F = torch::nn::functional;
+namespace avctl {
 
 AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t visual_dim)
     : c_(config), d_(config.d_model > 0 ? config.d_model : audio_dim) {
@@ -82,7 +82,7 @@ AvModelImpl::MlpHead AvModelImpl::MakeMlpHead(const std::string& name, std::vect
 torch::Tensor AvModelImpl::RunMlpHead(MlpHead& head, const torch::Tensor& r) {
   torch::Tensor h = r;
   for (size_t i = 0; i + 1 < head.layers.size(); ++i) {
-    h = F::dropout(torch::relu(head.layers[i](h)), F::DropoutFuncOptions().p(c_.out_dropout).training(is_training()));
+    h = Dropout(torch::relu(head.layers[i](h)), c_.out_dropout, is_training());
   }
   h = head.layers.back()(h) + r;  // residual
   return head.out(h);

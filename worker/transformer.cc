@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "worker/dropout.h"
+
 namespace avctl {
 
 torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d) {
@@ -16,8 +18,7 @@ torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d) {
 }
 
 TransformerLayerImpl::TransformerLayerImpl(const EncoderOptions& o) : o_(o) {
-  attn_ = register_module("attn", torch::nn::MultiheadAttention(
-                                      torch::nn::MultiheadAttentionOptions(o.d, o.heads).dropout(o.attn_dropout)));
+  attn_ = register_module("attn", Attention(o.d, o.heads, o.attn_dropout));
   fc1_ = register_module("fc1", torch::nn::Linear(o.d, 4 * o.d));
   fc2_ = register_module("fc2", torch::nn::Linear(4 * o.d, o.d));
   for (auto* fc : {&fc1_, &fc2_}) {
@@ -31,19 +32,16 @@ TransformerLayerImpl::TransformerLayerImpl(const EncoderOptions& o) : o_(o) {
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& kv,
                                             const torch::Tensor& kv_pad) {
-  namespace F = torch::nn::functional;
   auto gate = [&](const torch::Tensor& residual, const torch::Tensor& branch) {
     return o_.gated_residual ? residual * alpha_ + branch * (1 - alpha_) : residual + branch;
   };
   torch::Tensor q = ln0_(x);
   // The same LayerNorm normalises queries, keys and values (as AuxFormer does).
   torch::Tensor k = kv.defined() ? ln0_(kv) : q;
-  torch::Tensor h = std::get<0>(attn_(q, k, k, kv_pad, /*need_weights=*/false));
-  h = F::dropout(h, F::DropoutFuncOptions().p(o_.res_dropout).training(is_training()));
+  torch::Tensor h = Dropout(attn_(q, k, kv_pad), o_.res_dropout, is_training());
   torch::Tensor y = gate(x, h);
-  h = torch::relu(fc1_(ln1_(y)));
-  h = F::dropout(h, F::DropoutFuncOptions().p(o_.relu_dropout).training(is_training()));
-  h = F::dropout(fc2_(h), F::DropoutFuncOptions().p(o_.res_dropout).training(is_training()));
+  h = Dropout(torch::relu(fc1_(ln1_(y))), o_.relu_dropout, is_training());
+  h = Dropout(fc2_(h), o_.res_dropout, is_training());
   return gate(y, h);
 }
 
@@ -54,14 +52,13 @@ TransformerEncoderImpl::TransformerEncoderImpl(const EncoderOptions& o) : o_(o) 
 }
 
 torch::Tensor TransformerEncoderImpl::Embed(const torch::Tensor& x, const torch::Tensor& pad) {
-  namespace F = torch::nn::functional;
   torch::Tensor e = x * std::sqrt(static_cast<double>(o_.d));
   if (o_.positions) {
     auto table = SinusoidalPositions(x.size(0), o_.d).to(x.device(), x.scalar_type());  // [T, d]
     // Padding gets no position (it is masked anyway).
     e = e + table.unsqueeze(1) * pad.logical_not().transpose(0, 1).unsqueeze(-1).to(x.scalar_type());
   }
-  return F::dropout(e, F::DropoutFuncOptions().p(o_.embed_dropout).training(is_training()));
+  return Dropout(e, o_.embed_dropout, is_training());
 }
 
 torch::Tensor TransformerEncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& x_pad,

@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "worker/attention.h"
+
 namespace avctl {
 
 struct EncoderOptions {
@@ -35,7 +37,7 @@ class TransformerLayerImpl : public torch::nn::Module {
 
  private:
   EncoderOptions o_;
-  torch::nn::MultiheadAttention attn_{nullptr};
+  Attention attn_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
   torch::nn::LayerNorm ln0_{nullptr}, ln1_{nullptr};
   torch::Tensor alpha_;

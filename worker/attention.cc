@@ -1,0 +1,57 @@
+#include "worker/attention.h"
+
+#include <cmath>
+#include <limits>
+
+#include "worker/dropout.h"
+
+namespace avctl {
+
+AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout) : d_(d), heads_(heads), dropout_(dropout) {
+  TORCH_CHECK(heads > 0 && d % heads == 0, "attention: d (", d, ") must be a multiple of heads (", heads, ")");
+  // Registered and initialised in torch::nn::MultiheadAttention's order, so a
+  // seed gives the same initial weights as the module this one replaces.
+  in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d, d}));
+  in_proj_bias = register_parameter("in_proj_bias", torch::empty({3 * d}));
+  out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+  torch::nn::init::xavier_uniform_(in_proj_weight);
+  torch::nn::init::constant_(in_proj_bias, 0.0);
+  torch::nn::init::constant_(out_proj->bias, 0.0);
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key_value,
+                                     const torch::Tensor& key_pad) {
+  namespace F = torch::nn::functional;
+  const int64_t t = query.size(0), b = query.size(1), s = key_value.size(0);
+  const int64_t hd = d_ / heads_;
+  torch::Tensor q, k, v;
+  if (key_value.is_same(query)) {
+    auto qkv = F::linear(query, in_proj_weight, in_proj_bias).chunk(3, -1);
+    q = qkv[0], k = qkv[1], v = qkv[2];
+  } else {
+    q = F::linear(query, in_proj_weight.slice(0, 0, d_), in_proj_bias.slice(0, 0, d_));
+    auto kv = F::linear(key_value, in_proj_weight.slice(0, d_), in_proj_bias.slice(0, d_)).chunk(2, -1);
+    k = kv[0], v = kv[1];
+  }
+  // [T, B, d] -> [B*heads, T, hd]
+  auto heads = [&](const torch::Tensor& x, int64_t len) {
+    return x.contiguous().view({len, b * heads_, hd}).transpose(0, 1);
+  };
+  q = heads(q, t), k = heads(k, s), v = heads(v, s);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  torch::Tensor scores;
+  if (key_pad.defined()) {
+    auto mask = torch::zeros({b, 1, 1, s}, query.options())
+                    .masked_fill(key_pad.view({b, 1, 1, s}), -std::numeric_limits<double>::infinity())
+                    .expand({b, heads_, 1, s})
+                    .reshape({b * heads_, 1, s});
+    scores = torch::baddbmm(mask, q, k.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
+  } else {
+    scores = torch::bmm(q, k.transpose(1, 2)).mul_(scale);
+  }
+  torch::Tensor probs = Dropout(torch::softmax(scores, -1), dropout_, is_training());
+  torch::Tensor out = torch::bmm(probs, v).transpose(0, 1).contiguous().view({t, b, d_});
+  return out_proj(out);
+}
+
+}  // namespace avctl

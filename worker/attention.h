@@ -1,0 +1,35 @@
+// Multi-head attention with a key-padding mask, the parameters and the
+// arithmetic of torch::nn::MultiheadAttention (in_proj_weight [3d, d],
+// in_proj_bias [3d], out_proj; softmax(q k^T / sqrt(d / heads)) v), written
+// out so that
+//  - the padding mask is added inside the score GEMM (baddbmm with a
+//    broadcast [B*heads, 1, S] additive mask) instead of a masked_fill pass
+//    over the [B*heads, T, S] scores, and
+//  - the attention dropout is avctl::Dropout (worker/dropout.h), not the
+//    single-threaded Bernoulli draw of ATen's CPU dropout.
+// With dropout off it computes what torch::nn::MultiheadAttention computes
+// (tested to float rounding in tests/worker/model_test.cc).
+// Sequences are [T, B, d] (time first), the mask [B, S] with true = padding.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace avctl {
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  AttentionImpl(int64_t d, int64_t heads, double dropout);
+  // query [T, B, d]; key_value [S, B, d] (the same tensor as query for
+  // self-attention); key_pad [B, S] or undefined. Returns [T, B, d].
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key_value, const torch::Tensor& key_pad);
+
+  torch::Tensor in_proj_weight, in_proj_bias;
+  torch::nn::Linear out_proj{nullptr};
+
+ private:
+  int64_t d_, heads_;
+  double dropout_;
+};
+TORCH_MODULE(Attention);
+
+}  // namespace avctl
