@@ -5,10 +5,11 @@ for bench/train_bench: same architecture, same defaults, same batches
 over the same number of training steps with the same thread count.
 Prints one JSON line: {"clips_per_s": ..., "clips": ..., "seconds": ...}.
 
-    python3 bench/ladder_av_torch.py --store DIR --batch-file F --threads T [--partition P]
+    python3 bench/ladder_av_torch.py --store DIR --batch-file F --threads T [--warmup W] [--partition P]
 
 The batch file (written by train_bench) lists the clip indices of each batch,
-so that both implementations train on the same clips in the same order.
+so that both implementations train on the same clips in the same order; the
+first W steps are not timed (one-time allocation costs), as in train_bench.
 """
 import argparse
 import json
@@ -233,6 +234,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--partition", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -243,7 +245,9 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=7.25e-4)
     model.train()
     clips, start = 0, time.perf_counter()
-    for idx in batches:
+    for step, idx in enumerate(batches):
+        if step == args.warmup:
+            clips, start = 0, time.perf_counter()
         A, apad, V, vpad, y = make_batch(m, audio, visual, st, idx)
         logits, uns = model(A, apad, V, vpad)
         sup = sum(F.cross_entropy(l, y) for l in logits) / len(logits)

@@ -1,10 +1,22 @@
 // Training throughput per variant (CPU by default), next to the same
 // ladder_av network written in PyTorch/Python (bench/ladder_av_torch.py)
 // measured in the same run with the same thread count, batch size and
-// number of steps. Modality dropout is off so that every step does the
-// same work in both implementations.
+// batches. Modality dropout is off so that every step does the same work in
+// both implementations.
 //
-//   train_bench --store DIR [--batches N] [--threads T] [--variants a,b,...] [--device cpu|cuda:0] [--no-python]
+// Both sides train on the same length-bucketed batches (the first
+// warmup + batches of the epoch `avworker train` starts with, seed 1): the
+// first `warmup` steps are not timed (one-time allocation and first-touch
+// costs), the next `batches` are. ladder_av runs `repeats` times on each
+// side, alternating, and the table gives the median; the Python side runs
+// once as Debian ships it and once with glibc's malloc set the way
+// `avworker train` sets it (common/heap_tuning.h), so that the table shows
+// how much of the ratio is the allocator and how much the model code.
+//
+//   train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T]
+//               [--variants a,b,...] [--device cpu|cuda:0] [--no-python]
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -13,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "common/heap_tuning.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -22,6 +35,8 @@
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -30,38 +45,84 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-}  // namespace
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : (n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
 
-int main(int argc, char** argv) {
+std::string Runs(const std::vector<double>& v) {
+  std::string s;
+  for (double x : v) s += fmt::format("{}{:.2f}", s.empty() ? "" : " ", x);
+  return s;
+}
+
+struct Options {
   std::string store_dir, device = "cpu";
-  int batches = 10, threads = 2;
+  int batches = 4, warmup = 1, repeats = 3, threads = 2;
   bool python = true;
   std::vector<std::string> variants = avctl::VariantNames();
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--store" && i + 1 < argc) store_dir = argv[++i];
-    else if (a == "--batches" && i + 1 < argc) batches = std::stoi(argv[++i]);
-    else if (a == "--threads" && i + 1 < argc) threads = std::stoi(argv[++i]);
-    else if (a == "--variants" && i + 1 < argc) variants = SplitList(argv[++i]);
-    else if (a == "--device" && i + 1 < argc) device = argv[++i];
-    else if (a == "--no-python") python = false;
-    else {
-      std::fprintf(stderr, "usage: train_bench --store DIR [--batches N] [--threads T] [--variants a,b] [--device D] [--no-python]\n");
-      return 2;
-    }
+};
+
+// Clips/s of the Python reference over the timed steps; env_prefix is put
+// before the interpreter (environment settings), empty for none.
+avctl::Result<double> RunPython(const Options& o, const std::string& batch_file, const std::string& env_prefix) {
+  const char* py = std::getenv("AVCTL_PYTHON");  // Debian's interpreter has python3-torch
+  std::string cmd = fmt::format("{}{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {} --warmup {}",
+                                env_prefix, py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, o.store_dir,
+                                batch_file, o.threads, o.warmup);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return avctl::Status::IOError("cannot start: " + cmd);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int rc = pclose(p);
+  auto j = avctl::ParseJson(out, "ladder_av_torch.py output");
+  if (rc != 0 || !j.ok()) {
+    return avctl::Status::Internal(fmt::format("the Python reference failed (rc {}): {}", rc, out));
   }
-  if (store_dir.empty()) {
-    std::fprintf(stderr, "train_bench: --store is required\n");
-    return 2;
-  }
+  std::fprintf(stderr, "python reference%s: %s", env_prefix.empty() ? "" : " (malloc tuned)", out.c_str());
+  return (*j)["clips_per_s"].get<double>();
+}
+
+// Clips/s of TrainJob over the timed steps (steps warmup+1 .. warmup+batches).
+avctl::Result<double> RunCpp(const Options& o, const std::string& variant, const avctl::FeatureStore& store,
+                             avctl::Logger* log) {
+  AVCTL_ASSIGN_OR_RETURN(avctl::JobConfig job, avctl::VariantPreset(variant));
+  job.train.epochs = 1;
+  job.train.max_train_batches = o.warmup + o.batches;
+  job.train.evaluate = false;
+  job.train.batch_size = 32;
+  job.model.audio_dropout_p = 0;
+  job.model.visual_dropout_p = 0;
+  job.threads = o.threads;
+  job.device = o.device;
+  job.seed = 1;
+  Clock::time_point start = Clock::now(), end = start;
+  auto progress = [&](int, int batch, int, double) {
+    if (batch == o.warmup) start = Clock::now();
+    if (batch == o.warmup + o.batches) end = Clock::now();
+  };
+  AVCTL_ASSIGN_OR_RETURN(avctl::TrainResult r, avctl::TrainJob(job, store, log, progress));
+  (void)r;
+  const double seconds = std::chrono::duration<double>(end - start).count();
+  return 32.0 * o.batches / std::max(seconds, 1e-9);
+}
+
+int Run(const Options& o) {
   avctl::Logger log(stderr, avctl::LogLevel::kWarn);
-  auto store = avctl::FeatureStore::Open(store_dir);
+  // This process stands for `avworker train`, which sets malloc this way.
+  if (avctl::Status s = avctl::KeepFreedMemoryForReuse(); !s.ok()) {
+    std::fprintf(stderr, "train_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  auto store = avctl::FeatureStore::Open(o.store_dir);
   if (!store.ok()) {
     std::fprintf(stderr, "train_bench: %s\n", store.status().ToString().c_str());
     return 1;
   }
-
-  // The exact batches TrainJob will take in epoch 1 with seed 1, written for
+  // The exact batches TrainJob takes first in epoch 1 with seed 1, written for
   // the Python reference so that both train on the same clips in the same order.
   auto train = (*store)->ClipsInSplit(1, avctl::Split::kTrain);
   if (!train.ok()) {
@@ -69,67 +130,96 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto epoch = avctl::EpochBatches(**store, *train, 32, true, avctl::DeriveSeed(1, "order", 1));
-  if (static_cast<int>(epoch.size()) > batches) epoch.resize(static_cast<size_t>(batches));
-  const std::string batch_file = store_dir + ".train_bench_batches.json";
+  const size_t steps = static_cast<size_t>(o.warmup + o.batches);
+  if (epoch.size() < steps) {
+    std::fprintf(stderr, "train_bench: the store has %zu Train batches, fewer than --warmup + --batches\n",
+                 epoch.size());
+    return 2;
+  }
+  epoch.resize(steps);
+  const std::string batch_file = o.store_dir + ".train_bench_batches.json";
   if (avctl::Status s = avctl::WriteJsonFileAtomic(batch_file, avctl::Json(epoch)); !s.ok()) {
     std::fprintf(stderr, "train_bench: %s\n", s.ToString().c_str());
     return 1;
   }
 
-  double python_cps = 0;
-  if (python) {
-    // Debian's interpreter, where python3-torch lives (AVCTL_PYTHON overrides).
-    const char* py = std::getenv("AVCTL_PYTHON");
-    std::string cmd = fmt::format("{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {}",
-                                  py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, store_dir, batch_file,
-                                  threads);
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int rc = p != nullptr ? pclose(p) : -1;
-    auto j = avctl::ParseJson(out, "ladder_av_torch.py output");
-    if (rc != 0 || !j.ok()) {
-      std::fprintf(stderr, "train_bench: the Python reference failed (rc %d): %s\n", rc, out.c_str());
+  // ladder_av on both sides, alternating, `repeats` times.
+  std::vector<double> py, py_tuned, cpp_ladder;
+  const std::string tuned_env =
+      "GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776 ";
+  for (int rep = 0; rep < o.repeats; ++rep) {
+    if (o.python) {
+      for (auto* out : {&py, &py_tuned}) {
+        auto cps = RunPython(o, batch_file, out == &py ? "" : tuned_env);
+        if (!cps.ok()) {
+          std::fprintf(stderr, "train_bench: %s\n", cps.status().ToString().c_str());
+          return 1;
+        }
+        out->push_back(*cps);
+      }
+    }
+    auto cps = RunCpp(o, "ladder_av", **store, &log);
+    if (!cps.ok()) {
+      std::fprintf(stderr, "train_bench: ladder_av: %s\n", cps.status().ToString().c_str());
       return 1;
     }
-    python_cps = (*j)["clips_per_s"].get<double>();
-    std::fprintf(stderr, "python reference: %s\n", out.c_str());
+    cpp_ladder.push_back(*cps);
   }
 
-  std::printf("train_bench: store %s (%s, audio %lld, visual %lld dims), %d steps of 32 clips, %d thread(s), %s\n\n",
-              store_dir.c_str(), (*store)->manifest().synthetic ? "synthetic" : "real",
-              static_cast<long long>((*store)->audio_dim()), static_cast<long long>((*store)->visual_dim()), batches,
-              threads, device.c_str());
-  std::printf("| variant | train clips/s (libtorch C++) | ratio to PyTorch Python ladder_av |\n| --- | ---: | ---: |\n");
-  if (python) std::printf("| ladder_av (PyTorch, Python reference) | %.2f | 1.000 |\n", python_cps);
-  for (const auto& variant : variants) {
-    auto job = avctl::VariantPreset(variant);
-    if (!job.ok()) {
-      std::fprintf(stderr, "train_bench: %s\n", job.status().ToString().c_str());
-      return 2;
-    }
-    job->train.epochs = 1;
-    job->train.max_train_batches = batches;
-    job->train.evaluate = false;
-    job->train.batch_size = 32;
-    job->model.audio_dropout_p = 0;
-    job->model.visual_dropout_p = 0;
-    job->threads = threads;
-    job->device = device;
-    job->seed = 1;
-    auto r = avctl::TrainJob(*job, **store, &log);
-    if (!r.ok()) {
-      std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), r.status().ToString().c_str());
+  std::printf("train_bench: store %s (%s, audio %lld, visual %lld dims), %d timed steps of 32 clips after %d "
+              "untimed, %d thread(s), %s; ladder_av rows: median of %d alternating runs\n\n",
+              o.store_dir.c_str(), (*store)->manifest().synthetic ? "synthetic" : "real",
+              static_cast<long long>((*store)->audio_dim()), static_cast<long long>((*store)->visual_dim()),
+              o.batches, o.warmup, o.threads, o.device.c_str(), o.repeats);
+  std::printf("| variant | train clips/s | runs | ratio to PyTorch Python ladder_av |\n| --- | ---: | --- | ---: |\n");
+  const double ref = o.python ? Median(py) : 0;
+  auto ratio = [&](double cps) { return ref > 0 ? fmt::format("{:.3f}", cps / ref) : std::string("-"); };
+  if (o.python) {
+    std::printf("| ladder_av, PyTorch Python (reference) | %.2f | %s | 1.000 |\n", ref, Runs(py).c_str());
+    std::printf("| ladder_av, PyTorch Python, malloc tuned as avworker | %.2f | %s | %s |\n", Median(py_tuned),
+                Runs(py_tuned).c_str(), ratio(Median(py_tuned)).c_str());
+  }
+  std::printf("| ladder_av, libtorch C++ (avworker) | %.2f | %s | %s |\n", Median(cpp_ladder),
+              Runs(cpp_ladder).c_str(), ratio(Median(cpp_ladder)).c_str());
+  std::fflush(stdout);
+  for (const auto& variant : o.variants) {
+    if (variant == "ladder_av") continue;
+    auto cps = RunCpp(o, variant, **store, &log);
+    if (!cps.ok()) {
+      std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), cps.status().ToString().c_str());
       return 1;
     }
-    if (python) {
-      std::printf("| %s | %.2f | %.3f |\n", variant.c_str(), r->train_clips_per_s, r->train_clips_per_s / python_cps);
-    } else {
-      std::printf("| %s | %.2f | - |\n", variant.c_str(), r->train_clips_per_s);
-    }
+    std::printf("| %s, libtorch C++ | %.2f | %.2f | %s |\n", variant.c_str(), *cps, *cps, ratio(*cps).c_str());
     std::fflush(stdout);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  const char* usage =
+      "usage: train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T] [--variants a,b] "
+      "[--device D] [--no-python]\n";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--store" && i + 1 < argc) o.store_dir = argv[++i];
+    else if (a == "--batches" && i + 1 < argc) o.batches = std::stoi(argv[++i]);
+    else if (a == "--warmup" && i + 1 < argc) o.warmup = std::stoi(argv[++i]);
+    else if (a == "--repeats" && i + 1 < argc) o.repeats = std::stoi(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) o.threads = std::stoi(argv[++i]);
+    else if (a == "--variants" && i + 1 < argc) o.variants = SplitList(argv[++i]);
+    else if (a == "--device" && i + 1 < argc) o.device = argv[++i];
+    else if (a == "--no-python") o.python = false;
+    else {
+      std::fprintf(stderr, "%s", usage);
+      return 2;
+    }
+  }
+  if (o.store_dir.empty() || o.batches < 1 || o.warmup < 1 || o.repeats < 1) {
+    std::fprintf(stderr, "train_bench: --store is required; --batches, --warmup and --repeats must be >= 1\n%s", usage);
+    return 2;
+  }
+  return Run(o);
 }

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "common/file_util.h"
+#include "common/heap_tuning.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/parallel.h"
@@ -111,6 +112,7 @@ int RunTrain(const po::variables_map& vm) {
     return Fail("train needs --job, --store (or --dataset) and --out");
   }
   const std::string out = vm["out"].as<std::string>();
+  if (avctl::Status s = avctl::KeepFreedMemoryForReuse(); !s.ok()) log.Warn("train: {}", s.ToString());
   auto job_json = avctl::ReadJsonFile(vm["job"].as<std::string>());
   if (!job_json.ok()) return Fail(job_json.status().ToString());
   auto job = avctl::JobConfigFromJson(*job_json, vm["job"].as<std::string>());
