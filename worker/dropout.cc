@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -19,17 +20,40 @@ inline uint64_t Mix64(uint64_t z) {
 
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
-// out[i] = in[i] * scale where the mask keeps element i, else 0. One hash
-// serves two elements (its low and high 32 bits).
+// MurmurHash3's 32-bit finaliser: cheap enough to vectorise (AVX2 has a
+// 32-bit multiply), and with full avalanche.
+inline uint32_t Mix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bU;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35U;
+  return h ^ (h >> 16);
+}
+
+// Elements are hashed in blocks: each block gets a 64-bit key from the call
+// seed and its index, and element j of the block the 32-bit hash of (key, j).
+constexpr int64_t kBlock = 1 << 16;
+
 template <typename T>
-void MaskRange(const T* in, T* out, int64_t begin_pair, int64_t end_pair, int64_t n, uint64_t seed,
-               uint64_t threshold, T scale) {
-  for (int64_t j = begin_pair; j < end_pair; ++j) {
-    const uint64_t h = Mix64(seed + static_cast<uint64_t>(j) * kGolden);
-    const int64_t i = 2 * j;
-    out[i] = (h & 0xffffffffULL) < threshold ? in[i] * scale : T(0);
-    if (i + 1 < n) out[i + 1] = (h >> 32) < threshold ? in[i + 1] * scale : T(0);
+inline void MaskBlockImpl(const T* in, T* out, int64_t n, uint32_t key_lo, uint32_t key_hi, uint32_t threshold,
+                          T scale) {
+  for (int64_t j = 0; j < n; ++j) {
+    const uint32_t h = Mix32(Mix32(static_cast<uint32_t>(j) * 0x9e3779b1U ^ key_lo) + key_hi);
+    out[j] = in[j] * (h < threshold ? scale : T(0));  // branch-free, so it vectorises
   }
+}
+
+// One copy per instruction set, picked when the program loads.
+__attribute__((target_clones("avx2", "default"))) void MaskBlock(const float* in, float* out, int64_t n,
+                                                                  uint32_t key_lo, uint32_t key_hi,
+                                                                  uint32_t threshold, float scale) {
+  MaskBlockImpl(in, out, n, key_lo, key_hi, threshold, scale);
+}
+
+__attribute__((target_clones("avx2", "default"))) void MaskBlock(const double* in, double* out, int64_t n,
+                                                                  uint32_t key_lo, uint32_t key_hi,
+                                                                  uint32_t threshold, double scale) {
+  MaskBlockImpl(in, out, n, key_lo, key_hi, threshold, scale);
 }
 
 uint64_t DrawSeed() {
@@ -65,15 +89,22 @@ torch::Tensor ApplyDropoutMask(const torch::Tensor& x, double p, uint64_t seed) 
   const torch::Tensor in = x.contiguous();
   torch::Tensor out = torch::empty_like(in, at::MemoryFormat::Contiguous);
   const int64_t n = in.numel();
-  // keep iff hash32 < threshold; (1 - p) * 2^32 rounded, at most 2^32.
-  const auto threshold = static_cast<uint64_t>(std::llround((1.0 - p) * 4294967296.0));
-  const int64_t pairs = (n + 1) / 2;
+  // keep iff hash < threshold = (1 - p) * 2^32, rounded.
+  const double keep = std::llround((1.0 - p) * 4294967296.0);
+  if (keep >= 4294967296.0) return in.clone();  // p too small to drop anything
+  const auto threshold = static_cast<uint32_t>(keep);
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ApplyDropoutMask", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
     const auto scale = static_cast<scalar_t>(1.0 / (1.0 - p));
-    at::parallel_for(0, pairs, 1 << 14, [&](int64_t begin, int64_t end) {
-      MaskRange(src, dst, begin, end, n, seed, threshold, scale);
+    at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const uint64_t key = Mix64(seed + static_cast<uint64_t>(b) * kGolden);
+        const int64_t first = b * kBlock;
+        MaskBlock(src + first, dst + first, std::min(kBlock, n - first), static_cast<uint32_t>(key),
+                  static_cast<uint32_t>(key >> 32), threshold, scale);
+      }
     });
   });
   return out;

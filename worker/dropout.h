@@ -1,6 +1,7 @@
 // Dropout whose random mask comes from a counter-based stream: element i of
-// a call is kept iff the 32-bit hash of (call seed, i) falls below
-// (1 - p) * 2^32, and kept elements are scaled by 1 / (1 - p).
+// a call is kept iff a 32-bit hash of (call seed, i) falls below
+// (1 - p) * 2^32, and kept elements are scaled by 1 / (1 - p). The hash is
+// vectorised (AVX2 where the CPU has it, chosen at load time).
 //
 // Why not torch's dropout: on CPU without MKL (Debian's libtorch) ATen draws
 // the Bernoulli mask one element at a time from the global generator on one
