@@ -49,6 +49,7 @@ struct Pending {
   MsgType type = MsgType::kResult;
   Json body;
   std::chrono::steady_clock::time_point sent_at;  // the last send; resent when no ack came for 10 heartbeats
+  bool spooled = true;  // kept in an attempt directory (noop results are not: nothing to remove on ack)
 };
 
 std::string Hostname() {
@@ -272,9 +273,12 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       break;
     case MsgType::kAck: {
       const int64_t a = m.body["attempt_id"].get<int64_t>();
-      if (pending.erase(a) != 0) {
+      auto it = pending.find(a);
+      if (it != pending.end()) {
+        const bool spooled = it->second.spooled;
+        pending.erase(it);
         std::error_code ec;
-        fs::remove_all(AttemptDir(a), ec);
+        if (spooled) fs::remove_all(AttemptDir(a), ec);
         if (ec) log->Warn("removing the spool of attempt {}: {}", a, ec.message());
       }
       break;
@@ -321,7 +325,9 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   }
   if (opt.mode == "noop") {
     Json result = {{"status", "ok"}, {"noop", true}, {"test", {{"metrics", {{"macro_f1", 0.0}}}}}};
-    AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", result}}}, false);
+    Pending p(MsgType::kResult, {{"attempt_id", attempt}, {"result", result}});
+    p.spooled = false;
+    AddPending(attempt, std::move(p), false);
     SendMsg(MsgType::kResult, pending[attempt].body);
     return;
   }
