@@ -43,18 +43,25 @@ inline void MaskBlockImpl(const T* in, T* out, int64_t n, uint32_t key_lo, uint3
   }
 }
 
-// One copy per instruction set, picked when the program loads.
-__attribute__((target_clones("avx2", "default"))) void MaskBlock(const float* in, float* out, int64_t n,
-                                                                  uint32_t key_lo, uint32_t key_hi,
-                                                                  uint32_t threshold, float scale) {
+// One copy per instruction set, picked when the program loads (x86-64 with
+// GCC or Clang; elsewhere the compiler's default target).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define AVCTL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define AVCTL_CLONES
+#endif
+
+AVCTL_CLONES void MaskBlock(const float* in, float* out, int64_t n, uint32_t key_lo, uint32_t key_hi,
+                             uint32_t threshold, float scale) {
   MaskBlockImpl(in, out, n, key_lo, key_hi, threshold, scale);
 }
 
-__attribute__((target_clones("avx2", "default"))) void MaskBlock(const double* in, double* out, int64_t n,
-                                                                  uint32_t key_lo, uint32_t key_hi,
-                                                                  uint32_t threshold, double scale) {
+AVCTL_CLONES void MaskBlock(const double* in, double* out, int64_t n, uint32_t key_lo, uint32_t key_hi,
+                             uint32_t threshold, double scale) {
   MaskBlockImpl(in, out, n, key_lo, key_hi, threshold, scale);
 }
+
+#undef AVCTL_CLONES
 
 uint64_t DrawSeed() {
   auto gen = at::detail::getDefaultCPUGenerator();
