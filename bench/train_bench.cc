@@ -104,8 +104,7 @@ avctl::Result<double> RunCpp(const Options& o, const std::string& variant, const
     if (batch == o.warmup) start = Clock::now();
     if (batch == o.warmup + o.batches) end = Clock::now();
   };
-  AVCTL_ASSIGN_OR_RETURN(avctl::TrainResult r, avctl::TrainJob(job, store, log, progress));
-  (void)r;
+  AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, store, log, progress).status());
   const double seconds = std::chrono::duration<double>(end - start).count();
   return 32.0 * o.batches / std::max(seconds, 1e-9);
 }
