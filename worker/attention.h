@@ -8,7 +8,7 @@
 //  - the attention dropout is avctl::Dropout (worker/dropout.h), not the
 //    single-threaded Bernoulli draw of ATen's CPU dropout.
 // With dropout off it computes what torch::nn::MultiheadAttention computes
-// (tested to float rounding in tests/worker/model_test.cc).
+// (tested to float rounding in tests/worker/attention_test.cc).
 // Sequences are [T, B, d] (time first), the mask [B, S] with true = padding.
 #pragma once
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <mutex>
 
 namespace avctl {
@@ -94,12 +93,12 @@ torch::Tensor ApplyDropoutMask(const torch::Tensor& x, double p, uint64_t seed) 
               "ApplyDropoutMask: float or double tensors only, got ", x.scalar_type());
   TORCH_CHECK(p >= 0.0 && p < 1.0, "ApplyDropoutMask: p must lie in [0, 1), got ", p);
   const torch::Tensor in = x.contiguous();
+  // keep iff hash < threshold = (1 - p) * 2^32, rounded.
+  const long long keep = std::llround((1.0 - p) * 4294967296.0);
+  if (keep >= 4294967296LL) return in.clone();  // p too small to drop anything
+  const auto threshold = static_cast<uint32_t>(keep);
   torch::Tensor out = torch::empty_like(in, at::MemoryFormat::Contiguous);
   const int64_t n = in.numel();
-  // keep iff hash < threshold = (1 - p) * 2^32, rounded.
-  const double keep = std::llround((1.0 - p) * 4294967296.0);
-  if (keep >= 4294967296.0) return in.clone();  // p too small to drop anything
-  const auto threshold = static_cast<uint32_t>(keep);
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   AT_DISPATCH_FLOATING_TYPES(in.scalar_type(), "ApplyDropoutMask", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
