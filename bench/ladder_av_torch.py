@@ -235,20 +235,28 @@ def main():
     ap.add_argument("--partition", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda:N (the same device as the C++ side)")
     args = ap.parse_args()
+    device = torch.device(args.device)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     m, audio, visual, st = load_store(args.store, args.partition)
     with open(args.batch_file) as f:
         batches = json.load(f)
-    model = LadderAV(audio.shape[1], visual.shape[1])
+    model = LadderAV(audio.shape[1], visual.shape[1]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=7.25e-4)
     model.train()
     clips, start = 0, time.perf_counter()
     for step, idx in enumerate(batches):
         if step == args.warmup:
+            sync()
             clips, start = 0, time.perf_counter()
-        A, apad, V, vpad, y = make_batch(m, audio, visual, st, idx)
+        A, apad, V, vpad, y = (t.to(device) for t in make_batch(m, audio, visual, st, idx))
         logits, uns = model(A, apad, V, vpad)
         sup = sum(F.cross_entropy(l, y) for l in logits) / len(logits)
         loss = sup + uns
@@ -259,8 +267,9 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.8)
         opt.step()
         clips += len(idx)
+    sync()
     seconds = time.perf_counter() - start
-    print(json.dumps({"clips_per_s": clips / seconds, "clips": clips, "seconds": seconds,
+    print(json.dumps({"clips_per_s": clips / seconds, "clips": clips, "seconds": seconds, "device": str(device),
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
 
 

@@ -14,7 +14,13 @@
 // how much of the ratio is the allocator and how much the model code.
 //
 //   train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T]
-//               [--variants a,b,...] [--device cpu|cuda:0] [--no-python]
+//               [--variants a,b,...] [--device cpu|cuda:0] [--bf16] [--no-python]
+//
+// Each C++ row also gives the data wait: the share of the timed steps' wall
+// time the training thread spent waiting for its next batch (with prefetch
+// 2, the default: batches made on a background thread; with prefetch 0, the
+// "before": each batch made on the training thread). The Python reference
+// always makes its batches on its training thread.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -61,6 +67,7 @@ struct Options {
   std::string store_dir, device = "cpu";
   int batches = 4, warmup = 1, repeats = 3, threads = 2;
   bool python = true;
+  bool bf16 = false;
   std::vector<std::string> variants = avctl::VariantNames();
 };
 
@@ -68,9 +75,10 @@ struct Options {
 // before the interpreter (environment settings), empty for none.
 avctl::Result<double> RunPython(const Options& o, const std::string& batch_file, const std::string& env_prefix) {
   const char* py = std::getenv("AVCTL_PYTHON");  // Debian's interpreter has python3-torch
-  std::string cmd = fmt::format("{}{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {} --warmup {}",
-                                env_prefix, py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, o.store_dir,
-                                batch_file, o.threads, o.warmup);
+  std::string cmd = fmt::format(
+      "{}{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {} --warmup {} --device {}", env_prefix,
+      py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, o.store_dir, batch_file, o.threads, o.warmup,
+      o.device);
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return avctl::Status::IOError("cannot start: " + cmd);
   std::string out;
@@ -86,9 +94,15 @@ avctl::Result<double> RunPython(const Options& o, const std::string& batch_file,
   return (*j)["clips_per_s"].get<double>();
 }
 
-// Clips/s of TrainJob over the timed steps (steps warmup+1 .. warmup+batches).
-avctl::Result<double> RunCpp(const Options& o, const std::string& variant, const avctl::FeatureStore& store,
-                             avctl::Logger* log) {
+struct CppRun {
+  double clips_per_s = 0;
+  double wait_share = 0;  // of the timed steps' wall time, waiting for the next batch
+};
+
+// TrainJob over the timed steps (steps warmup+1 .. warmup+batches), the
+// device synchronised after every step so that each step's time is its own.
+avctl::Result<CppRun> RunCpp(const Options& o, const std::string& variant, const avctl::FeatureStore& store,
+                             avctl::Logger* log, int prefetch = 2) {
   AVCTL_ASSIGN_OR_RETURN(avctl::JobConfig job, avctl::VariantPreset(variant));
   job.train.epochs = 1;
   job.train.max_train_batches = o.warmup + o.batches;
@@ -99,14 +113,20 @@ avctl::Result<double> RunCpp(const Options& o, const std::string& variant, const
   job.threads = o.threads;
   job.device = o.device;
   job.seed = 1;
+  job.train.prefetch = prefetch;
+  job.bf16 = o.bf16;
   Clock::time_point start = Clock::now(), end = start;
-  auto progress = [&](int, int batch, int, double) {
-    if (batch == o.warmup) start = Clock::now();
-    if (batch == o.warmup + o.batches) end = Clock::now();
+  double wait = 0;
+  avctl::TrainHooks hooks;
+  hooks.synchronize_steps = true;
+  hooks.progress = [&](const avctl::StepReport& s) {
+    if (s.batch > o.warmup && s.batch <= o.warmup + o.batches) wait += s.data_wait_seconds;
+    if (s.batch == o.warmup) start = Clock::now();
+    if (s.batch == o.warmup + o.batches) end = Clock::now();
   };
-  AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, store, log, progress).status());
-  const double seconds = std::chrono::duration<double>(end - start).count();
-  return 32.0 * o.batches / std::max(seconds, 1e-9);
+  AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, store, log, hooks).status());
+  const double seconds = std::max(std::chrono::duration<double>(end - start).count(), 1e-9);
+  return CppRun{32.0 * o.batches / seconds, wait / seconds};
 }
 
 int Run(const Options& o) {
@@ -143,7 +163,7 @@ int Run(const Options& o) {
   }
 
   // ladder_av on both sides, alternating, `repeats` times.
-  std::vector<double> py, py_tuned, cpp_ladder;
+  std::vector<double> py, py_tuned, cpp_ladder, cpp_wait, cpp_serial, cpp_serial_wait;
   const std::string tuned_env =
       "GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776 ";
   for (int rep = 0; rep < o.repeats; ++rep) {
@@ -157,38 +177,48 @@ int Run(const Options& o) {
         out->push_back(*cps);
       }
     }
-    auto cps = RunCpp(o, "ladder_av", **store, &log);
-    if (!cps.ok()) {
-      std::fprintf(stderr, "train_bench: ladder_av: %s\n", cps.status().ToString().c_str());
-      return 1;
+    for (int prefetch : {2, 0}) {
+      auto run = RunCpp(o, "ladder_av", **store, &log, prefetch);
+      if (!run.ok()) {
+        std::fprintf(stderr, "train_bench: ladder_av: %s\n", run.status().ToString().c_str());
+        return 1;
+      }
+      (prefetch > 0 ? cpp_ladder : cpp_serial).push_back(run->clips_per_s);
+      (prefetch > 0 ? cpp_wait : cpp_serial_wait).push_back(run->wait_share);
     }
-    cpp_ladder.push_back(*cps);
   }
 
   std::printf("train_bench: store %s (%s, audio %lld, visual %lld dims), %d timed steps of 32 clips after %d "
-              "untimed, %d thread(s), %s; ladder_av rows: median of %d alternating runs\n\n",
+              "untimed, %d thread(s), %s%s; ladder_av rows: median of %d alternating runs; data wait: share of "
+              "the timed steps' wall time the training thread waited for its batch\n\n",
               o.store_dir.c_str(), (*store)->manifest().synthetic ? "synthetic" : "real",
               static_cast<long long>((*store)->audio_dim()), static_cast<long long>((*store)->visual_dim()),
-              o.batches, o.warmup, o.threads, o.device.c_str(), o.repeats);
-  std::printf("| variant | train clips/s | runs | ratio to PyTorch Python ladder_av |\n| --- | ---: | --- | ---: |\n");
+              o.batches, o.warmup, o.threads, o.device.c_str(), o.bf16 ? ", bf16 autocast" : "", o.repeats);
+  std::printf("| variant | train clips/s | runs | data wait | ratio to PyTorch Python ladder_av |\n"
+              "| --- | ---: | --- | ---: | ---: |\n");
   const double ref = o.python ? Median(py) : 0;
   auto ratio = [&](double cps) { return ref > 0 ? fmt::format("{:.3f}", cps / ref) : std::string("-"); };
   if (o.python) {
-    std::printf("| ladder_av, PyTorch Python (reference) | %.2f | %s | 1.000 |\n", ref, Runs(py).c_str());
-    std::printf("| ladder_av, PyTorch Python, malloc tuned as avworker | %.2f | %s | %s |\n", Median(py_tuned),
+    std::printf("| ladder_av, PyTorch Python (reference) | %.2f | %s | - | 1.000 |\n", ref, Runs(py).c_str());
+    std::printf("| ladder_av, PyTorch Python, malloc tuned as avworker | %.2f | %s | - | %s |\n", Median(py_tuned),
                 Runs(py_tuned).c_str(), ratio(Median(py_tuned)).c_str());
   }
-  std::printf("| ladder_av, libtorch C++ (avworker) | %.2f | %s | %s |\n", Median(cpp_ladder),
-              Runs(cpp_ladder).c_str(), ratio(Median(cpp_ladder)).c_str());
+  auto share = [](double x) { return fmt::format("{:.1f}%", 100 * x); };
+  std::printf("| ladder_av, libtorch C++ (avworker, prefetch 2) | %.2f | %s | %s | %s |\n", Median(cpp_ladder),
+              Runs(cpp_ladder).c_str(), share(Median(cpp_wait)).c_str(), ratio(Median(cpp_ladder)).c_str());
+  std::printf("| ladder_av, libtorch C++, prefetch 0 (batches on the training thread) | %.2f | %s | %s | %s |\n",
+              Median(cpp_serial), Runs(cpp_serial).c_str(), share(Median(cpp_serial_wait)).c_str(),
+              ratio(Median(cpp_serial)).c_str());
   std::fflush(stdout);
   for (const auto& variant : o.variants) {
     if (variant == "ladder_av") continue;
-    auto cps = RunCpp(o, variant, **store, &log);
-    if (!cps.ok()) {
-      std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), cps.status().ToString().c_str());
+    auto run = RunCpp(o, variant, **store, &log);
+    if (!run.ok()) {
+      std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), run.status().ToString().c_str());
       return 1;
     }
-    std::printf("| %s, libtorch C++ | %.2f | %.2f | %s |\n", variant.c_str(), *cps, *cps, ratio(*cps).c_str());
+    std::printf("| %s, libtorch C++ | %.2f | %.2f | %s | %s |\n", variant.c_str(), run->clips_per_s,
+                run->clips_per_s, share(run->wait_share).c_str(), ratio(run->clips_per_s).c_str());
     std::fflush(stdout);
   }
   return 0;
@@ -200,7 +230,7 @@ int main(int argc, char** argv) {
   Options o;
   const char* usage =
       "usage: train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T] [--variants a,b] "
-      "[--device D] [--no-python]\n";
+      "[--device D] [--bf16] [--no-python]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--store" && i + 1 < argc) o.store_dir = argv[++i];
@@ -211,6 +241,7 @@ int main(int argc, char** argv) {
     else if (a == "--variants" && i + 1 < argc) o.variants = SplitList(argv[++i]);
     else if (a == "--device" && i + 1 < argc) o.device = argv[++i];
     else if (a == "--no-python") o.python = false;
+    else if (a == "--bf16") o.bf16 = true;
     else {
       std::fprintf(stderr, "%s", usage);
       return 2;

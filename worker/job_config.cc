@@ -187,7 +187,9 @@ std::map<std::string, Setter> TrainFields(TrainConfig* t) {
           {"labeled_fraction", Num(&t->labeled_fraction)},
           {"length_buckets", Bool(&t->length_buckets)},
           {"max_train_batches", Int(&t->max_train_batches)},
-          {"evaluate", Bool(&t->evaluate)}};
+          {"evaluate", Bool(&t->evaluate)},
+          {"prefetch", Int(&t->prefetch)},
+          {"deterministic", Bool(&t->deterministic)}};
 }
 
 Status Range(bool ok, const std::string& field, const std::string& what) {
@@ -226,7 +228,7 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
            Range(t.plateau_factor > 0 && t.plateau_factor < 1, "train.plateau_factor", "must be in (0, 1)"),
            Range(t.labeled_fraction > 0 && t.labeled_fraction <= 1, "train.labeled_fraction", "must be in (0, 1]"),
            Range(c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device", "expected \"cpu\" or \"cuda:N\""),
-           Range(!c.bf16 || c.device != "cpu", "bf16", "bfloat16 autocast is for CUDA devices only"),
+           Range(t.prefetch >= 0 && t.prefetch <= 64, "train.prefetch", "must be in [0, 64]"),
            Range(c.partition >= 1, "partition", "must be at least 1")}) {
     if (!check.ok()) return std::move(check).WithFile(source);
   }
@@ -294,7 +296,8 @@ Json JobConfigToJson(const JobConfig& c) {
             {"plateau_patience", t.plateau_patience}, {"plateau_factor", t.plateau_factor},
             {"select_by", t.select_by}, {"early_stop_patience", t.early_stop_patience},
             {"labeled_fraction", t.labeled_fraction}, {"length_buckets", t.length_buckets},
-            {"max_train_batches", t.max_train_batches}, {"evaluate", t.evaluate}}}};
+            {"max_train_batches", t.max_train_batches}, {"evaluate", t.evaluate}, {"prefetch", t.prefetch},
+            {"deterministic", t.deterministic}}}};
 }
 
 }  // namespace avctl

@@ -61,6 +61,8 @@ struct TrainConfig {
   bool length_buckets = true;          // batches of similar lengths
   int max_train_batches = 0;           // 0: all (tests and smoke runs cap it)
   bool evaluate = true;                // false: no dev/test evaluation (throughput benchmarks only)
+  int prefetch = 2;                    // batches made ahead on a background thread; 0: on the training thread
+  bool deterministic = true;           // CUDA: deterministic algorithms (CPU runs always are)
 };
 
 struct JobConfig {
@@ -70,7 +72,7 @@ struct JobConfig {
   int partition = 1;
   std::string device = "cpu";     // "cpu" or "cuda:N"
   int threads = 0;                // 0: all cores
-  bool bf16 = false;              // autocast on CUDA
+  bool bf16 = false;              // bfloat16 autocast (CUDA, or CPU autocast); ladder statistics and costs stay float32
   std::string checkpoint;         // where to save the selected model; empty: none
   ModelConfig model;
   TrainConfig train;

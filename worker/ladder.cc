@@ -27,12 +27,14 @@ LadderPass LadderEncoderImpl::forward(const torch::Tensor& x, double noise_std) 
   const size_t L = widths_.size() - 1;
   auto noisy = [&](const torch::Tensor& t) { return noise_std > 0 ? t + noise_std * torch::randn_like(t) : t; };
   LadderPass p;
-  p.z.push_back(noisy(x));
+  p.z.push_back(noisy(x.to(torch::kFloat32)));
   p.mean.emplace_back();
   p.std.emplace_back();
   torch::Tensor h = p.z[0];
   for (size_t l = 1; l <= L; ++l) {
-    torch::Tensor pre = w_[l - 1](h);
+    // float32 from here on also under bf16 autocast: the batch statistics,
+    // the noise and (in the decoder) the costs are not computed in bf16.
+    torch::Tensor pre = w_[l - 1](h).to(torch::kFloat32);
     torch::Tensor mean, var;
     if (is_training()) {
       mean = pre.mean(0);
@@ -85,7 +87,8 @@ std::vector<torch::Tensor> LadderDecoderImpl::forward(const torch::Tensor& top, 
   std::vector<torch::Tensor> costs(L + 1);
   torch::Tensor z_hat;
   for (size_t l = L + 1; l-- > 0;) {
-    torch::Tensor u = (l == L) ? BatchNormalize(top) : BatchNormalize(v_[l](z_hat));
+    torch::Tensor u = (l == L) ? BatchNormalize(top.to(torch::kFloat32))
+                               : BatchNormalize(v_[l](z_hat).to(torch::kFloat32));
     z_hat = g_[l](lateral.z[l], u);
     torch::Tensor estimate = (l == 0) ? z_hat : (z_hat - clean.mean[l]) / clean.std[l];
     costs[l] = (estimate - clean.z[l]).pow(2).sum(1).mean() / static_cast<double>(widths_[l]);

@@ -9,6 +9,9 @@
 // pre-activations. Which encoders give the laterals, the top-down signal and
 // the targets is the caller's choice: that is how cross-modal ladders are
 // wired.
+//
+// Under bf16 autocast only the linear maps run in bf16: every batch
+// statistic, normalisation, combinator and reconstruction cost is float32.
 #pragma once
 
 #include <vector>

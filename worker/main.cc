@@ -97,12 +97,14 @@ int RunLoadCheck(const std::string& dir, int partition, int batch_size, int thre
   return 0;
 }
 
-void Progress(int epoch, int epochs, int batch, int batches, double loss) {
+// The terminal's progress bar. The step's loss is not shown: reading it back
+// every step would stall a GPU; the epoch's losses follow when it ends.
+void Progress(int epochs, const avctl::StepReport& s) {
   const int width = 30;
-  const int filled = batches > 0 ? width * batch / batches : width;
-  std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d loss %.4f", epoch, epochs, std::string(filled, '#').c_str(),
-               std::string(width - filled, ' ').c_str(), batch, batches, loss);
-  if (batch == batches) std::fprintf(stderr, "\n");
+  const int filled = s.batches > 0 ? width * s.batch / s.batches : width;
+  std::fprintf(stderr, "\repoch %d/%d [%s%s] %d/%d", s.epoch, epochs, std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(), s.batch, s.batches);
+  if (s.batch == s.batches) std::fprintf(stderr, "\n");
   std::fflush(stderr);
 }
 
@@ -153,11 +155,9 @@ int RunTrain(const po::variables_map& vm) {
   auto store = avctl::FeatureStore::Open(store_dir, store_options);
   if (!store.ok()) return fail_kind(store.status(), "worker");
   const int epochs = job->train.epochs;
-  avctl::ProgressFn progress;
-  if (::isatty(STDERR_FILENO)) {
-    progress = [epochs](int e, int b, int n, double loss) { Progress(e, epochs, b, n, loss); };
-  }
-  avctl::EpochFn on_epoch;
+  avctl::TrainHooks hooks;
+  const bool tty = ::isatty(STDERR_FILENO);
+  if (tty) hooks.progress = [epochs](const avctl::StepReport& s) { Progress(epochs, s); };
   std::FILE* progress_file = nullptr;
   if (vm.count("progress")) {
     progress_file = std::fopen(vm["progress"].as<std::string>().c_str(), "a");
@@ -165,15 +165,21 @@ int RunTrain(const po::variables_map& vm) {
       return fail_kind(avctl::Status::FromErrno("cannot open the progress file", errno)
                            .WithFile(vm["progress"].as<std::string>()), "worker");
     }
-    on_epoch = [progress_file, epochs](const avctl::EpochRecord& e) {
+  }
+  hooks.on_epoch = [progress_file, epochs, tty](const avctl::EpochRecord& e) {
+    if (tty) {
+      std::fprintf(stderr, "epoch %d/%d: train loss %.4f, dev loss %.4f, dev macro F1 %.4f, %.1f train clips/s\n",
+                   e.epoch, epochs, e.train_loss, e.dev_loss, e.dev_macro_f1, e.train_clips_per_s);
+    }
+    if (progress_file != nullptr) {
       avctl::Json line = {{"epoch", e.epoch}, {"epochs", epochs}, {"train_loss", e.train_loss},
                           {"dev_loss", e.dev_loss}, {"dev_macro_f1", e.dev_macro_f1}, {"lr", e.lr},
                           {"seconds", e.seconds}};
       std::fprintf(progress_file, "%s\n", line.dump().c_str());
       std::fflush(progress_file);
-    };
-  }
-  auto result = avctl::TrainJob(*job, **store, &log, progress, on_epoch);
+    }
+  };
+  auto result = avctl::TrainJob(*job, **store, &log, hooks);
   if (progress_file != nullptr) std::fclose(progress_file);
   if (!result.ok()) return fail(result.status());
   if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::TrainResultToJson(*result, **store)); !w.ok()) {

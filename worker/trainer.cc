@@ -1,20 +1,21 @@
 #include "worker/trainer.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <thread>
+#include <memory>
 
-#include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 
 #include "common/parallel.h"
 #include "common/random.h"
 #include "common/version.h"
 #include "worker/av_model.h"
+#include "worker/device.h"
+#include "worker/epoch_schedule.h"
+#include "worker/optimizer.h"
+#include "worker/prefetch_queue.h"
 #include "worker/store_batches.h"
 
 namespace avctl {
@@ -23,49 +24,138 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// bfloat16 autocast on CUDA for the scope of a forward pass (the API was
-// renamed in PyTorch 2.4; both spellings are supported).
-class Bf16Autocast {
- public:
-  explicit Bf16Autocast(bool on) : on_(on) {
-    if (!on_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-#else
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-#endif
-  }
-  ~Bf16Autocast() {
-    if (!on_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-    at::autocast::set_enabled(false);
-#endif
-    at::autocast::clear_cache();
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+double Seconds(Clock::time_point from, Clock::time_point to) { return std::chrono::duration<double>(to - from).count(); }
 
- private:
-  bool on_;
+// Where batches go and in which form: the host layout, and on the device the
+// visual normalisation that BatchLayout::visual_half leaves to it.
+struct Placement {
+  OpenedDevice dev;
+  BatchLayout layout;
+  torch::Tensor visual_mean, visual_inv_std;  // on the device; defined with layout.visual_half
 };
 
-double PeakRssMiB() {
-  struct rusage ru {};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
+Placement MakePlacement(const OpenedDevice& dev, const StoreBatches& batches) {
+  Placement p;
+  p.dev = dev;
+  p.layout.pinned = dev.cuda;
+  p.layout.visual_half = dev.cuda;
+  if (p.layout.visual_half) {
+    p.visual_mean = batches.VisualMean().to(dev.device);
+    p.visual_inv_std = batches.VisualInvStd().to(dev.device);
+  }
+  return p;
 }
 
-torch::Tensor CrossEntropy(const torch::Tensor& logits, const Batch& b, bool soft, const torch::Tensor& weight) {
+// The host side of one training step: the batch and the step's random
+// decisions, made off the training thread.
+struct StepInputs {
+  Batch batch;
+  bool audio_dropped = false, visual_dropped = false;
+  torch::Tensor visual_keep;  // random visual ablation: 1 keep, 0 ablate; undefined: none
+  torch::Tensor weight;       // 1 for labeled clips, 0 for the others; undefined: all labeled
+};
+
+// Makes the training steps' inputs strictly in order from the job's own
+// random streams (modality dropout, visual ablation), so that a seed gives
+// the same steps whichever thread makes them and however far ahead.
+class StepMaker {
+ public:
+  StepMaker(const StoreBatches* batches, const JobConfig& job, const FeatureStore& store,
+            const std::vector<size_t>& train, const std::vector<bool>& labeled, BatchLayout layout)
+      : batches_(batches),
+        model_(job.model),
+        layout_(layout),
+        semi_supervised_(job.train.labeled_fraction < 1.0),
+        labeled_(store.num_clips(), 1),
+        modality_rng_(DeriveSeed(job.seed, "modality-dropout")),
+        ablation_rng_(DeriveSeed(job.seed, "visual-ablation")) {
+    for (size_t i = 0; i < train.size(); ++i) labeled_[train[i]] = labeled[i] ? 1 : 0;
+  }
+
+  Result<StepInputs> Make(const std::vector<size_t>& clips) {
+    StepInputs s;
+    AVCTL_ASSIGN_OR_RETURN(s.batch, batches_->Make(clips, layout_));
+    const auto host = torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(layout_.pinned);
+    // Modality dropout (AuxFormer): at most one modality zeroed per batch.
+    const double u = modality_rng_.Uniform();
+    if (u < model_.audio_dropout_p) {
+      s.audio_dropped = true;
+    } else if (u < model_.audio_dropout_p + model_.visual_dropout_p) {
+      s.visual_dropped = true;
+    }
+    // Random ablation of the visual input (Parthasarathy & Sundaram), per clip or per frame.
+    if (model_.visual_ablation_p > 0 && !s.visual_dropped) {
+      const int64_t B = s.batch.visual.size(0), T = s.batch.visual.size(1);
+      s.visual_keep = torch::empty(model_.visual_ablation == "clip" ? std::vector<int64_t>{B, 1, 1}
+                                                                    : std::vector<int64_t>{B, T, 1}, host);
+      float* k = s.visual_keep.data_ptr<float>();
+      for (int64_t i = 0; i < s.visual_keep.numel(); ++i) {
+        k[i] = ablation_rng_.Uniform() < model_.visual_ablation_p ? 0.f : 1.f;
+      }
+    }
+    if (semi_supervised_) {
+      s.weight = torch::empty({static_cast<int64_t>(clips.size())}, host);
+      float* w = s.weight.data_ptr<float>();
+      for (size_t j = 0; j < clips.size(); ++j) w[j] = labeled_[clips[j]] ? 1.0f : 0.0f;
+    }
+    return s;
+  }
+
+ private:
+  const StoreBatches* batches_;
+  ModelConfig model_;
+  BatchLayout layout_;
+  bool semi_supervised_;
+  std::vector<char> labeled_;  // per store clip
+  Rng modality_rng_, ablation_rng_;
+};
+
+// A step's tensors on the device.
+struct DeviceStep {
+  ModelInputs in;
+  torch::Tensor labels, soft, weight;
+  int64_t clips = 0;
+};
+
+torch::Tensor ToDevice(const torch::Tensor& t, const Placement& p) {
+  return t.defined() ? t.to(p.dev.device, /*non_blocking=*/true) : t;  // no copy when already there (CPU)
+}
+
+// The visual input on the device, float32 and normalised whatever the host layout.
+torch::Tensor VisualOnDevice(const Batch& b, const torch::Tensor& visual_pad, const Placement& p) {
+  torch::Tensor v = ToDevice(b.visual, p);
+  return p.layout.visual_half ? NormalizeVisual(v, visual_pad, p.visual_mean, p.visual_inv_std) : v;
+}
+
+DeviceStep StepToDevice(const StepInputs& s, const Placement& p) {
+  const Batch& b = s.batch;
+  DeviceStep d;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(p.dev.device);
+  d.in.audio_pad = ToDevice(b.audio_pad, p);
+  d.in.visual_pad = ToDevice(b.visual_pad, p);
+  d.in.audio = s.audio_dropped ? torch::zeros(b.audio.sizes(), f32) : ToDevice(b.audio, p);
+  d.in.visual = s.visual_dropped ? torch::zeros(b.visual.sizes(), f32) : VisualOnDevice(b, d.in.visual_pad, p);
+  if (s.visual_keep.defined()) d.in.visual = d.in.visual * ToDevice(s.visual_keep, p);
+  d.in.audio_dropped = s.audio_dropped;
+  d.in.visual_dropped = s.visual_dropped;
+  d.labels = ToDevice(b.labels, p);
+  d.soft = ToDevice(b.soft, p);
+  d.weight = ToDevice(s.weight, p);
+  d.clips = b.labels.size(0);
+  return d;
+}
+
+// Per-clip cross-entropy, averaged (weighted by `weight` where defined).
+// Hard labels are scored as one-hot soft targets: the same values as
+// gathering the label's log-probability, with a backward pass that is a
+// product instead of a scatter (atomics on CUDA, so not deterministic).
+torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& soft,
+                           bool use_soft, const torch::Tensor& weight) {
   auto logp = torch::log_softmax(logits.to(torch::kFloat32), 1);
-  torch::Tensor per_clip = soft ? -(b.soft.to(logits.device()) * logp).sum(1)
-                                : -logp.gather(1, b.labels.to(logits.device()).unsqueeze(1)).squeeze(1);
+  torch::Tensor target = use_soft ? soft : torch::one_hot(labels, logits.size(1)).to(torch::kFloat32);
+  torch::Tensor per_clip = -(target * logp).sum(1);
   if (!weight.defined()) return per_clip.mean();
-  auto n = weight.sum();
-  return (per_clip * weight).sum() / n.clamp_min(1.0);
+  return (per_clip * weight).sum() / weight.sum().clamp_min(1.0);
 }
 
 torch::Tensor MeanLogits(const std::vector<torch::Tensor>& heads) { return torch::stack(heads, 0).mean(0); }
@@ -90,44 +180,217 @@ void Restore(torch::nn::Module& m, const Snapshot& s) {
   for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(s.buffers[i]);
 }
 
-Result<Evaluation> Evaluate(AvModel& model, const StoreBatches& batches, const std::vector<size_t>& clips,
-                            const torch::Device& device, bool soft, bool bf16) {
+// What the job's functions share: the data, the model and its optimiser.
+struct Run {
+  Run(const JobConfig& j, const FeatureStore& s, Logger* l, const TrainHooks& h, StoreBatches b)
+      : job(j), store(s), log(l), hooks(h), batches(std::move(b)) {}
+
+  const JobConfig& job;
+  const FeatureStore& store;
+  Logger* log;
+  const TrainHooks& hooks;
+  StoreBatches batches;
+  Placement place;
+  std::vector<size_t> train, dev, test;
+  AvModel model{nullptr};
+  std::unique_ptr<MultiTensorAdam> opt;
+  std::unique_ptr<StepMaker> steps;
+  bool soft = false;
+};
+
+// One evaluation pass over `clips` (clean path, no gradients): the loss and
+// the logits stay on the device and are read once at the end.
+Result<Evaluation> Evaluate(Run& run, const std::vector<size_t>& clips) {
   torch::NoGradGuard no_grad;
-  model->eval();
-  Evaluation e;
-  std::vector<int> truth;
-  double loss_sum = 0;
+  run.model->eval();
   const size_t bs = 64;
+  std::vector<std::vector<size_t>> parts;
   for (size_t i = 0; i < clips.size(); i += bs) {
-    std::vector<size_t> idx(clips.begin() + i, clips.begin() + std::min(clips.size(), i + bs));
-    AVCTL_ASSIGN_OR_RETURN(Batch b, batches.Make(idx));
-    ModelInputs in{b.audio.to(device), b.audio_pad.to(device), b.visual.to(device), b.visual_pad.to(device)};
+    parts.emplace_back(clips.begin() + i, clips.begin() + std::min(clips.size(), i + bs));
+  }
+  PrefetchQueue<Batch> queue(parts.size(), run.job.train.prefetch,
+                             [&](size_t i) { return run.batches.Make(parts[i], run.place.layout); });
+  std::vector<int> truth;
+  std::vector<torch::Tensor> logits;
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(run.place.dev.device));
+  for (size_t i = 0; i < parts.size(); ++i) {
+    AVCTL_ASSIGN_OR_RETURN(Batch b, queue.Next());
+    ModelInputs in;
+    in.audio_pad = ToDevice(b.audio_pad, run.place);
+    in.visual_pad = ToDevice(b.visual_pad, run.place);
+    in.audio = ToDevice(b.audio, run.place);
+    in.visual = VisualOnDevice(b, in.visual_pad, run.place);
     ModelOutputs out;
     {
-      Bf16Autocast autocast(bf16);
-      out = model->forward(in);
+      Bf16Autocast autocast(run.place.dev.device, run.job.bf16);
+      out = run.model->forward(in);
     }
-    torch::Tensor logits = MeanLogits(out.eval_logits).to(torch::kFloat32);
-    loss_sum += CrossEntropy(logits, b, soft, {}).item<double>() * static_cast<double>(idx.size());
-    torch::Tensor probs = torch::softmax(logits, 1).cpu().contiguous();
-    torch::Tensor pred = logits.argmax(1).cpu().contiguous();
+    torch::Tensor l = MeanLogits(out.eval_logits).to(torch::kFloat32);
+    const auto n = static_cast<double>(parts[i].size());
+    loss_sum += CrossEntropy(l, ToDevice(b.labels, run.place), ToDevice(b.soft, run.place), run.soft, {})
+                    .to(torch::kFloat64) * n;
+    logits.push_back(l);
+    const int64_t* lab = b.labels.data_ptr<int64_t>();
+    truth.insert(truth.end(), lab, lab + b.labels.numel());
+  }
+  Evaluation e;
+  e.clips = clips;
+  if (!clips.empty()) {
+    torch::Tensor all = torch::cat(logits, 0);
+    torch::Tensor probs = torch::softmax(all, 1).cpu().contiguous();
+    torch::Tensor pred = all.argmax(1).cpu().contiguous();
+    e.loss = loss_sum.item<double>() / static_cast<double>(clips.size());
     auto pa = probs.accessor<float, 2>();
     auto pr = pred.accessor<int64_t, 1>();
-    auto lab = b.labels.accessor<int64_t, 1>();
-    for (size_t j = 0; j < idx.size(); ++j) {
-      e.clips.push_back(idx[j]);
-      e.predictions.push_back(static_cast<int>(pr[static_cast<int64_t>(j)]));
-      truth.push_back(static_cast<int>(lab[static_cast<int64_t>(j)]));
+    for (int64_t j = 0; j < pred.size(0); ++j) {
+      e.predictions.push_back(static_cast<int>(pr[j]));
       std::array<float, 6> p{};
-      for (int k = 0; k < 6; ++k) p[k] = pa[static_cast<int64_t>(j)][k];
+      for (int k = 0; k < 6; ++k) p[k] = pa[j][k];
       e.probabilities.push_back(p);
     }
   }
-  e.loss = clips.empty() ? 0 : loss_sum / static_cast<double>(clips.size());
   AVCTL_ASSIGN_OR_RETURN(ConfusionMatrix cm, ConfusionFromLabels(truth, e.predictions, 6));
   e.metrics = ComputeMetrics(cm);
   e.confusion = cm.counts();
   return e;
+}
+
+// Sums over an epoch's steps, kept on the device until the epoch ends.
+struct EpochSums {
+  explicit EpochSums(const torch::Device& device)
+      : loss(torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device))),
+        sup(torch::zeros_like(loss)),
+        uns(torch::zeros_like(loss)),
+        first_bad(torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device))),
+        bad_value(torch::zeros_like(loss)) {}
+
+  void Add(int64_t batch, const torch::Tensor& total, const torch::Tensor& supervised,
+           const torch::Tensor& unsupervised, const std::map<std::string, torch::Tensor>& step_costs, int64_t clips) {
+    torch::NoGradGuard no_grad;
+    const auto n = static_cast<double>(clips);
+    torch::Tensor t = total.detach().to(torch::kFloat64);
+    loss += t * n;
+    sup += supervised.detach().to(torch::kFloat64) * n;
+    uns += unsupervised.detach().to(torch::kFloat64) * n;
+    for (const auto& [name, v] : step_costs) {
+      torch::Tensor weighted = v.detach().to(torch::kFloat64) * n;
+      auto it = costs.find(name);
+      if (it == costs.end()) costs.emplace(name, weighted);
+      else it->second += weighted;
+    }
+    // The first batch (counted from 1) whose loss is not finite, and that loss.
+    torch::Tensor bad = t.isfinite().logical_not().logical_and(first_bad == 0);
+    first_bad = torch::where(bad, torch::full_like(first_bad, batch), first_bad);
+    bad_value = torch::where(bad, t, bad_value);
+  }
+
+  torch::Tensor loss, sup, uns;  // float64: sum over steps of value x clips
+  std::map<std::string, torch::Tensor> costs;
+  torch::Tensor first_bad;  // 0: none
+  torch::Tensor bad_value;
+};
+
+// One epoch of training. Fills the training half of `rec`.
+Status TrainEpoch(Run& run, int epoch, EpochRecord* rec) {
+  const JobConfig& job = run.job;
+  const auto t0 = Clock::now();
+  run.model->train();
+  auto batches = EpochBatches(run.store, run.train, job.train.batch_size, job.train.length_buckets,
+                              DeriveSeed(job.seed, "order", static_cast<uint64_t>(epoch)));
+  if (job.train.max_train_batches > 0 && static_cast<int>(batches.size()) > job.train.max_train_batches) {
+    batches.resize(static_cast<size_t>(job.train.max_train_batches));
+  }
+  const std::vector<torch::Tensor> params = run.model->parameters();
+  PrefetchQueue<StepInputs> queue(batches.size(), job.train.prefetch,
+                                  [&](size_t i) { return run.steps->Make(batches[i]); });
+  EpochSums sums(run.place.dev.device);
+  int64_t clips = 0;
+  double wait = 0;
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    const auto asked = Clock::now();
+    AVCTL_ASSIGN_OR_RETURN(StepInputs inputs, queue.Next());
+    const double step_wait = Seconds(asked, Clock::now());
+    wait += step_wait;
+    DeviceStep d = StepToDevice(inputs, run.place);
+    ModelOutputs out;
+    {
+      Bf16Autocast autocast(run.place.dev.device, job.bf16);
+      out = run.model->forward(d.in);
+    }
+    torch::Tensor sup = torch::zeros({}, d.in.audio.options());
+    for (const auto& logits : out.train_logits) sup = sup + CrossEntropy(logits, d.labels, d.soft, run.soft, d.weight);
+    sup = sup / static_cast<double>(out.train_logits.size());
+    torch::Tensor loss = sup + out.unsupervised;
+    run.opt->ZeroGrad();
+    loss.backward();
+    ClipGradNorm(params, job.train.clip_norm);
+    run.opt->Step();
+    sums.Add(static_cast<int64_t>(bi + 1), loss, sup, out.unsupervised, out.costs, d.clips);
+    clips += d.clips;
+    if (run.hooks.progress) {
+      if (run.hooks.synchronize_steps) SynchronizeDevice(run.place.dev);
+      run.hooks.progress({epoch, static_cast<int>(bi + 1), static_cast<int>(batches.size()), step_wait});
+    }
+  }
+  // The epoch's one read-back.
+  if (const int64_t bad = sums.first_bad.item<int64_t>(); bad > 0) {
+    return Status::FailedPrecondition(
+        fmt::format("loss is {} at epoch {} batch {}", sums.bad_value.item<double>(), epoch, bad));
+  }
+  const double n = static_cast<double>(clips);
+  rec->epoch = epoch;
+  rec->lr = run.opt->lr();
+  rec->train_loss = sums.loss.item<double>() / n;
+  rec->train_sup = sums.sup.item<double>() / n;
+  rec->train_uns = sums.uns.item<double>() / n;
+  for (const auto& [name, v] : sums.costs) rec->costs[name] = v.item<double>() / n;
+  rec->train_clips = clips;
+  rec->train_seconds = Seconds(t0, Clock::now());
+  rec->data_wait_seconds = wait;
+  rec->train_clips_per_s = n / std::max(rec->train_seconds, 1e-9);
+  return Status::OK();
+}
+
+// Everything a run needs before its first epoch.
+Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const FeatureStore& store, Logger* log,
+                                     const TrainHooks& hooks, TrainResult* r) {
+  r->threads = ResolveThreads(job.threads);
+  torch::set_num_threads(r->threads);
+  AVCTL_ASSIGN_OR_RETURN(OpenedDevice dev, OpenDevice(job.device, job.train.deterministic));
+  torch::manual_seed(job.seed);
+  if (dev.cuda) torch::cuda::manual_seed_all(job.seed);
+  r->device = dev.device.str();
+  r->deterministic = dev.deterministic;
+
+  AVCTL_ASSIGN_OR_RETURN(StoreBatches batches, StoreBatches::Create(&store, job.partition));
+  auto run = std::make_unique<Run>(job, store, log, hooks, std::move(batches));
+  AVCTL_ASSIGN_OR_RETURN(run->train, store.ClipsInSplit(job.partition, Split::kTrain));
+  AVCTL_ASSIGN_OR_RETURN(run->dev, store.ClipsInSplit(job.partition, Split::kDevelopment));
+  AVCTL_ASSIGN_OR_RETURN(run->test, store.ClipsInSplit(job.partition, Split::kTest));
+  if (run->train.size() < 2 || run->dev.empty() || run->test.empty()) {
+    return Status::FailedPrecondition(fmt::format("partition {} has {} Train, {} Development and {} Test clips",
+                                                  job.partition, run->train.size(), run->dev.size(),
+                                                  run->test.size()))
+        .WithFile(store.dir());
+  }
+  const std::vector<bool> labeled = ChooseLabeled(store, run->train, job.train.labeled_fraction, job.seed);
+  r->train_clips = static_cast<int64_t>(run->train.size());
+  r->labeled_train_clips = std::count(labeled.begin(), labeled.end(), true);
+
+  const int64_t d = job.model.d_model > 0 ? job.model.d_model : store.audio_dim();
+  if (d % job.model.heads != 0) {
+    return Status::InvalidArgument(fmt::format("{} heads do not divide d_model {}", job.model.heads, d))
+        .WithField("model.heads");
+  }
+  run->place = MakePlacement(dev, run->batches);
+  run->model = AvModel(job.model, store.audio_dim(), store.visual_dim());
+  run->model->to(dev.device);
+  AdamSettings adam;
+  adam.lr = job.train.lr;
+  run->opt = std::make_unique<MultiTensorAdam>(run->model->parameters(), adam);
+  run->steps = std::make_unique<StepMaker>(&run->batches, job, store, run->train, labeled, run->place.layout);
+  run->soft = job.model.targets == "soft";
+  return run;
 }
 
 }  // namespace
@@ -173,203 +436,65 @@ std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const s
   return batches;
 }
 
-Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const ProgressFn& progress,
-                             const EpochFn& on_epoch) {
+Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const TrainHooks& hooks) {
   const auto wall_start = Clock::now();
   TrainResult r;
   r.config = job;
-  r.threads = ResolveThreads(job.threads);
-  torch::set_num_threads(r.threads);
-  torch::manual_seed(job.seed);
-  if (torch::cuda::is_available()) torch::cuda::manual_seed_all(job.seed);
-
-  torch::Device device(torch::kCPU);
-  if (job.device != "cpu") {
-    if (!torch::cuda::is_available()) {
-      return Status::FailedPrecondition(fmt::format("device {} asked for, but this libtorch sees no CUDA device", job.device))
-          .WithField("device");
-    }
-    device = torch::Device(job.device);
-  }
-  r.device = device.str();
-
-  AVCTL_ASSIGN_OR_RETURN(StoreBatches batches, StoreBatches::Create(&store, job.partition));
-  AVCTL_ASSIGN_OR_RETURN(std::vector<size_t> train, store.ClipsInSplit(job.partition, Split::kTrain));
-  AVCTL_ASSIGN_OR_RETURN(std::vector<size_t> dev, store.ClipsInSplit(job.partition, Split::kDevelopment));
-  AVCTL_ASSIGN_OR_RETURN(std::vector<size_t> test, store.ClipsInSplit(job.partition, Split::kTest));
-  if (train.size() < 2 || dev.empty() || test.empty()) {
-    return Status::FailedPrecondition(fmt::format("partition {} has {} Train, {} Development and {} Test clips",
-                                                  job.partition, train.size(), dev.size(), test.size()))
-        .WithFile(store.dir());
-  }
-  const std::vector<bool> labeled = ChooseLabeled(store, train, job.train.labeled_fraction, job.seed);
-  std::map<size_t, bool> is_labeled;
-  for (size_t i = 0; i < train.size(); ++i) is_labeled[train[i]] = labeled[i];
-  r.train_clips = static_cast<int64_t>(train.size());
-  r.labeled_train_clips = std::count(labeled.begin(), labeled.end(), true);
-
-  const int64_t d = job.model.d_model > 0 ? job.model.d_model : store.audio_dim();
-  if (d % job.model.heads != 0) {
-    return Status::InvalidArgument(fmt::format("{} heads do not divide d_model {}", job.model.heads, d)).WithField("model.heads");
-  }
-  AvModel model(job.model, store.audio_dim(), store.visual_dim());
-  model->to(device);
-  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(job.train.lr));
-  double lr = job.train.lr;
-  const bool soft = job.model.targets == "soft";
-
-  Rng modality_rng(DeriveSeed(job.seed, "modality-dropout"));
-  Rng ablation_rng(DeriveSeed(job.seed, "visual-ablation"));
-  double best_plateau = std::numeric_limits<double>::infinity();
-  int bad_epochs = 0;
-  double best_score = std::numeric_limits<double>::infinity();
-  int since_best = 0;
+  AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, store, log, hooks, &r));
+  EpochSelector selector(job.train.select_by, job.train.early_stop_patience);
+  PlateauSchedule plateau(job.train.lr, job.train.plateau_patience, job.train.plateau_factor);
   Snapshot best;
-  double train_seconds = 0;
+  double train_seconds = 0, wait_seconds = 0;
   int64_t train_clips_seen = 0;
 
   for (int epoch = 1; epoch <= job.train.epochs; ++epoch) {
     const auto t0 = Clock::now();
-    model->train();
-    auto epoch_batches = EpochBatches(store, train, job.train.batch_size, job.train.length_buckets,
-                                      DeriveSeed(job.seed, "order", static_cast<uint64_t>(epoch)));
-    if (job.train.max_train_batches > 0 && static_cast<int>(epoch_batches.size()) > job.train.max_train_batches) {
-      epoch_batches.resize(static_cast<size_t>(job.train.max_train_batches));
-    }
     EpochRecord rec;
-    rec.epoch = epoch;
-    rec.lr = lr;
-    int64_t clips = 0;
-    std::map<std::string, torch::Tensor> cost_sums;  // on the device until the epoch ends
-    for (size_t bi = 0; bi < epoch_batches.size(); ++bi) {
-      const auto& idx = epoch_batches[bi];
-      AVCTL_ASSIGN_OR_RETURN(Batch b, batches.Make(idx));
-      ModelInputs in{b.audio, b.audio_pad, b.visual, b.visual_pad};
-      // Modality dropout (AuxFormer): at most one modality zeroed per batch.
-      const double u = modality_rng.Uniform();
-      if (u < job.model.audio_dropout_p) {
-        in.audio = torch::zeros_like(in.audio);
-        in.audio_dropped = true;
-      } else if (u < job.model.audio_dropout_p + job.model.visual_dropout_p) {
-        in.visual = torch::zeros_like(in.visual);
-        in.visual_dropped = true;
-      }
-      // Random ablation of the visual input (Parthasarathy & Sundaram).
-      if (job.model.visual_ablation_p > 0 && !in.visual_dropped) {
-        const int64_t B = in.visual.size(0), T = in.visual.size(1);
-        torch::Tensor keep = torch::ones(job.model.visual_ablation == "clip" ? std::vector<int64_t>{B, 1, 1}
-                                                                             : std::vector<int64_t>{B, T, 1});
-        auto* k = keep.data_ptr<float>();
-        for (int64_t i = 0; i < keep.numel(); ++i) k[i] = ablation_rng.Uniform() < job.model.visual_ablation_p ? 0.f : 1.f;
-        in.visual = in.visual * keep;
-      }
-      in.audio = in.audio.to(device);
-      in.audio_pad = in.audio_pad.to(device);
-      in.visual = in.visual.to(device);
-      in.visual_pad = in.visual_pad.to(device);
-
-      torch::Tensor weight;
-      if (job.train.labeled_fraction < 1.0) {
-        weight = torch::empty({static_cast<int64_t>(idx.size())});
-        for (size_t j = 0; j < idx.size(); ++j) weight[j] = is_labeled[idx[j]] ? 1.0f : 0.0f;
-        weight = weight.to(device);
-      }
-      ModelOutputs out;
-      {
-        Bf16Autocast autocast(job.bf16);
-        out = model->forward(in);
-      }
-      torch::Tensor sup = torch::zeros({}, in.audio.options());
-      for (const auto& logits : out.train_logits) sup = sup + CrossEntropy(logits, b, soft, weight);
-      sup = sup / static_cast<double>(out.train_logits.size());
-      torch::Tensor loss = sup + out.unsupervised;
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        return Status::FailedPrecondition(fmt::format("loss is {} at epoch {} batch {}", loss_value, epoch, bi + 1));
-      }
-      opt.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(model->parameters(), job.train.clip_norm);
-      opt.step();
-
-      rec.train_loss += loss_value * static_cast<double>(idx.size());
-      rec.train_sup += sup.item<double>() * static_cast<double>(idx.size());
-      rec.train_uns += out.unsupervised.item<double>() * static_cast<double>(idx.size());
-      for (const auto& [name, v] : out.costs) {
-        auto it = cost_sums.find(name);
-        torch::Tensor weighted = v * static_cast<double>(idx.size());
-        if (it == cost_sums.end()) cost_sums.emplace(name, weighted);
-        else it->second = it->second + weighted;
-      }
-      clips += static_cast<int64_t>(idx.size());
-      if (progress) progress(epoch, static_cast<int>(bi + 1), static_cast<int>(epoch_batches.size()), rec.train_loss / clips);
-    }
-    const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    train_seconds += train_s;
-    train_clips_seen += clips;
-    rec.train_loss /= clips;
-    rec.train_sup /= clips;
-    rec.train_uns /= clips;
-    for (const auto& [name, v] : cost_sums) rec.costs[name] = v.item<double>() / clips;
-    rec.train_clips_per_s = clips / std::max(train_s, 1e-9);
-
+    AVCTL_RETURN_IF_ERROR(TrainEpoch(*run, epoch, &rec));
+    train_seconds += rec.train_seconds;
+    wait_seconds += rec.data_wait_seconds;
+    train_clips_seen += rec.train_clips;
     if (!job.train.evaluate) {  // throughput runs: no selection, no metrics
-      rec.seconds = train_s;
+      rec.seconds = rec.train_seconds;
       r.epochs.push_back(rec);
-      if (on_epoch) on_epoch(rec);
+      if (hooks.on_epoch) hooks.on_epoch(rec);
       r.selected_epoch = epoch;
       continue;
     }
-    AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(model, batches, dev, device, soft, job.bf16));
+    AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(*run, run->dev));
     if (!std::isfinite(dev_eval.loss)) {
       return Status::FailedPrecondition(fmt::format("development loss is {} at epoch {}", dev_eval.loss, epoch));
     }
     rec.dev_loss = dev_eval.loss;
     rec.dev_macro_f1 = dev_eval.metrics.macro_f1;
     rec.dev_accuracy = dev_eval.metrics.accuracy;
-    rec.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    rec.seconds = Seconds(t0, Clock::now());
     log->Debug("epoch {}: train loss {:.4f} (sup {:.4f}, uns {:.4f}), dev loss {:.4f}, dev macro F1 {:.4f}, lr {:.2e}",
-               epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1, lr);
+               epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1, rec.lr);
     r.epochs.push_back(rec);
-    if (on_epoch) on_epoch(rec);
-
-    // Epoch selection.
-    const double score = job.train.select_by == "dev_macro_f1" ? -rec.dev_macro_f1 : rec.dev_loss;
-    if (score < best_score) {
-      best_score = score;
-      r.selected_epoch = epoch;
-      best = Save(*model);
-      since_best = 0;
-    } else {
-      ++since_best;
-    }
-    // Reduce-on-plateau on the development loss (relative threshold 1e-4, as PyTorch's default).
-    if (rec.dev_loss < best_plateau * (1 - 1e-4)) {
-      best_plateau = rec.dev_loss;
-      bad_epochs = 0;
-    } else if (++bad_epochs > job.train.plateau_patience) {
-      lr *= job.train.plateau_factor;
-      for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-      bad_epochs = 0;
-    }
-    if (job.train.early_stop_patience > 0 && since_best > job.train.early_stop_patience) break;
+    if (hooks.on_epoch) hooks.on_epoch(rec);
+    if (selector.Offer(epoch, rec.dev_loss, rec.dev_macro_f1)) best = Save(*run->model);
+    run->opt->set_lr(plateau.Step(rec.dev_loss));
+    if (selector.ShouldStop()) break;
   }
-
   if (job.train.evaluate) {
-    Restore(*model, best);
-    AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(model, batches, dev, device, soft, job.bf16));
-    AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(model, batches, test, device, soft, job.bf16));
+    r.selected_epoch = selector.best_epoch();
+    Restore(*run->model, best);
+    AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(*run, run->dev));
+    AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(*run, run->test));
   }
   if (!job.checkpoint.empty()) {
     try {
-      torch::save(model, job.checkpoint);
+      torch::save(run->model, job.checkpoint);
     } catch (const c10::Error& e) {
       return Status::IOError(std::string("cannot save checkpoint: ") + e.what_without_backtrace()).WithFile(job.checkpoint);
     }
   }
-  r.train_clips_per_s = train_clips_seen / std::max(train_seconds, 1e-9);
-  r.wall_seconds = std::chrono::duration<double>(Clock::now() - wall_start).count();
+  r.train_clips_per_s = static_cast<double>(train_clips_seen) / std::max(train_seconds, 1e-9);
+  r.data_wait_share = wait_seconds / std::max(train_seconds, 1e-9);
+  r.wall_seconds = Seconds(wall_start, Clock::now());
   r.peak_rss_mib = PeakRssMiB();
+  r.peak_device_memory_mib = PeakDeviceMemoryMiB(run->place.dev);
   return r;
 }
 
@@ -396,6 +521,7 @@ Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
     epochs.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss}, {"train_sup", e.train_sup},
                       {"train_uns", e.train_uns}, {"costs", e.costs}, {"dev_loss", e.dev_loss},
                       {"dev_macro_f1", e.dev_macro_f1}, {"dev_accuracy", e.dev_accuracy}, {"seconds", e.seconds},
+                      {"train_seconds", e.train_seconds}, {"data_wait_seconds", e.data_wait_seconds},
                       {"train_clips_per_s", e.train_clips_per_s}});
   }
   const Manifest& m = store.manifest();
@@ -410,7 +536,10 @@ Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
           {"labeled_train_clips", r.labeled_train_clips},
           {"train_clips_per_s", r.train_clips_per_s},
           {"wall_seconds", r.wall_seconds},
+          {"data_wait_share", r.data_wait_share},
           {"peak_rss_mib", r.peak_rss_mib},
+          {"peak_device_memory_mib", r.peak_device_memory_mib >= 0 ? Json(r.peak_device_memory_mib) : Json()},
+          {"deterministic", r.deterministic},
           {"device", r.device},
           {"threads", r.threads},
           {"code_version", CodeVersion()},

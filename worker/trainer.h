@@ -28,6 +28,9 @@ struct EpochRecord {
   std::map<std::string, double> costs;  // mean reconstruction costs per ladder
   double dev_loss = 0, dev_macro_f1 = 0, dev_accuracy = 0;
   double seconds = 0;
+  int64_t train_clips = 0;       // clips trained on in this epoch
+  double train_seconds = 0;      // the training steps of the epoch, evaluation excluded
+  double data_wait_seconds = 0;  // of train_seconds, the training thread waiting for its next batch
   double train_clips_per_s = 0;
 };
 
@@ -47,22 +50,38 @@ struct TrainResult {
   Evaluation dev, test;
   double train_clips_per_s = 0;
   double wall_seconds = 0;
+  double data_wait_share = 0;          // data_wait_seconds / train_seconds over all epochs
   double peak_rss_mib = 0;
+  double peak_device_memory_mib = -1;  // CUDA caching allocator's peak reservation; < 0: not measured (CPU)
+  bool deterministic = true;           // reruns bit-identical (CPU: at the same thread count)
   std::string device;
   int threads = 0;
   int64_t labeled_train_clips = 0, train_clips = 0;
 };
 
-// Called after every training batch: (epoch, batch, batches, running loss).
-using ProgressFn = std::function<void(int, int, int, double)>;
+// After every training step. The loss is not in it: reading it would stall
+// a GPU every step (it is read once per epoch, in EpochRecord).
+struct StepReport {
+  int epoch = 0, batch = 0, batches = 0;  // batch counts from 1
+  double data_wait_seconds = 0;           // this step's wait for its batch
+};
+using ProgressFn = std::function<void(const StepReport&)>;
 
 // Called after every epoch with its record (dev figures are 0 without evaluation).
 using EpochFn = std::function<void(const EpochRecord&)>;
 
-// A NaN or infinite loss ends the job with FailedPrecondition naming the
-// epoch and batch.
+struct TrainHooks {
+  ProgressFn progress;
+  EpochFn on_epoch;
+  // Benchmarks: wait for the device before each progress call, so that the
+  // calls' times are the steps' times (costs a GPU its queue; off in jobs).
+  bool synchronize_steps = false;
+};
+
+// A NaN or infinite loss ends the job, at the end of the epoch in which it
+// happened, with FailedPrecondition naming the epoch and the first bad batch.
 Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
-                             const ProgressFn& progress = nullptr, const EpochFn& on_epoch = nullptr);
+                             const TrainHooks& hooks = {});
 
 Json TrainResultToJson(const TrainResult& r, const FeatureStore& store);
 

@@ -7,15 +7,30 @@
 namespace avctl {
 
 torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d) {
+  // Scalar std::sin/std::cos per element, so that row p does not depend on
+  // how many rows the table has (the cache below grows it).
   const int64_t half = d / 2;
   const double step = std::log(10000.0) / static_cast<double>(std::max<int64_t>(half - 1, 1));
-  auto freq = torch::exp(torch::arange(half, torch::kFloat64) * -step);
-  auto pos = torch::arange(1, max_len + 1, torch::kFloat64).unsqueeze(1);
-  auto angles = pos * freq.unsqueeze(0);
-  auto table = torch::cat({torch::sin(angles), torch::cos(angles)}, 1);
-  if (d % 2 == 1) table = torch::cat({table, torch::zeros({max_len, 1}, torch::kFloat64)}, 1);
-  return table.to(torch::kFloat32);
+  torch::Tensor table = torch::zeros({max_len, d}, torch::kFloat32);
+  float* out = table.data_ptr<float>();
+  for (int64_t p = 0; p < max_len; ++p) {
+    for (int64_t i = 0; i < half; ++i) {
+      const double angle = static_cast<double>(p + 1) * std::exp(static_cast<double>(i) * -step);
+      out[p * d + i] = static_cast<float>(std::sin(angle));
+      out[p * d + half + i] = static_cast<float>(std::cos(angle));
+    }
+  }
+  return table;
 }
+
+namespace {
+
+// LayerNorm inputs in float32: CUDA autocast casts them so itself, CPU
+// autocast in libtorch 1.13 does not and then fails on bf16 input with
+// float32 weights. Without autocast this is the tensor itself.
+torch::Tensor Float32(const torch::Tensor& x) { return x.to(torch::kFloat32); }
+
+}  // namespace
 
 TransformerLayerImpl::TransformerLayerImpl(const EncoderOptions& o) : o_(o) {
   attn_ = register_module("attn", Attention(o.d, o.heads, o.attn_dropout));
@@ -35,12 +50,12 @@ torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x, const torch:
   auto gate = [&](const torch::Tensor& residual, const torch::Tensor& branch) {
     return o_.gated_residual ? residual * alpha_ + branch * (1 - alpha_) : residual + branch;
   };
-  torch::Tensor q = ln0_(x);
+  torch::Tensor q = ln0_(Float32(x));
   // The same LayerNorm normalises queries, keys and values (as AuxFormer does).
-  torch::Tensor k = kv.defined() ? ln0_(kv) : q;
+  torch::Tensor k = kv.defined() ? ln0_(Float32(kv)) : q;
   torch::Tensor h = Dropout(attn_(q, k, kv_pad), o_.res_dropout, is_training());
   torch::Tensor y = gate(x, h);
-  h = Dropout(torch::relu(fc1_(ln1_(y))), o_.relu_dropout, is_training());
+  h = Dropout(torch::relu(fc1_(ln1_(Float32(y)))), o_.relu_dropout, is_training());
   h = Dropout(fc2_(h), o_.res_dropout, is_training());
   return gate(y, h);
 }
@@ -54,11 +69,21 @@ TransformerEncoderImpl::TransformerEncoderImpl(const EncoderOptions& o) : o_(o) 
 torch::Tensor TransformerEncoderImpl::Embed(const torch::Tensor& x, const torch::Tensor& pad) {
   torch::Tensor e = x * std::sqrt(static_cast<double>(o_.d));
   if (o_.positions) {
-    auto table = SinusoidalPositions(x.size(0), o_.d).to(x.device(), x.scalar_type());  // [T, d]
+    torch::Tensor table = Positions(x.size(0), x.device(), x.scalar_type());  // [T, d]
     // Padding gets no position (it is masked anyway).
     e = e + table.unsqueeze(1) * pad.logical_not().transpose(0, 1).unsqueeze(-1).to(x.scalar_type());
   }
   return Dropout(e, o_.embed_dropout, is_training());
+}
+
+torch::Tensor TransformerEncoderImpl::Positions(int64_t length, const torch::Device& device, torch::ScalarType dtype) {
+  for (auto& t : positions_) {
+    if (t.device() != device || t.scalar_type() != dtype) continue;
+    if (t.size(0) < length) t = SinusoidalPositions(std::max(length, 2 * t.size(0)), o_.d).to(device, dtype);
+    return t.narrow(0, 0, length);
+  }
+  positions_.push_back(SinusoidalPositions(std::max<int64_t>(length, 512), o_.d).to(device, dtype));
+  return positions_.back().narrow(0, 0, length);
 }
 
 torch::Tensor TransformerEncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& x_pad,
@@ -67,13 +92,18 @@ torch::Tensor TransformerEncoderImpl::forward(const torch::Tensor& x, const torc
   torch::Tensor k = kv.defined() ? Embed(kv, kv_pad) : torch::Tensor();
   const torch::Tensor& k_pad = kv.defined() ? kv_pad : x_pad;
   for (const auto& layer : *layers_) h = layer->as<TransformerLayer>()->forward(h, k, k_pad);
-  return final_ln_(h);
+  return final_ln_(Float32(h));
 }
 
 torch::Tensor PoolLast(const torch::Tensor& x, const torch::Tensor& pad) {
-  auto lengths = pad.logical_not().sum(1);                       // [B]
-  auto index = (lengths - 1).clamp_min(0).view({1, -1, 1}).expand({1, x.size(1), x.size(2)});
-  return x.gather(0, index).squeeze(0);                          // [B, d]
+  // A one-hot selection over time instead of a gather: the same values (one
+  // term of each sum is not zero), and a backward pass that is a product,
+  // where gather's scatter-add uses atomics on CUDA (not deterministic).
+  auto lengths = pad.logical_not().sum(1);                           // [B]
+  auto last = (lengths - 1).clamp_min(0);                            // [B]
+  auto steps = torch::arange(x.size(0), lengths.options()).unsqueeze(1);  // [T, 1]
+  auto pick = steps.eq(last.unsqueeze(0)).unsqueeze(-1).to(x.scalar_type());  // [T, B, 1]
+  return (x * pick).sum(0);                                          // [B, d]
 }
 
 torch::Tensor PoolMean(const torch::Tensor& x, const torch::Tensor& pad) {

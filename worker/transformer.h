@@ -25,8 +25,8 @@ struct EncoderOptions {
   bool gated_residual = false;  // AuxFormer's learned gate: residual * a + branch * (1 - a)
 };
 
-// Sinusoidal position table [max_len, d] (fairseq's layout: sines then
-// cosines; row p is position p, counted from 1 for the first frame).
+// Sinusoidal position table [max_len, d] float32 (fairseq's layout: sines
+// then cosines; row p is position p, counted from 1 for the first frame).
 torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d);
 
 class TransformerLayerImpl : public torch::nn::Module {
@@ -53,8 +53,12 @@ class TransformerEncoderImpl : public torch::nn::Module {
 
  private:
   torch::Tensor Embed(const torch::Tensor& x, const torch::Tensor& pad);
+  // The first `length` rows of a table kept per device and dtype (built on
+  // the host once, not on every call).
+  torch::Tensor Positions(int64_t length, const torch::Device& device, torch::ScalarType dtype);
 
   EncoderOptions o_;
+  std::vector<torch::Tensor> positions_;  // one per (device, dtype), not registered: derived, never saved
   torch::nn::ModuleList layers_;
   torch::nn::LayerNorm final_ln_{nullptr};
 };

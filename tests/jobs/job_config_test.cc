@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadJob{"Fraction", R"({"train": {"labeled_fraction": 0}})", "train.labeled_fraction", "(0, 1]"},
         BadJob{"NoHeads", R"({"model": {"fusion": false, "auxiliary": false}})", "model.fusion", "needs the fusion"},
         BadJob{"Device", R"({"device": "tpu"})", "device", "cpu"},
-        BadJob{"Bf16OnCpu", R"({"bf16": true})", "bf16", "CUDA devices only"},
+        BadJob{"Prefetch", R"({"train": {"prefetch": -1}})", "train.prefetch", "[0, 64]"},
         BadJob{"LambdaLayer", R"({"model": {"lambda_layers": [1, -2]}})", "model.lambda_layers[1]", "negative"}),
     [](const auto& info) { return info.param.name; });
 

@@ -6,9 +6,11 @@
 
 #include "store/synth.h"
 #include "worker/av_model.h"
+#include "worker/device.h"
 #include "worker/ladder.h"
 #include "worker/store_batches.h"
 #include "worker/trainer.h"
+#include "worker/transformer.h"
 
 namespace avctl {
 namespace {
@@ -82,6 +84,48 @@ ModelInputs RandomInputs(int64_t B, int64_t ta, int64_t tv, int64_t da, int64_t 
   in.audio_pad = torch::zeros({B, ta}, torch::kBool);
   in.visual_pad = torch::zeros({B, tv}, torch::kBool);
   return in;
+}
+
+TEST(LadderTest, StatisticsAndCostsStayFloat32UnderBf16Autocast) {
+  torch::manual_seed(2);
+  LadderEncoder enc(std::vector<int64_t>{8, 16, 6});
+  LadderDecoder dec(std::vector<int64_t>{8, 16, 6});
+  enc->train();
+  auto x = torch::randn({12, 8});
+  Bf16Autocast autocast(torch::Device(torch::kCPU), true);
+  EXPECT_EQ(torch::nn::Linear(8, 4)(x).scalar_type(), torch::kBFloat16);  // autocast is on
+  LadderPass clean = enc->forward(x, 0.0), noisy = enc->forward(x, 0.3);
+  for (size_t l = 1; l < clean.z.size(); ++l) {
+    EXPECT_EQ(clean.mean[l].scalar_type(), torch::kFloat32) << l;
+    EXPECT_EQ(clean.std[l].scalar_type(), torch::kFloat32) << l;
+    EXPECT_EQ(noisy.z[l].scalar_type(), torch::kFloat32) << l;
+  }
+  for (const auto& c : dec->forward(noisy.logits, noisy, clean)) EXPECT_EQ(c.scalar_type(), torch::kFloat32);
+}
+
+TEST(TransformerTest, LastFramePoolingEqualsAGatherAndItsGradient) {
+  torch::manual_seed(4);
+  auto x = torch::randn({7, 3, 5}, torch::requires_grad());
+  auto pad = torch::zeros({3, 7}, torch::kBool);
+  using torch::indexing::Slice;
+  pad.index_put_({0, Slice(4)}, true);  // lengths 4, 7, 1
+  pad.index_put_({2, Slice(1)}, true);
+  auto pooled = PoolLast(x, pad);
+  auto expected = torch::stack({x[3][0], x[6][1], x[0][2]}, 0);
+  EXPECT_TRUE(torch::equal(pooled, expected));
+  auto g = torch::randn({3, 5});
+  auto ours = torch::autograd::grad({pooled}, {x}, {g})[0];
+  auto theirs = torch::autograd::grad({expected}, {x}, {g})[0];
+  EXPECT_TRUE(torch::equal(ours, theirs));
+}
+
+TEST(TransformerTest, PositionRowsDoNotDependOnTheTableLength) {
+  auto short_table = SinusoidalPositions(10, 130);
+  auto long_table = SinusoidalPositions(700, 130);
+  EXPECT_TRUE(torch::equal(short_table, long_table.narrow(0, 0, 10)));
+  // Row 0 is position 1: sin(1 * freq) then cos(1 * freq); the first frequency is 1.
+  EXPECT_FLOAT_EQ(short_table[0][0].item<float>(), static_cast<float>(std::sin(1.0)));
+  EXPECT_FLOAT_EQ(short_table[0][65].item<float>(), static_cast<float>(std::cos(1.0)));
 }
 
 TEST(AvModelTest, ShapesOfEveryVariant) {
@@ -262,6 +306,60 @@ TEST_F(TrainerTest, SameSeedSameBits) {
   auto c = TrainJob(j, *store_, &log);
   ASSERT_TRUE(c.ok());
   EXPECT_NE(a->epochs[0].train_loss, c->epochs[0].train_loss);
+}
+
+// Everything a result holds that training computes, compared bit for bit.
+void ExpectSameBits(const TrainResult& a, const TrainResult& b, const std::string& what) {
+  ASSERT_EQ(a.epochs.size(), b.epochs.size()) << what;
+  for (size_t e = 0; e < a.epochs.size(); ++e) {
+    EXPECT_EQ(a.epochs[e].train_loss, b.epochs[e].train_loss) << what << " epoch " << e + 1;
+    EXPECT_EQ(a.epochs[e].train_uns, b.epochs[e].train_uns) << what;
+    EXPECT_EQ(a.epochs[e].costs, b.epochs[e].costs) << what;
+    EXPECT_EQ(a.epochs[e].dev_loss, b.epochs[e].dev_loss) << what;
+  }
+  EXPECT_EQ(a.selected_epoch, b.selected_epoch) << what;
+  EXPECT_EQ(a.test.predictions, b.test.predictions) << what;
+  EXPECT_EQ(a.test.probabilities, b.test.probabilities) << what;
+  EXPECT_EQ(a.dev.loss, b.dev.loss) << what;
+}
+
+TEST_F(TrainerTest, PrefetchChangesNothingButWhereBatchesAreMade) {
+  Logger log(stderr, LogLevel::kError);
+  // Modality dropout, visual ablation and partial labels all draw from the
+  // job's streams while batches are made: the prefetch thread must draw the
+  // same numbers in the same order.
+  for (const std::string variant : {"ladder_av", "ps2020"}) {
+    JobConfig j = Job(variant, 2);
+    j.train.max_train_batches = 3;
+    j.train.labeled_fraction = 0.5;
+    j.model.visual_ablation = "frame";
+    j.train.prefetch = 0;
+    auto serial = TrainJob(j, *store_, &log);
+    j.train.prefetch = 3;
+    auto prefetched = TrainJob(j, *store_, &log);
+    ASSERT_TRUE(serial.ok() && prefetched.ok()) << variant;
+    ExpectSameBits(*serial, *prefetched, variant);
+    EXPECT_TRUE(prefetched->deterministic);
+    EXPECT_LT(prefetched->peak_device_memory_mib, 0);  // not measured on CPU
+    EXPECT_GE(prefetched->data_wait_share, 0);
+    EXPECT_LE(prefetched->data_wait_share, 1);
+  }
+}
+
+TEST_F(TrainerTest, Bf16AutocastTrainsWithFloat32LadderStatistics) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("ladder_av", 1);
+  j.train.max_train_batches = 2;
+  j.bf16 = true;  // CPU autocast here; CUDA autocast on GPU nodes
+  auto r = TrainJob(j, *store_, &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::isfinite(r->epochs[0].train_loss));
+  EXPECT_GT(r->epochs[0].costs.at("rAV"), 0);
+  JobConfig f32 = j;
+  f32.bf16 = false;
+  auto plain = TrainJob(f32, *store_, &log);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE(r->epochs[0].train_loss, plain->epochs[0].train_loss);  // autocast did act
 }
 
 TEST_F(TrainerTest, LearnsOnTheTinyStore) {

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "common/checksum.h"
 #include "common/float16.h"
+#include "common/random.h"
 #include "store/synth.h"
+#include "worker/trainer.h"
 
 namespace avctl {
 namespace {
@@ -74,6 +77,56 @@ TEST_F(StoreBatchesTest, TrainSplitIsStandardised) {
   auto sd = valid.to(torch::kFloat64).std(0, /*unbiased=*/false);
   EXPECT_LT(mean.abs().max().item<double>(), 1e-3);
   EXPECT_LT((sd - 1).abs().max().item<double>(), 1e-3);
+}
+
+TEST_F(StoreBatchesTest, HalfVideoNormalisedOnTheDeviceEqualsTheHostBatch) {
+  // The GPU layout: raw float16 video, normalised by tensor ops where it
+  // lands. Here the "device" is the CPU; the bits must equal the host batch's.
+  auto batches = StoreBatches::Create(store_.get(), 1);
+  ASSERT_TRUE(batches.ok());
+  auto train = *store_->ClipsInSplit(1, Split::kTrain);
+  std::vector<size_t> clips(train.begin(), train.begin() + 9);
+  auto host = batches->Make(clips);
+  BatchLayout half;
+  half.visual_half = true;
+  auto raw = batches->Make(clips, half);
+  ASSERT_TRUE(host.ok() && raw.ok());
+  EXPECT_EQ(raw->visual.scalar_type(), torch::kFloat16);
+  EXPECT_TRUE(raw->visual_pad.any().item<bool>());  // padding is part of the comparison
+  torch::Tensor v = NormalizeVisual(raw->visual, raw->visual_pad, batches->VisualMean(), batches->VisualInvStd());
+  EXPECT_TRUE(torch::equal(v, host->visual));
+  EXPECT_TRUE(torch::equal(raw->audio, host->audio));
+  EXPECT_TRUE(torch::equal(raw->visual_pad, host->visual_pad));
+}
+
+// What a seed's first epoch trains on: the batches (clip indices, in order)
+// and the bytes of the first three, hashed (the digests are those of the
+// code before the prefetch pipeline). The input pipeline may change
+// where and when batches are made, never which batches or what they hold.
+TEST_F(StoreBatchesTest, ASeedsBatchesAndTheirContentsAreFixed) {
+  auto batches = StoreBatches::Create(store_.get(), 1);
+  ASSERT_TRUE(batches.ok());
+  auto train = *store_->ClipsInSplit(1, Split::kTrain);
+  auto epoch = EpochBatches(*store_, train, 32, true, DeriveSeed(11, "order", 1));
+  Checksummer order, contents;
+  for (const auto& b : epoch) {
+    for (size_t i : b) {
+      const uint64_t v = i;
+      order.Update(&v, sizeof v);
+    }
+    const uint64_t end = ~0ull;
+    order.Update(&end, sizeof end);
+  }
+  for (size_t k = 0; k < 3; ++k) {
+    auto b = batches->Make(epoch[k]);
+    ASSERT_TRUE(b.ok());
+    for (const torch::Tensor& t : {b->audio, b->audio_pad, b->visual, b->visual_pad, b->labels, b->soft}) {
+      contents.Update(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
+    }
+  }
+  EXPECT_EQ(epoch.size(), 12u);
+  EXPECT_EQ(order.Digest(), "xxh3-64:a0ab2dc578de0481");
+  EXPECT_EQ(contents.Digest(), "xxh3-64:fa9038169a8e586e");
 }
 
 TEST_F(StoreBatchesTest, BadRequestsAreErrors) {

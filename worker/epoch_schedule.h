@@ -1,0 +1,54 @@
+// The per-epoch decisions of the paper's protocol, apart from any tensor:
+// which epoch's model is kept (best development score, optional early stop)
+// and when the learning rate drops (reduce-on-plateau on the development
+// loss). Torch-free, so the rules are tested on plain numbers.
+#pragma once
+
+#include <limits>
+#include <string>
+
+namespace avctl {
+
+// Keeps the epoch with the best development score: the lowest loss
+// ("dev_loss") or the highest macro F1 ("dev_macro_f1"); ties keep the
+// earlier epoch. With patience > 0, the run stops after more than `patience`
+// epochs without a new best.
+class EpochSelector {
+ public:
+  EpochSelector(std::string select_by, int early_stop_patience)
+      : by_f1_(select_by == "dev_macro_f1"), patience_(early_stop_patience) {}
+
+  // Returns true when this epoch is the new best (the caller snapshots it).
+  bool Offer(int epoch, double dev_loss, double dev_macro_f1);
+  bool ShouldStop() const { return patience_ > 0 && since_best_ > patience_; }
+  int best_epoch() const { return best_epoch_; }
+
+ private:
+  bool by_f1_;
+  int patience_;
+  double best_ = std::numeric_limits<double>::infinity();
+  int best_epoch_ = 0;
+  int since_best_ = 0;
+};
+
+// PyTorch's ReduceLROnPlateau in "min" mode with its default relative
+// threshold 1e-4 and no cooldown: an epoch improves when its loss is below
+// best * (1 - 1e-4); after more than `patience` epochs without improvement
+// the rate is multiplied by `factor` and the count starts again.
+class PlateauSchedule {
+ public:
+  PlateauSchedule(double lr, int patience, double factor) : lr_(lr), patience_(patience), factor_(factor) {}
+
+  // Feeds one epoch's development loss; returns the rate for the next epoch.
+  double Step(double dev_loss);
+  double lr() const { return lr_; }
+
+ private:
+  double lr_;
+  int patience_;
+  double factor_;
+  double best_ = std::numeric_limits<double>::infinity();
+  int bad_epochs_ = 0;
+};
+
+}  // namespace avctl
