@@ -31,6 +31,17 @@ struct ReportEpoch {
   double train_loss = 0, dev_loss = 0, dev_macro_f1 = 0;
 };
 
+// What a result says about the resources its job took.
+struct RunResources {
+  bool measured = false;          // the result reports them
+  std::string device;             // where the job trained ("cpu", "cuda:0")
+  double train_clips_per_s = 0;
+  double data_wait_share = -1;    // < 0: not reported (results before the prefetch pipeline)
+  double peak_rss_mib = 0;
+  double peak_device_mib = -1;    // < 0: not measured (CPU)
+  bool deterministic = true;
+};
+
 struct ReportRun {
   std::string key;
   std::string variant;
@@ -50,6 +61,7 @@ struct ReportRun {
   std::vector<ReportEpoch> epochs;
   std::vector<int64_t> confusion;  // 6 x 6, rows = truth (common/emotions.h order)
   std::map<std::string, double> params;  // the swept values of this point (numeric ones)
+  RunResources resources;
 };
 
 struct ReportData {

@@ -15,6 +15,23 @@ namespace avctl {
 
 namespace {
 
+RunResources ResourcesOf(const Json& res) {
+  RunResources m;
+  auto number = [&](const char* key, double fallback) {
+    return res.contains(key) && res[key].is_number() ? res[key].get<double>() : fallback;
+  };
+  if (!res.contains("train_clips_per_s") || !res["train_clips_per_s"].is_number()) return m;
+  m.measured = true;
+  m.device = res.contains("device") && res["device"].is_string() ? res["device"].get<std::string>() : "";
+  m.train_clips_per_s = number("train_clips_per_s", 0);
+  m.data_wait_share = number("data_wait_share", -1);
+  m.peak_rss_mib = number("peak_rss_mib", 0);
+  m.peak_device_mib = number("peak_device_memory_mib", -1);
+  m.deterministic = !res.contains("deterministic") || !res["deterministic"].is_boolean() ||
+                    res["deterministic"].get<bool>();
+  return m;
+}
+
 Json ParseOr(const std::string& text, Json fallback) {
   Json j = Json::parse(text, nullptr, false);
   return j.is_discarded() ? fallback : j;
@@ -127,6 +144,7 @@ Result<ReportData> LoadReportData(Database* db, const std::string& sweep) {
           }
         }
         r.selected_epoch = res.value("selected_epoch", 0);
+        r.resources = ResourcesOf(res);
         for (const auto& e : res.value("epochs", Json::array())) {
           r.epochs.push_back({e.value("epoch", 0), e.value("train_loss", 0.0), e.value("dev_loss", 0.0),
                               e.value("dev_macro_f1", 0.0)});

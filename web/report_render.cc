@@ -7,6 +7,7 @@
 
 #include "common/emotions.h"
 #include "common/text.h"
+#include "web/resource_needs.h"
 #include "web/svg.h"
 
 namespace avctl {
@@ -121,6 +122,37 @@ std::vector<std::string> EmotionCodes() {
   return out;
 }
 
+
+// Per variant: what its measured jobs took, and the GPU memory to declare.
+std::string ResourcesSection(const ReportData& d) {
+  const std::vector<VariantResources> rs = SummarizeResources(d);
+  if (rs.empty()) return "";
+  std::string b =
+      "<h2>Resources</h2><table><thead><tr><th>variant</th><th>runs</th><th>devices</th><th>train clips/s "
+      "(median)</th><th>waiting for data</th><th>peak RSS</th><th>peak GPU memory</th><th>deterministic</th>"
+      "<th>declare <code>resources.gpu_memory_mb</code></th></tr></thead><tbody>";
+  bool any_gpu = false;
+  for (const auto& v : rs) {
+    std::string devices;
+    for (const auto& x : v.devices) devices += (devices.empty() ? "" : ", ") + E(x);
+    any_gpu = any_gpu || v.gpu_runs > 0;
+    b += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td><td>{}</td><td>{:.0f} MiB</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>",
+        E(v.variant), v.measured, devices, v.median_clips_per_s,
+        v.median_data_wait_share >= 0 ? fmt::format("{:.1f}%", 100 * v.median_data_wait_share) : "-",
+        v.max_peak_rss_mib, v.gpu_runs > 0 ? fmt::format("{:.0f} MiB (max of {})", v.max_peak_device_mib, v.gpu_runs) : "-",
+        v.all_deterministic ? "yes" : "no", v.gpu_runs > 0 ? std::to_string(v.suggested_gpu_memory_mb) : "-");
+  }
+  b += "</tbody></table>";
+  b += any_gpu ? fmt::format("<p class=\"muted\">Declared memory = (largest peak the CUDA caching allocator reserved "
+                             "+ {:.0f} MiB for the CUDA context, an allowance, not measured) x {:.2f}, rounded up to "
+                             "256 MiB. The coordinator packs jobs on a GPU by their declared memory.</p>",
+                             kCudaContextMiB, kGpuMemoryHeadroom)
+               : "<p class=\"muted\">No job of this sweep ran on a GPU, so no GPU memory was measured.</p>";
+  return b;
+}
+
 std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
   std::string b = fmt::format("<h1>Sweep {}</h1><p class=\"muted\">from {} · generated {} · record sweep id {}</p>",
                               E(d.sweep_name), E(d.source), E(d.generated_at), d.sweep_id);
@@ -217,6 +249,7 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     }
     b += "</div>";
   }
+  b += ResourcesSection(d);
   // Provenance.
   b += "<h2>Provenance</h2><table class=\"kv\">";
   const bool synthetic = d.store.value("synthetic", d.dataset.contains("synth"));
