@@ -436,7 +436,10 @@ std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const s
   return batches;
 }
 
-Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const TrainHooks& hooks) {
+namespace {
+
+Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& store, Logger* log,
+                                    const TrainHooks& hooks) {
   const auto wall_start = Clock::now();
   TrainResult r;
   r.config = job;
@@ -496,6 +499,24 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
   r.peak_rss_mib = PeakRssMiB();
   r.peak_device_memory_mib = PeakDeviceMemoryMiB(run->place.dev);
   return r;
+}
+
+}  // namespace
+
+Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const TrainHooks& hooks) {
+  // libtorch reports device failures by throwing: out of GPU memory, an op
+  // without a deterministic CUDA kernel, a driver error. They fail the job
+  // with libtorch's message instead of ending the process.
+  try {
+    return TrainJobOrThrow(job, store, log, hooks);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    if (what.find("deterministic") != std::string::npos) what += " (train.deterministic: false allows it)";
+    if (what.find("out of memory") != std::string::npos) {
+      what += fmt::format(" (device {}; declare more resources.gpu_memory_mb or pack fewer jobs)", job.device);
+    }
+    return Status::FailedPrecondition("libtorch: " + what);
+  }
 }
 
 namespace {
