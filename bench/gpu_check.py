@@ -144,7 +144,7 @@ def main():
     sampler = GpuSampler(gpu_index) if cuda else None
     one = None
     try:
-        batches = 6 if a.cpu_smoke else 120
+        batches = 6 if a.cpu_smoke else 300
         res, wall = train_jobs(a, [job_json("ladder_av", a.device, False, batches, min(cores, 8))],
                                timeout=max(30, left() * 0.3))
         one = res[0]
@@ -176,7 +176,7 @@ def main():
         if left() < 30:
             notes.append(f"packing with {n} jobs skipped: budget spent")
             break
-        batches = 4 if a.cpu_smoke else 60
+        batches = 4 if a.cpu_smoke else 200
         jobs = [job_json("ladder_av", a.device, False, batches, max(1, cores // n), seed=s + 1) for s in range(n)]
         try:
             res, wall = train_jobs(a, jobs, timeout=max(30, left() * 0.5))

@@ -10,7 +10,8 @@
 #
 #   scripts/gpu-check.sh --fetch-debs DIR      # on Debian 12 with apt: download the .debs (about 25 MB)
 #   scripts/gpu-check.sh --debs DIR [--out DIR] [--budget-s S] [--device cuda:0] [--jobs N]
-#   scripts/gpu-check.sh --cpu-smoke [--out DIR] # the same build and measurement path on a CPU machine
+#   scripts/gpu-check.sh --cpu-smoke [--out DIR] [--build DIR]
+#                                              # the same build and measurement path on a CPU machine
 #                                              # with Debian's libtorch (tiny sizes; numbers meaningless)
 #
 # Environment: PYTHON (default python3, the interpreter holding torch).
@@ -26,7 +27,7 @@ debs_needed=(
   libfmt-dev libfmt9 libgtest-dev libxxhash-dev libxxhash0
 )
 
-mode=check debs="" out="$root/build-gpu/check" budget=420 device=cuda:0 jobs="$(nproc)"
+mode=check debs="" out="$root/build-gpu/check" budget=420 device=cuda:0 jobs="$(nproc)" build=""
 while (( $# )); do
   case "$1" in
     --fetch-debs) mode=fetch; debs="$2"; shift ;;
@@ -35,6 +36,7 @@ while (( $# )); do
     --budget-s) budget="$2"; shift ;;
     --device) device="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
+    --build) build="$2"; shift ;;
     --cpu-smoke) mode=smoke ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -53,13 +55,13 @@ fi
 
 py=${PYTHON:-python3}
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DAVCTL_BUILD_TESTS=ON -DAVCTL_BUILD_BENCH=ON)
-build=$root/build-gpu
 if [[ $mode == smoke ]]; then
   # Debian's CPU libtorch and system packages: checks the script, the build
   # targets and bench/gpu_check.py, not CUDA.
-  build=$root/build-gpu-smoke
+  build=${build:-$root/build-gpu-smoke}
   device=cpu
 else
+  build=${build:-$root/build-gpu}
   command -v nvidia-smi >/dev/null || { echo "gpu-check: no nvidia-smi: not a GPU machine (try --cpu-smoke)" >&2; exit 1; }
   nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version --format=csv,noheader >&2
   torch_prefix=$("$py" -c 'import torch; print(torch.utils.cmake_prefix_path)')
@@ -69,11 +71,12 @@ else
     echo "gpu-check: this PyTorch is built with the pre-C++11 string ABI; Debian's fmt and Boost libraries are not, so they cannot be linked together" >&2
     exit 1
   fi
-  prefix=$root/build-gpu/prefix
+  prefix=$build/prefix
   if [[ -n $debs ]]; then
     log "unpacking $(ls "$debs"/*.deb | wc -l) .debs into $prefix"
     rm -rf "$prefix"; mkdir -p "$prefix"
-    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$prefix" 2>/dev/null || dpkg -x "$f" "$prefix"; done
+    command -v dpkg-deb >/dev/null || { echo "gpu-check: dpkg-deb is needed to unpack the .debs" >&2; exit 1; }
+    for f in "$debs"/*.deb; do dpkg-deb -x "$f" "$prefix"; done
     # pkg-config files name /usr; point them at the prefix, and drop the
     # private requirements (static linking only) that were not carried.
     for pc in "$prefix"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc "$prefix"/usr/share/pkgconfig/*.pc; do
@@ -100,9 +103,10 @@ fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 log "configuring $build (${cmake_args[*]})"
-cmake -S "$root" -B "$build" "${generator[@]}" "${cmake_args[@]}" > "$build.configure.log" 2>&1 \
-  || { cat "$build.configure.log"; exit 1; }
-grep -E "AVCTL_CUDA|Torch|CUDA" "$build.configure.log" | head -5 >&2 || true
+mkdir -p "$build"
+[[ -f $build/CMakeCache.txt ]] && ! grep -q "CMAKE_GENERATOR:INTERNAL=Ninja" "$build/CMakeCache.txt" && generator=()
+cmake -S "$root" -B "$build" "${generator[@]}" "${cmake_args[@]}" > "$build/configure.log" 2>&1 \
+  || { cat "$build/configure.log"; exit 1; }
 log "building avworker, avctl, worker_test, train_bench with $jobs jobs"
 cmake --build "$build" -j "$jobs" --target avworker avctl worker_test train_bench
 

@@ -152,7 +152,11 @@ DeviceStep StepToDevice(const StepInputs& s, const Placement& p) {
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& soft,
                            bool use_soft, const torch::Tensor& weight) {
   auto logp = torch::log_softmax(logits.to(torch::kFloat32), 1);
-  torch::Tensor target = use_soft ? soft : torch::one_hot(labels, logits.size(1)).to(torch::kFloat32);
+  // The one-hot rows by comparison (torch::one_hot checks the labels' range
+  // by reading them back on CPU, and scatters).
+  torch::Tensor target =
+      use_soft ? soft
+               : torch::arange(logits.size(1), labels.options()).unsqueeze(0).eq(labels.unsqueeze(1)).to(torch::kFloat32);
   torch::Tensor per_clip = -(target * logp).sum(1);
   if (!weight.defined()) return per_clip.mean();
   return (per_clip * weight).sum() / weight.sum().clamp_min(1.0);
