@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,9 +14,12 @@
 #include "cli/control_client.h"
 #include "cli/local_cluster.h"
 #include "cli/report_command.h"
+#include "cli/seed_plan.h"
 #include "cli/status_render.h"
 #include "common/file_util.h"
 #include "coordinator/sweep_spec.h"
+#include "db/database.h"
+#include "web/report_loader.h"
 
 namespace avctl::cli {
 
@@ -35,6 +39,7 @@ constexpr const char* kSweepUsage =
     "  cancel   cancel a sweep's queued and running jobs\n"
     "  retry    requeue a sweep's failed and cancelled jobs\n"
     "  run      the embedded default: a local coordinator and N workers run a sweep to the end\n"
+    "  plan     seeds each comparison of a spec needs, from a pilot sweep's paired differences\n"
     "\n"
     "Run 'avctl sweep <command> --help' for its options.";
 
@@ -141,10 +146,19 @@ int RunStatus(const std::vector<std::string>& args, Context& ctx) {
   for (const auto& ref : refs) {
     auto r = CallCoordinator(ep, {{"op", "status"}, {"sweep", ref}});
     if (!r.ok()) return ReportError(r.status());
+    Json status = (*r)["status"];
+    // The comparisons' power so far, from the results stored until now.
+    std::optional<ReportAnalysis> power;
+    if (!status.value("comparisons", Json::array()).empty()) {
+      auto results = CallCoordinator(ep, {{"op", "results"}, {"sweep", ref}});
+      if (!results.ok()) return ReportError(results.status());
+      power = AnalyzeReport(ReportDataFromControl(status, (*results)["results"]));
+    }
     if (vm["json"].as<bool>()) {
-      all.push_back((*r)["status"]);
+      if (power) status["power"] = PowerSoFarJson(*power);
+      all.push_back(status);
     } else {
-      std::cout << RenderSweepStatus((*r)["status"]);
+      std::cout << RenderSweepStatus(status) << (power ? RenderPowerSoFar(*power) : "");
     }
   }
   if (vm["json"].as<bool>()) std::cout << (vm.count("sweep") ? all[0] : all).dump(2) << "\n";
@@ -291,6 +305,55 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
   return kExitOk;
 }
 
+int RunPlan(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl sweep plan options");
+  desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(), "sweep spec (JSON)")(
+      "pilot", po::value<std::string>()->required(), "the pilot sweep (id or name) in the record")(
+      "db", po::value<std::string>()->default_value("avctl.db"), "the coordinator's SQLite record (read only)")(
+      "json", po::bool_switch(), "print the plan as JSON");
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep plan SPEC.json --pilot SWEEP [--db FILE]", &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  SweepSpec spec;
+  std::vector<ExpandedJob> jobs;
+  if (auto raw = LoadSpec(vm["spec"].as<std::string>(), &spec, &jobs); !raw.ok()) return ReportError(raw.status());
+  const std::string db_path = vm["db"].as<std::string>();
+  if (!fs::exists(db_path)) {
+    return ReportError(Status::NotFound("no such record (the coordinator's --db file)").WithFile(db_path));
+  }
+  DatabaseOptions o;
+  o.read_only = true;
+  auto db = Database::Open(db_path, o);
+  if (!db.ok()) return ReportError(db.status());
+  auto pilot = LoadReportData(db->get(), vm["pilot"].as<std::string>());
+  if (!pilot.ok()) return ReportError(pilot.status());
+  const SweepPlan plan = PlanSweep(spec, AnalyzeReport(*pilot), pilot->sweep_name);
+  if (vm["json"].as<bool>()) {
+    Json rows = Json::array();
+    for (const auto& r : plan.rows) {
+      const SeedPlan& q = r.pilot;
+      rows.push_back({{"variant", r.variant}, {"baseline", r.baseline}, {"metric", r.metric},
+                      {"in_pilot", r.in_pilot}, {"pilot_pairs", q.n}, {"observed", q.observed}, {"sd", q.sd},
+                      {"pairs", q.pairs}, {"pairs_holm", q.pairs_holm}, {"min_effect", q.min_effect},
+                      {"pairs_min_effect", q.pairs_min_effect}, {"pairs_min_effect_holm", q.pairs_min_effect_holm},
+                      {"spec_pairs", r.spec_pairs}, {"power_at_spec_holm", r.power_at_spec},
+                      {"power_min_effect_at_spec_holm", r.power_min_effect_at_spec}});
+    }
+    std::cout << Json{{"spec", plan.spec_name}, {"pilot", plan.pilot_name}, {"alpha", plan.alpha},
+                      {"family", plan.family}, {"comparisons", rows}}.dump(2)
+              << "\n";
+  } else {
+    std::cout << RenderSweepPlan(plan);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
@@ -304,6 +367,7 @@ int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
   if (args[0] == "status") return RunStatus(rest, ctx);
   if (args[0] == "list" || args[0] == "cancel" || args[0] == "retry") return RunSimpleOp(rest, ctx, args[0]);
   if (args[0] == "run") return RunLocal(rest, ctx);
+  if (args[0] == "plan") return RunPlan(rest, ctx);
   std::cerr << "avctl: error: unknown sweep command '" << args[0] << "'\n" << kSweepUsage << "\n";
   return kExitUsage;
 }

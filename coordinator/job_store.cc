@@ -181,7 +181,8 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
   Json comparisons = Json::array();
   for (const auto& c : spec.comparisons) {
     comparisons.push_back(
-        {{"variant", c.variant}, {"baselines", c.baselines}, {"metric", c.metric}, {"direction", c.direction}});
+        {{"variant", c.variant}, {"baselines", c.baselines}, {"metric", c.metric}, {"direction", c.direction},
+         {"min_effect", c.min_effect}});
   }
   if (out.sweep_id == 0) {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(

@@ -269,7 +269,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     for (size_t i = 0; i < cs.size(); ++i) {
       const std::string path = JoinJsonPath("comparisons", i);
       if (!cs[i].is_object()) return fail(Invalid(path, "expected an object"));
-      if (Status s = CheckKeys(cs[i], path, {"variant", "baselines", "metric", "direction"}); !s.ok()) return fail(s);
+      if (Status s = CheckKeys(cs[i], path, {"variant", "baselines", "metric", "direction", "min_effect"}); !s.ok()) return fail(s);
       Comparison c;
       auto v = GetString(cs[i], "variant", path);
       if (!v.ok()) return fail(v.status());
@@ -295,6 +295,13 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
         if (!d.ok()) return fail(d.status());
         if (*d != "greater" && *d != "less") return fail(Invalid(JoinJsonPath(path, "direction"), "expected \"greater\" or \"less\""));
         c.direction = *d;
+      }
+      if (cs[i].contains("min_effect")) {
+        const Json& m = cs[i]["min_effect"];
+        if (!m.is_number() || !(m.get<double>() > 0)) {
+          return fail(Invalid(JoinJsonPath(path, "min_effect"), "expected a positive number (in the metric's units), got " + DescribeJson(m)));
+        }
+        c.min_effect = m.get<double>();
       }
       spec.comparisons.push_back(std::move(c));
     }

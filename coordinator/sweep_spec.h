@@ -40,6 +40,7 @@ struct Comparison {
   std::vector<std::string> baselines;
   std::string metric = "macro_f1";
   std::string direction = "greater";  // one-tailed: variant "greater" (or "less") than each baseline
+  double min_effect = 0;  // the smallest true difference worth detecting, in the metric's units; 0: none given
 };
 
 struct SweepSpec {

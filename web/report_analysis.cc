@@ -85,8 +85,9 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     return out;
   };
   auto add = [&](const std::string& kind, const GroupSummary& x, const GroupSummary& y, const std::string& metric,
-                 Tail tail) {
+                 Tail tail, double min_effect) {
     ComparisonResult c;
+    c.min_effect = min_effect;
     c.kind = kind;
     c.variant = x.label;
     c.baseline = y.label;
@@ -105,7 +106,7 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
       for (const GroupSummary* x : groups_of(spec.variant)) {
         for (const GroupSummary* y : bases) {
           if (bases.size() > 1 && y->point != x->point) continue;  // swept baselines: same point only
-          add("comparison", *x, *y, spec.metric, tail);
+          add("comparison", *x, *y, spec.metric, tail, spec.min_effect);
           done_pairs.insert({spec.variant, b});
         }
       }
@@ -126,7 +127,7 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
       for (const GroupSummary* y : groups_of(v.name)) {
         for (const GroupSummary* x : props) {
           if (props.size() > 1 && x->point != y->point) continue;
-          add("ablation", *x, *y, "macro_f1", Tail::kGreater);
+          add("ablation", *x, *y, "macro_f1", Tail::kGreater, 0);
         }
       }
     }
@@ -139,6 +140,8 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     c.p_holm = holm[i];
     c.significant = c.t.defined && c.p_holm < a.alpha;
     c.significant_raw = c.t.defined && c.t.p < a.alpha;
+    const double observed = c.tail == Tail::kGreater ? c.t.mean_diff : -c.t.mean_diff;
+    c.plan = PlanSeeds(c.t.n, observed, c.t.sd_diff, a.alpha, static_cast<int>(a.comparisons.size()), c.min_effect);
   }
   return a;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/paired_stats.h"
+#include "common/power.h"
 #include "web/report_data.h"
 
 namespace avctl {
@@ -45,6 +46,8 @@ struct ComparisonResult {
   double p_holm = 1;
   bool significant = false;      // Holm-adjusted p < alpha
   bool significant_raw = false;  // unadjusted p < alpha
+  double min_effect = 0;         // from the spec; 0: none (ablations)
+  SeedPlan plan;                 // power and pairs needed, from the observed differences
 };
 
 struct ReportAnalysis {

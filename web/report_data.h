@@ -18,6 +18,7 @@ struct ReportComparison {
   std::vector<std::string> baselines;
   std::string metric = "macro_f1";
   std::string direction = "greater";
+  double min_effect = 0;  // 0: none given
 };
 
 struct ReportVariant {

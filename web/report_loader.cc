@@ -85,6 +85,7 @@ Result<ReportData> LoadReportData(Database* db, const std::string& sweep) {
       rc.baselines = c.value("baselines", std::vector<std::string>{});
       rc.metric = c.value("metric", "macro_f1");
       rc.direction = c.value("direction", "greater");
+      rc.min_effect = c.value("min_effect", 0.0);
       d.comparisons.push_back(rc);
     }
     d.dataset = ParseOr(q.ColumnText(5), Json::object());

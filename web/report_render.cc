@@ -116,6 +116,48 @@ std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, dou
   return s + "</tbody></table></div>";
 }
 
+// Pairs as a number, or "none suffices" when no count up to the planning
+// cap reaches 80% power (a difference of 0 or in the wrong direction).
+std::string Pairs(int n) { return n > 0 ? std::to_string(n) : "<span class=\"muted\">none suffices</span>"; }
+
+std::string Power(double p) { return std::isfinite(p) ? fmt::format("{:.0f}%", 100 * p) : "-"; }
+
+// Seed planning: what the sweep's n can detect and what it would take.
+std::string SeedPlanningTable(const std::vector<ComparisonResult>& cs) {
+  std::string s =
+      "<div class=\"scroll\"><table><thead><tr><th>variant</th><th>baseline</th><th>pairs</th>"
+      "<th>observed diff (pp)</th><th>sd of diffs (pp)</th><th>power at the observed diff</th>"
+      "<th>detectable at 80% (pp)</th><th>pairs for 80% at the observed diff</th><th>min_effect (pp)</th>"
+      "<th>power at min_effect</th><th>pairs for 80% at min_effect</th></tr></thead><tbody>";
+  bool any_min_effect = false;
+  for (const auto& c : cs) {
+    const SeedPlan& p = c.plan;
+    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>", E(c.variant), E(c.baseline), p.n);
+    if (!p.defined) {
+      s += "<td colspan=\"8\" class=\"muted\">fewer than 2 matched pairs: no test, no plan</td></tr>";
+      continue;
+    }
+    // Each figure: at α, then Holm's worst case (α / family size) after the slash.
+    s += fmt::format("<td>{:+.2f}</td><td>{:.2f}</td><td>{} / {}</td><td>{:.2f} / {:.2f}</td><td>{} / {}</td>",
+                     100 * p.observed, 100 * p.sd, Power(p.power), Power(p.power_holm), 100 * p.detectable,
+                     100 * p.detectable_holm, Pairs(p.pairs), Pairs(p.pairs_holm));
+    if (p.min_effect > 0) {
+      any_min_effect = true;
+      s += fmt::format("<td>{:.2f}</td><td>{} / {}</td><td>{} / {}</td></tr>", 100 * p.min_effect,
+                       Power(p.power_min_effect), Power(p.power_min_effect_holm), Pairs(p.pairs_min_effect),
+                       Pairs(p.pairs_min_effect_holm));
+    } else {
+      s += "<td>-</td><td>-</td><td>-</td></tr>";
+    }
+  }
+  s += "</tbody></table></div>";
+  if (!any_min_effect) {
+    s += "<p class=\"muted\">Set <code>comparisons[].min_effect</code> in the spec (metric units, e.g. 0.02 for "
+         "2 pp) to see the pairs needed for the smallest difference worth detecting.</p>";
+  }
+  return s;
+}
+
 std::vector<std::string> EmotionCodes() {
   std::vector<std::string> out;
   for (int i = 0; i < kNumEmotions; ++i) out.emplace_back(EmotionCode(*EmotionFromIndex(i)));
@@ -175,6 +217,17 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     with_proposed.insert(with_proposed.end(), ablation.begin(), ablation.end());
     b += "<h2>Ablations</h2>" + MetricsTable(with_proposed, index);
     if (!ablations.empty()) b += ComparisonsTable(ablations, a.alpha);
+  }
+  if (!a.comparisons.empty()) {
+    b += fmt::format(
+        "<h2>Seed planning</h2><p class=\"muted\">Power of the one-tailed matched paired t-test (noncentral t) "
+        "with the observed sd of the paired differences. Each pair of figures: at α = {} / at Holm's worst case, "
+        "α / {} = {:.4f} (the threshold the family's smallest p must pass). \"Power at the observed diff\" is the "
+        "power to detect a true difference as large as the observed one, not the probability that this result "
+        "is real. <code>avctl sweep plan SPEC --pilot SWEEP</code> gives the same plan for a spec before it "
+        "runs.</p>",
+        a.alpha, a.comparisons.size(), a.alpha / static_cast<double>(a.comparisons.size()));
+    b += SeedPlanningTable(a.comparisons);
   }
   // Plots.
   b += "<h2>Macro F1 per run</h2><div class=\"plots\">";

@@ -46,6 +46,8 @@ inline std::vector<BadSpec> BadSpecs() {
                 "comparisons": [{"variant": "ladder_av", "baselines": ["mult"]}]})", "comparisons[0].baselines[0]", "no variant named"},
       BadSpec{"ComparisonDirection", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}, {"name": "backbone"}],
                 "comparisons": [{"variant": "ladder_av", "baselines": ["backbone"], "direction": "two-sided"}]})", "comparisons[0].direction", "\"greater\" or \"less\""},
+      BadSpec{"MinEffect", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}, {"name": "backbone", "role": "baseline"}],
+                "comparisons": [{"variant": "ladder_av", "baselines": ["backbone"], "min_effect": -0.01}]})", "comparisons[0].min_effect", "positive number"},
       BadSpec{"Alpha", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "alpha": 1.5, "variants": [{"name": "ladder_av"}]})", "alpha", "(0, 1)"},
       BadSpec{"MaxAttempts", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "max_attempts": 0, "variants": [{"name": "ladder_av"}]})", "max_attempts", "at least 1"},
       BadSpec{"NameWithSlash", R"({"name": "a/b", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "name", "no '/'"},
