@@ -136,6 +136,9 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   }
 
   ModelOutputs out;
+  if (r_av.defined()) out.representations["av"] = r_av;
+  if (r_a.defined()) out.representations["a"] = r_a;
+  if (r_v.defined()) out.representations["v"] = r_v;
   out.unsupervised = torch::zeros({}, a.options());
   if (c_.head == "mlp") {
     if (c_.fusion) out.train_logits.push_back(RunMlpHead(head_av_, r_av));
@@ -171,10 +174,16 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     if (p->logits.defined()) out.train_logits.push_back(p->logits);
   }
 
+  // The decoders' top-down input: the corrupted top output as a posterior
+  // (Rasmus et al.) or as logits.
+  auto top = [&](const LadderPass& p) {
+    return c_.ladder_top == "posterior" ? torch::softmax(p.logits.to(torch::kFloat32), 1) : p.logits;
+  };
+  const bool norm0 = c_.layer0_target == "normalized";
   torch::Tensor uns = torch::zeros({}, a.options());
   if (dec_av_) {
     torch::Tensor plain;
-    uns = uns + WeightedSum(dec_av_(noisy_av.logits, noisy_av, clean_av), &plain);
+    uns = uns + WeightedSum(dec_av_(top(noisy_av), noisy_av, clean_av, norm0), &plain);
     out.costs["rAV"] = plain;
   }
   if (dec_a2v_ && !in.audio_dropped && !in.visual_dropped) {
@@ -182,12 +191,12 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     const bool from_target = c_.cross_topdown == "target";
     // A->V: visual targets; laterals from the audio encoder (or the visual one for the same-modality ablation).
     const LadderPass& lat_v = other ? noisy_a : noisy_v;
-    const torch::Tensor& top_v = (from_target || !other) ? noisy_v.logits : noisy_a.logits;
+    const torch::Tensor top_v = top((from_target || !other) ? noisy_v : noisy_a);
     const LadderPass& lat_a = other ? noisy_v : noisy_a;
-    const torch::Tensor& top_a = (from_target || !other) ? noisy_a.logits : noisy_v.logits;
+    const torch::Tensor top_a = top((from_target || !other) ? noisy_a : noisy_v);
     torch::Tensor a2v, v2a;
-    torch::Tensor c_a2v = WeightedSum(dec_a2v_(top_v, lat_v, clean_v), &a2v);
-    torch::Tensor c_v2a = WeightedSum(dec_v2a_(top_a, lat_a, clean_a), &v2a);
+    torch::Tensor c_a2v = WeightedSum(dec_a2v_(top_v, lat_v, clean_v, norm0), &a2v);
+    torch::Tensor c_v2a = WeightedSum(dec_v2a_(top_a, lat_a, clean_a, norm0), &v2a);
     uns = uns + 0.5 * (c_a2v + c_v2a);
     out.costs["rA->V"] = a2v;
     out.costs["rV->A"] = v2a;

@@ -32,6 +32,7 @@ struct ModelOutputs {
   std::vector<torch::Tensor> eval_logits;   // heads averaged for prediction (clean path)
   torch::Tensor unsupervised;               // L_uns (0 when the model has none or in eval)
   std::map<std::string, torch::Tensor> costs;  // "rAV", "rA->V", "rV->A": detached, summed over layers, unweighted
+  std::map<std::string, torch::Tensor> representations;  // "av", "a", "v": the pooled inputs of the heads
 };
 
 class AvModelImpl : public torch::nn::Module {

@@ -172,7 +172,9 @@ std::map<std::string, Setter> ModelFields(ModelConfig* m) {
           {"ladder_av", Bool(&m->ladder_av)},
           {"ladder_cross", Bool(&m->ladder_cross)},
           {"cross_topdown", Str(&m->cross_topdown, {"target", "source"})},
-          {"lateral", Str(&m->lateral, {"other", "same"})}};
+          {"lateral", Str(&m->lateral, {"other", "same"})},
+          {"ladder_top", Str(&m->ladder_top, {"posterior", "logits"})},
+          {"layer0_target", Str(&m->layer0_target, {"normalized", "raw"})}};
 }
 
 std::map<std::string, Setter> TrainFields(TrainConfig* t) {
@@ -290,7 +292,7 @@ Json JobConfigToJson(const JobConfig& c) {
             {"visual_ablation_p", m.visual_ablation_p}, {"visual_ablation", m.visual_ablation},
             {"noise_std", m.noise_std}, {"lambda", m.lambda}, {"lambda_layers", m.lambda_layers},
             {"ladder_av", m.ladder_av}, {"ladder_cross", m.ladder_cross}, {"cross_topdown", m.cross_topdown},
-            {"lateral", m.lateral}}},
+            {"lateral", m.lateral}, {"ladder_top", m.ladder_top}, {"layer0_target", m.layer0_target}}},
           {"train",
            {{"lr", t.lr}, {"batch_size", t.batch_size}, {"epochs", t.epochs}, {"clip_norm", t.clip_norm},
             {"plateau_patience", t.plateau_patience}, {"plateau_factor", t.plateau_factor},

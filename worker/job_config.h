@@ -46,6 +46,14 @@ struct ModelConfig {
   bool ladder_cross = true;              // C_rA->V and C_rV->A
   std::string cross_topdown = "target";  // top-down signal of a cross ladder from the "target" or the "source" modality
   std::string lateral = "other";         // cross ladders take laterals from the "other" modality, or the "same"
+  // The decoders' top-down input: batch-normalised "posterior" (softmax of
+  // the corrupted encoder's top output, Rasmus et al. 2015, Algorithm 1) or
+  // the corrupted "logits" (avctl's first wiring).
+  std::string ladder_top = "posterior";
+  // Layer 0's cost: "normalized" scores estimate and target after the clean
+  // input's batch normalisation, so that shrinking the learned representation
+  // cannot lower it (the guard against collapse); "raw" scores them as they are.
+  std::string layer0_target = "normalized";
 };
 
 struct TrainConfig {

@@ -27,9 +27,15 @@ LadderPass LadderEncoderImpl::forward(const torch::Tensor& x, double noise_std) 
   const size_t L = widths_.size() - 1;
   auto noisy = [&](const torch::Tensor& t) { return noise_std > 0 ? t + noise_std * torch::randn_like(t) : t; };
   LadderPass p;
-  p.z.push_back(noisy(x.to(torch::kFloat32)));
-  p.mean.emplace_back();
-  p.std.emplace_back();
+  const torch::Tensor x32 = x.to(torch::kFloat32);
+  p.z.push_back(noisy(x32));
+  if (is_training()) {
+    p.mean.push_back(x32.mean(0));
+    p.std.push_back(torch::sqrt(x32.var(0, /*unbiased=*/false) + kBatchNormEps));
+  } else {
+    p.mean.emplace_back();
+    p.std.emplace_back();
+  }
   torch::Tensor h = p.z[0];
   for (size_t l = 1; l <= L; ++l) {
     // float32 from here on also under bf16 autocast: the batch statistics,
@@ -82,7 +88,7 @@ LadderDecoderImpl::LadderDecoderImpl(std::vector<int64_t> widths) : widths_(std:
 }
 
 std::vector<torch::Tensor> LadderDecoderImpl::forward(const torch::Tensor& top, const LadderPass& lateral,
-                                                      const LadderPass& clean) {
+                                                      const LadderPass& clean, bool normalize_layer0) {
   const size_t L = widths_.size() - 1;
   std::vector<torch::Tensor> costs(L + 1);
   torch::Tensor z_hat;
@@ -90,8 +96,18 @@ std::vector<torch::Tensor> LadderDecoderImpl::forward(const torch::Tensor& top, 
     torch::Tensor u = (l == L) ? BatchNormalize(top.to(torch::kFloat32))
                                : BatchNormalize(v_[l](z_hat).to(torch::kFloat32));
     z_hat = g_[l](lateral.z[l], u);
-    torch::Tensor estimate = (l == 0) ? z_hat : (z_hat - clean.mean[l]) / clean.std[l];
-    costs[l] = (estimate - clean.z[l]).pow(2).sum(1).mean() / static_cast<double>(widths_[l]);
+    torch::Tensor estimate, target;
+    if (l > 0) {
+      estimate = (z_hat - clean.mean[l]) / clean.std[l];
+      target = clean.z[l];
+    } else if (normalize_layer0) {
+      estimate = (z_hat - clean.mean[0]) / clean.std[0];
+      target = (clean.z[0] - clean.mean[0]) / clean.std[0];
+    } else {
+      estimate = z_hat;
+      target = clean.z[0];
+    }
+    costs[l] = (estimate - target).pow(2).sum(1).mean() / static_cast<double>(widths_[l]);
   }
   return costs;
 }

@@ -25,8 +25,8 @@ inline constexpr double kBatchNormEps = 1e-5;
 // What one pass of a ladder encoder leaves for the decoders.
 struct LadderPass {
   std::vector<torch::Tensor> z;     // z[0] = input (noisy when corrupted); z[l] = normalised pre-activation (+ noise)
-  std::vector<torch::Tensor> mean;  // batch mean of z_pre per layer (index 0 unused)
-  std::vector<torch::Tensor> std;   // batch std of z_pre per layer (index 0 unused)
+  std::vector<torch::Tensor> mean;  // batch mean of z_pre per layer; [0]: of the (clean) input, in training
+  std::vector<torch::Tensor> std;   // batch std of z_pre per layer; [0]: of the (clean) input, in training
   torch::Tensor logits;             // top output
 };
 
@@ -72,10 +72,12 @@ class LadderDecoderImpl : public torch::nn::Module {
  public:
   explicit LadderDecoderImpl(std::vector<int64_t> widths);
   // Per-layer reconstruction costs C(l), l = 0..L: squared error between the
-  // decoder's estimate (normalised with the clean batch statistics, except
-  // at layer 0) and the clean target, summed over units, divided by the
-  // width, averaged over the batch.
-  std::vector<torch::Tensor> forward(const torch::Tensor& top, const LadderPass& lateral, const LadderPass& clean);
+  // decoder's estimate (normalised with the clean batch statistics) and the
+  // clean target, summed over units, divided by the width, averaged over the
+  // batch. At layer 0 both are normalised with the clean input's batch
+  // statistics when normalize_layer0, else compared as they are.
+  std::vector<torch::Tensor> forward(const torch::Tensor& top, const LadderPass& lateral, const LadderPass& clean,
+                                     bool normalize_layer0 = false);
 
  private:
   std::vector<int64_t> widths_;
