@@ -7,7 +7,8 @@
 
 namespace avctl {
 
-AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout) : d_(d), heads_(heads), dropout_(dropout) {
+AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout, bool future_mask)
+    : d_(d), heads_(heads), dropout_(dropout), future_mask_(future_mask) {
   TORCH_CHECK(heads > 0 && d % heads == 0, "attention: d (", d, ") must be a multiple of heads (", heads, ")");
   // Registered and initialised in torch::nn::MultiheadAttention's order, so a
   // seed gives the same initial weights as the module this one replaces.
@@ -20,7 +21,7 @@ AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout) : d_(d), 
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key_value,
-                                     const torch::Tensor& key_pad) {
+                                     const torch::Tensor& key_pad, const torch::Tensor& query_pad) {
   namespace F = torch::nn::functional;
   const int64_t t = query.size(0), b = query.size(1), s = key_value.size(0);
   const int64_t hd = d_ / heads_;
@@ -39,12 +40,32 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Te
   };
   q = heads(q, t), k = heads(k, s), v = heads(v, s);
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-  torch::Tensor scores;
+  const double inf = std::numeric_limits<double>::infinity();
+  torch::Tensor mask;  // additive, broadcast over [B*heads, T, S]
   if (key_pad.defined()) {
-    auto mask = torch::zeros({b, 1, 1, s}, query.options())
-                    .masked_fill(key_pad.view({b, 1, 1, s}), -std::numeric_limits<double>::infinity())
-                    .expand({b, heads_, 1, s})
-                    .reshape({b * heads_, 1, s});
+    mask = torch::zeros({b, 1, 1, s}, query.options())
+               .masked_fill(key_pad.view({b, 1, 1, s}), -inf)
+               .expand({b, heads_, 1, s})
+               .reshape({b * heads_, 1, s});
+  }
+  if (future_mask_) {
+    // MulT's triu(-inf, 1 + |S - T|) with each clip's own lengths: key j is
+    // hidden from query i when j > i + |S_b - T_b|. Key 0 stays visible, so
+    // no row is all -inf.
+    auto opts = torch::TensorOptions().dtype(torch::kLong).device(query.device());
+    torch::Tensor q_len = query_pad.defined() ? query_pad.logical_not().sum(1) : torch::full({b}, t, opts);
+    torch::Tensor k_len = key_pad.defined() ? key_pad.logical_not().sum(1) : torch::full({b}, s, opts);
+    torch::Tensor offset = (k_len - q_len).abs().view({b, 1, 1});
+    torch::Tensor hidden = torch::arange(s, opts).view({1, 1, s}) > torch::arange(t, opts).view({1, t, 1}) + offset;
+    torch::Tensor future = torch::zeros({b, t, s}, query.options())
+                               .masked_fill(hidden, -inf)
+                               .unsqueeze(1)
+                               .expand({b, heads_, t, s})
+                               .reshape({b * heads_, t, s});
+    mask = mask.defined() ? mask + future : future;
+  }
+  torch::Tensor scores;
+  if (mask.defined()) {
     scores = torch::baddbmm(mask, q, k.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
   } else {
     scores = torch::bmm(q, k.transpose(1, 2)).mul_(scale);

@@ -10,6 +10,10 @@
 // With dropout off it computes what torch::nn::MultiheadAttention computes
 // (tested to float rounding in tests/worker/attention_test.cc).
 // Sequences are [T, B, d] (time first), the mask [B, S] with true = padding.
+// With future_mask, query i sees only keys j <= i + |S - T|: MulT's
+// buffered_future_mask (its default attn_mask). MulT computes it from its
+// fixed padded lengths; here T and S are each clip's own lengths, so that a
+// clip's output never depends on how long its batch-mates are.
 #pragma once
 
 #include <torch/torch.h>
@@ -18,10 +22,12 @@ namespace avctl {
 
 class AttentionImpl : public torch::nn::Module {
  public:
-  AttentionImpl(int64_t d, int64_t heads, double dropout);
+  AttentionImpl(int64_t d, int64_t heads, double dropout, bool future_mask = false);
   // query [T, B, d]; key_value [S, B, d] (the same tensor as query for
-  // self-attention); key_pad [B, S] or undefined. Returns [T, B, d].
-  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key_value, const torch::Tensor& key_pad);
+  // self-attention); key_pad [B, S] or undefined; query_pad [B, T] or
+  // undefined (used by the future mask only). Returns [T, B, d].
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& key_value, const torch::Tensor& key_pad,
+                        const torch::Tensor& query_pad = {});
 
   torch::Tensor in_proj_weight, in_proj_bias;
   torch::nn::Linear out_proj{nullptr};
@@ -29,6 +35,7 @@ class AttentionImpl : public torch::nn::Module {
  private:
   int64_t d_, heads_;
   double dropout_;
+  bool future_mask_;
 };
 TORCH_MODULE(Attention);
 

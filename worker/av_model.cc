@@ -19,6 +19,8 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
   self.relu_dropout = c_.relu_dropout;
   self.res_dropout = c_.res_dropout;
   self.embed_dropout = c_.embed_dropout;
+  self.future_mask = c_.future_mask;
+  self.positions = c_.self_positions;
   EncoderOptions cross = self;
   cross.layers = c_.cross_layers;
   cross.attn_dropout = 0.0;

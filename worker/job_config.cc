@@ -31,8 +31,10 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
     // Tsai et al. (ACL 2019), two-modality form, defaults of its public code.
     m.d_model = 30;
     m.heads = 5;
-    m.cross_layers = 5;
-    m.self_layers = 3;
+    m.cross_layers = 5;            // nlevels = 5
+    m.self_layers = 5;             // the memory stacks: layers = max(nlevels, 3) in get_network
+    m.self_positions = true;       // every TransformerEncoder of MulT adds sinusoidal positions
+    m.future_mask = true;          // attn_mask defaults to true (action='store_false')
     m.auxiliary = false;
     m.gated_residual = false;
     m.audio_dropout_p = 0.0;
@@ -43,8 +45,8 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
     t.lr = 1e-3;
     t.batch_size = 24;
     t.epochs = 40;
-    t.clip_norm = 1.0;
-    t.plateau_patience = 20;
+    t.clip_norm = 0.8;             // --clip 0.8
+    t.plateau_patience = 20;       // --when 20: ReduceLROnPlateau(patience=20, factor=0.1)
   } else if (variant == "ps2020") {
     // Parthasarathy & Sundaram (ICMI 2020), our approximation: one transformer
     // per modality, decision-level late fusion (mean of the two heads' logits),
@@ -161,6 +163,8 @@ std::map<std::string, Setter> ModelFields(ModelConfig* m) {
           {"share_aux_head", Bool(&m->share_aux_head)},
           {"gated_residual", Bool(&m->gated_residual)},
           {"head", Str(&m->head, {"mlp", "ladder"})},
+          {"self_positions", Bool(&m->self_positions)},
+          {"future_mask", Bool(&m->future_mask)},
           {"targets", Str(&m->targets, {"hard", "soft"})},
           {"audio_dropout_p", Num(&m->audio_dropout_p)},
           {"visual_dropout_p", Num(&m->visual_dropout_p)},
@@ -288,6 +292,7 @@ Json JobConfigToJson(const JobConfig& c) {
             {"res_dropout", m.res_dropout}, {"embed_dropout", m.embed_dropout}, {"out_dropout", m.out_dropout},
             {"pooling", m.pooling}, {"fusion", m.fusion}, {"auxiliary", m.auxiliary}, {"aux_repeats", m.aux_repeats},
             {"share_aux_head", m.share_aux_head}, {"gated_residual", m.gated_residual}, {"head", m.head},
+            {"self_positions", m.self_positions}, {"future_mask", m.future_mask},
             {"targets", m.targets}, {"audio_dropout_p", m.audio_dropout_p}, {"visual_dropout_p", m.visual_dropout_p},
             {"visual_ablation_p", m.visual_ablation_p}, {"visual_ablation", m.visual_ablation},
             {"noise_std", m.noise_std}, {"lambda", m.lambda}, {"lambda_layers", m.lambda_layers},

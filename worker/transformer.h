@@ -23,6 +23,7 @@ struct EncoderOptions {
   double embed_dropout = 0.25;
   bool positions = false;       // add sinusoidal positions to the inputs
   bool gated_residual = false;  // AuxFormer's learned gate: residual * a + branch * (1 - a)
+  bool future_mask = false;     // MulT's attn_mask (worker/attention.h)
 };
 
 // Sinusoidal position table [max_len, d] float32 (fairseq's layout: sines
@@ -32,8 +33,9 @@ torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d);
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   explicit TransformerLayerImpl(const EncoderOptions& o);
-  // kv undefined: self-attention. kv_pad masks the keys.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& kv, const torch::Tensor& kv_pad);
+  // kv undefined: self-attention. kv_pad masks the keys; x_pad marks the queries' padding.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& kv, const torch::Tensor& kv_pad,
+                        const torch::Tensor& x_pad = {});
 
  private:
   EncoderOptions o_;

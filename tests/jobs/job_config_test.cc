@@ -31,7 +31,10 @@ TEST(JobConfigTest, VariantsAreSwitchesOfOneModel) {
   auto mult = VariantPreset("mult");
   EXPECT_EQ(mult->model.d_model, 30);
   EXPECT_EQ(mult->model.heads, 5);
-  EXPECT_EQ(mult->model.self_layers, 3);
+  EXPECT_EQ(mult->model.self_layers, 5);  // max(nlevels, 3) in MulT's get_network
+  EXPECT_TRUE(mult->model.self_positions);
+  EXPECT_TRUE(mult->model.future_mask);
+  EXPECT_DOUBLE_EQ(mult->train.clip_norm, 0.8);
   EXPECT_FALSE(mult->model.auxiliary);
   EXPECT_EQ(mult->train.batch_size, 24);
   EXPECT_EQ(mult->train.epochs, 40);

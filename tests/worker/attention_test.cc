@@ -1,5 +1,8 @@
 // worker/dropout and worker/attention: the mask's statistics and
 // determinism, its gradient, and attention equal to torch's module.
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "worker/attention.h"
@@ -136,6 +139,35 @@ TEST(AttentionTest, DropoutActsOnlyInTraining) {
   EXPECT_TRUE(torch::equal(e1, e2));
   a->train();
   EXPECT_FALSE(torch::allclose(a->forward(q, q, {}), e1));
+}
+
+// MulT's future mask (buffered_future_mask: triu(-inf, 1 + |S - T|)) on one
+// clip without padding: the scores of hidden keys are -inf before softmax.
+TEST(AttentionTest, FutureMaskIsMulTsAndUsesEachClipsOwnLengths) {
+  torch::manual_seed(7);
+  const int64_t d = 8, heads = 2, t = 4, s = 6;
+  Attention masked(d, heads, 0.0, /*future_mask=*/true);
+  masked->eval();
+  auto q = torch::randn({t, 1, d}), kv = torch::randn({s, 1, d});
+  torch::NoGradGuard no_grad;
+  auto out = masked->forward(q, kv, {});
+  // Reference: the same projections with MulT's mask applied by hand.
+  namespace F = torch::nn::functional;
+  auto w = masked->in_proj_weight, bias = masked->in_proj_bias;
+  auto qp = F::linear(q, w.slice(0, 0, d), bias.slice(0, 0, d)).view({t, heads, d / heads}).transpose(0, 1);
+  auto kvp = F::linear(kv, w.slice(0, d), bias.slice(0, d)).chunk(2, -1);
+  auto kp = kvp[0].reshape({s, heads, d / heads}).transpose(0, 1), vp = kvp[1].reshape({s, heads, d / heads}).transpose(0, 1);
+  auto scores = torch::bmm(qp, kp.transpose(1, 2)) / std::sqrt(static_cast<double>(d / heads));
+  auto mulT = torch::full({t, s}, -std::numeric_limits<float>::infinity()).triu(1 + std::abs(s - t));
+  auto ref = masked->out_proj(torch::bmm(torch::softmax(scores + mulT, -1), vp).transpose(0, 1).reshape({t, 1, d}));
+  EXPECT_TRUE(torch::allclose(out, ref, 1e-5, 1e-6));
+  // Padding a clip (a longer batch-mate) changes neither its mask nor its output.
+  auto q2 = torch::cat({q, torch::randn({3, 1, d})}, 0), kv2 = torch::cat({kv, torch::randn({2, 1, d})}, 0);
+  auto qpad = torch::zeros({1, t + 3}, torch::kBool), kpad = torch::zeros({1, s + 2}, torch::kBool);
+  qpad.slice(1, t).fill_(true);
+  kpad.slice(1, s).fill_(true);
+  auto padded = masked->forward(q2, kv2, kpad, qpad).slice(0, 0, t);
+  EXPECT_TRUE(torch::allclose(padded, out, 1e-5, 1e-6));
 }
 
 }  // namespace
