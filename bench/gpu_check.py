@@ -118,6 +118,11 @@ def main():
     def left():
         return deadline - time.time()
 
+    # The PyTorch reference needs torch and numpy in this interpreter.
+    has_torch = subprocess.run([sys.executable, "-c", "import torch, numpy"], capture_output=True).returncode == 0
+    if not has_torch:
+        notes.append(f"no PyTorch reference: {sys.executable} cannot import torch and numpy (set PYTHON)")
+
     # 1. Single-job throughput, bf16 off and on, with the data-wait share.
     for bf16 in (False, True):
         if bf16 and not cuda and not a.cpu_smoke:
@@ -125,11 +130,16 @@ def main():
         cmd = [os.path.join(a.bin, "train_bench"), "--store", a.store, "--device", a.device,
                "--batches", str(steps), "--warmup", "3" if not a.cpu_smoke else "1", "--repeats", "1",
                "--threads", str(min(cores, 8)), "--variants", "ladder_av,backbone"]
+        if bf16 or not has_torch:
+            cmd += ["--no-python"]  # the Python reference runs float32 only
         if bf16:
-            cmd += ["--bf16", "--no-python"]  # the Python reference runs float32 only
+            cmd += ["--bf16"]
         env = dict(os.environ, AVCTL_PYTHON=sys.executable)
         try:
             out, secs = run(cmd, timeout=max(30, left() * 0.3), env=env)
+        except subprocess.TimeoutExpired:
+            notes.append(f"train_bench{' --bf16' if bf16 else ''} cut short: the measurement budget ran out")
+            continue
         except Exception as e:  # noqa: BLE001 - reported in the table, the other phases still run
             notes.append(f"train_bench{' --bf16' if bf16 else ''} did not finish: {str(e)[:300]}")
             continue
@@ -180,14 +190,18 @@ def main():
         jobs = [job_json("ladder_av", a.device, False, batches, max(1, cores // n), seed=s + 1) for s in range(n)]
         try:
             res, wall = train_jobs(a, jobs, timeout=max(30, left() * 0.5))
+        except subprocess.TimeoutExpired:
+            notes.append(f"packing with {n} jobs cut short: the measurement budget (--budget-s) ran out")
+            break
         except Exception as e:  # noqa: BLE001
             notes.append(f"packing with {n} jobs failed: {str(e)[:300]}")
             break
         per_job = sum(r["train_clips_per_s"] for r in res)
-        peak = max((r.get("peak_device_memory_mib") or 0) for r in res)
+        peaks = [r["peak_device_memory_mib"] for r in res if r.get("peak_device_memory_mib") is not None]
+        peak = f"largest job peak {max(peaks):.0f} MiB" if peaks else "GPU memory not measured"
         agg[n] = per_job
         rows.append((f"ladder_av, {n} job(s) packed", f"{per_job:.1f} clips/s aggregate",
-                     f"sum of the jobs' training clips/s; largest job peak {peak:.0f} MiB; {wall:.0f} s wall"))
+                     f"sum of the jobs' training clips/s; {peak}; {wall:.0f} s wall"))
     numbers["aggregate_clips_per_s"] = agg
 
     # 4. Projection of sweeps/paper.json on this GPU at the best packing measured.

@@ -343,6 +343,16 @@ std::string VariantPage(const ReportData& d, const GroupSummary& g) {
   std::string b = fmt::format("<p><a href=\"index.html\">← sweep {}</a></p><h1>{}</h1><p class=\"muted\">role {}; "
                               "{} runs, {} done, {} failed</p>",
                               E(d.sweep_name), E(g.label), E(g.role), g.runs, g.done, g.failed);
+  std::string preset;
+  for (const auto& v : d.variants) {
+    if (v.name == g.variant) preset = v.preset;
+  }
+  if (!preset.empty()) {
+    b += fmt::format("<p>Model card: <code>docs/MODELS.md</code>, section <b>{}</b>: every setting of the preset with "
+                     "its value and source (paper, public code and its default, or our interpretation), "
+                     "approximations marked; this variant's overrides of the spec apply on top.</p>",
+                     E(preset));
+  }
   b += "<table class=\"sortable\"><thead><tr><th>job</th><th>seed</th><th>partition</th><th>state</th>"
        "<th>attempts</th><th>epoch (selected / run)</th><th>macro F1</th><th>micro F1</th><th>accuracy</th>"
        "<th>worker</th><th>device</th><th>seconds</th><th>reason</th></tr></thead><tbody>";

@@ -41,34 +41,27 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Te
   q = heads(q, t), k = heads(k, s), v = heads(v, s);
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   const double inf = std::numeric_limits<double>::infinity();
-  torch::Tensor mask;  // additive, broadcast over [B*heads, T, S]
+  torch::Tensor scores;
   if (key_pad.defined()) {
-    mask = torch::zeros({b, 1, 1, s}, query.options())
-               .masked_fill(key_pad.view({b, 1, 1, s}), -inf)
-               .expand({b, heads_, 1, s})
-               .reshape({b * heads_, 1, s});
+    auto mask = torch::zeros({b, 1, 1, s}, query.options())
+                    .masked_fill(key_pad.view({b, 1, 1, s}), -inf)
+                    .expand({b, heads_, 1, s})
+                    .reshape({b * heads_, 1, s});
+    scores = torch::baddbmm(mask, q, k.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
+  } else {
+    scores = torch::bmm(q, k.transpose(1, 2)).mul_(scale);
   }
   if (future_mask_) {
     // MulT's triu(-inf, 1 + |S - T|) with each clip's own lengths: key j is
     // hidden from query i when j > i + |S_b - T_b|. Key 0 stays visible, so
-    // no row is all -inf.
+    // no row is all -inf. Added in place, broadcast over the heads: no
+    // [B*heads, T, S] mask is materialised.
     auto opts = torch::TensorOptions().dtype(torch::kLong).device(query.device());
     torch::Tensor q_len = query_pad.defined() ? query_pad.logical_not().sum(1) : torch::full({b}, t, opts);
     torch::Tensor k_len = key_pad.defined() ? key_pad.logical_not().sum(1) : torch::full({b}, s, opts);
     torch::Tensor offset = (k_len - q_len).abs().view({b, 1, 1});
     torch::Tensor hidden = torch::arange(s, opts).view({1, 1, s}) > torch::arange(t, opts).view({1, t, 1}) + offset;
-    torch::Tensor future = torch::zeros({b, t, s}, query.options())
-                               .masked_fill(hidden, -inf)
-                               .unsqueeze(1)
-                               .expand({b, heads_, t, s})
-                               .reshape({b * heads_, t, s});
-    mask = mask.defined() ? mask + future : future;
-  }
-  torch::Tensor scores;
-  if (mask.defined()) {
-    scores = torch::baddbmm(mask, q, k.transpose(1, 2), /*beta=*/1.0, /*alpha=*/scale);
-  } else {
-    scores = torch::bmm(q, k.transpose(1, 2)).mul_(scale);
+    scores.view({b, heads_, t, s}).add_(torch::zeros({b, 1, t, s}, scores.options()).masked_fill_(hidden.unsqueeze(1), -inf));
   }
   torch::Tensor probs = Dropout(torch::softmax(scores, -1), dropout_, is_training());
   torch::Tensor out = torch::bmm(probs, v).transpose(0, 1).contiguous().view({t, b, d_});

@@ -34,7 +34,6 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
     m.cross_layers = 5;            // nlevels = 5
     m.self_layers = 5;             // the memory stacks: layers = max(nlevels, 3) in get_network
     m.self_positions = true;       // every TransformerEncoder of MulT adds sinusoidal positions
-    m.future_mask = true;          // attn_mask defaults to true (action='store_false')
     m.auxiliary = false;
     m.gated_residual = false;
     m.audio_dropout_p = 0.0;

@@ -32,7 +32,7 @@ struct ModelConfig {
   bool share_aux_head = true;    // AuxFormer shares the auxiliary head between modalities
   bool gated_residual = true;    // AuxFormer's learned residual gate in the stacks after cross-modal attention
   bool self_positions = false;   // sinusoidal positions also in the self-attention stacks (MulT: in every encoder)
-  bool future_mask = false;      // MulT's attn_mask: query i sees keys j <= i + |S - T| (worker/attention.h)
+  bool future_mask = true;       // attn_mask of AuxFormer's and MulT's code (default on): query i sees keys j <= i + |S - T|
   std::string head = "mlp";      // "mlp": AuxFormer's residual heads; "ladder": ladder encoders
   std::string targets = "hard";  // cross-entropy on "hard" labels or on the store's "soft" labels
   double audio_dropout_p = 0.2;  // modality dropout per batch in training

@@ -24,7 +24,7 @@ TEST(SweepCli, SubmitDryRunPrintsTheJobsAndSendsNothing) {
   // The coordinator endpoint is unreachable: a dry run must not need it.
   ProcessRun r = RunAvctl("sweep submit " + kSweeps + "demo.json --dry-run --coordinator tcp://127.0.0.1:1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("dry run: 10 jobs; nothing submitted"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dry run: 20 jobs; nothing submitted"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ladder_av"), std::string::npos) << r.output;
 }
 

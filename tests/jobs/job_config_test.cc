@@ -20,6 +20,7 @@ TEST(JobConfigTest, DefaultsFollowAuxFormerAndThePaper) {
   EXPECT_EQ(c->train.epochs, 30);
   EXPECT_DOUBLE_EQ(c->train.clip_norm, 0.8);
   EXPECT_EQ(c->train.select_by, "dev_loss");
+  EXPECT_TRUE(c->model.future_mask);  // AuxFormer's --attn_mask is store_false: on unless asked off
 }
 
 TEST(JobConfigTest, VariantsAreSwitchesOfOneModel) {
@@ -33,7 +34,6 @@ TEST(JobConfigTest, VariantsAreSwitchesOfOneModel) {
   EXPECT_EQ(mult->model.heads, 5);
   EXPECT_EQ(mult->model.self_layers, 5);  // max(nlevels, 3) in MulT's get_network
   EXPECT_TRUE(mult->model.self_positions);
-  EXPECT_TRUE(mult->model.future_mask);
   EXPECT_DOUBLE_EQ(mult->train.clip_norm, 0.8);
   EXPECT_FALSE(mult->model.auxiliary);
   EXPECT_EQ(mult->train.batch_size, 24);

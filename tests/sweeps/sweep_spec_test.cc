@@ -25,7 +25,7 @@ TEST(SweepSpecTest, ShippedSpecsParseAndExpand) {
   EXPECT_EQ(ExpandSweep(*lambda)->size(), (4u * 3u + 1u) * 10u);
   auto demo = ReadSweepSpec(Shipped("demo.json"));
   ASSERT_TRUE(demo.ok()) << demo.status().ToString();
-  EXPECT_EQ(ExpandSweep(*demo)->size(), 10u);
+  EXPECT_EQ(ExpandSweep(*demo)->size(), 20u);  // 2 conditions x 2 variants x 5 seeds
 }
 
 TEST(SweepSpecTest, SeedMajorOrderStableKeysAndValidJobs) {
