@@ -110,6 +110,18 @@ cmake -S "$root" -B "$build" "${generator[@]}" "${cmake_args[@]}" > "$build/conf
 log "building avworker, avctl, worker_test, train_bench with $jobs jobs"
 cmake --build "$build" -j "$jobs" --target avworker avctl worker_test train_bench
 
+if [[ $mode == smoke && -f /usr/include/c10/cuda/CUDACachingAllocator.h && -f /usr/local/cuda/include/cuda_runtime_api.h ]]; then
+  # The CUDA-only code (AVCTL_CUDA) is not built against a CPU libtorch:
+  # compile it for syntax against this libtorch's c10/cuda headers and the
+  # CUDA toolkit's (Debian ships c10/cuda without its generated macros file).
+  stub=$build/cuda-syntax/include/c10/cuda/impl
+  mkdir -p "$stub"
+  printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' > "$stub/cuda_cmake_macros.h"
+  log "CUDA-only code: syntax check against $(dpkg-query -W -f='libtorch ${Version}' libtorch-dev 2>/dev/null || echo 'this libtorch')"
+  g++ -std=c++17 -fsyntax-only -DAVCTL_CUDA=1 -I"$root" -I"$build/cuda-syntax/include" \
+      -I/usr/include/torch/csrc/api/include -I/usr/local/cuda/include "$root/worker/device.cc"
+fi
+
 log "worker_test"
 (cd "$build" && ./bin/worker_test --gtest_brief=1) || { log "worker_test failed"; exit 1; }
 
