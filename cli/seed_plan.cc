@@ -1,8 +1,6 @@
 #include "cli/seed_plan.h"
 
 #include <cmath>
-#include <set>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -10,35 +8,13 @@ namespace avctl::cli {
 
 namespace {
 
-struct Wanted {
-  std::string variant, baseline, metric, direction;
-  double min_effect = 0;
-};
-
-std::vector<Wanted> Family(const SweepSpec& spec) {
-  std::vector<Wanted> out;
-  std::set<std::pair<std::string, std::string>> covered;
-  for (const auto& c : spec.comparisons) {
-    for (const auto& b : c.baselines) {
-      out.push_back({c.variant, b, c.metric, c.direction, c.min_effect});
-      covered.insert({c.variant, b});
-    }
-  }
-  std::string proposed;
-  for (const auto& v : spec.variants) {
-    if (v.role == "proposed") {
-      proposed = v.name;
-      break;
-    }
-  }
-  if (!proposed.empty()) {
-    for (const auto& v : spec.variants) {
-      if (v.role == "ablation" && !covered.count({proposed, v.name})) {
-        out.push_back({proposed, v.name, "macro_f1", "greater", 0});
-      }
-    }
-  }
-  return out;
+// The report's family (web/report_analysis.h) of a spec not yet run.
+std::vector<FamilyTest> Family(const SweepSpec& spec) {
+  std::vector<ReportComparison> comparisons;
+  for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect});
+  std::vector<ReportVariant> variants;
+  for (const auto& v : spec.variants) variants.push_back({v.name, v.role, v.variant});
+  return ComparisonFamily(comparisons, variants);
 }
 
 std::string Pairs(int n) { return n > 0 ? std::to_string(n) : "none"; }
@@ -50,10 +26,10 @@ SweepPlan PlanSweep(const SweepSpec& spec, const ReportAnalysis& pilot, const st
   plan.spec_name = spec.name;
   plan.pilot_name = pilot_name;
   plan.alpha = spec.alpha;
-  const std::vector<Wanted> family = Family(spec);
+  const std::vector<FamilyTest> family = Family(spec);
   plan.family = static_cast<int>(family.size());
   const int spec_pairs = static_cast<int>(spec.seeds.size() * spec.partitions.size());
-  for (const Wanted& w : family) {
+  for (const FamilyTest& w : family) {
     PlannedComparison row;
     row.variant = w.variant;
     row.baseline = w.baseline;

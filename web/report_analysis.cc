@@ -50,6 +50,32 @@ std::vector<const ReportRun*> RunsOf(const ReportData& data, const GroupSummary&
   return out;
 }
 
+std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& comparisons,
+                                         const std::vector<ReportVariant>& variants) {
+  std::vector<FamilyTest> out;
+  std::set<std::pair<std::string, std::string>> covered;
+  for (const auto& c : comparisons) {
+    for (const auto& b : c.baselines) {
+      out.push_back({"comparison", c.variant, b, c.metric, c.direction, c.min_effect});
+      covered.insert({c.variant, b});
+    }
+  }
+  std::string proposed;
+  for (const auto& v : variants) {
+    if (v.role == "proposed") {
+      proposed = v.name;
+      break;
+    }
+  }
+  if (proposed.empty()) return out;
+  for (const auto& v : variants) {
+    if (v.role == "ablation" && !covered.count({proposed, v.name})) {
+      out.push_back({"ablation", proposed, v.name, "macro_f1", "greater", 0});
+    }
+  }
+  return out;
+}
+
 ReportAnalysis AnalyzeReport(const ReportData& d) {
   ReportAnalysis a;
   a.alpha = d.alpha;
@@ -98,37 +124,15 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     c.wilcoxon = WilcoxonSignedRank(c.pairs.x, c.pairs.y, tail);
     a.comparisons.push_back(std::move(c));
   };
-  std::set<std::pair<std::string, std::string>> done_pairs;
-  for (const auto& spec : d.comparisons) {
-    const Tail tail = ParseTail(spec.direction).value_or(Tail::kGreater);
-    for (const auto& b : spec.baselines) {
-      auto bases = groups_of(b);
-      for (const GroupSummary* x : groups_of(spec.variant)) {
-        for (const GroupSummary* y : bases) {
-          if (bases.size() > 1 && y->point != x->point) continue;  // swept baselines: same point only
-          add("comparison", *x, *y, spec.metric, tail, spec.min_effect);
-          done_pairs.insert({spec.variant, b});
-        }
-      }
-    }
-  }
-  // Ablations against the proposed variant, when the spec does not test them.
-  std::string proposed;
-  for (const auto& v : d.variants) {
-    if (v.role == "proposed") {
-      proposed = v.name;
-      break;
-    }
-  }
-  if (!proposed.empty()) {
-    auto props = groups_of(proposed);
-    for (const auto& v : d.variants) {
-      if (v.role != "ablation" || done_pairs.count({proposed, v.name})) continue;
-      for (const GroupSummary* y : groups_of(v.name)) {
-        for (const GroupSummary* x : props) {
-          if (props.size() > 1 && x->point != y->point) continue;
-          add("ablation", *x, *y, "macro_f1", Tail::kGreater, 0);
-        }
+  for (const FamilyTest& f : ComparisonFamily(d.comparisons, d.variants)) {
+    const Tail tail = ParseTail(f.direction).value_or(Tail::kGreater);
+    const auto xs = groups_of(f.variant), ys = groups_of(f.baseline);
+    for (const GroupSummary* x : xs) {
+      for (const GroupSummary* y : ys) {
+        // A swept side is compared point by point with the other side's same point.
+        const bool swept = f.kind == "comparison" ? ys.size() > 1 : xs.size() > 1;
+        if (swept && x->point != y->point) continue;
+        add(f.kind, *x, *y, f.metric, tail, f.min_effect);
       }
     }
   }

@@ -56,6 +56,20 @@ struct ReportAnalysis {
   std::vector<ComparisonResult> comparisons;
 };
 
+// The sweep's family of tests, by variant name: each (variant, baseline) of
+// the spec's comparisons, then each ablation variant against the first
+// proposed one when no comparison covers that pair. Holm's adjustment and
+// seed planning (cli/seed_plan.h) both run over this family.
+struct FamilyTest {
+  std::string kind;  // "comparison" or "ablation"
+  std::string variant, baseline;
+  std::string metric = "macro_f1";
+  std::string direction = "greater";
+  double min_effect = 0;
+};
+std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& comparisons,
+                                         const std::vector<ReportVariant>& variants);
+
 ReportAnalysis AnalyzeReport(const ReportData& data);
 
 // The runs of one group.
