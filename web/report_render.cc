@@ -7,6 +7,7 @@
 
 #include "common/emotions.h"
 #include "common/text.h"
+#include "web/model_cards.h"
 #include "web/resource_needs.h"
 #include "web/svg.h"
 
@@ -72,8 +73,10 @@ std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
                   "<th>Macro Rec</th><th>Macro F1</th><th>Micro Prec</th><th>Micro Rec</th><th>Micro F1</th></tr>"
                   "</thead><tbody>";
   for (const GroupSummary* g : groups) {
-    s += fmt::format("<tr><td><a href=\"{}\">{}</a> <span class=\"role\">{}</span></td><td data-v=\"{}\">{}{}</td>",
-                     GroupFile(index.at(g->label)), E(g->label), E(g->role), g->done, g->done,
+    s += fmt::format("<tr><td><a href=\"{}\">{}</a> <span class=\"role\">{}</span> <a class=\"muted\" "
+                     "href=\"{}#card\">card</a></td><td data-v=\"{}\">{}{}</td>",
+                     GroupFile(index.at(g->label)), E(g->label), E(g->role), GroupFile(index.at(g->label)), g->done,
+                     g->done,
                      g->failed > 0 ? fmt::format(" <span class=\"fail\">({} failed)</span>", g->failed) : "");
     for (const auto& m : TableMetrics()) {
       const MetricSummary ms = Get(*g, m);
@@ -164,6 +167,64 @@ std::vector<std::string> EmotionCodes() {
   return out;
 }
 
+
+// Markdown's inline marks as HTML: `code` and *emphasis*; the text escaped.
+std::string InlineMarkdown(const std::string& md) {
+  std::string out;
+  bool code = false, em = false;
+  for (char ch : md) {
+    if (ch == '`') {
+      out += code ? "</code>" : "<code>";
+      code = !code;
+    } else if (ch == '*' && !code) {
+      out += em ? "</em>" : "<em>";
+      em = !em;
+    } else {
+      out += E(std::string(1, ch));
+    }
+  }
+  if (code) out += "</code>";
+  if (em) out += "</em>";
+  return out;
+}
+
+// The preset's model card (docs/MODELS.md, built in): its description, the
+// settings it changes from the Defaults card with their sources, and every
+// approximation it carries, its own and the Defaults'.
+std::string CardSection(const std::string& preset) {
+  const ModelCard* card = FindModelCard(preset);
+  if (card == nullptr) {
+    return fmt::format("<p class=\"muted\">No model card for preset {} in this build.</p>", E(preset));
+  }
+  std::string b = fmt::format("<h2 id=\"card\">Model card: {}</h2>", E(preset));
+  for (const std::string& para : {card->intro, card->notes}) {
+    if (!para.empty()) b += "<p>" + InlineMarkdown(para) + "</p>";
+  }
+  auto rows = [&](const std::vector<CardRow>& rs, bool approximations_only) {
+    std::string t;
+    for (const auto& r : rs) {
+      if (approximations_only && !r.approximation) continue;
+      t += fmt::format("<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}{}</td></tr>",
+                       E(r.setting), E(r.value.dump()), InlineMarkdown(r.source), InlineMarkdown(r.why),
+                       r.approximation ? " <span class=\"raw\">approximation</span>" : "");
+    }
+    return t;
+  };
+  const std::string head = "<div class=\"scroll\"><table><thead><tr><th>setting</th><th>value</th><th>source</th>"
+                           "<th>why</th></tr></thead><tbody>";
+  const std::string own = rows(card->rows, false);
+  b += own.empty() ? "<p>Every setting as in the Defaults card.</p>"
+                   : "<p>Settings that differ from the Defaults card:</p>" + head + own + "</tbody></table></div>";
+  if (const ModelCard* defaults = FindModelCard("Defaults"); defaults != nullptr && preset != "Defaults") {
+    const std::string approx = rows(defaults->rows, true);
+    if (!approx.empty()) {
+      b += "<p>Approximations it shares with every variant (Defaults card):</p>" + head + approx + "</tbody></table></div>";
+    }
+  }
+  b += "<p class=\"muted\">From docs/MODELS.md as built into this avctl; the spec's overrides for this variant "
+       "apply on top (see the runs' configs).</p>";
+  return b;
+}
 
 // Per variant: what its measured jobs took, and the GPU memory to declare.
 std::string ResourcesSection(const ReportData& d) {
@@ -347,12 +408,7 @@ std::string VariantPage(const ReportData& d, const GroupSummary& g) {
   for (const auto& v : d.variants) {
     if (v.name == g.variant) preset = v.preset;
   }
-  if (!preset.empty()) {
-    b += fmt::format("<p>Model card: <code>docs/MODELS.md</code>, section <b>{}</b>: every setting of the preset with "
-                     "its value and source (paper, public code and its default, or our interpretation), "
-                     "approximations marked; this variant's overrides of the spec apply on top.</p>",
-                     E(preset));
-  }
+  if (!preset.empty()) b += CardSection(preset);
   b += "<table class=\"sortable\"><thead><tr><th>job</th><th>seed</th><th>partition</th><th>state</th>"
        "<th>attempts</th><th>epoch (selected / run)</th><th>macro F1</th><th>micro F1</th><th>accuracy</th>"
        "<th>worker</th><th>device</th><th>seconds</th><th>reason</th></tr></thead><tbody>";

@@ -269,7 +269,7 @@ TEST(AvModelTest, NormalisedLayer0CostKeepsTheRepresentationFromCollapsing) {
   std::cerr << "representation RMS after 150 L_uns-only steps, relative to the start: raw " << raw
             << ", normalized " << normalized << "\n";
   EXPECT_GT(normalized, 0.9);  // does not shrink (measured: 1.20)
-  EXPECT_LT(raw, 0.85);        // the unguarded cost shrinks it (measured: 0.73)
+  EXPECT_LT(raw, 0.85);        // the unguarded cost shrinks it (measured: 0.75)
 }
 
 TEST(AvModelTest, LadderTopIsThePosteriorOrTheLogits) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "web/model_cards.h"
 #include "worker/job_config.h"
 
 namespace avctl {
@@ -16,33 +17,24 @@ namespace {
 
 using Card = std::map<std::string, Json>;  // setting path -> value
 
-// "## name" sections; rows "| `path` | `value` | ... |".
-std::map<std::string, Card> ReadCards(const std::string& path) {
+std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   EXPECT_TRUE(in.good()) << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::map<std::string, Card> ReadCards(const std::string& markdown) {
   std::map<std::string, Card> cards;
-  std::string line, section;
-  while (std::getline(in, line)) {
-    if (line.rfind("## ", 0) == 0) {
-      section = line.substr(3);
-      cards[section];
-      continue;
+  for (const ModelCard& c : ParseModelCards(markdown)) {
+    Card& card = cards[c.name];
+    for (const CardRow& r : c.rows) {
+      EXPECT_FALSE(r.value.is_discarded()) << c.name << ": " << r.setting << " has a value that is not JSON";
+      EXPECT_EQ(card.count(r.setting), 0u) << c.name << ": " << r.setting << " twice";
+      EXPECT_FALSE(r.source.empty()) << c.name << ": " << r.setting << " has no source";
+      card[r.setting] = r.value;
     }
-    if (line.rfind("| `", 0) != 0 || section.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, '|')) cells.push_back(cell);
-    if (cells.size() < 3) continue;
-    auto unquote = [](std::string s) {
-      const size_t a = s.find('`'), b = s.rfind('`');
-      return a == std::string::npos || b <= a ? std::string() : s.substr(a + 1, b - a - 1);
-    };
-    const std::string key = unquote(cells[1]), value = unquote(cells[2]);
-    Json parsed = Json::parse(value, nullptr, false);
-    EXPECT_FALSE(parsed.is_discarded()) << section << ": " << key << " has a value that is not JSON: " << value;
-    EXPECT_EQ(cards[section].count(key), 0u) << section << ": " << key << " twice";
-    cards[section][key] = parsed;
   }
   return cards;
 }
@@ -59,7 +51,7 @@ Card Settings(const JobConfig& c) {
 
 class ModelCardsTest : public ::testing::Test {
  protected:
-  void SetUp() override { cards_ = ReadCards(std::string(AVCTL_SOURCE_DIR) + "/docs/MODELS.md"); }
+  void SetUp() override { cards_ = ReadCards(ReadFile(std::string(AVCTL_SOURCE_DIR) + "/docs/MODELS.md")); }
   std::map<std::string, Card> cards_;
 };
 
@@ -90,6 +82,21 @@ TEST_F(ModelCardsTest, EachVariantIsTheDefaultsAndItsCard) {
                                        << expected[path].dump() << " by its card";
     }
   }
+}
+
+TEST_F(ModelCardsTest, TheBinariesCarryTheCurrentCards) {
+  const auto shipped = ParseModelCards(ReadFile(std::string(AVCTL_SOURCE_DIR) + "/docs/MODELS.md"));
+  ASSERT_EQ(ShippedModelCards().size(), shipped.size());
+  for (size_t i = 0; i < shipped.size(); ++i) {
+    EXPECT_EQ(ShippedModelCards()[i].name, shipped[i].name);
+    EXPECT_EQ(ShippedModelCards()[i].rows.size(), shipped[i].rows.size());
+  }
+  const ModelCard* ps = FindModelCard("ps2020");
+  ASSERT_NE(ps, nullptr);
+  EXPECT_NE(ps->intro.find("approximation"), std::string::npos);
+  bool marked = false;
+  for (const auto& r : FindModelCard("Defaults")->rows) marked = marked || r.approximation;
+  EXPECT_TRUE(marked);  // the pooling and the future mask rows
 }
 
 }  // namespace
