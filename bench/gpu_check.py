@@ -19,6 +19,7 @@ and says so in the table. Standard library only.
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -28,11 +29,20 @@ import time
 
 
 def run(cmd, timeout, env=None):
+    """Runs cmd in its own process group; on timeout the whole group is killed
+    (train_bench's Python reference included), then TimeoutExpired is raised."""
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return p.stdout, time.time() - t0
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{out}\n{err}")
+    return out, time.time() - t0
 
 
 class GpuSampler:
@@ -111,7 +121,7 @@ def main():
     cuda = a.device.startswith("cuda")
     gpu_index = a.device.split(":")[1] if ":" in a.device else "0"
     cores = os.cpu_count() or 1
-    steps = 3 if a.cpu_smoke else 40
+    steps = 1 if a.cpu_smoke else 40
     deadline = time.time() + a.budget_s
     rows, notes, numbers = [], [], {"device": a.device}
 
@@ -136,7 +146,7 @@ def main():
             cmd += ["--bf16"]
         env = dict(os.environ, AVCTL_PYTHON=sys.executable)
         try:
-            out, secs = run(cmd, timeout=max(30, left() * 0.3), env=env)
+            out, secs = run(cmd, timeout=max(30, left() * (0.45 if a.cpu_smoke else 0.3)), env=env)
         except subprocess.TimeoutExpired:
             notes.append(f"train_bench{' --bf16' if bf16 else ''} cut short: the measurement budget ran out")
             continue
