@@ -84,6 +84,12 @@ TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryRes
   std::string out = Avctl("sweep status quick", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("30/30 finished"), std::string::npos) << out;
+  // The comparison's power so far, from the results the control API returns.
+  EXPECT_NE(out.find("power so far"), std::string::npos) << out;
+  EXPECT_NE(out.find("ladder_av vs backbone: 15 pairs"), std::string::npos) << out;
+  out = Avctl("sweep status quick --json", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"power_holm\""), std::string::npos) << out;
   out = Avctl("results quick --format csv", &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 31) << out;
