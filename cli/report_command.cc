@@ -16,12 +16,16 @@ namespace avctl::cli {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-Result<std::string> WriteSweepReport(const std::string& db_path, const std::string& sweep, const std::string& out_dir) {
+Result<ReportData> LoadSweepFromRecord(const std::string& db_path, const std::string& sweep) {
   if (!fs::exists(db_path)) return Status::NotFound("no such record (the coordinator's --db file)").WithFile(db_path);
   DatabaseOptions o;
   o.read_only = true;
   AVCTL_ASSIGN_OR_RETURN(auto db, Database::Open(db_path, o));
-  AVCTL_ASSIGN_OR_RETURN(ReportData data, LoadReportData(db.get(), sweep));
+  return LoadReportData(db.get(), sweep);
+}
+
+Result<std::string> WriteSweepReport(const std::string& db_path, const std::string& sweep, const std::string& out_dir) {
+  AVCTL_ASSIGN_OR_RETURN(ReportData data, LoadSweepFromRecord(db_path, sweep));
   const ReportAnalysis analysis = AnalyzeReport(data);
   std::error_code ec;
   fs::create_directories(out_dir, ec);

@@ -18,8 +18,6 @@
 #include "cli/status_render.h"
 #include "common/file_util.h"
 #include "coordinator/sweep_spec.h"
-#include "db/database.h"
-#include "web/report_loader.h"
 
 namespace avctl::cli {
 
@@ -323,15 +321,7 @@ int RunPlan(const std::vector<std::string>& args, Context& ctx) {
   SweepSpec spec;
   std::vector<ExpandedJob> jobs;
   if (auto raw = LoadSpec(vm["spec"].as<std::string>(), &spec, &jobs); !raw.ok()) return ReportError(raw.status());
-  const std::string db_path = vm["db"].as<std::string>();
-  if (!fs::exists(db_path)) {
-    return ReportError(Status::NotFound("no such record (the coordinator's --db file)").WithFile(db_path));
-  }
-  DatabaseOptions o;
-  o.read_only = true;
-  auto db = Database::Open(db_path, o);
-  if (!db.ok()) return ReportError(db.status());
-  auto pilot = LoadReportData(db->get(), vm["pilot"].as<std::string>());
+  auto pilot = LoadSweepFromRecord(vm["db"].as<std::string>(), vm["pilot"].as<std::string>());
   if (!pilot.ok()) return ReportError(pilot.status());
   const SweepPlan plan = PlanSweep(spec, AnalyzeReport(*pilot), pilot->sweep_name);
   if (vm["json"].as<bool>()) {
