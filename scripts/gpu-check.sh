@@ -8,7 +8,7 @@
 # The GPU machine has no package mirror: avctl's other libraries travel as
 # Debian 12 .debs, fetched here and unpacked there into a private prefix.
 #
-#   scripts/gpu-check.sh --fetch-debs DIR      # on Debian 12 with apt: download the .debs (about 25 MB)
+#   scripts/gpu-check.sh --fetch-debs DIR      # on Debian 12 with apt: download the .debs (19 packages, about 14 MB)
 #   scripts/gpu-check.sh --debs DIR [--out DIR] [--budget-s S] [--device cuda:0] [--jobs N]
 #   scripts/gpu-check.sh --cpu-smoke [--out DIR] [--build DIR]
 #                                              # the same build and measurement path on a CPU machine
