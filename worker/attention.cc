@@ -7,8 +7,7 @@
 
 namespace avctl {
 
-AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout, bool future_mask)
-    : d_(d), heads_(heads), dropout_(dropout), future_mask_(future_mask) {
+AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout) : d_(d), heads_(heads), dropout_(dropout) {
   TORCH_CHECK(heads > 0 && d % heads == 0, "attention: d (", d, ") must be a multiple of heads (", heads, ")");
   // Registered and initialised in torch::nn::MultiheadAttention's order, so a
   // seed gives the same initial weights as the module this one replaces.
@@ -21,7 +20,7 @@ AttentionImpl::AttentionImpl(int64_t d, int64_t heads, double dropout, bool futu
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& key_value,
-                                     const torch::Tensor& key_pad, const torch::Tensor& query_pad) {
+                                     const torch::Tensor& key_pad, const torch::Tensor& attn_mask) {
   namespace F = torch::nn::functional;
   const int64_t t = query.size(0), b = query.size(1), s = key_value.size(0);
   const int64_t hd = d_ / heads_;
@@ -51,21 +50,21 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& query, const torch::Te
   } else {
     scores = torch::bmm(q, k.transpose(1, 2)).mul_(scale);
   }
-  if (future_mask_) {
-    // MulT's triu(-inf, 1 + |S - T|) with each clip's own lengths: key j is
-    // hidden from query i when j > i + |S_b - T_b|. Key 0 stays visible, so
-    // no row is all -inf. Added in place, broadcast over the heads: no
-    // [B*heads, T, S] mask is materialised.
-    auto opts = torch::TensorOptions().dtype(torch::kLong).device(query.device());
-    torch::Tensor q_len = query_pad.defined() ? query_pad.logical_not().sum(1) : torch::full({b}, t, opts);
-    torch::Tensor k_len = key_pad.defined() ? key_pad.logical_not().sum(1) : torch::full({b}, s, opts);
-    torch::Tensor offset = (k_len - q_len).abs().view({b, 1, 1});
-    torch::Tensor hidden = torch::arange(s, opts).view({1, 1, s}) > torch::arange(t, opts).view({1, t, 1}) + offset;
-    scores.view({b, heads_, t, s}).add_(torch::zeros({b, 1, t, s}, scores.options()).masked_fill_(hidden.unsqueeze(1), -inf));
-  }
+  // In place, broadcast over the heads: no [B*heads, T, S] mask is materialised.
+  if (attn_mask.defined()) scores.view({b, heads_, t, s}).add_(attn_mask);
   torch::Tensor probs = Dropout(torch::softmax(scores, -1), dropout_, is_training());
   torch::Tensor out = torch::bmm(probs, v).transpose(0, 1).contiguous().view({t, b, d_});
   return out_proj(out);
+}
+
+torch::Tensor FutureMask(int64_t t, int64_t s, const torch::Tensor& query_pad, const torch::Tensor& key_pad, int64_t b,
+                         const torch::TensorOptions& options) {
+  auto opts = torch::TensorOptions().dtype(torch::kLong).device(options.device());
+  torch::Tensor q_len = query_pad.defined() ? query_pad.logical_not().sum(1) : torch::full({b}, t, opts);
+  torch::Tensor k_len = key_pad.defined() ? key_pad.logical_not().sum(1) : torch::full({b}, s, opts);
+  torch::Tensor offset = (k_len - q_len).abs().view({b, 1, 1});
+  torch::Tensor hidden = torch::arange(s, opts).view({1, 1, s}) > torch::arange(t, opts).view({1, t, 1}) + offset;
+  return torch::zeros({b, 1, t, s}, options).masked_fill_(hidden.unsqueeze(1), -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace avctl

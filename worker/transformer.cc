@@ -33,7 +33,7 @@ torch::Tensor Float32(const torch::Tensor& x) { return x.to(torch::kFloat32); }
 }  // namespace
 
 TransformerLayerImpl::TransformerLayerImpl(const EncoderOptions& o) : o_(o) {
-  attn_ = register_module("attn", Attention(o.d, o.heads, o.attn_dropout, o.future_mask));
+  attn_ = register_module("attn", Attention(o.d, o.heads, o.attn_dropout));
   fc1_ = register_module("fc1", torch::nn::Linear(o.d, 4 * o.d));
   fc2_ = register_module("fc2", torch::nn::Linear(4 * o.d, o.d));
   for (auto* fc : {&fc1_, &fc2_}) {
@@ -46,14 +46,14 @@ TransformerLayerImpl::TransformerLayerImpl(const EncoderOptions& o) : o_(o) {
 }
 
 torch::Tensor TransformerLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& kv,
-                                            const torch::Tensor& kv_pad, const torch::Tensor& x_pad) {
+                                            const torch::Tensor& kv_pad, const torch::Tensor& attn_mask) {
   auto gate = [&](const torch::Tensor& residual, const torch::Tensor& branch) {
     return o_.gated_residual ? residual * alpha_ + branch * (1 - alpha_) : residual + branch;
   };
   torch::Tensor q = ln0_(Float32(x));
   // The same LayerNorm normalises queries, keys and values (as AuxFormer does).
   torch::Tensor k = kv.defined() ? ln0_(Float32(kv)) : q;
-  torch::Tensor h = Dropout(attn_(q, k, kv_pad, x_pad), o_.res_dropout, is_training());
+  torch::Tensor h = Dropout(attn_(q, k, kv_pad, attn_mask), o_.res_dropout, is_training());
   torch::Tensor y = gate(x, h);
   h = Dropout(torch::relu(fc1_(ln1_(Float32(y)))), o_.relu_dropout, is_training());
   h = Dropout(fc2_(h), o_.res_dropout, is_training());
@@ -91,7 +91,11 @@ torch::Tensor TransformerEncoderImpl::forward(const torch::Tensor& x, const torc
   torch::Tensor h = Embed(x, x_pad);
   torch::Tensor k = kv.defined() ? Embed(kv, kv_pad) : torch::Tensor();
   const torch::Tensor& k_pad = kv.defined() ? kv_pad : x_pad;
-  for (const auto& layer : *layers_) h = layer->as<TransformerLayer>()->forward(h, k, k_pad, x_pad);
+  // The future mask depends only on the lengths: built once for all layers.
+  const torch::Tensor mask =
+      o_.future_mask ? FutureMask(x.size(0), kv.defined() ? kv.size(0) : x.size(0), x_pad, k_pad, x.size(1), x.options())
+                     : torch::Tensor();
+  for (const auto& layer : *layers_) h = layer->as<TransformerLayer>()->forward(h, k, k_pad, mask);
   return final_ln_(Float32(h));
 }
 

@@ -33,9 +33,10 @@ torch::Tensor SinusoidalPositions(int64_t max_len, int64_t d);
 class TransformerLayerImpl : public torch::nn::Module {
  public:
   explicit TransformerLayerImpl(const EncoderOptions& o);
-  // kv undefined: self-attention. kv_pad masks the keys; x_pad marks the queries' padding.
+  // kv undefined: self-attention. kv_pad masks the keys; attn_mask is an
+  // additive [B, 1, T, S] mask (FutureMask) or undefined.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& kv, const torch::Tensor& kv_pad,
-                        const torch::Tensor& x_pad = {});
+                        const torch::Tensor& attn_mask = {});
 
  private:
   EncoderOptions o_;

@@ -146,11 +146,11 @@ TEST(AttentionTest, DropoutActsOnlyInTraining) {
 TEST(AttentionTest, FutureMaskIsMulTsAndUsesEachClipsOwnLengths) {
   torch::manual_seed(7);
   const int64_t d = 8, heads = 2, t = 4, s = 6;
-  Attention masked(d, heads, 0.0, /*future_mask=*/true);
+  Attention masked(d, heads, 0.0);
   masked->eval();
   auto q = torch::randn({t, 1, d}), kv = torch::randn({s, 1, d});
   torch::NoGradGuard no_grad;
-  auto out = masked->forward(q, kv, {});
+  auto out = masked->forward(q, kv, {}, FutureMask(t, s, {}, {}, 1, q.options()));
   // Reference: the same projections with MulT's mask applied by hand.
   namespace F = torch::nn::functional;
   auto w = masked->in_proj_weight, bias = masked->in_proj_bias;
@@ -166,7 +166,7 @@ TEST(AttentionTest, FutureMaskIsMulTsAndUsesEachClipsOwnLengths) {
   auto qpad = torch::zeros({1, t + 3}, torch::kBool), kpad = torch::zeros({1, s + 2}, torch::kBool);
   qpad.slice(1, t).fill_(true);
   kpad.slice(1, s).fill_(true);
-  auto padded = masked->forward(q2, kv2, kpad, qpad).slice(0, 0, t);
+  auto padded = masked->forward(q2, kv2, kpad, FutureMask(t + 3, s + 2, qpad, kpad, 1, q.options())).slice(0, 0, t);
   EXPECT_TRUE(torch::allclose(padded, out, 1e-5, 1e-6));
 }
 
