@@ -127,17 +127,25 @@ torch::Tensor VisualOnDevice(const Batch& b, const torch::Tensor& visual_pad, co
   return p.layout.visual_half ? NormalizeVisual(v, visual_pad, p.visual_mean, p.visual_inv_std) : v;
 }
 
+// The model's inputs on the device; a dropped modality is made there as
+// zeros instead of being copied.
+ModelInputs InputsToDevice(const Batch& b, const Placement& p, bool audio_dropped = false, bool visual_dropped = false) {
+  ModelInputs in;
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(p.dev.device);
+  in.audio_pad = ToDevice(b.audio_pad, p);
+  in.visual_pad = ToDevice(b.visual_pad, p);
+  in.audio = audio_dropped ? torch::zeros(b.audio.sizes(), f32) : ToDevice(b.audio, p);
+  in.visual = visual_dropped ? torch::zeros(b.visual.sizes(), f32) : VisualOnDevice(b, in.visual_pad, p);
+  in.audio_dropped = audio_dropped;
+  in.visual_dropped = visual_dropped;
+  return in;
+}
+
 DeviceStep StepToDevice(const StepInputs& s, const Placement& p) {
   const Batch& b = s.batch;
   DeviceStep d;
-  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(p.dev.device);
-  d.in.audio_pad = ToDevice(b.audio_pad, p);
-  d.in.visual_pad = ToDevice(b.visual_pad, p);
-  d.in.audio = s.audio_dropped ? torch::zeros(b.audio.sizes(), f32) : ToDevice(b.audio, p);
-  d.in.visual = s.visual_dropped ? torch::zeros(b.visual.sizes(), f32) : VisualOnDevice(b, d.in.visual_pad, p);
+  d.in = InputsToDevice(b, p, s.audio_dropped, s.visual_dropped);
   if (s.visual_keep.defined()) d.in.visual = d.in.visual * ToDevice(s.visual_keep, p);
-  d.in.audio_dropped = s.audio_dropped;
-  d.in.visual_dropped = s.visual_dropped;
   d.labels = ToDevice(b.labels, p);
   d.soft = ToDevice(b.soft, p);
   d.weight = ToDevice(s.weight, p);
@@ -219,11 +227,7 @@ Result<Evaluation> Evaluate(Run& run, const std::vector<size_t>& clips) {
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(run.place.dev.device));
   for (size_t i = 0; i < parts.size(); ++i) {
     AVCTL_ASSIGN_OR_RETURN(Batch b, queue.Next());
-    ModelInputs in;
-    in.audio_pad = ToDevice(b.audio_pad, run.place);
-    in.visual_pad = ToDevice(b.visual_pad, run.place);
-    in.audio = ToDevice(b.audio, run.place);
-    in.visual = VisualOnDevice(b, in.visual_pad, run.place);
+    const ModelInputs in = InputsToDevice(b, run.place);
     ModelOutputs out;
     {
       Bf16Autocast autocast(run.place.dev.device, run.job.bf16);
