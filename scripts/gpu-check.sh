@@ -114,9 +114,9 @@ if [[ $mode == smoke && -f /usr/include/c10/cuda/CUDACachingAllocator.h && -f /u
   # The CUDA-only code (AVCTL_CUDA) is not built against a CPU libtorch:
   # compile it for syntax against this libtorch's c10/cuda headers and the
   # CUDA toolkit's (Debian ships c10/cuda without its generated macros file).
-  stub=$build/cuda-syntax/include/c10/cuda/impl
-  mkdir -p "$stub"
-  printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' > "$stub/cuda_cmake_macros.h"
+  macros_dir=$build/cuda-syntax/include/c10/cuda/impl
+  mkdir -p "$macros_dir"
+  printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' > "$macros_dir/cuda_cmake_macros.h"
   log "CUDA-only code: syntax check against $(dpkg-query -W -f='libtorch ${Version}' libtorch-dev 2>/dev/null || echo 'this libtorch')"
   g++ -std=c++17 -fsyntax-only -DAVCTL_CUDA=1 -I"$root" -I"$build/cuda-syntax/include" \
       -I/usr/include/torch/csrc/api/include -I/usr/local/cuda/include "$root/worker/device.cc"
