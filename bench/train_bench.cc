@@ -36,7 +36,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "store/feature_store.h"
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 #include "worker/trainer.h"
 
 namespace {

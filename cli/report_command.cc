@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "db/database.h"
+#include "db/record.h"
 #include "web/report_analysis.h"
 #include "web/report_loader.h"
 #include "web/report_render.h"
@@ -18,10 +18,8 @@ namespace fs = std::filesystem;
 
 Result<ReportData> LoadSweepFromRecord(const std::string& db_path, const std::string& sweep) {
   if (!fs::exists(db_path)) return Status::NotFound("no such record (the coordinator's --db file)").WithFile(db_path);
-  DatabaseOptions o;
-  o.read_only = true;
-  AVCTL_ASSIGN_OR_RETURN(auto db, Database::Open(db_path, o));
-  return LoadReportData(db.get(), sweep);
+  AVCTL_ASSIGN_OR_RETURN(auto record, Record::OpenReadOnly(db_path));
+  return LoadReportData(record.get(), sweep);
 }
 
 Result<std::string> WriteSweepReport(const std::string& db_path, const std::string& sweep, const std::string& out_dir) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/power.h"
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 #include "web/report_analysis.h"
 
 namespace avctl::cli {

@@ -17,7 +17,7 @@
 #include "cli/seed_plan.h"
 #include "cli/status_render.h"
 #include "common/file_util.h"
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 
 namespace avctl::cli {
 

@@ -140,7 +140,7 @@ struct Coordinator::Impl {
   std::optional<CurveKeyPair> server_keys;           // set: CURVE on both sockets
   std::unique_ptr<ZapHandler> zap;
   std::vector<std::unique_ptr<asio::posix::stream_descriptor>> zap_fds;
-  std::unique_ptr<JobStore> store;
+  std::unique_ptr<Record> store;
   std::unique_ptr<HttpServer> http;
   ReadyQueue queue;
   std::map<std::string, WorkerSession> sessions;    // by worker id
@@ -859,7 +859,7 @@ HttpResponse Coordinator::Impl::HandleHttp(const std::string& target) {
   }
   if (t.parts[0] == "report" && (t.parts.size() == 2 || t.parts.size() == 3)) {
     // The same static report as `avctl report`, rendered live from the record.
-    auto data = LoadReportData(store->db(), t.parts[1]);
+    auto data = LoadReportData(store.get(), t.parts[1]);
     if (!data.ok()) return json(data.status());
     auto files = RenderReport(*data, AnalyzeReport(*data));
     const std::string name = t.parts.size() == 3 ? t.parts[2] : "index.html";
@@ -917,7 +917,7 @@ void Coordinator::Impl::Stop() {
 Status Coordinator::Impl::Run() {
   AVCTL_RETURN_IF_ERROR(CheckExposure(opt));
   AVCTL_RETURN_IF_ERROR(LockRecord());
-  AVCTL_ASSIGN_OR_RETURN(store, JobStore::Open(opt.db_path));
+  AVCTL_ASSIGN_OR_RETURN(store, Record::Open(opt.db_path));
   AVCTL_RETURN_IF_ERROR(Recover());
   AVCTL_RETURN_IF_ERROR(Bind());
   AVCTL_RETURN_IF_ERROR(WriteEndpoints());

@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
-#include "coordinator/job_store.h"
+#include "db/record.h"
 #include "coordinator/scheduler.h"
 
 namespace avctl {

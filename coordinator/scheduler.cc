@@ -6,38 +6,11 @@
 
 namespace avctl {
 
-Result<JobResources> ParseJobResources(const Json& j, const std::string& path) {
-  JobResources r;
-  if (j.is_null()) return r;
-  if (!j.is_object()) {
-    return Status::InvalidArgument(fmt::format("expected an object, got {}", DescribeJson(j))).WithField(path);
-  }
-  for (const auto& [key, value] : j.items()) {
-    if (key == "device") {
-      AVCTL_ASSIGN_OR_RETURN(r.device, GetString(j, key, path));
-      if (r.device != "any" && r.device != "cpu" && r.device != "cuda") {
-        return Status::InvalidArgument(fmt::format("expected \"any\", \"cpu\" or \"cuda\", got \"{}\"", r.device))
-            .WithField(JoinJsonPath(path, key));
-      }
-    } else if (key == "gpu_memory_mb") {
-      AVCTL_ASSIGN_OR_RETURN(r.memory_mb, GetInt(j, key, path));
-      if (r.memory_mb < 0) {
-        return Status::InvalidArgument("expected a non-negative number of MiB").WithField(JoinJsonPath(path, key));
-      }
-    } else {
-      return Status::InvalidArgument(fmt::format("unknown field (expected device or gpu_memory_mb); value {}",
-                                                 DescribeJson(value))).WithField(JoinJsonPath(path, key));
-    }
-  }
-  return r;
-}
-
 int64_t GpuBudgetMb(int64_t total_mb, int64_t free_mb) {
   if (free_mb > 0 && (total_mb <= 0 || free_mb < total_mb)) return free_mb;
   return std::max<int64_t>(total_mb, 0);
 }
 
-Json JobResourcesToJson(const JobResources& r) { return {{"device", r.device}, {"gpu_memory_mb", r.memory_mb}}; }
 
 void ReadyQueue::Push(const QueuedJob& job) {
   Erase(job.job_id);

@@ -10,7 +10,7 @@
 
 namespace avctl {
 
-// sweeps: JobStore::ListSweeps(); workers: JobStore::Workers().
+// sweeps: Record::ListSweeps(); workers: Record::Workers().
 std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std::string& version);
 
 struct CoordinatorCounters {

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "common/json_util.h"
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto json = avctl::ParseJson(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.json");

@@ -1,17 +1,18 @@
-// Reads a sweep's report data from the coordinator's SQLite record (read
-// only; a running coordinator keeps writing meanwhile, WAL lets both be).
+// Makes a sweep's report data of what the record holds for it (db/record.h:
+// the queries live there; this turns rows into ReportData). A record opened
+// read only works while a coordinator keeps writing (WAL).
 #pragma once
 
 #include <string>
 
 #include "common/status.h"
-#include "db/database.h"
+#include "db/record.h"
 #include "web/report_data.h"
 
 namespace avctl {
 
 // `sweep` is an id or a name.
-Result<ReportData> LoadReportData(Database* db, const std::string& sweep);
+Result<ReportData> LoadReportData(Record* record, const std::string& sweep);
 
 // "model.lambda=0.5,train.lr=0.001" -> {"model.lambda": 0.5, "train.lr": 0.001}; non-numeric values are skipped.
 std::map<std::string, double> ParsePoint(const std::string& point);

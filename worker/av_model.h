@@ -1,7 +1,7 @@
 // The audiovisual model: AuxFormer's backbone (fusion network and auxiliary
 // networks) with either AuxFormer's residual MLP heads or ladder-network
 // heads with cross-modal reconstruction. Every variant of the paper is this
-// one class with different switches (worker/job_config.h).
+// one class with different switches (sweeps/job_config.h).
 #pragma once
 
 #include <map>
@@ -10,7 +10,7 @@
 
 #include <torch/torch.h>
 
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 #include "worker/ladder.h"
 #include "worker/transformer.h"
 

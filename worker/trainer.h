@@ -17,7 +17,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "store/feature_store.h"
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 
 namespace avctl {
 

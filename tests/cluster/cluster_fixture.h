@@ -28,7 +28,7 @@ namespace avctl::testutil {
 namespace fs = std::filesystem;
 
 inline const std::string kBin = std::string(AVCTL_BINARY_DIR) + "/bin/";
-inline const std::string kQuickSpec = std::string(AVCTL_SOURCE_DIR) + "/tests/coordinator/data/quick.json";
+inline const std::string kQuickSpec = std::string(AVCTL_SOURCE_DIR) + "/tests/cluster/data/quick.json";
 
 inline bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

@@ -21,8 +21,8 @@
 #include "common/file_util.h"
 #include "common/json_util.h"
 #include "common/protocol.h"
-#include "coordinator/job_store.h"
-#include "coordinator/sweep_spec.h"
+#include "db/record.h"
+#include "sweeps/sweep_spec.h"
 #include "db/database.h"
 #include "net/zmq_util.h"
 #include "tests/cluster/cluster_fixture.h"
@@ -272,7 +272,7 @@ TEST_F(MalformedInputTest, EachBadInputGetsAClearErrorAndChangesNothing) {
                      const std::string before = Snapshot(copy);
                      std::string error = "(accepted)";
                      {
-                       auto js = JobStore::Open(copy);
+                       auto js = Record::Open(copy);
                        if (!js.ok()) return js.status().ToString();
                        auto pages = (*js)->db()->Prepare("PRAGMA page_count");
                        EXPECT_TRUE(pages.ok() && *pages->Step());
@@ -293,7 +293,7 @@ TEST_F(MalformedInputTest, EachBadInputGetsAClearErrorAndChangesNothing) {
   cases.push_back({"hostile names in the report", [&] {
                      // A variant named like markup and CSV, in a record of its own, rendered.
                      const std::string hostile_db = (dir_ / "hostile.db").string();
-                     auto js = JobStore::Open(hostile_db);
+                     auto js = Record::Open(hostile_db);
                      if (!js.ok()) return js.status().ToString();
                      Json spec = *quick;
                      spec["name"] = "hostile";

@@ -10,7 +10,7 @@
 #include "common/file_util.h"
 #include "common/json_util.h"
 #include "common/protocol.h"
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 #include "features/npy.h"
 #include "features/opensmile_csv.h"
 

@@ -1,4 +1,4 @@
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 
 #include <set>
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "web/model_cards.h"
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 
 namespace avctl {
 namespace {

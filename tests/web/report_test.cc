@@ -1,5 +1,5 @@
 // The report from a fixture record: a sweep written through the real
-// JobStore with known metrics, so tables, significance marks and escaping
+// Record with known metrics, so tables, significance marks and escaping
 // can be checked exactly.
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "coordinator/job_store.h"
+#include "db/record.h"
 #include "web/report_analysis.h"
 #include "web/report_loader.h"
 #include "web/report_render.h"
@@ -28,7 +28,7 @@ class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testutil::FreshTestDir("report");
-    auto store = JobStore::Open((dir_ / "record.db").string());
+    auto store = Record::Open((dir_ / "record.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
   }
@@ -88,13 +88,13 @@ class ReportTest : public ::testing::Test {
   }
 
   ReportData Load() {
-    auto d = LoadReportData(store_->db(), "fixture");
+    auto d = LoadReportData(store_.get(), "fixture");
     EXPECT_TRUE(d.ok()) << d.status().ToString();
     return d.ok() ? *d : ReportData{};
   }
 
   fs::path dir_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<Record> store_;
 };
 
 TEST_F(ReportTest, LoadsRunsWithMetricsFailuresAndProvenance) {
@@ -117,7 +117,7 @@ TEST_F(ReportTest, LoadsRunsWithMetricsFailuresAndProvenance) {
   EXPECT_TRUE(d.store.value("synthetic", false));
   EXPECT_FALSE(d.store.contains("dir"));
   EXPECT_GT(d.wall_seconds, 0);
-  EXPECT_FALSE(LoadReportData(store_->db(), "nope").ok());
+  EXPECT_FALSE(LoadReportData(store_.get(), "nope").ok());
 }
 
 TEST_F(ReportTest, TablesAndPairedTestsUseOnlyCompletePairs) {

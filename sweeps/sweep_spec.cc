@@ -1,4 +1,4 @@
-#include "coordinator/sweep_spec.h"
+#include "sweeps/sweep_spec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/random.h"
-#include "coordinator/scheduler.h"
+#include "sweeps/job_resources.h"
 #include "store/synth_dataset.h"
 
 namespace avctl {

@@ -1,4 +1,4 @@
-#include "coordinator/job_store.h"
+#include "db/record.h"
 
 #include <unistd.h>
 
@@ -24,11 +24,11 @@ Json SpecJson(int seeds = 2) {
               {"comparisons", {{{"variant", "ladder_av"}, {"baselines", {"backbone"}}}}}};
 }
 
-class JobStoreTest : public ::testing::Test {
+class RecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testutil::FreshTestDir("jobstore");
-    auto store = JobStore::Open((dir_ / "record.db").string());
+    auto store = Record::Open((dir_ / "record.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
   }
@@ -56,10 +56,10 @@ class JobStoreTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<Record> store_;
 };
 
-TEST_F(JobStoreTest, SubmitIsIdempotentByKeyAndGrowsWithNewSeeds) {
+TEST_F(RecordTest, SubmitIsIdempotentByKeyAndGrowsWithNewSeeds) {
   SubmitOutcome first = Submit(SpecJson(2));
   EXPECT_TRUE(first.new_sweep);
   EXPECT_EQ(first.total, 4);
@@ -77,7 +77,7 @@ TEST_F(JobStoreTest, SubmitIsIdempotentByKeyAndGrowsWithNewSeeds) {
   EXPECT_EQ(queued->size(), 6u);
 }
 
-TEST_F(JobStoreTest, AChangedSweepUnderTheSameNameIsRefusedAndNothingIsWritten) {
+TEST_F(RecordTest, AChangedSweepUnderTheSameNameIsRefusedAndNothingIsWritten) {
   Submit(SpecJson(2));
   Json changed = SpecJson(3);
   changed["base"]["train"]["epochs"] = 2;
@@ -90,7 +90,7 @@ TEST_F(JobStoreTest, AChangedSweepUnderTheSameNameIsRefusedAndNothingIsWritten) 
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs"), 4);  // the third seed's jobs were not added either
 }
 
-TEST_F(JobStoreTest, AChangedDatasetUnderTheSameNameIsRefused) {
+TEST_F(RecordTest, AChangedDatasetUnderTheSameNameIsRefused) {
   Submit(SpecJson(2));
   Json changed = SpecJson(2);
   changed["dataset"] = {{"store", "/data/crema-d"}};
@@ -102,7 +102,7 @@ TEST_F(JobStoreTest, AChangedDatasetUnderTheSameNameIsRefused) {
   EXPECT_NE(out.status().ToString().find("dataset"), std::string::npos) << out.status().ToString();
 }
 
-TEST_F(JobStoreTest, DispatchResultAndDuplicate) {
+TEST_F(RecordTest, DispatchResultAndDuplicate) {
   Submit(SpecJson(1));
   auto queued = store_->QueuedJobs();
   ASSERT_TRUE(queued.ok());
@@ -134,7 +134,7 @@ TEST_F(JobStoreTest, DispatchResultAndDuplicate) {
   EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 10.0);
 }
 
-TEST_F(JobStoreTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
+TEST_F(RecordTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
   Submit(SpecJson(1));
   const int64_t job = (*store_->QueuedJobs())[0].job_id;
   auto first = store_->Dispatch(job, "w1", 110.0);
@@ -160,7 +160,7 @@ TEST_F(JobStoreTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
   EXPECT_EQ(Count("SELECT attempt_id FROM results"), first->attempt_id);
 }
 
-TEST_F(JobStoreTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
+TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
@@ -187,7 +187,7 @@ TEST_F(JobStoreTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 2);
 }
 
-TEST_F(JobStoreTest, CancelNamesTheRunningAttempts) {
+TEST_F(RecordTest, CancelNamesTheRunningAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
@@ -210,13 +210,13 @@ TEST_F(JobStoreTest, CancelNamesTheRunningAttempts) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
 }
 
-TEST_F(JobStoreTest, StateSurvivesReopening) {
+TEST_F(RecordTest, StateSurvivesReopening) {
   Submit(SpecJson(2));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
   ASSERT_TRUE(a.ok());
   store_.reset();
-  auto reopened = JobStore::Open((dir_ / "record.db").string());
+  auto reopened = Record::Open((dir_ / "record.db").string());
   ASSERT_TRUE(reopened.ok());
   store_ = std::move(*reopened);
   auto running = store_->RunningAttempts();
@@ -227,7 +227,7 @@ TEST_F(JobStoreTest, StateSurvivesReopening) {
   EXPECT_EQ(store_->QueuedJobs()->size(), 3u);
 }
 
-TEST_F(JobStoreTest, StatusCountsPerVariantAndEta) {
+TEST_F(RecordTest, StatusCountsPerVariantAndEta) {
   Submit(SpecJson(2));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 100.0);
@@ -259,7 +259,7 @@ TEST_F(JobStoreTest, StatusCountsPerVariantAndEta) {
   EXPECT_EQ(*store_->ResolveSweep("1"), 1);
 }
 
-TEST_F(JobStoreTest, UnknownAttemptsAreNotFound) {
+TEST_F(RecordTest, UnknownAttemptsAreNotFound) {
   auto r = store_->RecordResult(99, Json{{"status", "ok"}}, 1.0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);

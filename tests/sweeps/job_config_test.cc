@@ -1,4 +1,4 @@
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 
 #include <gtest/gtest.h>
 

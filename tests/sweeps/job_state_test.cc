@@ -1,4 +1,4 @@
-#include "coordinator/job_state.h"
+#include "sweeps/job_state.h"
 
 #include <gtest/gtest.h>
 

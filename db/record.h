@@ -1,5 +1,5 @@
 // The coordinator's durable record in SQLite: sweeps, variants, jobs,
-// attempts, epochs, results, workers and events (schema in job_store.cc,
+// attempts, epochs, results, workers and events (schema in record.cc,
 // applied by migrations). Every state change is one transaction that applies
 // a decision of job_state.h, so a crash at any point leaves either the old or
 // the new state. A job has at most one result: results.job_id is its primary
@@ -20,9 +20,9 @@
 #include "common/json_util.h"
 #include "common/protocol.h"
 #include "common/status.h"
-#include "coordinator/job_state.h"
-#include "coordinator/scheduler.h"
-#include "coordinator/sweep_spec.h"
+#include "sweeps/job_state.h"
+#include "sweeps/job_resources.h"
+#include "sweeps/sweep_spec.h"
 #include "db/database.h"
 
 namespace avctl {
@@ -90,6 +90,46 @@ struct WorkerRecord {
   Json info = Json::object();  // the whole hello
 };
 
+// One sweep as its report reads it (web/report_loader makes a ReportData of it).
+struct SweepRow {
+  int64_t id = 0;
+  std::string name, source;
+  double alpha = 0.05;
+  Json comparisons = Json::array();  // as stored from the spec
+  Json dataset = Json::object();
+};
+struct VariantRow {
+  std::string name, role, preset;
+};
+struct RunRow {
+  std::string key, variant, point;
+  uint64_t seed = 0;
+  int partition = 1;
+  std::string state;  // the job's
+  int attempts = 0;
+  std::string reason;
+  // The stored result's attempt, or else the job's latest attempt.
+  std::string worker, device;
+  double started_at = 0, ended_at = 0;  // as the coordinator saw them (dispatch, end)
+  double compute_seconds = -1;          // the worker's measured time (result.compute_seconds); < 0: not reported
+  bool has_result = false;
+  Json result = Json::object();         // as the worker returned it
+};
+// Attempt time of a sweep: the worker-measured compute time of attempts with
+// a result, the dispatch-to-end span of the others (failed, lost).
+struct SweepUsage {
+  bool any = false;
+  double first_start = 0, last_end = 0;
+  double cuda_seconds = 0, cpu_seconds = 0;
+};
+struct SweepReportRows {
+  SweepRow sweep;
+  std::vector<VariantRow> variants;  // in the order of their first job
+  std::vector<RunRow> runs;          // in the sweep's seed-major order
+  SweepUsage usage;
+  Json workers = Json::array();      // [{id, hostname, device, gpu_name, slots}] that ran its attempts
+};
+
 // A cached prepared statement in use; reset when it goes out of scope, so no
 // half-stepped statement keeps a read snapshot open.
 class StatementRef {
@@ -108,11 +148,11 @@ class StatementRef {
   Statement* s_;
 };
 
-class JobStore {
+class Record {
  public:
   // Opens or creates the record at `path` and brings its schema up to date.
-  static Result<std::unique_ptr<JobStore>> Open(const std::string& path);
-  static Result<std::unique_ptr<JobStore>> OpenReadOnly(const std::string& path);
+  static Result<std::unique_ptr<Record>> Open(const std::string& path);
+  static Result<std::unique_ptr<Record>> OpenReadOnly(const std::string& path);
 
   Database* db() { return db_.get(); }
 
@@ -161,9 +201,11 @@ class JobStore {
   Result<Json> Results(int64_t sweep_id);
   Result<Json> Workers();
   Result<Json> Events(int64_t after_id, int limit);
+  // Everything a sweep's report shows (`sweep_ref`: id or name).
+  Result<SweepReportRows> ReportRows(const std::string& sweep_ref);
 
  private:
-  explicit JobStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  explicit Record(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<JobView> LoadJobView(int64_t job_id);
   Result<Followup> ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
                             const std::function<Transition(const JobView&, AttemptState)>& decide,

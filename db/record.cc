@@ -1,4 +1,4 @@
-#include "coordinator/job_store.h"
+#include "db/record.h"
 
 #include <algorithm>
 #include <cctype>
@@ -114,7 +114,7 @@ Json ParseStored(const std::string& text) {
 
 }  // namespace
 
-Result<StatementRef> JobStore::Cached(const std::string& sql) {
+Result<StatementRef> Record::Cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     AVCTL_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
@@ -141,18 +141,24 @@ const char* kSchemaV4 = "CREATE INDEX jobs_by_sweep_variant_state ON jobs (sweep
 // more B-tree updates per state change on the dispatch path.
 const char* kSchemaV5 = "DROP INDEX IF EXISTS jobs_by_sweep_state;";
 
+// Step 6: the worker's measured compute time of a result (its
+// compute_seconds, docs/PROTOCOL.md); the attempt's started_at/ended_at stay
+// the coordinator's view (dispatch to end), which is short for a late result
+// and long across a coordinator's outage. NULL for results stored before.
+const char* kSchemaV6 = "ALTER TABLE results ADD COLUMN compute_seconds REAL;";
+
 const std::vector<std::string>& RecordSchemaSteps() {
-  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
   return steps;
 }
 
-Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
+Result<std::unique_ptr<Record>> Record::Open(const std::string& path) {
   AVCTL_ASSIGN_OR_RETURN(auto db, Database::Open(path));
   AVCTL_RETURN_IF_ERROR(Migrate(db.get(), RecordSchemaSteps()));
-  return std::unique_ptr<JobStore>(new JobStore(std::move(db)));
+  return std::unique_ptr<Record>(new Record(std::move(db)));
 }
 
-Result<std::unique_ptr<JobStore>> JobStore::OpenReadOnly(const std::string& path) {
+Result<std::unique_ptr<Record>> Record::OpenReadOnly(const std::string& path) {
   DatabaseOptions o;
   o.read_only = true;
   AVCTL_ASSIGN_OR_RETURN(auto db, Database::Open(path, o));
@@ -162,10 +168,10 @@ Result<std::unique_ptr<JobStore>> JobStore::OpenReadOnly(const std::string& path
                                                   "to migrate it", version, RecordSchemaSteps().size()))
         .WithFile(path);
   }
-  return std::unique_ptr<JobStore>(new JobStore(std::move(db)));
+  return std::unique_ptr<Record>(new Record(std::move(db)));
 }
 
-Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& spec_json,
+Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spec_json,
                                             const std::vector<ExpandedJob>& jobs, const std::string& source,
                                             double now) {
   AVCTL_ASSIGN_OR_RETURN(JobResources resources, ParseJobResources(spec.resources, "resources"));
@@ -283,7 +289,7 @@ Result<SubmitOutcome> JobStore::SubmitSweep(const SweepSpec& spec, const Json& s
   return out;
 }
 
-Result<QueuedJob> JobStore::QueuedJobOf(int64_t job_id) {
+Result<QueuedJob> Record::QueuedJobOf(int64_t job_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.id = ?"));
@@ -295,7 +301,7 @@ Result<QueuedJob> JobStore::QueuedJobOf(int64_t job_id) {
   return j;
 }
 
-Result<std::vector<QueuedJob>> JobStore::QueuedJobs() {
+Result<std::vector<QueuedJob>> Record::QueuedJobs() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.state = 'queued'"));
@@ -317,7 +323,7 @@ Result<std::vector<QueuedJob>> JobStore::QueuedJobs() {
   return out;
 }
 
-Result<std::vector<RunningAttempt>> JobStore::RunningAttempts() {
+Result<std::vector<RunningAttempt>> Record::RunningAttempts() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT a.id, a.job_id, a.worker_id, a.started_at, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "WHERE a.state = 'running' ORDER BY a.id"));
@@ -333,7 +339,7 @@ Result<std::vector<RunningAttempt>> JobStore::RunningAttempts() {
   return out;
 }
 
-Result<JobView> JobStore::LoadJobView(int64_t job_id) {
+Result<JobView> Record::LoadJobView(int64_t job_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT state, attempts, max_attempts, COALESCE(current_attempt, 0), "
       "EXISTS (SELECT 1 FROM results r WHERE r.job_id = jobs.id) FROM jobs WHERE id = ?"));
@@ -349,7 +355,7 @@ Result<JobView> JobStore::LoadJobView(int64_t job_id) {
   return v;
 }
 
-Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worker_id, double now) {
+Result<DispatchInfo> Record::Dispatch(int64_t job_id, const std::string& worker_id, double now) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   DispatchInfo d;
   {
@@ -394,7 +400,7 @@ Result<DispatchInfo> JobStore::Dispatch(int64_t job_id, const std::string& worke
   return d;
 }
 
-Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
+Result<DispatchInfo> Record::AttemptInfo(int64_t attempt_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, j.key, j.kind, j.config, j.resources, s.dataset FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "JOIN sweeps s ON s.id = j.sweep_id WHERE a.id = ?"));
@@ -414,7 +420,7 @@ Result<DispatchInfo> JobStore::AttemptInfo(int64_t attempt_id) {
   return d;
 }
 
-Result<AttemptRow> JobStore::GetAttempt(int64_t attempt_id) {
+Result<AttemptRow> Record::GetAttempt(int64_t attempt_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT a.job_id, a.worker_id, a.state, j.state, j.resources FROM attempts a JOIN jobs j ON j.id = a.job_id "
       "WHERE a.id = ?"));
@@ -432,7 +438,7 @@ Result<AttemptRow> JobStore::GetAttempt(int64_t attempt_id) {
   return a;
 }
 
-Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
+Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
                                     const std::function<Transition(const JobView&, AttemptState)>& decide,
                                     const Json* result) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
@@ -485,7 +491,8 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
   }
   if (t.store_result && result != nullptr) {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
-        "INSERT INTO results (job_id, attempt_id, metrics, result, received_at) VALUES (?, ?, ?, ?, ?)"));
+        "INSERT INTO results (job_id, attempt_id, metrics, result, received_at, compute_seconds) "
+        "VALUES (?, ?, ?, ?, ?, ?)"));
     Json metrics = Json::object();
     if (result->contains("test") && (*result)["test"].is_object() && (*result)["test"].contains("metrics")) {
       metrics = (*result)["test"]["metrics"];
@@ -497,6 +504,11 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
     AVCTL_RETURN_IF_ERROR(ins->BindText(3, metrics.dump()));
     AVCTL_RETURN_IF_ERROR(ins->BindText(4, result->dump()));
     AVCTL_RETURN_IF_ERROR(ins->BindDouble(5, now));
+    if (result->contains("compute_seconds") && (*result)["compute_seconds"].is_number()) {
+      AVCTL_RETURN_IF_ERROR(ins->BindDouble(6, (*result)["compute_seconds"].get<double>()));
+    } else {
+      AVCTL_RETURN_IF_ERROR(ins->BindNull(6));
+    }
     AVCTL_RETURN_IF_ERROR(ins->Run());
   }
   if (t.cancel_current) {
@@ -540,23 +552,23 @@ Result<Followup> JobStore::ApplyEnd(int64_t attempt_id, double now, const std::s
   return f;
 }
 
-Result<Followup> JobStore::RecordResult(int64_t attempt_id, const Json& result, double now) {
+Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, double now) {
   return ApplyEnd(attempt_id, now, "result",
                   [&](const JobView& v, AttemptState a) { return OnResult(v, attempt_id, a); }, &result);
 }
 
-Result<Followup> JobStore::RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
+Result<Followup> Record::RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
                                          double now) {
   return ApplyEnd(attempt_id, now, "failure",
                   [&](const JobView& v, AttemptState a) { return OnFailure(v, attempt_id, a, kind, reason); }, nullptr);
 }
 
-Result<Followup> JobStore::RecordLost(int64_t attempt_id, const std::string& reason, double now) {
+Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reason, double now) {
   return ApplyEnd(attempt_id, now, "lost",
                   [&](const JobView& v, AttemptState a) { return OnLost(v, attempt_id, a, reason); }, nullptr);
 }
 
-Status JobStore::RecordProgress(int64_t attempt_id, const Json& progress, double now) {
+Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double now) {
   AVCTL_ASSIGN_OR_RETURN(int64_t epoch, GetInt(progress, "epoch", "progress"));
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO epochs (attempt_id, epoch, data, at) SELECT ?, ?, ?, ? WHERE EXISTS "
@@ -571,7 +583,7 @@ Status JobStore::RecordProgress(int64_t attempt_id, const Json& progress, double
   return Status::OK();
 }
 
-Result<int64_t> JobStore::ResolveSweep(const std::string& ref) {
+Result<int64_t> Record::ResolveSweep(const std::string& ref) {
   const bool numeric = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(c); });
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(numeric ? "SELECT id FROM sweeps WHERE id = ?"
                                                            : "SELECT id FROM sweeps WHERE name = ?"));
@@ -585,7 +597,7 @@ Result<int64_t> JobStore::ResolveSweep(const std::string& ref) {
   return q->ColumnInt(0);
 }
 
-Result<std::vector<Followup>> JobStore::CancelSweep(int64_t sweep_id, double now) {
+Result<std::vector<Followup>> Record::CancelSweep(int64_t sweep_id, double now) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   std::vector<Followup> out;
   std::vector<int64_t> ids;
@@ -632,7 +644,7 @@ Result<std::vector<Followup>> JobStore::CancelSweep(int64_t sweep_id, double now
   return out;
 }
 
-Result<std::vector<QueuedJob>> JobStore::RetrySweep(int64_t sweep_id, double now) {
+Result<std::vector<QueuedJob>> Record::RetrySweep(int64_t sweep_id, double now) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   std::vector<int64_t> ids;
   {
@@ -658,7 +670,7 @@ Result<std::vector<QueuedJob>> JobStore::RetrySweep(int64_t sweep_id, double now
   return out;
 }
 
-Status JobStore::UpsertWorker(const WorkerRecord& w, double now) {
+Status Record::UpsertWorker(const WorkerRecord& w, double now) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO workers (id, hostname, pid, device, gpu_name, gpu_memory_mb, slots, state, info, first_seen, "
       "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 'connected', ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
@@ -680,7 +692,7 @@ Status JobStore::UpsertWorker(const WorkerRecord& w, double now) {
                   now, 0, 0, 0, w.id);
 }
 
-Status JobStore::SetWorkerState(const std::string& id, const std::string& state, double now) {
+Status Record::SetWorkerState(const std::string& id, const std::string& state, double now) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("UPDATE workers SET state = ?, last_seen = ? WHERE id = ?"));
   AVCTL_RETURN_IF_ERROR(q->BindText(1, state));
   AVCTL_RETURN_IF_ERROR(q->BindDouble(2, now));
@@ -689,14 +701,14 @@ Status JobStore::SetWorkerState(const std::string& id, const std::string& state,
   return AddEvent("worker", fmt::format("worker {} {}", id, state), now, 0, 0, 0, id);
 }
 
-Status JobStore::TouchWorker(const std::string& id, double now) {
+Status Record::TouchWorker(const std::string& id, double now) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("UPDATE workers SET last_seen = ? WHERE id = ?"));
   AVCTL_RETURN_IF_ERROR(q->BindDouble(1, now));
   AVCTL_RETURN_IF_ERROR(q->BindText(2, id));
   return q->Run();
 }
 
-Status JobStore::AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id,
+Status Record::AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id,
                           int64_t job_id, int64_t attempt_id, const std::string& worker_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO events (at, kind, sweep_id, job_id, attempt_id, worker_id, message) VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -711,7 +723,7 @@ Status JobStore::AddEvent(const std::string& kind, const std::string& message, d
   return q->Run();
 }
 
-Result<Json> JobStore::ListSweeps() {
+Result<Json> Record::ListSweeps() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT s.id, s.name, s.priority, s.created_at, COUNT(j.id), "
       "SUM(j.state = 'queued'), SUM(j.state = 'running'), SUM(j.state = 'done'), SUM(j.state = 'failed'), "
@@ -728,7 +740,7 @@ Result<Json> JobStore::ListSweeps() {
   return out;
 }
 
-Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
+Result<Json> Record::SweepStatus(int64_t sweep_id, double now) {
   Json out;
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
@@ -811,7 +823,7 @@ Result<Json> JobStore::SweepStatus(int64_t sweep_id, double now) {
   return out;
 }
 
-Result<Json> JobStore::Jobs(int64_t sweep_id, const std::string& state) {
+Result<Json> Record::Jobs(int64_t sweep_id, const std::string& state) {
   if (!state.empty()) AVCTL_RETURN_IF_ERROR(ParseJobState(state).status());
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.id, j.key, j.variant, j.point, j.seed, j.partition, j.state, j.attempts, j.max_attempts, "
@@ -835,7 +847,7 @@ Result<Json> JobStore::Jobs(int64_t sweep_id, const std::string& state) {
   return out;
 }
 
-Result<Json> JobStore::Results(int64_t sweep_id) {
+Result<Json> Record::Results(int64_t sweep_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.key, j.variant, j.point, j.seed, j.partition, r.attempt_id, a.worker_id, "
       "a.ended_at - a.started_at, r.metrics FROM results r JOIN jobs j ON j.id = r.job_id "
@@ -853,7 +865,7 @@ Result<Json> JobStore::Results(int64_t sweep_id) {
   return out;
 }
 
-Result<Json> JobStore::Workers() {
+Result<Json> Record::Workers() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT w.id, w.hostname, w.pid, w.device, w.gpu_name, w.gpu_memory_mb, w.slots, w.state, w.first_seen, "
       "w.last_seen, (SELECT COUNT(*) FROM attempts a WHERE a.worker_id = w.id AND a.state = 'running'), "
@@ -873,7 +885,7 @@ Result<Json> JobStore::Workers() {
   return out;
 }
 
-Result<Json> JobStore::Events(int64_t after_id, int limit) {
+Result<Json> Record::Events(int64_t after_id, int limit) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT id, at, kind, COALESCE(sweep_id, 0), COALESCE(job_id, 0), COALESCE(attempt_id, 0), "
       "COALESCE(worker_id, ''), message FROM events WHERE id > ? ORDER BY id LIMIT ?"));
@@ -886,6 +898,98 @@ Result<Json> JobStore::Events(int64_t after_id, int limit) {
     out.push_back({{"id", q->ColumnInt(0)}, {"at", q->ColumnDouble(1)}, {"kind", q->ColumnText(2)},
                    {"sweep_id", q->ColumnInt(3)}, {"job_id", q->ColumnInt(4)}, {"attempt_id", q->ColumnInt(5)},
                    {"worker_id", q->ColumnText(6)}, {"message", q->ColumnText(7)}});
+  }
+  return out;
+}
+
+Result<SweepReportRows> Record::ReportRows(const std::string& sweep_ref) {
+  SweepReportRows out;
+  auto resolved = ResolveSweep(sweep_ref);
+  if (!resolved.ok()) return std::move(resolved).TakeStatus().WithFile(db_->path());
+  out.sweep.id = *resolved;
+  const int64_t id = out.sweep.id;
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT name, source, alpha, comparisons, dataset FROM sweeps WHERE id = ?"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) return Status::NotFound(fmt::format("no sweep {} in the record", id));
+    out.sweep.name = q->ColumnText(0);
+    out.sweep.source = q->ColumnText(1);
+    out.sweep.alpha = q->ColumnDouble(2);
+    out.sweep.comparisons = ParseStored(q->ColumnText(3));
+    out.sweep.dataset = ParseStored(q->ColumnText(4));
+  }
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT v.name, v.role, v.preset FROM variants v LEFT JOIN jobs j ON j.sweep_id = v.sweep_id AND "
+        "j.variant = v.name WHERE v.sweep_id = ? GROUP BY v.name ORDER BY MIN(j.ord)"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      out.variants.push_back({q->ColumnText(0), q->ColumnText(1), q->ColumnText(2)});
+    }
+  }
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT j.key, j.variant, j.point, j.seed, j.partition, j.state, j.attempts, COALESCE(j.reason, ''), "
+        "COALESCE(a.worker_id, ''), COALESCE(w.device, ''), COALESCE(a.started_at, 0), COALESCE(a.ended_at, 0), "
+        "r.result IS NOT NULL, COALESCE(r.result, ''), COALESCE(r.compute_seconds, -1) FROM jobs j "
+        "LEFT JOIN results r ON r.job_id = j.id "
+        "LEFT JOIN attempts a ON a.id = COALESCE(r.attempt_id, (SELECT MAX(id) FROM attempts x WHERE x.job_id = j.id)) "
+        "LEFT JOIN workers w ON w.id = a.worker_id WHERE j.sweep_id = ? ORDER BY j.ord"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      RunRow r;
+      r.key = q->ColumnText(0);
+      r.variant = q->ColumnText(1);
+      r.point = q->ColumnText(2);
+      r.seed = static_cast<uint64_t>(q->ColumnInt(3));
+      r.partition = static_cast<int>(q->ColumnInt(4));
+      r.state = q->ColumnText(5);
+      r.attempts = static_cast<int>(q->ColumnInt(6));
+      r.reason = q->ColumnText(7);
+      r.worker = q->ColumnText(8);
+      r.device = q->ColumnText(9);
+      r.started_at = q->ColumnDouble(10);
+      r.ended_at = q->ColumnDouble(11);
+      r.has_result = q->ColumnInt(12) != 0;
+      if (r.has_result) r.result = ParseStored(q->ColumnText(13));
+      r.compute_seconds = q->ColumnDouble(14);
+      out.runs.push_back(std::move(r));
+    }
+  }
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT MIN(a.started_at), MAX(a.ended_at), "
+        "SUM(CASE WHEN w.device LIKE 'cuda%' THEN COALESCE(r.compute_seconds, a.ended_at - a.started_at) ELSE 0 END), "
+        "SUM(CASE WHEN w.device LIKE 'cuda%' THEN 0 ELSE COALESCE(r.compute_seconds, a.ended_at - a.started_at) END) "
+        "FROM attempts a JOIN jobs j ON j.id = a.job_id LEFT JOIN workers w ON w.id = a.worker_id "
+        "LEFT JOIN results r ON r.job_id = a.job_id AND r.attempt_id = a.id WHERE j.sweep_id = ? AND a.ended_at IS NOT NULL"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (row && !q->ColumnIsNull(0)) {
+      out.usage.any = true;
+      out.usage.first_start = q->ColumnDouble(0);
+      out.usage.last_end = q->ColumnDouble(1);
+      out.usage.cuda_seconds = q->ColumnDouble(2);
+      out.usage.cpu_seconds = q->ColumnDouble(3);
+    }
+  }
+  {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT DISTINCT w.id, w.hostname, w.device, w.gpu_name, w.slots FROM workers w JOIN attempts a ON "
+        "a.worker_id = w.id JOIN jobs j ON j.id = a.job_id WHERE j.sweep_id = ? ORDER BY w.id"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      out.workers.push_back({{"id", q->ColumnText(0)}, {"hostname", q->ColumnText(1)}, {"device", q->ColumnText(2)},
+                             {"gpu_name", q->ColumnText(3)}, {"slots", q->ColumnInt(4)}});
+    }
   }
   return out;
 }

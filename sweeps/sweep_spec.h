@@ -12,7 +12,7 @@
 
 #include "common/json_util.h"
 #include "common/status.h"
-#include "worker/job_config.h"
+#include "sweeps/job_config.h"
 
 namespace avctl {
 
@@ -27,7 +27,7 @@ struct SpaceDim {
 
 struct SweepVariant {
   std::string name;                 // unique within the sweep
-  std::string variant;              // preset (worker/job_config.h)
+  std::string variant;              // preset (sweeps/job_config.h)
   std::string role = "proposed";    // "proposed", "baseline" or "ablation"
   Json overrides = Json::object();  // {"model": {...}, "train": {...}}
   std::vector<SpaceDim> space;

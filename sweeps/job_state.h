@@ -1,6 +1,6 @@
 // The state machine of jobs and their attempts, as pure decisions: what a
 // result, a failure or a lost worker does to a job. The coordinator's record
-// (job_store.h) applies the decision in one SQLite transaction.
+// (db/record.h) applies the decision in one SQLite transaction.
 //
 //   job:      queued -> running -> done | failed | cancelled; running -> queued (requeue)
 //   attempt:  running -> succeeded | failed | lost | cancelled
