@@ -1,6 +1,8 @@
 #include "sweeps/job_config.h"
 
+#include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <map>
 
 #include <fmt/format.h>
@@ -69,68 +71,152 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
 
 namespace {
 
+// Every field of a job, declared once: the parser and the writer below both
+// walk these tables, so a field cannot be read without being written or
+// written under another name. Strings with a fixed set of values list them.
+template <typename M, typename F>
+void ModelFields(M& m, F&& f) {
+  f("d_model", m.d_model);
+  f("heads", m.heads);
+  f("cross_layers", m.cross_layers);
+  f("self_layers", m.self_layers);
+  f("attn_dropout", m.attn_dropout);
+  f("relu_dropout", m.relu_dropout);
+  f("res_dropout", m.res_dropout);
+  f("embed_dropout", m.embed_dropout);
+  f("out_dropout", m.out_dropout);
+  f("pooling", m.pooling, {"last", "mean"});
+  f("fusion", m.fusion);
+  f("auxiliary", m.auxiliary);
+  f("aux_repeats", m.aux_repeats);
+  f("share_aux_head", m.share_aux_head);
+  f("gated_residual", m.gated_residual);
+  f("head", m.head, {"mlp", "ladder"});
+  f("self_positions", m.self_positions);
+  f("future_mask", m.future_mask);
+  f("targets", m.targets, {"hard", "soft"});
+  f("audio_dropout_p", m.audio_dropout_p);
+  f("visual_dropout_p", m.visual_dropout_p);
+  f("visual_ablation_p", m.visual_ablation_p);
+  f("visual_ablation", m.visual_ablation, {"clip", "frame"});
+  f("noise_std", m.noise_std);
+  f("lambda", m.lambda);
+  f("lambda_layers", m.lambda_layers);
+  f("ladder_av", m.ladder_av);
+  f("ladder_cross", m.ladder_cross);
+  f("cross_topdown", m.cross_topdown, {"target", "source"});
+  f("lateral", m.lateral, {"other", "same"});
+  f("ladder_top", m.ladder_top, {"posterior", "logits"});
+  f("layer0_target", m.layer0_target, {"normalized", "raw"});
+}
+
+template <typename T, typename F>
+void TrainFields(T& t, F&& f) {
+  f("lr", t.lr);
+  f("batch_size", t.batch_size);
+  f("epochs", t.epochs);
+  f("clip_norm", t.clip_norm);
+  f("plateau_patience", t.plateau_patience);
+  f("plateau_factor", t.plateau_factor);
+  f("select_by", t.select_by, {"dev_loss", "dev_macro_f1"});
+  f("early_stop_patience", t.early_stop_patience);
+  f("labeled_fraction", t.labeled_fraction);
+  f("length_buckets", t.length_buckets);
+  f("max_train_batches", t.max_train_batches);
+  f("evaluate", t.evaluate);
+  f("prefetch", t.prefetch);
+  f("deterministic", t.deterministic);
+}
+
+// The top level but "variant" (it picks the preset, so it is read first)
+// and the two sections.
+template <typename C, typename F>
+void TopFields(C& c, F&& f) {
+  f("key", c.key);
+  f("seed", c.seed);
+  f("partition", c.partition);
+  f("device", c.device);
+  f("threads", c.threads);
+  f("bf16", c.bf16);
+  f("checkpoint", c.checkpoint);
+}
+
 using Setter = std::function<Status(const Json& value, const std::string& path)>;
 
 Status Expect(const std::string& path, const char* what, const Json& got) {
   return Status::InvalidArgument(fmt::format("{}: expected {}, got {}", path, what, DescribeJson(got))).WithField(path);
 }
 
-Setter Num(double* out) {
-  return [out](const Json& v, const std::string& path) {
-    if (!v.is_number()) return Expect(path, "a number", v);
-    *out = v.get<double>();
-    return Status::OK();
-  };
-}
-Setter Int(int* out) {
-  return [out](const Json& v, const std::string& path) {
-    if (!v.is_number_integer()) return Expect(path, "an integer", v);
-    *out = v.get<int>();
-    return Status::OK();
-  };
-}
-Setter U64(uint64_t* out) {
-  return [out](const Json& v, const std::string& path) {
-    if (!v.is_number_integer() || v.get<int64_t>() < 0) return Expect(path, "a non-negative integer", v);
-    *out = v.get<uint64_t>();
-    return Status::OK();
-  };
-}
-Setter Bool(bool* out) {
-  return [out](const Json& v, const std::string& path) {
-    if (!v.is_boolean()) return Expect(path, "true or false", v);
-    *out = v.get<bool>();
-    return Status::OK();
-  };
-}
-Setter Str(std::string* out, std::vector<std::string> allowed = {}) {
-  return [out, allowed](const Json& v, const std::string& path) {
-    if (!v.is_string()) return Expect(path, "a string", v);
-    std::string s = v.get<std::string>();
-    if (!allowed.empty()) {
-      bool ok = false;
-      for (const auto& a : allowed) ok |= (a == s);
-      if (!ok) {
+// Visits a field table and collects a setter per field that checks the JSON
+// value's type (and allowed values) before storing it.
+class SetterTable {
+ public:
+  using Allowed = std::initializer_list<const char*>;
+  std::map<std::string, Setter> fields;
+
+  void operator()(const char* name, double& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
+      if (!v.is_number()) return Expect(path, "a number", v);
+      out = v.get<double>();
+      return Status::OK();
+    };
+  }
+  void operator()(const char* name, int& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
+      if (!v.is_number_integer()) return Expect(path, "an integer", v);
+      out = v.get<int>();
+      return Status::OK();
+    };
+  }
+  void operator()(const char* name, uint64_t& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0) return Expect(path, "a non-negative integer", v);
+      out = v.get<uint64_t>();
+      return Status::OK();
+    };
+  }
+  void operator()(const char* name, bool& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
+      if (!v.is_boolean()) return Expect(path, "true or false", v);
+      out = v.get<bool>();
+      return Status::OK();
+    };
+  }
+  void operator()(const char* name, std::string& out, Allowed allowed_list = {}) {
+    std::vector<std::string> allowed(allowed_list.begin(), allowed_list.end());
+    fields[name] = [&out, allowed](const Json& v, const std::string& path) {
+      if (!v.is_string()) return Expect(path, "a string", v);
+      std::string s = v.get<std::string>();
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
         return Status::InvalidArgument(fmt::format("{}: expected one of {}, got \"{}\"", path, list, s)).WithField(path);
       }
-    }
-    *out = s;
-    return Status::OK();
-  };
-}
-Setter NumList(std::vector<double>* out) {
-  return [out](const Json& v, const std::string& path) {
-    if (!v.is_array()) return Expect(path, "an array of numbers", v);
-    out->clear();
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_number()) return Expect(JoinJsonPath(path, i), "a number", v[i]);
-      out->push_back(v[i].get<double>());
-    }
-    return Status::OK();
-  };
-}
+      out = std::move(s);
+      return Status::OK();
+    };
+  }
+  void operator()(const char* name, std::vector<double>& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
+      if (!v.is_array()) return Expect(path, "an array of numbers", v);
+      out.clear();
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_number()) return Expect(JoinJsonPath(path, i), "a number", v[i]);
+        out.push_back(v[i].get<double>());
+      }
+      return Status::OK();
+    };
+  }
+};
+
+// Visits a field table and writes every field into a JSON object.
+struct JsonWriter {
+  Json* out;
+  template <typename T>
+  void operator()(const char* name, const T& value, std::initializer_list<const char*> = {}) {
+    (*out)[name] = value;
+  }
+};
 
 Status ApplyObject(const Json& obj, const std::string& path, const std::map<std::string, Setter>& fields) {
   if (!obj.is_object()) return Expect(path, "an object", obj);
@@ -143,58 +229,6 @@ Status ApplyObject(const Json& obj, const std::string& path, const std::map<std:
     AVCTL_RETURN_IF_ERROR(f->second(it.value(), key_path));
   }
   return Status::OK();
-}
-
-std::map<std::string, Setter> ModelFields(ModelConfig* m) {
-  return {{"d_model", Int(&m->d_model)},
-          {"heads", Int(&m->heads)},
-          {"cross_layers", Int(&m->cross_layers)},
-          {"self_layers", Int(&m->self_layers)},
-          {"attn_dropout", Num(&m->attn_dropout)},
-          {"relu_dropout", Num(&m->relu_dropout)},
-          {"res_dropout", Num(&m->res_dropout)},
-          {"embed_dropout", Num(&m->embed_dropout)},
-          {"out_dropout", Num(&m->out_dropout)},
-          {"pooling", Str(&m->pooling, {"last", "mean"})},
-          {"fusion", Bool(&m->fusion)},
-          {"auxiliary", Bool(&m->auxiliary)},
-          {"aux_repeats", Int(&m->aux_repeats)},
-          {"share_aux_head", Bool(&m->share_aux_head)},
-          {"gated_residual", Bool(&m->gated_residual)},
-          {"head", Str(&m->head, {"mlp", "ladder"})},
-          {"self_positions", Bool(&m->self_positions)},
-          {"future_mask", Bool(&m->future_mask)},
-          {"targets", Str(&m->targets, {"hard", "soft"})},
-          {"audio_dropout_p", Num(&m->audio_dropout_p)},
-          {"visual_dropout_p", Num(&m->visual_dropout_p)},
-          {"visual_ablation_p", Num(&m->visual_ablation_p)},
-          {"visual_ablation", Str(&m->visual_ablation, {"clip", "frame"})},
-          {"noise_std", Num(&m->noise_std)},
-          {"lambda", Num(&m->lambda)},
-          {"lambda_layers", NumList(&m->lambda_layers)},
-          {"ladder_av", Bool(&m->ladder_av)},
-          {"ladder_cross", Bool(&m->ladder_cross)},
-          {"cross_topdown", Str(&m->cross_topdown, {"target", "source"})},
-          {"lateral", Str(&m->lateral, {"other", "same"})},
-          {"ladder_top", Str(&m->ladder_top, {"posterior", "logits"})},
-          {"layer0_target", Str(&m->layer0_target, {"normalized", "raw"})}};
-}
-
-std::map<std::string, Setter> TrainFields(TrainConfig* t) {
-  return {{"lr", Num(&t->lr)},
-          {"batch_size", Int(&t->batch_size)},
-          {"epochs", Int(&t->epochs)},
-          {"clip_norm", Num(&t->clip_norm)},
-          {"plateau_patience", Int(&t->plateau_patience)},
-          {"plateau_factor", Num(&t->plateau_factor)},
-          {"select_by", Str(&t->select_by, {"dev_loss", "dev_macro_f1"})},
-          {"early_stop_patience", Int(&t->early_stop_patience)},
-          {"labeled_fraction", Num(&t->labeled_fraction)},
-          {"length_buckets", Bool(&t->length_buckets)},
-          {"max_train_batches", Int(&t->max_train_batches)},
-          {"evaluate", Bool(&t->evaluate)},
-          {"prefetch", Int(&t->prefetch)},
-          {"deterministic", Bool(&t->deterministic)}};
 }
 
 Status Range(bool ok, const std::string& field, const std::string& what) {
@@ -256,54 +290,27 @@ Result<JobConfig> JobConfigFromJson(const Json& j, const std::string& source) {
   if (!preset.ok()) return std::move(preset).TakeStatus().WithFile(source);
   JobConfig c = std::move(preset).value();
 
-  std::map<std::string, Setter> top = {
-      {"key", Str(&c.key)},
-      {"variant", [](const Json&, const std::string&) { return Status::OK(); }},
-      {"seed", U64(&c.seed)},
-      {"partition", Int(&c.partition)},
-      {"device", Str(&c.device)},
-      {"threads", Int(&c.threads)},
-      {"bf16", Bool(&c.bf16)},
-      {"checkpoint", Str(&c.checkpoint)},
-      {"model", [&c](const Json& v, const std::string& path) { return ApplyObject(v, path, ModelFields(&c.model)); }},
-      {"train", [&c](const Json& v, const std::string& path) { return ApplyObject(v, path, TrainFields(&c.train)); }},
-  };
-  Status s = ApplyObject(j, "", top);
+  SetterTable top, model, train;
+  TopFields(c, top);
+  ModelFields(c.model, model);
+  TrainFields(c.train, train);
+  top.fields["variant"] = [](const Json&, const std::string&) { return Status::OK(); };  // read above
+  top.fields["model"] = [&model](const Json& v, const std::string& path) { return ApplyObject(v, path, model.fields); };
+  top.fields["train"] = [&train](const Json& v, const std::string& path) { return ApplyObject(v, path, train.fields); };
+  Status s = ApplyObject(j, "", top.fields);
   if (!s.ok()) return std::move(s).WithFile(source);
   AVCTL_RETURN_IF_ERROR(ValidateJobConfig(c, source));
   return c;
 }
 
 Json JobConfigToJson(const JobConfig& c) {
-  const ModelConfig& m = c.model;
-  const TrainConfig& t = c.train;
-  return {{"key", c.key},
-          {"variant", c.variant},
-          {"seed", c.seed},
-          {"partition", c.partition},
-          {"device", c.device},
-          {"threads", c.threads},
-          {"bf16", c.bf16},
-          {"checkpoint", c.checkpoint},
-          {"model",
-           {{"d_model", m.d_model}, {"heads", m.heads}, {"cross_layers", m.cross_layers},
-            {"self_layers", m.self_layers}, {"attn_dropout", m.attn_dropout}, {"relu_dropout", m.relu_dropout},
-            {"res_dropout", m.res_dropout}, {"embed_dropout", m.embed_dropout}, {"out_dropout", m.out_dropout},
-            {"pooling", m.pooling}, {"fusion", m.fusion}, {"auxiliary", m.auxiliary}, {"aux_repeats", m.aux_repeats},
-            {"share_aux_head", m.share_aux_head}, {"gated_residual", m.gated_residual}, {"head", m.head},
-            {"self_positions", m.self_positions}, {"future_mask", m.future_mask},
-            {"targets", m.targets}, {"audio_dropout_p", m.audio_dropout_p}, {"visual_dropout_p", m.visual_dropout_p},
-            {"visual_ablation_p", m.visual_ablation_p}, {"visual_ablation", m.visual_ablation},
-            {"noise_std", m.noise_std}, {"lambda", m.lambda}, {"lambda_layers", m.lambda_layers},
-            {"ladder_av", m.ladder_av}, {"ladder_cross", m.ladder_cross}, {"cross_topdown", m.cross_topdown},
-            {"lateral", m.lateral}, {"ladder_top", m.ladder_top}, {"layer0_target", m.layer0_target}}},
-          {"train",
-           {{"lr", t.lr}, {"batch_size", t.batch_size}, {"epochs", t.epochs}, {"clip_norm", t.clip_norm},
-            {"plateau_patience", t.plateau_patience}, {"plateau_factor", t.plateau_factor},
-            {"select_by", t.select_by}, {"early_stop_patience", t.early_stop_patience},
-            {"labeled_fraction", t.labeled_fraction}, {"length_buckets", t.length_buckets},
-            {"max_train_batches", t.max_train_batches}, {"evaluate", t.evaluate}, {"prefetch", t.prefetch},
-            {"deterministic", t.deterministic}}}};
+  Json out = {{"variant", c.variant}}, model = Json::object(), train = Json::object();
+  TopFields(c, JsonWriter{&out});
+  ModelFields(c.model, JsonWriter{&model});
+  TrainFields(c.train, JsonWriter{&train});
+  out["model"] = std::move(model);
+  out["train"] = std::move(train);
+  return out;
 }
 
 }  // namespace avctl

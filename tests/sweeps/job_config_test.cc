@@ -63,6 +63,58 @@ TEST(JobConfigTest, RoundTripsThroughJson) {
   EXPECT_EQ(JobConfigToJson(*back), JobConfigToJson(*c));
 }
 
+// Parsing and writing walk one field table: every field the writer puts out
+// is read back, and a changed value comes out changed (a field read into
+// one member and written from another would not).
+TEST(JobConfigTest, EveryWrittenFieldIsReadBackChanged) {
+  const Json defaults = JobConfigToJson(*VariantPreset("backbone"));  // no ladder: every switch flips alone
+  int fields = 0;
+  for (const std::string section : {"", "model", "train"}) {
+    const Json& obj = section.empty() ? defaults : defaults[section];
+    for (const auto& [name, value] : obj.items()) {
+      if (value.is_object() || name == "variant") continue;
+      Json changed;
+      if (value.is_boolean()) {
+        changed = !value.get<bool>();
+      } else if (value.is_number_integer()) {
+        changed = name == "d_model" ? 20 : value.get<int64_t>() + 2;
+      } else if (value.is_number()) {
+        changed = value.get<double>() * 0.5;
+      } else if (value.is_array()) {
+        changed = Json::array({0.5, 0.25});
+      } else if (name == "device") {
+        changed = "cuda:1";
+      } else {
+        // A string: a free one takes any text; one with fixed values names
+        // them when refused, and the first other one is taken.
+        Json probe = section.empty() ? Json{{name, "zzz"}} : Json{{section, {{name, "zzz"}}}};
+        probe["variant"] = "backbone";
+        auto refused = JobConfigFromJson(probe, "probe");
+        changed = "zzz";
+        if (!refused.ok()) {
+          const std::string msg = refused.status().message();
+          ASSERT_NE(msg.find("expected one of"), std::string::npos) << name << ": " << msg;
+          for (size_t q = msg.find('"'); q != std::string::npos; q = msg.find('"', msg.find('"', q + 1) + 1)) {
+            const std::string option = msg.substr(q + 1, msg.find('"', q + 1) - q - 1);
+            if (option != value.get<std::string>() && option != "zzz") {
+              changed = option;
+              break;
+            }
+          }
+        }
+      }
+      Json job = section.empty() ? Json{{name, changed}} : Json{{section, {{name, changed}}}};
+      job["variant"] = "backbone";
+      auto c = JobConfigFromJson(job, "mutated");
+      ASSERT_TRUE(c.ok()) << section << "." << name << " = " << changed.dump() << ": " << c.status().ToString();
+      const Json out = JobConfigToJson(*c);
+      EXPECT_EQ(section.empty() ? out[name] : out[section][name], changed) << section << "." << name;
+      ++fields;
+    }
+  }
+  EXPECT_GE(fields, 50);  // 7 top-level, 32 model, 14 train fields today
+}
+
 struct BadJob {
   std::string name;
   std::string json;
