@@ -1,5 +1,6 @@
 #include "common/protocol.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -227,5 +228,48 @@ Json ControlOk(Json fields) {
 }
 
 Json ControlError(const Status& status) { return Json{{"ok", false}, {"error", status.ToString()}}; }
+
+const char* JobKindName(JobKind kind) { return kind == JobKind::kSleep ? "sleep" : "train"; }
+
+Result<JobKind> ParseJobKind(const std::string& name, const std::string& field) {
+  if (name == "train") return JobKind::kTrain;
+  if (name == "sleep") return JobKind::kSleep;
+  return Status::InvalidArgument(fmt::format("expected \"train\" or \"sleep\", got \"{}\"", name)).WithField(field);
+}
+
+bool IsWorkerDevice(const std::string& device) {
+  if (device == "cpu" || device == "cuda") return true;
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5) return false;
+  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string> EncodeJobMessage(const JobMessage& m) {
+  Json head = {{"attempt_id", m.attempt_id}, {"job_key", m.job_key}, {"kind", JobKindName(m.kind)}};
+  if (m.kind == JobKind::kSleep) head["sleep_seconds"] = m.sleep_seconds;
+  // The head's text ends with '}': the two stored objects go in before it.
+  std::string body = head.dump();
+  body.pop_back();
+  body.reserve(body.size() + m.job.size() + m.dataset.size() + 24);
+  body += ",\"job\":";
+  body += m.job;
+  body += ",\"dataset\":";
+  body += m.dataset;
+  body += '}';
+  return EncodeWorkerMessageRaw(MsgType::kJob, std::move(body));
+}
+
+Result<JobMessage> ReadJobMessage(const Json& body) {
+  AVCTL_RETURN_IF_ERROR(ValidateBody(MsgType::kJob, body));
+  JobMessage m;
+  m.attempt_id = body["attempt_id"].get<int64_t>();
+  m.job_key = body["job_key"].get<std::string>();
+  AVCTL_ASSIGN_OR_RETURN(m.kind, ParseJobKind(body["kind"].get<std::string>(), "job.kind"));
+  if (m.kind == JobKind::kSleep) {
+    AVCTL_ASSIGN_OR_RETURN(m.sleep_seconds, GetNumber(body, "sleep_seconds", "job"));
+  }
+  m.job = body["job"].dump();
+  m.dataset = body["dataset"].dump();
+  return m;
+}
 
 }  // namespace avctl

@@ -62,6 +62,31 @@ enum class FailureKind {
 const char* FailureKindName(FailureKind kind);
 Result<FailureKind> ParseFailureKind(const std::string& name, const std::string& field);
 
+// What a worker does with a job: train a model, or (benchmarks of the
+// scheduling overhead) sleep and train nothing.
+enum class JobKind { kTrain, kSleep };
+const char* JobKindName(JobKind kind);  // "train", "sleep"
+Result<JobKind> ParseJobKind(const std::string& name, const std::string& field);
+
+// A hello's device: "cpu", "cuda" or "cuda:N" (anything else is refused).
+bool IsWorkerDevice(const std::string& device);
+
+// The body of a "job" message (C->W).
+struct JobMessage {
+  int64_t attempt_id = 0;
+  std::string job_key;
+  JobKind kind = JobKind::kTrain;
+  double sleep_seconds = 0;  // kind sleep only
+  // JSON object texts as the record stores them, passed on without being
+  // parsed again per dispatch: the job for `avworker train` (its "key" is
+  // job_key) and the sweep's dataset ({"store": DIR} or {"synth": {...}}).
+  std::string job, dataset;
+};
+// Worker-channel frames (signature, type, body) of a job message.
+std::vector<std::string> EncodeJobMessage(const JobMessage& m);
+// From the body of a decoded job message (DecodeWorkerMessage checked its fields).
+Result<JobMessage> ReadJobMessage(const Json& body);
+
 // Frames of a worker-channel message: signature, type, compact JSON body.
 std::vector<std::string> EncodeWorkerMessage(const WireMessage& message);
 // The same with a body already serialised as a JSON object (the caller

@@ -106,7 +106,19 @@ struct Coordinator::Impl {
   void ProcessSockets();
   void OnWorkerMessage(const std::vector<std::string>& frames);
   void OnControlMessage(const std::vector<std::string>& frames);
-  Json HandleControl(const Json& req);
+  // The control API: a table of operations; `read_only` ones answer before
+  // the round commits, the others after (docs/PROTOCOL.md, Control channel).
+  struct ControlOp {
+    const char* name;
+    bool read_only;
+    std::function<Result<Json>(Impl&, const Json&)> run;
+  };
+  static const std::vector<ControlOp>& ControlOps();
+  static const ControlOp* FindOp(const std::string& name);
+  // A request's reply fields, or the error to answer with.
+  Result<Json> Control(const Json& req);
+  Result<Json> Submit(const Json& req);
+  Result<int64_t> SweepOf(const Json& req);
   void OnHello(const std::string& identity, const Json& body);
   void OnTick();
   void TickRound();
@@ -118,6 +130,9 @@ struct Coordinator::Impl {
   // Records the attempt lost (its job requeued or given up) and forgets it.
   void LoseAttempt(int64_t attempt, const std::string& reason, double now);
   void DeclareDead(const std::string& worker_id, const std::string& reason);
+  // Forgets a worker's session: its running attempts are lost (requeued),
+  // and the record shows it `state` (lost: silent or replaced; gone: said bye).
+  void EndSession(const std::string& worker_id, WorkerState state, const std::string& reason);
   HttpResponse HandleHttp(const std::string& target);
   void Stop();
   // Runs f as one round: one transaction, then the outbox.
@@ -452,6 +467,14 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
                                            protocol, kProtocolVersion)}});
     return;
   }
+  const std::string device = body["device"].get<std::string>();
+  if (!IsWorkerDevice(device)) {
+    log->Warn("worker {} announces device \"{}\": refused", id, device);
+    SendToIdentity(identity, MsgType::kRefused,
+                   {{"reason", fmt::format("hello.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"{}\"",
+                                           device)}});
+    return;
+  }
   const double now = WallNow();
   auto existing = sessions.find(id);
   if (existing != sessions.end() && existing->second.identity != identity) {
@@ -460,7 +483,7 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
   WorkerSession& w = sessions[id];
   w.id = id;
   w.identity = identity;
-  w.device = body["device"].get<std::string>().rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+  w.device = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
   w.slots = static_cast<int>(body["slots"].get<int64_t>());
   w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
   w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, body.value("gpu_free_mb", int64_t{0}));
@@ -513,7 +536,7 @@ void Coordinator::Impl::OnHello(const std::string& identity, const Json& body) {
   rec.id = id;
   rec.hostname = body.value("hostname", "");
   rec.pid = body.value("pid", int64_t{0});
-  rec.device = body["device"].get<std::string>();
+  rec.device = device;
   rec.gpu_name = body.value("gpu_name", "");
   rec.gpu_memory_mb = w.gpu_memory_mb;
   rec.slots = w.slots;
@@ -557,7 +580,7 @@ void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) 
       break;
     case MsgType::kDrain:
       w->accepting = false;
-      if (Status s = store->SetWorkerState(w->id, "draining", now); !s.ok()) log->Error("{}", s.ToString());
+      if (Status s = store->SetWorkerState(w->id, WorkerState::kDraining, now); !s.ok()) log->Error("{}", s.ToString());
       break;
     case MsgType::kProgress: {
       const int64_t attempt = m.body["attempt_id"].get<int64_t>();
@@ -572,11 +595,11 @@ void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) 
       Result<Followup> f = Status::Internal("unset");
       if (m.type == MsgType::kResult) {
         ++counters.results;
-        f = store->RecordResult(attempt, m.body["result"], now);
+        f = store->RecordResult(attempt, m.body["result"], w->id, now);
       } else {
         ++counters.failures;
         auto kind = ParseFailureKind(m.body["kind"].get<std::string>(), "failure.kind");
-        f = store->RecordFailure(attempt, *kind, m.body["reason"].get<std::string>(), now);
+        f = store->RecordFailure(attempt, *kind, m.body["reason"].get<std::string>(), w->id, now);
       }
       if (f.ok()) {
         if (f->transition.duplicate) ++counters.duplicate_results;
@@ -599,8 +622,8 @@ void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) 
       break;
     }
     case MsgType::kBye: {
-      log->Info("worker {} left", w->id);
-      DeclareDead(w->id, fmt::format("worker {} left", w->id));
+      log->Info("worker {} left{}", w->id, w->running.empty() ? "" : " with attempts running");
+      EndSession(w->id, WorkerState::kGone, fmt::format("worker {} left", w->id));
       return;
     }
     default:
@@ -610,6 +633,10 @@ void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) 
 }
 
 void Coordinator::Impl::DeclareDead(const std::string& worker_id, const std::string& reason) {
+  EndSession(worker_id, WorkerState::kLost, reason);
+}
+
+void Coordinator::Impl::EndSession(const std::string& worker_id, WorkerState state, const std::string& reason) {
   auto it = sessions.find(worker_id);
   if (it == sessions.end()) return;
   const double now = WallNow();
@@ -618,7 +645,7 @@ void Coordinator::Impl::DeclareDead(const std::string& worker_id, const std::str
   for (int64_t a : attempts) {
     LoseAttempt(a, reason, now);
   }
-  if (Status s = store->SetWorkerState(worker_id, "lost", now); !s.ok()) log->Error("{}", s.ToString());
+  if (Status s = store->SetWorkerState(worker_id, state, now); !s.ok()) log->Error("{}", s.ToString());
   by_identity.erase(it->second.identity);
   sessions.erase(it);
 }
@@ -637,9 +664,11 @@ void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames)
   if (!req.ok()) {
     reply = ControlError(req.status());
   } else {
-    static const std::set<std::string> kReads = {"ping", "list", "status", "jobs", "results", "workers", "events"};
-    read_only = kReads.count(req->value("op", "")) != 0;
-    reply = HandleControl(*req);
+    const ControlOp* op = req->contains("op") && (*req)["op"].is_string() ? FindOp((*req)["op"].get<std::string>())
+                                                                          : nullptr;
+    read_only = op != nullptr && op->read_only;
+    auto fields = Control(*req);
+    reply = fields.ok() ? ControlOk(std::move(*fields)) : ControlError(fields.status());
   }
   std::vector<std::string> out = {frames[0], "", kControlSignature, EncodeControl(reply)};
   if (read_only) {
@@ -652,99 +681,130 @@ void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames)
   }
 }
 
-Json Coordinator::Impl::HandleControl(const Json& req) {
-  auto op = GetString(req, "op", "request");
-  if (!op.ok()) return ControlError(op.status());
-  const double now = WallNow();
-  auto sweep_id = [&]() -> Result<int64_t> {
-    AVCTL_ASSIGN_OR_RETURN(std::string ref, GetString(req, "sweep", "request"));
-    return store->ResolveSweep(ref);
+Result<int64_t> Coordinator::Impl::SweepOf(const Json& req) {
+  // "sweep": a name or an id, the id as a number or as its digits.
+  auto it = req.find("sweep");
+  if (it != req.end() && it->is_number_integer()) return store->ResolveSweep(std::to_string(it->get<int64_t>()));
+  AVCTL_ASSIGN_OR_RETURN(std::string ref, GetString(req, "sweep", "request"));
+  return store->ResolveSweep(ref);
+}
+
+const std::vector<Coordinator::Impl::ControlOp>& Coordinator::Impl::ControlOps() {
+  using R = Result<Json>;
+  // A reply's fields under one key, from a read model of the record.
+  auto under = [](const char* key, Result<Json> r) -> R {
+    if (!r.ok()) return r.status();
+    return Json{{key, std::move(*r)}};
   };
-  auto wrap = [](Result<Json> r, const char* key) { return r.ok() ? ControlOk({{key, *r}}) : ControlError(r.status()); };
-  if (*op == "ping") {
-    return ControlOk({{"version", CodeVersion()}, {"uptime_seconds", Millis(Clock::now() - started) / 1000.0},
-                      {"workers", sessions.size()}, {"queued", queue.size()}});
+  static const std::vector<ControlOp> kOps = {
+      {"ping", true,
+       [](Impl& c, const Json&) -> R {
+         return Json{{"version", CodeVersion()}, {"uptime_seconds", Millis(Clock::now() - c.started) / 1000.0},
+                     {"workers", c.sessions.size()}, {"queued", c.queue.size()}};
+       }},
+      {"submit", false, [](Impl& c, const Json& req) { return c.Submit(req); }},
+      {"list", true, [under](Impl& c, const Json&) { return under("sweeps", c.store->ListSweeps()); }},
+      {"status", true,
+       [under](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return under("status", c.store->SweepStatus(id, WallNow()));
+       }},
+      {"jobs", true,
+       [under](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return under("jobs", c.store->Jobs(id, req.value("state", "")));
+       }},
+      {"results", true,
+       [under](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return under("results", c.store->Results(id));
+       }},
+      {"cancel", false,
+       [](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         AVCTL_ASSIGN_OR_RETURN(auto fs, c.store->CancelSweep(id, WallNow()));
+         for (const auto& f : fs) {
+           c.queue.Erase(f.job_id);
+           c.ApplyFollowup(f);
+         }
+         return Json{{"cancelled", fs.size()}};
+       }},
+      {"retry", false,
+       [](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         AVCTL_ASSIGN_OR_RETURN(auto qs, c.store->RetrySweep(id, WallNow()));
+         for (const auto& q : qs) c.queue.Push(q);
+         return Json{{"requeued", qs.size()}};
+       }},
+      {"workers", true,
+       [](Impl& c, const Json&) -> R {
+         AVCTL_ASSIGN_OR_RETURN(Json w, c.store->Workers());
+         for (auto& row : w) {
+           auto s = c.sessions.find(row["id"].get<std::string>());
+           row["connected"] = s != c.sessions.end();
+           row["accepting"] = s != c.sessions.end() && s->second.accepting;
+         }
+         return Json{{"workers", std::move(w)}};
+       }},
+      {"events", true,
+       [under](Impl& c, const Json& req) {
+         return under("events", c.store->Events(req.value("after", int64_t{0}), static_cast<int>(req.value("limit", 100))));
+       }},
+      {"drain_worker", false,
+       [](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(std::string id, GetString(req, "worker", "request"));
+         auto s = c.sessions.find(id);
+         if (s == c.sessions.end()) return Status::NotFound(fmt::format("worker {} is not connected", id));
+         s->second.accepting = false;
+         c.Send(s->second, MsgType::kDrain, Json::object());
+         return Json{{"worker", id}, {"drained", Json::array({id})}};
+       }},
+      {"drain_slurm_job", false,
+       [](Impl& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(std::string job, GetString(req, "slurm_job_id", "request"));
+         Json drained = Json::array();
+         for (auto& [id, w] : c.sessions) {
+           if (w.slurm_job_id != job) continue;
+           w.accepting = false;
+           c.Send(w, MsgType::kDrain, Json::object());
+           drained.push_back(id);
+         }
+         return Json{{"drained", drained}};
+       }},
+  };
+  return kOps;
+}
+
+const Coordinator::Impl::ControlOp* Coordinator::Impl::FindOp(const std::string& name) {
+  for (const ControlOp& op : ControlOps()) {
+    if (name == op.name) return &op;
   }
-  if (*op == "submit") {
-    auto spec_json = GetMember(req, "spec", "request");
-    if (!spec_json.ok()) return ControlError(spec_json.status());
-    const std::string source = req.value("source", "submitted spec");
-    auto spec = ParseSweepSpec(**spec_json, source);
-    if (!spec.ok()) return ControlError(spec.status());
-    auto jobs = ExpandSweep(*spec);
-    if (!jobs.ok()) return ControlError(jobs.status());
-    auto out = store->SubmitSweep(*spec, **spec_json, *jobs, source, now);
-    if (!out.ok()) return ControlError(out.status());
-    auto queued = store->QueuedJobs();
-    if (!queued.ok()) return ControlError(queued.status());
-    for (const auto& j : *queued) queue.Push(j);
-    log->Info("sweep {} (id {}) submitted: {} jobs, {} new", spec->name, out->sweep_id, out->total, out->added);
-    return ControlOk({{"sweep_id", out->sweep_id}, {"name", spec->name}, {"new_sweep", out->new_sweep},
-                      {"jobs", out->total}, {"added", out->added}, {"existing", out->existing}});
+  return nullptr;
+}
+
+Result<Json> Coordinator::Impl::Control(const Json& req) {
+  AVCTL_ASSIGN_OR_RETURN(std::string name, GetString(req, "op", "request"));
+  const ControlOp* op = FindOp(name);
+  if (op == nullptr) {
+    std::string known;
+    for (const ControlOp& o : ControlOps()) known += (known.empty() ? "" : ", ") + std::string(o.name);
+    return Status::InvalidArgument(fmt::format("unknown op \"{}\" (expected {})", name, known)).WithField("request.op");
   }
-  if (*op == "list") return wrap(store->ListSweeps(), "sweeps");
-  if (*op == "workers") {
-    auto w = store->Workers();
-    if (!w.ok()) return ControlError(w.status());
-    for (auto& row : *w) {
-      auto s = sessions.find(row["id"].get<std::string>());
-      row["connected"] = s != sessions.end();
-      row["accepting"] = s != sessions.end() && s->second.accepting;
-    }
-    return ControlOk({{"workers", *w}});
-  }
-  if (*op == "events") {
-    return wrap(store->Events(req.value("after", int64_t{0}), static_cast<int>(req.value("limit", 100))), "events");
-  }
-  if (*op == "drain_worker") {
-    auto id = GetString(req, "worker", "request");
-    if (!id.ok()) return ControlError(id.status());
-    auto s = sessions.find(*id);
-    if (s == sessions.end()) return ControlError(Status::NotFound(fmt::format("worker {} is not connected", *id)));
-    s->second.accepting = false;
-    Send(s->second, MsgType::kDrain, Json::object());
-    return ControlOk({{"worker", *id}, {"drained", Json::array({*id})}});
-  }
-  if (*op == "drain_slurm_job") {
-    auto job = GetString(req, "slurm_job_id", "request");
-    if (!job.ok()) return ControlError(job.status());
-    Json drained = Json::array();
-    for (auto& [id, w] : sessions) {
-      if (w.slurm_job_id != *job) continue;
-      w.accepting = false;
-      Send(w, MsgType::kDrain, Json::object());
-      drained.push_back(id);
-    }
-    return ControlOk({{"drained", drained}});
-  }
-  auto id = sweep_id();
-  if (!id.ok()) {
-    if (*op != "status" && *op != "jobs" && *op != "results" && *op != "cancel" && *op != "retry") {
-      return ControlError(Status::InvalidArgument(fmt::format(
-          "unknown op \"{}\" (expected ping, submit, list, status, jobs, results, cancel, retry, workers, events, "
-          "drain_worker or drain_slurm_job)", *op)).WithField("request.op"));
-    }
-    return ControlError(id.status());
-  }
-  if (*op == "status") return wrap(store->SweepStatus(*id, now), "status");
-  if (*op == "jobs") return wrap(store->Jobs(*id, req.value("state", "")), "jobs");
-  if (*op == "results") return wrap(store->Results(*id), "results");
-  if (*op == "cancel") {
-    auto fs = store->CancelSweep(*id, now);
-    if (!fs.ok()) return ControlError(fs.status());
-    for (const auto& f : *fs) {
-      queue.Erase(f.job_id);
-      ApplyFollowup(f);
-    }
-    return ControlOk({{"cancelled", fs->size()}});
-  }
-  if (*op == "retry") {
-    auto qs = store->RetrySweep(*id, now);
-    if (!qs.ok()) return ControlError(qs.status());
-    for (const auto& q : *qs) queue.Push(q);
-    return ControlOk({{"requeued", qs->size()}});
-  }
-  return ControlError(Status::InvalidArgument(fmt::format("unknown op \"{}\"", *op)).WithField("request.op"));
+  return op->run(*this, req);
+}
+
+Result<Json> Coordinator::Impl::Submit(const Json& req) {
+  const double now = WallNow();
+  AVCTL_ASSIGN_OR_RETURN(const Json* spec_json, GetMember(req, "spec", "request"));
+  const std::string source = req.value("source", "submitted spec");
+  AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(*spec_json, source));
+  AVCTL_ASSIGN_OR_RETURN(std::vector<ExpandedJob> jobs, ExpandSweep(spec));
+  AVCTL_ASSIGN_OR_RETURN(SubmitOutcome out, store->SubmitSweep(spec, *spec_json, jobs, source, now));
+  AVCTL_ASSIGN_OR_RETURN(auto queued, store->QueuedJobs());
+  for (const auto& j : queued) queue.Push(j);
+  log->Info("sweep {} (id {}) submitted: {} jobs, {} new", spec.name, out.sweep_id, out.total, out.added);
+  return Json{{"sweep_id", out.sweep_id}, {"name", spec.name}, {"new_sweep", out.new_sweep},
+              {"jobs", out.total}, {"added", out.added}, {"existing", out.existing}};
 }
 
 void Coordinator::Impl::ScheduleJobs() {
@@ -779,11 +839,14 @@ void Coordinator::Impl::ScheduleJobs() {
     w.running[d->attempt_id] = memory_mb;
     attempt_worker[d->attempt_id] = a.worker_id;
     ++counters.dispatched;
-    std::vector<std::string> frames = EncodeWorkerMessageRaw(
-        MsgType::kJob,
-        fmt::format("{{\"attempt_id\":{},\"job_key\":{},\"kind\":{},\"job\":{},\"dataset\":{}{}}}", d->attempt_id,
-                    Json(d->job_key).dump(), Json(d->kind).dump(), d->job_raw, d->dataset_raw,
-                    d->kind == "sleep" ? fmt::format(",\"sleep_seconds\":{}", Json(d->sleep_seconds).dump()) : ""));
+    JobMessage job;
+    job.attempt_id = d->attempt_id;
+    job.job_key = d->job_key;
+    job.kind = d->kind;
+    job.sleep_seconds = d->sleep_seconds;
+    job.job = std::move(d->job_raw);
+    job.dataset = std::move(d->dataset_raw);
+    std::vector<std::string> frames = EncodeJobMessage(job);
     frames.insert(frames.begin(), w.identity);
     SendOrQueue(&*workers, std::move(frames), "job");
     w.last_sent = Clock::now();
@@ -876,23 +939,25 @@ HttpResponse Coordinator::Impl::HandleHttp(const std::string& target) {
     return {200, type, it->second};
   }
   if (t.parts[0] == "api" && t.parts.size() >= 2) {
-    if (t.parts[1] == "workers" && t.parts.size() == 2) return json(store->Workers());
+    // The read operations of the control API, with the same reply JSON.
+    Json req;
+    if (t.parts[1] == "workers" && t.parts.size() == 2) req = {{"op", "workers"}};
     if (t.parts[1] == "events" && t.parts.size() == 2) {
-      int64_t after = 0;
       auto it = t.query.find("after");
-      if (it != t.query.end()) after = std::atoll(it->second.c_str());
-      return json(store->Events(after, 500));
+      req = {{"op", "events"}, {"after", it == t.query.end() ? 0 : std::atoll(it->second.c_str())}, {"limit", 500}};
     }
-    if (t.parts[1] == "sweeps") {
-      if (t.parts.size() == 2) return json(store->ListSweeps());
-      auto id = store->ResolveSweep(t.parts[2]);
-      if (!id.ok()) return json(id.status());
-      if (t.parts.size() == 3) return json(store->SweepStatus(*id, WallNow()));
-      if (t.parts.size() == 4 && t.parts[3] == "jobs") {
-        auto it = t.query.find("state");
-        return json(store->Jobs(*id, it == t.query.end() ? "" : it->second));
-      }
-      if (t.parts.size() == 4 && t.parts[3] == "results") return json(store->Results(*id));
+    if (t.parts[1] == "sweeps" && t.parts.size() == 2) req = {{"op", "list"}};
+    if (t.parts[1] == "sweeps" && t.parts.size() == 3) req = {{"op", "status"}, {"sweep", t.parts[2]}};
+    if (t.parts[1] == "sweeps" && t.parts.size() == 4 && (t.parts[3] == "jobs" || t.parts[3] == "results")) {
+      req = {{"op", t.parts[3]}, {"sweep", t.parts[2]}};
+      auto it = t.query.find("state");
+      if (t.parts[3] == "jobs" && it != t.query.end()) req["state"] = it->second;
+    }
+    if (!req.is_null()) {
+      auto fields = Control(req);
+      if (fields.ok()) return {200, "application/json", ControlOk(std::move(*fields)).dump(2) + "\n"};
+      const int code = fields.status().code() == StatusCode::kNotFound ? 404 : 400;
+      return {code, "application/json", ControlError(fields.status()).dump(2) + "\n"};
     }
   }
   return {404, "application/json", Json{{"error", "no such page: " + target}}.dump() + "\n"};

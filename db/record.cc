@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "sweeps/result_schema.h"
+
 namespace avctl {
 
 namespace {
@@ -272,7 +274,7 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
     AVCTL_RETURN_IF_ERROR(ins->BindInt(5, static_cast<int64_t>(job.seed)));
     AVCTL_RETURN_IF_ERROR(ins->BindInt(6, job.partition));
     AVCTL_RETURN_IF_ERROR(ins->BindInt(7, static_cast<int64_t>(i)));
-    AVCTL_RETURN_IF_ERROR(ins->BindText(8, spec.kind));
+    AVCTL_RETURN_IF_ERROR(ins->BindText(8, JobKindName(spec.kind)));
     AVCTL_RETURN_IF_ERROR(ins->BindText(9, config));
     AVCTL_RETURN_IF_ERROR(ins->BindText(10, resources_json));
     AVCTL_RETURN_IF_ERROR(ins->BindInt(11, spec.max_attempts));
@@ -372,7 +374,7 @@ Result<DispatchInfo> Record::Dispatch(int64_t job_id, const std::string& worker_
     AVCTL_RETURN_IF_ERROR(CheckDispatch(view));
     d.job_id = job_id;
     d.job_key = q->ColumnText(1);
-    d.kind = q->ColumnText(2);
+    AVCTL_ASSIGN_OR_RETURN(d.kind, ParseJobKind(q->ColumnText(2), "jobs.kind"));
     d.job_raw = q->ColumnText(3);
     d.dataset_raw = q->ColumnText(4);
     d.sleep_seconds = q->ColumnDouble(5);
@@ -411,7 +413,7 @@ Result<DispatchInfo> Record::AttemptInfo(int64_t attempt_id) {
   d.attempt_id = attempt_id;
   d.job_id = q->ColumnInt(0);
   d.job_key = q->ColumnText(1);
-  d.kind = q->ColumnText(2);
+  AVCTL_ASSIGN_OR_RETURN(d.kind, ParseJobKind(q->ColumnText(2), "jobs.kind"));
   d.job_raw = q->ColumnText(3);
   d.dataset_raw = q->ColumnText(5);
   d.job = ParseStored(d.job_raw);
@@ -439,18 +441,19 @@ Result<AttemptRow> Record::GetAttempt(int64_t attempt_id) {
 }
 
 Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
-                                    const std::function<Transition(const JobView&, AttemptState)>& decide,
-                                    const Json* result) {
+                                  const std::function<Transition(const JobView&, AttemptState)>& decide,
+                                  const Json* result, const std::string& sender) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   int64_t job_id = 0, sweep_id = 0;
   AttemptState attempt_state;
   std::string worker;
   JobView view;
+  JobKind kind = JobKind::kTrain;
   {
     // The attempt and its job's state in one read.
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT a.job_id, a.state, a.worker_id, j.sweep_id, j.state, j.attempts, j.max_attempts, "
-        "COALESCE(j.current_attempt, 0), EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id) "
+        "COALESCE(j.current_attempt, 0), EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id), j.kind "
         "FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?"));
     AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
@@ -464,10 +467,20 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     view.max_attempts = static_cast<int>(q->ColumnInt(6));
     view.current_attempt = q->ColumnInt(7);
     view.has_result = q->ColumnInt(8) != 0;
+    AVCTL_ASSIGN_OR_RETURN(kind, ParseJobKind(q->ColumnText(9), "jobs.kind"));
   }
   Followup f;
   f.job_id = job_id;
-  f.transition = decide(view, attempt_state);
+  Status schema = result != nullptr ? ValidateResult(*result, kind) : Status::OK();
+  if (schema.ok()) {
+    f.transition = decide(view, attempt_state);
+  } else {
+    // Not stored: a report without its metrics would show nothing. The
+    // worker's software is at fault, not the job: retried elsewhere.
+    f.transition = OnFailure(view, attempt_id, attempt_state, FailureKind::kWorker,
+                             "its result does not meet the result schema (docs/PROTOCOL.md): " + schema.message());
+    result = nullptr;
+  }
   const Transition& t = f.transition;
   {
     // An attempt's end is recorded once: a second report of the same end
@@ -546,21 +559,26 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
   if (!t.note.empty() || t.attempt != AttemptState::kSucceeded) {
     std::string message = t.note.empty() ? fmt::format("attempt {}: {}", attempt_id, AttemptStateName(t.attempt))
                                          : t.note;
-    AVCTL_RETURN_IF_ERROR(AddEvent(event_kind, message, now, sweep_id, job_id, attempt_id, worker));
+    if (!sender.empty() && sender != worker) {
+      message += fmt::format(" (reported by worker {}; the attempt ran on {})", sender, worker);
+    }
+    AVCTL_RETURN_IF_ERROR(AddEvent(schema.ok() ? event_kind : "failure", message, now, sweep_id, job_id, attempt_id,
+                                   sender.empty() ? worker : sender));
   }
   AVCTL_RETURN_IF_ERROR(tx.Commit());
   return f;
 }
 
-Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, double now) {
+Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now) {
   return ApplyEnd(attempt_id, now, "result",
-                  [&](const JobView& v, AttemptState a) { return OnResult(v, attempt_id, a); }, &result);
+                  [&](const JobView& v, AttemptState a) { return OnResult(v, attempt_id, a); }, &result, sender);
 }
 
 Result<Followup> Record::RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
-                                         double now) {
+                                       const std::string& sender, double now) {
   return ApplyEnd(attempt_id, now, "failure",
-                  [&](const JobView& v, AttemptState a) { return OnFailure(v, attempt_id, a, kind, reason); }, nullptr);
+                  [&](const JobView& v, AttemptState a) { return OnFailure(v, attempt_id, a, kind, reason); }, nullptr,
+                  sender);
 }
 
 Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reason, double now) {
@@ -692,7 +710,18 @@ Status Record::UpsertWorker(const WorkerRecord& w, double now) {
                   now, 0, 0, 0, w.id);
 }
 
-Status Record::SetWorkerState(const std::string& id, const std::string& state, double now) {
+const char* WorkerStateName(WorkerState s) {
+  switch (s) {
+    case WorkerState::kConnected: return "connected";
+    case WorkerState::kDraining: return "draining";
+    case WorkerState::kLost: return "lost";
+    case WorkerState::kGone: return "gone";
+  }
+  return "?";
+}
+
+Status Record::SetWorkerState(const std::string& id, WorkerState state_value, double now) {
+  const std::string state = WorkerStateName(state_value);
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("UPDATE workers SET state = ?, last_seen = ? WHERE id = ?"));
   AVCTL_RETURN_IF_ERROR(q->BindText(1, state));
   AVCTL_RETURN_IF_ERROR(q->BindDouble(2, now));
@@ -850,7 +879,8 @@ Result<Json> Record::Jobs(int64_t sweep_id, const std::string& state) {
 Result<Json> Record::Results(int64_t sweep_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "SELECT j.key, j.variant, j.point, j.seed, j.partition, r.attempt_id, a.worker_id, "
-      "a.ended_at - a.started_at, r.metrics FROM results r JOIN jobs j ON j.id = r.job_id "
+      "COALESCE(r.compute_seconds, a.ended_at - a.started_at), r.metrics, a.ended_at - a.started_at "
+      "FROM results r JOIN jobs j ON j.id = r.job_id "
       "JOIN attempts a ON a.id = r.attempt_id WHERE j.sweep_id = ? ORDER BY j.ord"));
   AVCTL_RETURN_IF_ERROR(q->BindInt(1, sweep_id));
   Json out = Json::array();
@@ -860,7 +890,7 @@ Result<Json> Record::Results(int64_t sweep_id) {
     out.push_back({{"key", q->ColumnText(0)}, {"variant", q->ColumnText(1)}, {"point", q->ColumnText(2)},
                    {"seed", q->ColumnInt(3)}, {"partition", q->ColumnInt(4)}, {"attempt_id", q->ColumnInt(5)},
                    {"worker", q->ColumnText(6)}, {"seconds", q->ColumnDouble(7)},
-                   {"metrics", ParseStored(q->ColumnText(8))}});
+                   {"metrics", ParseStored(q->ColumnText(8))}, {"wall_seconds", q->ColumnDouble(9)}});
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include "common/protocol.h"
 #include "common/status.h"
 #include "sweeps/job_state.h"
+#include "common/protocol.h"
 #include "sweeps/job_resources.h"
 #include "sweeps/sweep_spec.h"
 #include "db/database.h"
@@ -42,7 +43,7 @@ struct DispatchInfo {
   int64_t attempt_id = 0;
   int64_t job_id = 0;
   std::string job_key;
-  std::string kind;   // "train" or "sleep" (benchmarks)
+  JobKind kind = JobKind::kTrain;
   double sleep_seconds = 0;
   std::string job_raw;      // the job JSON for avworker train, as stored
   std::string dataset_raw;  // the sweep's dataset JSON: {"store": DIR} or {"synth": {...}}
@@ -78,6 +79,15 @@ struct AttemptRow {
   JobState job_state = JobState::kQueued;
   int64_t memory_mb = 0;
 };
+
+// A worker as the record shows it.
+enum class WorkerState {
+  kConnected,  // welcomed
+  kDraining,   // finishing its attempts, taking no more
+  kLost,       // went silent (liveness) or its session was replaced
+  kGone,       // said bye
+};
+const char* WorkerStateName(WorkerState s);
 
 struct WorkerRecord {
   std::string id;
@@ -173,8 +183,13 @@ class Record {
 
   Result<AttemptRow> GetAttempt(int64_t attempt_id);
 
-  Result<Followup> RecordResult(int64_t attempt_id, const Json& result, double now);
-  Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason, double now);
+  // `sender`: the worker the report came from; events name it (it may not
+  // be the worker the attempt was dispatched to). A result that does not
+  // meet sweeps/result_schema.h is recorded as a worker failure of the
+  // attempt naming the field at fault, and not stored.
+  Result<Followup> RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now);
+  Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
+                                 const std::string& sender, double now);
   Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now);
   Status RecordProgress(int64_t attempt_id, const Json& progress, double now);
 
@@ -186,7 +201,7 @@ class Record {
   Result<std::vector<QueuedJob>> RetrySweep(int64_t sweep_id, double now);
 
   Status UpsertWorker(const WorkerRecord& w, double now);
-  Status SetWorkerState(const std::string& id, const std::string& state, double now);
+  Status SetWorkerState(const std::string& id, WorkerState state, double now);
   Status TouchWorker(const std::string& id, double now);
 
   Status AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id = 0,
@@ -207,9 +222,11 @@ class Record {
  private:
   explicit Record(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Result<JobView> LoadJobView(int64_t job_id);
+  // `sender`: the reporting worker ("" for the coordinator's own decisions:
+  // losses); events are attributed to it, else to the attempt's worker.
   Result<Followup> ApplyEnd(int64_t attempt_id, double now, const std::string& event_kind,
                             const std::function<Transition(const JobView&, AttemptState)>& decide,
-                            const Json* result);
+                            const Json* result, const std::string& sender = "");
   Result<QueuedJob> QueuedJobOf(int64_t job_id);
   // The statement for `sql`, prepared once per connection.
   Result<StatementRef> Cached(const std::string& sql);

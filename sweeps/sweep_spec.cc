@@ -243,14 +243,15 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   if (j.contains("kind")) {
     auto k = GetString(j, "kind", "");
     if (!k.ok()) return fail(k.status());
-    if (*k != "train" && *k != "sleep") return fail(Invalid("kind", "expected \"train\" or \"sleep\", got \"" + *k + "\""));
-    spec.kind = *k;
+    auto kind = ParseJobKind(*k, "kind");
+    if (!kind.ok()) return fail(Invalid("kind", kind.status().message()));
+    spec.kind = *kind;
   }
   if (j.contains("sleep_seconds")) {
     auto v = GetNumber(j, "sleep_seconds", "");
     if (!v.ok()) return fail(v.status());
     if (!(*v >= 0 && *v <= 86400)) return fail(Invalid("sleep_seconds", "expected 0 to 86400 seconds"));
-    if (spec.kind != "sleep") return fail(Invalid("sleep_seconds", "only for \"kind\": \"sleep\""));
+    if (spec.kind != JobKind::kSleep) return fail(Invalid("sleep_seconds", "only for \"kind\": \"sleep\""));
     spec.sleep_seconds = *v;
   }
   if (j.contains("alpha")) {

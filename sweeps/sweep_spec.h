@@ -13,6 +13,7 @@
 #include "common/json_util.h"
 #include "common/status.h"
 #include "sweeps/job_config.h"
+#include "common/protocol.h"
 
 namespace avctl {
 
@@ -53,7 +54,7 @@ struct SweepSpec {
   std::vector<Comparison> comparisons;
   int max_attempts = 3;
   int priority = 0;
-  std::string kind = "train";   // "train", or "sleep" (benchmarks: the worker sleeps sleep_seconds, trains nothing)
+  JobKind kind = JobKind::kTrain;  // or kSleep (benchmarks: the worker sleeps sleep_seconds, trains nothing)
   double sleep_seconds = 0;
   double alpha = 0.05;
   Json resources = Json::object();

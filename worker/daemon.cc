@@ -134,7 +134,10 @@ struct WorkerDaemon::Impl {
   int backoff_ms = 1000;
   std::map<int64_t, RunningJob> running;
   std::map<int64_t, Pending> pending;
-  std::map<int64_t, Clock::time_point> sleeping;  // "sleep" jobs (benchmarks): attempt -> when it is done
+  struct SleepingJob {
+    Clock::time_point started, due;
+  };
+  std::map<int64_t, SleepingJob> sleeping;  // "sleep" jobs (benchmarks)
   struct WaitingJob {
     std::string dir, job_key;
     Json dataset;
@@ -173,7 +176,7 @@ Status WorkerDaemon::Impl::Prepare() {
     } else if (result.ok() && result->value("status", "") == "ok") {
       AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", *result}}}, false);
     } else {
-      AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "crash"},
+      AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", FailureKindName(FailureKind::kCrash)},
                                                 {"reason", "the worker daemon stopped while the job ran"}}},
                  true);
     }
@@ -206,7 +209,7 @@ Json WorkerDaemon::Impl::HelloBody() {
   for (const auto& [a, j] : running) {
     if (!j.cancelled) run.push_back(a);
   }
-  for (const auto& [a, due] : sleeping) run.push_back(a);
+  for (const auto& [a, sleep] : sleeping) run.push_back(a);
   for (const auto& [a, w] : waiting) run.push_back(a);
   for (const auto& [a, p] : pending) fin.push_back(a);
   return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
@@ -317,41 +320,53 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
 
 void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   const int64_t attempt = body["attempt_id"].get<int64_t>();
-  const std::string kind = body["kind"].get<std::string>();
-  if (running.count(attempt) || pending.count(attempt) || sleeping.count(attempt)) return;  // a repeated dispatch
+  if (running.count(attempt) || pending.count(attempt) || sleeping.count(attempt) || waiting.count(attempt)) {
+    return;  // a repeated dispatch
+  }
+  auto fail_now = [&](FailureKind kind, const std::string& reason) {
+    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", FailureKindName(kind)},
+                                              {"reason", reason}}}, true);
+    SendMsg(MsgType::kFailure, pending[attempt].body);
+  };
   if (draining) {
-    SendMsg(MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"}, {"reason", "the worker is draining"}});
+    SendMsg(MsgType::kFailure, {{"attempt_id", attempt}, {"kind", FailureKindName(FailureKind::kWorker)},
+                                {"reason", "the worker is draining"}});
     return;
   }
   if (opt.mode == "noop") {
-    Json result = {{"status", "ok"}, {"noop", true}, {"test", {{"metrics", {{"macro_f1", 0.0}}}}}};
+    Json result = {{"status", "ok"}, {"noop", true}, {"compute_seconds", 0.0},
+                   {"test", {{"metrics", {{"macro_f1", 0.0}, {"accuracy", 0.0}}}}}};
     Pending p(MsgType::kResult, {{"attempt_id", attempt}, {"result", result}});
     p.spooled = false;
     AddPending(attempt, std::move(p), false);
     SendMsg(MsgType::kResult, pending[attempt].body);
     return;
   }
-  if (kind == "sleep") {  // benchmarks of the scheduling overhead: no process, no files
-    const double secs = body.value("sleep_seconds", 0.0);
-    sleeping[attempt] = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(secs * 1e6));
+  auto job = ReadJobMessage(body);
+  if (!job.ok()) {
+    std::error_code ec;
+    fs::create_directories(AttemptDir(attempt), ec);
+    fail_now(FailureKind::kJob, job.status().ToString());
+    return;
+  }
+  if (job->kind == JobKind::kSleep) {  // benchmarks of the scheduling overhead: no process, no files
+    sleeping[attempt] = {Clock::now(), Clock::now() + std::chrono::microseconds(
+                                                         static_cast<int64_t>(job->sleep_seconds * 1e6))};
     return;
   }
   const std::string dir = AttemptDir(attempt);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  Json job = body["job"];
-  job["key"] = body["job_key"];
   Status s = ec ? Status::IOError(ec.message()).WithFile(dir) : Status::OK();
-  if (s.ok()) s = WriteJsonFileAtomic(dir + "/job.json", job);
-  if (s.ok()) s = WriteJsonFileAtomic(dir + "/dataset.json", body["dataset"]);
-  if (s.ok() && kind != "train") s = Status::InvalidArgument(fmt::format("unknown job kind \"{}\"", kind));
+  if (s.ok()) s = WriteFileAtomic(dir + "/job.json", job->job);  // as stored: its "key" is job_key
+  auto dataset = ParseJson(job->dataset, "job.dataset");
+  if (s.ok() && !dataset.ok()) s = dataset.status();
+  if (s.ok()) s = WriteJsonFileAtomic(dir + "/dataset.json", *dataset);
   if (!s.ok()) {
-    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", kind != "train" ? "job" : "worker"},
-                                              {"reason", s.ToString()}}}, true);
-    SendMsg(MsgType::kFailure, pending[attempt].body);
+    fail_now(FailureKind::kWorker, s.ToString());
     return;
   }
-  waiting[attempt] = WaitingJob{dir, body["job_key"].get<std::string>(), body["dataset"]};
+  waiting[attempt] = WaitingJob{dir, job->job_key, std::move(*dataset)};
   LaunchWaiting();
 }
 
@@ -375,7 +390,8 @@ void WorkerDaemon::Impl::LaunchWaiting() {
     }
     // A bad dataset spec fails the same everywhere ("job"); a store this
     // machine cannot build or read is the worker's ("worker").
-    const char* kind = l.error.code() == StatusCode::kInvalidArgument ? "job" : "worker";
+    const char* kind = FailureKindName(l.error.code() == StatusCode::kInvalidArgument ? FailureKind::kJob
+                                                                                        : FailureKind::kWorker);
     log->Warn("attempt {}: its store cannot be prepared: {}", attempt, l.error.ToString());
     AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", kind},
                                               {"reason", l.error.ToString()}}}, true);
@@ -397,7 +413,7 @@ void WorkerDaemon::Impl::Spawn(int64_t attempt, const std::string& dir, const st
   o.truncate_log = true;
   auto pid = SpawnLogged(args, dir + "/log.txt", o);
   if (!pid.ok()) {
-    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", "worker"},
+    AddPending(attempt, {MsgType::kFailure, {{"attempt_id", attempt}, {"kind", FailureKindName(FailureKind::kWorker)},
                                               {"reason", pid.status().ToString()}}}, true);
     SendMsg(MsgType::kFailure, pending[attempt].body);
     return;
@@ -409,13 +425,14 @@ void WorkerDaemon::Impl::Spawn(int64_t attempt, const std::string& dir, const st
 void WorkerDaemon::Impl::FinishSleeps() {
   const auto now = Clock::now();
   for (auto it = sleeping.begin(); it != sleeping.end();) {
-    if (it->second > now) {
+    if (it->second.due > now) {
       ++it;
       continue;
     }
     const int64_t attempt = it->first;
+    const double slept = std::chrono::duration<double>(now - it->second.started).count();
     it = sleeping.erase(it);
-    Json result = {{"status", "ok"}, {"sleep", true}, {"test", {{"metrics", Json::object()}}}};
+    Json result = {{"status", "ok"}, {"sleep", true}, {"compute_seconds", slept}, {"test", {{"metrics", Json::object()}}}};
     AddPending(attempt, {MsgType::kResult, {{"attempt_id", attempt}, {"result", result}}}, false);
     SendMsg(MsgType::kResult, pending[attempt].body);
   }
@@ -451,22 +468,22 @@ void WorkerDaemon::Impl::Finish(int64_t attempt, int status) {
   } else {
     Json failure = {{"attempt_id", attempt}};
     if (result.ok() && result->value("status", "") == "failed") {
-      failure["kind"] = result->value("kind", "job");
+      failure["kind"] = result->value("kind", FailureKindName(FailureKind::kJob));
       failure["reason"] = result->value("reason", "the trainer failed without a reason");
     } else if (WIFSIGNALED(status) && draining && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
       // The stop reached the job too (scancel signals every process of the
       // Slurm step): the worker went away, the job itself did not crash.
-      failure["kind"] = "worker";
+      failure["kind"] = FailureKindName(FailureKind::kWorker);
       failure["reason"] = fmt::format("the worker was stopping and its job's process got signal {} ({}) as well",
                                       WTERMSIG(status), strsignal(WTERMSIG(status)));
     } else if (WIFSIGNALED(status)) {
       const int sig = WTERMSIG(status);
-      failure["kind"] = "crash";
+      failure["kind"] = FailureKindName(FailureKind::kCrash);
       failure["reason"] = fmt::format("the job's process was killed by signal {} ({}){}; log tail: {}", sig,
                                       strsignal(sig), sig == SIGKILL ? ", often the kernel's out-of-memory killer" : "",
                                       LogTail(dir + "/log.txt", 400));
     } else {
-      failure["kind"] = "crash";
+      failure["kind"] = FailureKindName(FailureKind::kCrash);
       failure["reason"] = fmt::format("the job's process exited with code {} without a result; log tail: {}",
                                       WIFEXITED(status) ? WEXITSTATUS(status) : -1, LogTail(dir + "/log.txt", 400));
     }
@@ -506,8 +523,8 @@ Status WorkerDaemon::Impl::Run() {
       std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
       if (socket) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
       auto timeout = std::chrono::milliseconds(running.empty() && waiting.empty() ? 100 : 50);
-      for (const auto& [a, due] : sleeping) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()) +
+      for (const auto& [a, sleep] : sleeping) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(sleep.due - Clock::now()) +
                           std::chrono::milliseconds(1);
         timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, left));
       }
@@ -560,7 +577,10 @@ Status WorkerDaemon::Impl::Run() {
         }
       }
       if (draining && running.empty() && sleeping.empty() && waiting.empty() && (pending.empty() || !connected)) {
-        if (connected) SendMsg(MsgType::kBye, Json::object());
+        if (connected) {
+          socket->set(zmq::sockopt::linger, 1000);  // the bye leaves before the socket closes
+          SendMsg(MsgType::kBye, Json::object());
+        }
         log->Info("drained: {} unacknowledged result(s) stay in {}", pending.size(), opt.work_dir);
         return Status::OK();
       }

@@ -109,6 +109,9 @@ void Progress(int epochs, const avctl::StepReport& s) {
 }
 
 int RunTrain(const po::variables_map& vm) {
+  // The result's compute_seconds: this process's work on the job, from here
+  // (reading the job, opening the store) to its result.
+  const auto started = std::chrono::steady_clock::now();
   avctl::Logger log(stderr, vm.count("verbose") ? avctl::LogLevel::kDebug : avctl::LogLevel::kInfo);
   if (!vm.count("job") || (!vm.count("store") && !vm.count("dataset")) || !vm.count("out")) {
     return Fail("train needs --job, --store (or --dataset) and --out");
@@ -182,7 +185,9 @@ int RunTrain(const po::variables_map& vm) {
   auto result = avctl::TrainJob(*job, **store, &log, hooks);
   if (progress_file != nullptr) std::fclose(progress_file);
   if (!result.ok()) return fail(result.status());
-  if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::TrainResultToJson(*result, **store)); !w.ok()) {
+  avctl::Json result_json = avctl::TrainResultToJson(*result, **store);
+  result_json["compute_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (avctl::Status w = avctl::WriteJsonFileAtomic(out, result_json); !w.ok()) {
     return Fail(w.ToString());
   }
   const auto& t = result->test.metrics;

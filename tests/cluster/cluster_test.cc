@@ -109,9 +109,17 @@ TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryRes
   EXPECT_EQ(again.value("added", -1), 0);
   EXPECT_EQ(again.value("existing", -1), 30);
 
+  // A sweep is named by its name or its id, the id as a number too.
+  Json by_id = Call({{"op", "status"}, {"sweep", again.value("sweep_id", 0)}});
+  EXPECT_TRUE(by_id.value("ok", false)) << by_id.dump();
+
   // SIGTERM drains the workers and stops the coordinator, all exiting 0.
   for (auto& w : workers_) w->Signal(SIGTERM);
   for (auto& w : workers_) EXPECT_EQ(w->Wait(20000), 0) << w->Log();
+  // Drained workers said bye: recorded as gone, not as lost.
+  EXPECT_TRUE(WaitUntil([&] { return Count("SELECT COUNT(*) FROM workers WHERE state = 'gone'") == 3; }, 10))
+      << coord_->Log();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM events WHERE kind = 'worker' AND message LIKE '% lost'"), 0);
   coord_->Signal(SIGTERM);
   EXPECT_EQ(coord_->Wait(20000), 0) << coord_->Log();
 }

@@ -225,6 +225,11 @@ TEST_F(MalformedInputTest, EachBadInputGetsAClearErrorAndChangesNothing) {
                      return reply_to(EncodeWorkerMessage({MsgType::kHello, {{"protocol", 99}, {"worker_id", "old"},
                                                                             {"device", "cpu"}, {"slots", 1}}}));
                    }, "protocol version 99"});
+  cases.push_back({"hello with an unknown device", [&] {
+                     return reply_to(EncodeWorkerMessage({MsgType::kHello, {{"protocol", kProtocolVersion},
+                                                                            {"worker_id", "tpu1"}, {"device", "tpu"},
+                                                                            {"slots", 1}}}));
+                   }, "refused {\"reason\":\"hello.device: expected"});
   cases.push_back({"result before hello", [&] {
                      return reply_to(EncodeWorkerMessage({MsgType::kResult, {{"attempt_id", 1},
                                                                              {"result", {{"status", "ok"}}}}}));

@@ -97,4 +97,41 @@ TEST(Protocol, FailureKinds) {
 }
 
 }  // namespace
+TEST(Protocol, JobMessagesCarryStoredJsonAsIs) {
+  JobMessage m;
+  m.attempt_id = 7;
+  m.job_key = "demo/ladder_av/-/seed=1/partition=1";
+  m.job = R"({"key":"demo/ladder_av/-/seed=1/partition=1","seed":1})";
+  m.dataset = R"({"synth":{"profile":"tiny"}})";
+  auto decoded = DecodeWorkerMessage(EncodeJobMessage(m));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->type, MsgType::kJob);
+  EXPECT_FALSE(decoded->body.contains("sleep_seconds"));
+  auto back = ReadJobMessage(decoded->body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->attempt_id, 7);
+  EXPECT_EQ(back->kind, JobKind::kTrain);
+  EXPECT_EQ(Json::parse(back->job), Json::parse(m.job));
+  EXPECT_EQ(Json::parse(back->dataset), Json::parse(m.dataset));
+  m.kind = JobKind::kSleep;
+  m.sleep_seconds = 0.25;
+  back = ReadJobMessage(DecodeWorkerMessage(EncodeJobMessage(m))->body);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->kind, JobKind::kSleep);
+  EXPECT_DOUBLE_EQ(back->sleep_seconds, 0.25);
+  // An unknown kind decodes (the worker answers it with a job failure) but is not read.
+  Json body = decoded->body;
+  body["kind"] = "render";
+  auto bad = ReadJobMessage(body);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("job.kind"), std::string::npos);
+}
+
+TEST(Protocol, WorkerDevices) {
+  for (const char* ok : {"cpu", "cuda", "cuda:0", "cuda:12"}) EXPECT_TRUE(IsWorkerDevice(ok)) << ok;
+  for (const char* bad : {"tpu", "", "cuda:", "cuda:x", "CPU", "cuda0", "mps"}) EXPECT_FALSE(IsWorkerDevice(bad)) << bad;
+  EXPECT_EQ(*ParseJobKind("sleep", "kind"), JobKind::kSleep);
+  EXPECT_FALSE(ParseJobKind("xyz", "kind").ok());
+}
+
 }  // namespace avctl

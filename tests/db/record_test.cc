@@ -24,6 +24,12 @@ Json SpecJson(int seeds = 2) {
               {"comparisons", {{{"variant", "ladder_av"}, {"baselines", {"backbone"}}}}}};
 }
 
+// A result that meets sweeps/result_schema.h.
+Json OkResult(double f1 = 0.5, double compute_seconds = 7.5) {
+  return {{"status", "ok"}, {"compute_seconds", compute_seconds},
+          {"test", {{"metrics", {{"macro_f1", f1}, {"accuracy", f1}}}}}};
+}
+
 class RecordTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -109,7 +115,7 @@ TEST_F(RecordTest, DispatchResultAndDuplicate) {
   const int64_t job = (*queued)[0].job_id;
   auto d = store_->Dispatch(job, "w1", 110.0);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_EQ(d->kind, "train");
+  EXPECT_EQ(d->kind, JobKind::kTrain);
   EXPECT_EQ(Json::parse(d->dataset_raw), Json::parse(R"({"synth": {"profile": "tiny", "seed": 1}})"));
   EXPECT_EQ(Json::parse(d->job_raw)["variant"], "ladder_av");
   auto info = store_->AttemptInfo(d->attempt_id);
@@ -118,11 +124,11 @@ TEST_F(RecordTest, DispatchResultAndDuplicate) {
   EXPECT_FALSE(info->job.contains("dataset"));
   EXPECT_EQ(info->job_key, d->job_key);
   EXPECT_FALSE(store_->Dispatch(job, "w2", 111.0).ok());  // already running
-  Json result = {{"status", "ok"}, {"test", {{"metrics", {{"macro_f1", 0.5}}}}}};
-  auto f = store_->RecordResult(d->attempt_id, result, 120.0);
+  Json result = OkResult(0.5);
+  auto f = store_->RecordResult(d->attempt_id, result, "w1", 120.0);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_TRUE(f->transition.store_result);
-  auto again = store_->RecordResult(d->attempt_id, result, 121.0);
+  auto again = store_->RecordResult(d->attempt_id, result, "w1", 121.0);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->transition.duplicate);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1);
@@ -131,7 +137,8 @@ TEST_F(RecordTest, DispatchResultAndDuplicate) {
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 1u);
   EXPECT_DOUBLE_EQ((*results)[0]["metrics"]["macro_f1"].get<double>(), 0.5);
-  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 7.5);  // the worker's measured compute time
+  EXPECT_DOUBLE_EQ((*results)[0]["wall_seconds"].get<double>(), 10.0);  // dispatch to result, as the coordinator saw it
 }
 
 TEST_F(RecordTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
@@ -146,14 +153,14 @@ TEST_F(RecordTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
   auto second = store_->Dispatch(job, "w2", 116.0);
   ASSERT_TRUE(second.ok());
   // w1 comes back and reports: its result is stored, w2's attempt is cancelled.
-  Json result = {{"status", "ok"}, {"test", {{"metrics", {{"macro_f1", 0.4}}}}}};
-  auto late = store_->RecordResult(first->attempt_id, result, 117.0);
+  Json result = OkResult(0.4);
+  auto late = store_->RecordResult(first->attempt_id, result, "w1", 117.0);
   ASSERT_TRUE(late.ok()) << late.status().ToString();
   EXPECT_TRUE(late->transition.store_result);
   EXPECT_EQ(late->cancel_attempt, second->attempt_id);
   EXPECT_EQ(late->cancel_worker, "w2");
   // w2's result arrives anyway: recorded as a duplicate, not stored.
-  auto dup = store_->RecordResult(second->attempt_id, result, 118.0);
+  auto dup = store_->RecordResult(second->attempt_id, result, "w2", 118.0);
   ASSERT_TRUE(dup.ok());
   EXPECT_TRUE(dup->transition.duplicate);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1);
@@ -164,7 +171,7 @@ TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
-  auto f = store_->RecordFailure(a->attempt_id, FailureKind::kJob, "NaN loss at epoch 3, batch 2", 111.0);
+  auto f = store_->RecordFailure(a->attempt_id, FailureKind::kJob, "NaN loss at epoch 3, batch 2", "w1", 111.0);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->transition.job, JobState::kFailed);
   EXPECT_FALSE(f->requeue.has_value());
@@ -174,10 +181,10 @@ TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   EXPECT_NE((*jobs)[0]["reason"].get<std::string>().find("NaN loss at epoch 3"), std::string::npos);
 
   auto b1 = store_->Dispatch(queued[1].job_id, "w1", 112.0);
-  auto c1 = store_->RecordFailure(b1->attempt_id, FailureKind::kCrash, "killed by signal 9", 113.0);
+  auto c1 = store_->RecordFailure(b1->attempt_id, FailureKind::kCrash, "killed by signal 9", "w1", 113.0);
   ASSERT_TRUE(c1->requeue.has_value());
   auto b2 = store_->Dispatch(queued[1].job_id, "w1", 114.0);
-  auto c2 = store_->RecordFailure(b2->attempt_id, FailureKind::kCrash, "killed by signal 9", 115.0);
+  auto c2 = store_->RecordFailure(b2->attempt_id, FailureKind::kCrash, "killed by signal 9", "w1", 115.0);
   EXPECT_FALSE(c2->requeue.has_value());
   EXPECT_EQ(c2->transition.job, JobState::kFailed);
 
@@ -204,7 +211,7 @@ TEST_F(RecordTest, CancelNamesTheRunningAttempts) {
   EXPECT_EQ(named, 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'"), 2);
   // The cancelled attempt's result arrives later: not stored.
-  auto late = store_->RecordResult(a->attempt_id, Json{{"status", "ok"}}, 112.0);
+  auto late = store_->RecordResult(a->attempt_id, OkResult(), "w1", 112.0);
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(late->transition.store_result);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
@@ -231,7 +238,7 @@ TEST_F(RecordTest, StatusCountsPerVariantAndEta) {
   Submit(SpecJson(2));
   auto queued = *store_->QueuedJobs();
   auto a = store_->Dispatch(queued[0].job_id, "w1", 100.0);
-  ASSERT_TRUE(store_->RecordResult(a->attempt_id, Json{{"status", "ok"}}, 110.0).ok());
+  ASSERT_TRUE(store_->RecordResult(a->attempt_id, OkResult(), "w1", 110.0).ok());
   auto b = store_->Dispatch(queued[1].job_id, "w1", 110.0);
   ASSERT_TRUE(b.ok());
   ASSERT_TRUE(store_->RecordProgress(b->attempt_id, Json{{"epoch", 1}, {"epochs", 8}, {"dev_loss", 1.5}}, 110.5).ok());
@@ -260,10 +267,71 @@ TEST_F(RecordTest, StatusCountsPerVariantAndEta) {
 }
 
 TEST_F(RecordTest, UnknownAttemptsAreNotFound) {
-  auto r = store_->RecordResult(99, Json{{"status", "ok"}}, 1.0);
+  auto r = store_->RecordResult(99, OkResult(), "w1", 1.0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(store_->RecordProgress(99, Json{{"epoch", 1}}, 1.0).ok());
+}
+
+// A result without what the report needs is not stored: its attempt fails
+// as a worker failure naming the field, and the job goes back to the queue.
+TEST_F(RecordTest, AResultThatMissesTheSchemaFailsItsAttemptNamingTheField) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto d = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(d.ok());
+  auto f = store_->RecordResult(d->attempt_id, Json{{"status", "ok"}, {"compute_seconds", 3.0}}, "w1", 111.0);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_FALSE(f->transition.store_result);
+  EXPECT_EQ(f->transition.attempt, AttemptState::kFailed);
+  ASSERT_TRUE(f->requeue.has_value());  // retried (max_attempts 2)
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 0);
+  auto attempts = store_->Jobs(1, "queued");
+  ASSERT_TRUE(attempts.ok());
+  EXPECT_NE((*attempts)[0]["reason"].get<std::string>().find("result.test: missing"), std::string::npos)
+      << (*attempts)[0].dump();
+  // A train result needs macro_f1 and accuracy among its metrics.
+  auto d2 = store_->Dispatch(job, "w1", 112.0);
+  ASSERT_TRUE(d2.ok());
+  Json no_accuracy = OkResult();
+  no_accuracy["test"]["metrics"].erase("accuracy");
+  auto f2 = store_->RecordResult(d2->attempt_id, no_accuracy, "w1", 113.0);
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(f2->transition.job, JobState::kFailed);  // its second and last attempt
+  auto events = store_->Events(0, 100);
+  ASSERT_TRUE(events.ok());
+  bool named = false;
+  for (const auto& e : *events) named |= e["message"].get<std::string>().find("result.test.metrics.accuracy") != std::string::npos;
+  EXPECT_TRUE(named) << events->dump(1);
+}
+
+// A duplicate result is attributed to the worker that sent it, not to the
+// worker the attempt was dispatched to.
+TEST_F(RecordTest, ADuplicateResultIsBlamedOnItsSender) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto d = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(store_->RecordResult(d->attempt_id, OkResult(), "w1", 111.0).ok());
+  auto dup = store_->RecordResult(d->attempt_id, OkResult(), "w9", 112.0);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_TRUE(dup->transition.duplicate);
+  auto events = *store_->Events(0, 100);
+  const Json& last = events.back();
+  EXPECT_EQ(last["worker_id"], "w9");
+  EXPECT_NE(last["message"].get<std::string>().find("reported by worker w9; the attempt ran on w1"),
+            std::string::npos) << last.dump();
+}
+
+TEST_F(RecordTest, WorkerStatesAreNamedAndRecorded) {
+  WorkerRecord w;
+  w.id = "w1";
+  w.hostname = "h";
+  w.device = "cpu";
+  ASSERT_TRUE(store_->UpsertWorker(w, 100.0).ok());
+  ASSERT_TRUE(store_->SetWorkerState("w1", WorkerState::kGone, 101.0).ok());
+  EXPECT_EQ((*store_->Workers())[0]["state"], "gone");
+  EXPECT_STREQ(WorkerStateName(WorkerState::kLost), "lost");
 }
 
 }  // namespace

@@ -69,20 +69,21 @@ class ReportTest : public ::testing::Test {
       double f1 = 0.70 + 0.01 * static_cast<double>(seed);
       if (variant == "backbone") f1 -= 0.05 + wiggle;
       if (variant == "backbone" && seed == 1) {
-        ASSERT_TRUE(store_->RecordFailure(d->attempt_id, FailureKind::kJob, "NaN loss at epoch 2 <b>", now + 5).ok());
+        ASSERT_TRUE(store_->RecordFailure(d->attempt_id, FailureKind::kJob, "NaN loss at epoch 2 <b>", "w1", now + 5).ok());
         continue;
       }
       Json metrics = {{"macro_f1", f1}, {"macro_precision", f1}, {"macro_recall", f1}, {"micro_f1", f1 + 0.01},
                       {"micro_precision", f1 + 0.01}, {"micro_recall", f1 + 0.01}, {"accuracy", f1 + 0.01}};
       std::vector<int64_t> confusion(36, 1);
       Json result = {{"status", "ok"},
+                     {"compute_seconds", 8.0},
                      {"selected_epoch", 2},
                      {"epochs", {{{"epoch", 1}, {"dev_macro_f1", f1 - 0.1}}, {{"epoch", 2}, {"dev_macro_f1", f1}}}},
                      {"test", {{"metrics", metrics}, {"confusion", confusion}}},
                      {"code_version", "abc123"},
                      {"store", {{"synthetic", true}, {"audio_checksum", "xxh3-64:1"}, {"visual_checksum", "xxh3-64:2"},
                                 {"clips", 546}}}};
-      ASSERT_TRUE(store_->RecordResult(d->attempt_id, result, now + 10).ok());
+      ASSERT_TRUE(store_->RecordResult(d->attempt_id, result, "w1", now + 10).ok());
       now += 10;
     }
   }
