@@ -11,7 +11,8 @@ const std::vector<ResultField>& ResultFields() {
       {"status", "string", true, "\"ok\""},
       {"compute_seconds", "number", true, "the attempt's work on the worker, measured there (seconds, >= 0)"},
       {"test", "object", true, "the evaluation on the test split"},
-      {"test.metrics", "object", true, "numbers; for train jobs at least macro_f1 and accuracy (in [0, 1])"},
+      {"test.metrics", "object", true, "numbers (and per_class); for train jobs at least macro_f1 and accuracy (in [0, 1])"},
+      {"test.metrics.per_class", "array", false, "per class: precision, recall, f1, support, ..."},
       {"test.confusion", "array", false, "6 x 6 counts, row-major, rows = truth in common/emotions.h order"},
       {"dev", "object", false, "the evaluation on the development split, as test"},
       {"selected_epoch", "integer", false, "the epoch whose model was tested"},
@@ -76,6 +77,10 @@ Status ValidateResult(const Json& result, JobKind kind) {
   if (result["status"] != "ok") return Bad("status", "expected \"ok\", got " + result["status"].dump());
   if (result["compute_seconds"].get<double>() < 0) return Bad("compute_seconds", "must not be negative");
   for (const auto& [name, value] : result["test"]["metrics"].items()) {
+    if (name == "per_class") {
+      if (!value.is_array()) return Bad("test.metrics.per_class", "expected an array, got " + DescribeJson(value));
+      continue;
+    }
     if (!value.is_number()) return Bad("test.metrics." + name, "expected a number, got " + DescribeJson(value));
   }
   if (kind == JobKind::kTrain) {

@@ -10,7 +10,7 @@
 //   compute_seconds  number >= 0: the time the attempt's work took on the
 //                    worker, measured there (the coordinator's dispatch-to-end
 //                    time is kept apart as the wall time)
-//   test.metrics     object of numbers
+//   test.metrics     object of numbers (and the array per_class)
 // and for kind "train" also:
 //   test.metrics.macro_f1, test.metrics.accuracy   numbers in [0, 1]
 // Optional fields are checked for their type where present (ResultFields).

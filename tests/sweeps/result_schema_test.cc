@@ -12,7 +12,8 @@ namespace {
 Json TrainResult() {
   return {{"status", "ok"},
           {"compute_seconds", 12.5},
-          {"test", {{"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.6}}}, {"confusion", Json::array()}}},
+          {"test", {{"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.6}, {"per_class", Json::array({{{"f1", 0.5}}})}}},
+                    {"confusion", Json::array()}}},
           {"peak_device_memory_mib", nullptr}};
 }
 
@@ -39,6 +40,7 @@ TEST(ResultSchemaTest, NamesTheFieldAtFault) {
       {"no macro F1", [](Json& r) { r["test"]["metrics"].erase("macro_f1"); }, "result.test.metrics.macro_f1: missing"},
       {"F1 beyond 1", [](Json& r) { r["test"]["metrics"]["macro_f1"] = 80.2; }, "result.test.metrics.macro_f1: 80.2"},
       {"metric as text", [](Json& r) { r["test"]["metrics"]["uar"] = "high"; }, "result.test.metrics.uar: expected a number"},
+      {"per_class not a list", [](Json& r) { r["test"]["metrics"]["per_class"] = 1; }, "result.test.metrics.per_class: expected"},
       {"no compute time", [](Json& r) { r.erase("compute_seconds"); }, "result.compute_seconds: missing"},
       {"negative time", [](Json& r) { r["compute_seconds"] = -1; }, "result.compute_seconds: must not be negative"},
       {"status failed", [](Json& r) { r["status"] = "failed"; }, "result.status: expected \"ok\""},

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "store/synth.h"
+#include "sweeps/result_schema.h"
 #include "worker/av_model.h"
 #include "worker/device.h"
 #include "worker/ladder.h"
@@ -342,6 +343,10 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
     Json j_out = TrainResultToJson(*r, *store_);
     EXPECT_EQ(j_out["config"]["variant"], variant);
     EXPECT_EQ(j_out["test"]["predictions"].size(), r->test.clips.size());
+    // What the coordinator checks before storing (avworker train adds compute_seconds).
+    j_out["compute_seconds"] = 1.0;
+    Status schema = ValidateResult(j_out, JobKind::kTrain);
+    EXPECT_TRUE(schema.ok()) << variant << ": " << schema.ToString();
   }
 }
 
