@@ -39,22 +39,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     const auto& req = parser_->get();
+    const bool head = req.method() == http::verb::head;
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    if (req.method() != http::verb::get && !head) {
+      Write(version, keep_alive, false, {405, "text/plain", "only GET and HEAD\n"});
+      return;
+    }
+    (*handler_)(std::string(req.target()), [self = shared_from_this(), version, keep_alive, head](HttpResponse r) {
+      self->Write(version, keep_alive, head, std::move(r));
+    });
+  }
+
+  void Write(unsigned version, bool keep_alive, bool head, HttpResponse r) {
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(req.version());
+    res->version(version);
     res->set(http::field::server, "avcoord");
     res->set(http::field::cache_control, "no-store");
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res->result(http::status::method_not_allowed);
-      res->set(http::field::content_type, "text/plain");
-      res->body() = "only GET and HEAD\n";
-    } else {
-      HttpResponse r = (*handler_)(std::string(req.target()));
-      res->result(static_cast<http::status>(r.status));
-      res->set(http::field::content_type, r.content_type);
-      if (!r.location.empty()) res->set(http::field::location, r.location);
-      if (req.method() == http::verb::get) res->body() = std::move(r.body);
-    }
-    res->keep_alive(req.keep_alive());
+    res->result(static_cast<http::status>(r.status));
+    res->set(http::field::content_type, r.content_type);
+    if (!r.location.empty()) res->set(http::field::location, r.location);
+    if (!head) res->body() = std::move(r.body);
+    res->keep_alive(keep_alive);
     res->prepare_payload();
     http::async_write(socket_, *res, [self = shared_from_this(), res](beast::error_code wec, size_t) {
       if (wec) return;

@@ -1,6 +1,8 @@
 // A small HTTP/1.1 server on Boost.Beast for the coordinator's status page,
-// JSON API and Prometheus metrics. It runs on the coordinator's io_context
-// (one thread), so handlers read the record without locks. GET and HEAD
+// JSON API, reports and Prometheus metrics. It runs on the coordinator's
+// io_context (one thread). A handler answers through `reply`, at once or
+// later (a report rendered on another thread posts its reply back to the
+// io_context), so slow pages do not hold up the ZeroMQ loop. GET and HEAD
 // only; requests over 64 KiB are refused.
 #pragma once
 
@@ -25,8 +27,10 @@ struct HttpResponse {
   std::string location;  // for redirects (status 301/302)
 };
 
+// Sends the response; to be called once, on the io_context's thread.
+using HttpReply = std::function<void(HttpResponse)>;
 // Called with the request target ("/api/sweeps?x=1"); the method is GET or HEAD.
-using HttpHandler = std::function<HttpResponse(const std::string& target)>;
+using HttpHandler = std::function<void(const std::string& target, HttpReply reply)>;
 
 class HttpServer {
  public:

@@ -104,7 +104,7 @@ void ZapHandler::LogRefusal(const std::string& line) {
 void ZapHandler::Process() {
   for (int n = 0; n < 1000; ++n) {
     bool any = false;
-    if (zap_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
+    if (HasInput(zap_)) {
       if (auto frames = RecvFrames(zap_, false)) {
         std::string line;
         std::vector<std::string> reply = Reply(*frames, allowlist_, &line);
@@ -114,7 +114,7 @@ void ZapHandler::Process() {
       }
     }
     for (auto& [name, m] : monitors_) {
-      if (!(m.get(zmq::sockopt::events) & ZMQ_POLLIN)) continue;
+      if (!HasInput(m)) continue;
       auto frames = RecvFrames(m, false);
       if (!frames) continue;
       any = true;

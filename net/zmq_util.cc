@@ -1,5 +1,7 @@
 #include "net/zmq_util.h"
 
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "common/protocol.h"
@@ -10,7 +12,13 @@ std::optional<std::vector<std::string>> RecvFrames(zmq::socket_t& socket, bool b
   std::vector<std::string> frames;
   while (true) {
     zmq::message_t msg;
-    auto got = socket.recv(msg, block || !frames.empty() ? zmq::recv_flags::none : zmq::recv_flags::dontwait);
+    zmq::recv_result_t got;
+    try {
+      got = socket.recv(msg, block || !frames.empty() ? zmq::recv_flags::none : zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal (SIGTERM, SIGHUP) arrived during the call: try again
+      throw;
+    }
     if (!got) {
       if (frames.empty()) return std::nullopt;
       continue;  // parts of one message arrive together; a timeout mid-message cannot happen
@@ -32,6 +40,16 @@ Status SendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames,
     return Status::IOError(fmt::format("send failed: {}", e.what()));
   }
   return Status::OK();
+}
+
+bool HasInput(zmq::socket_t& socket) {
+  while (true) {
+    try {
+      return (socket.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;  // ZMQ_EVENTS processes commands and can be interrupted by a signal
+    }
+  }
 }
 
 void ConfigureSocket(zmq::socket_t& socket, int linger_ms) {

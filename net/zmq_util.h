@@ -15,6 +15,8 @@ namespace avctl {
 // Receives one whole multipart message; nullopt when none is waiting
 // (non-blocking) or the wait timed out (blocking with ZMQ_RCVTIMEO).
 std::optional<std::vector<std::string>> RecvFrames(zmq::socket_t& socket, bool block);
+// Whether a message waits (ZMQ_EVENTS & ZMQ_POLLIN), retried when a signal interrupts it.
+bool HasInput(zmq::socket_t& socket);
 // Sends a multipart message. IOError naming the peer's problem (host
 // unreachable on a ROUTER_MANDATORY socket, would block) instead of throwing.
 Status SendFrames(zmq::socket_t& socket, const std::vector<std::string>& frames, bool block = false);

@@ -1,0 +1,148 @@
+#include "coordinator/control_api.h"
+
+#include <fmt/format.h>
+
+#include "common/version.h"
+#include "sweeps/sweep_spec.h"
+
+namespace avctl {
+
+namespace {
+
+double WallNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A reply's fields under one key, from a read model of the record.
+Result<Json> Under(const char* key, Result<Json> r) {
+  if (!r.ok()) return r.status();
+  return Json{{key, std::move(*r)}};
+}
+
+}  // namespace
+
+ControlApi::ControlApi(Record* record, WorkerBroker* broker, Logger* log)
+    : record_(record), broker_(broker), log_(log), started_(std::chrono::steady_clock::now()) {}
+
+const std::vector<ControlApi::Op>& ControlApi::Ops() {
+  using R = Result<Json>;
+  static const std::vector<Op> kOps = {
+      {"ping", true,
+       [](ControlApi& c, const Json&) -> R {
+         const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started_).count();
+         return Json{{"version", CodeVersion()}, {"uptime_seconds", uptime}, {"workers", c.broker_->connected()},
+                     {"queued", c.broker_->queued()}};
+       }},
+      {"submit", false, [](ControlApi& c, const Json& req) { return c.Submit(req); }},
+      {"list", true, [](ControlApi& c, const Json&) { return Under("sweeps", c.record_->ListSweeps()); }},
+      {"status", true,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return Under("status", c.record_->SweepStatus(id, WallNow()));
+       }},
+      {"jobs", true,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return Under("jobs", c.record_->Jobs(id, req.value("state", "")));
+       }},
+      {"results", true,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         return Under("results", c.record_->Results(id));
+       }},
+      {"cancel", false,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         AVCTL_ASSIGN_OR_RETURN(auto fs, c.record_->CancelSweep(id, WallNow()));
+         for (const auto& f : fs) {
+           c.broker_->Dequeue(f.job_id);
+           c.broker_->ApplyFollowup(f);
+         }
+         return Json{{"cancelled", fs.size()}};
+       }},
+      {"retry", false,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
+         AVCTL_ASSIGN_OR_RETURN(auto qs, c.record_->RetrySweep(id, WallNow()));
+         c.broker_->Enqueue(qs);
+         return Json{{"requeued", qs.size()}};
+       }},
+      {"workers", true,
+       [](ControlApi& c, const Json&) -> R {
+         AVCTL_ASSIGN_OR_RETURN(Json w, c.record_->Workers());
+         for (auto& row : w) {
+           const WorkerSession* s = c.broker_->Session(row["id"].get<std::string>());
+           row["connected"] = s != nullptr;
+           row["accepting"] = s != nullptr && s->accepting;
+         }
+         return Json{{"workers", std::move(w)}};
+       }},
+      {"events", true,
+       [](ControlApi& c, const Json& req) {
+         return Under("events",
+                      c.record_->Events(req.value("after", int64_t{0}), static_cast<int>(req.value("limit", 100))));
+       }},
+      {"drain_worker", false,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(std::string id, GetString(req, "worker", "request"));
+         AVCTL_RETURN_IF_ERROR(c.broker_->DrainWorker(id));
+         return Json{{"worker", id}, {"drained", Json::array({id})}};
+       }},
+      {"drain_slurm_job", false,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(std::string job, GetString(req, "slurm_job_id", "request"));
+         return Json{{"drained", c.broker_->DrainSlurmJob(job)}};
+       }},
+  };
+  return kOps;
+}
+
+const ControlApi::Op* ControlApi::Find(const Json& request) {
+  if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) return nullptr;
+  const std::string& name = request["op"].get_ref<const std::string&>();
+  for (const Op& op : Ops()) {
+    if (name == op.name) return &op;
+  }
+  return nullptr;
+}
+
+bool ControlApi::ReadOnly(const Json& request) const {
+  const Op* op = Find(request);
+  return op != nullptr && op->read_only;
+}
+
+Result<Json> ControlApi::Handle(const Json& request) {
+  AVCTL_ASSIGN_OR_RETURN(std::string name, GetString(request, "op", "request"));
+  const Op* op = Find(request);
+  if (op == nullptr) {
+    std::string known;
+    for (const Op& o : Ops()) known += (known.empty() ? "" : ", ") + std::string(o.name);
+    return Status::InvalidArgument(fmt::format("unknown op \"{}\" (expected {})", name, known)).WithField("request.op");
+  }
+  return op->run(*this, request);
+}
+
+Result<int64_t> ControlApi::SweepOf(const Json& req) {
+  // "sweep": a name or an id, the id as a number or as its digits.
+  auto it = req.find("sweep");
+  if (it != req.end() && it->is_number_integer()) return record_->ResolveSweep(std::to_string(it->get<int64_t>()));
+  AVCTL_ASSIGN_OR_RETURN(std::string ref, GetString(req, "sweep", "request"));
+  return record_->ResolveSweep(ref);
+}
+
+Result<Json> ControlApi::Submit(const Json& req) {
+  const double now = WallNow();
+  AVCTL_ASSIGN_OR_RETURN(const Json* spec_json, GetMember(req, "spec", "request"));
+  const std::string source = req.value("source", "submitted spec");
+  // Parsed and expanded once here: this process cannot take a client's word for it.
+  AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(*spec_json, source));
+  AVCTL_ASSIGN_OR_RETURN(std::vector<ExpandedJob> jobs, ExpandSweep(spec));
+  AVCTL_ASSIGN_OR_RETURN(SubmitOutcome out, record_->SubmitSweep(spec, *spec_json, jobs, source, now));
+  AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());
+  broker_->Enqueue(queued);
+  log_->Info("sweep {} (id {}) submitted: {} jobs, {} new", spec.name, out.sweep_id, out.total, out.added);
+  return Json{{"sweep_id", out.sweep_id}, {"name", spec.name}, {"new_sweep", out.new_sweep},
+              {"jobs", out.total}, {"added", out.added}, {"existing", out.existing}};
+}
+
+}  // namespace avctl

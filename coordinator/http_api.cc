@@ -1,0 +1,112 @@
+#include "coordinator/http_api.h"
+
+#include <cstdlib>
+
+#include "common/protocol.h"
+#include "common/version.h"
+
+namespace avctl {
+
+HttpTarget ParseHttpTarget(const std::string& target) {
+  HttpTarget t;
+  const size_t q = target.find('?');
+  const std::string path = target.substr(0, q);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) t.parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  if (q != std::string::npos) {
+    const std::string query = target.substr(q + 1);
+    size_t s = 0;
+    while (s < query.size()) {
+      size_t e = query.find('&', s);
+      if (e == std::string::npos) e = query.size();
+      const std::string kv = query.substr(s, e - s);
+      const size_t eq = kv.find('=');
+      t.query[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      s = e + 1;
+    }
+  }
+  return t;
+}
+
+Json ApiRequest(const HttpTarget& t) {
+  const auto& p = t.parts;
+  if (p.size() < 2 || p[0] != "api") return nullptr;
+  if (p[1] == "workers" && p.size() == 2) return {{"op", "workers"}};
+  if (p[1] == "events" && p.size() == 2) {
+    auto it = t.query.find("after");
+    return {{"op", "events"}, {"after", it == t.query.end() ? 0 : std::atoll(it->second.c_str())}, {"limit", 500}};
+  }
+  if (p[1] != "sweeps") return nullptr;
+  if (p.size() == 2) return {{"op", "list"}};
+  if (p.size() == 3) return {{"op", "status"}, {"sweep", p[2]}};
+  if (p.size() == 4 && (p[3] == "jobs" || p[3] == "results")) {
+    Json req = {{"op", p[3]}, {"sweep", p[2]}};
+    auto it = t.query.find("state");
+    if (p[3] == "jobs" && it != t.query.end()) req["state"] = it->second;
+    return req;
+  }
+  return nullptr;
+}
+
+HttpApi::HttpApi(Record* record, ControlApi* control, WorkerBroker* broker, const CoordinatorCounters* counters,
+                 ReportRenderer* reports)
+    : record_(record), control_(control), broker_(broker), counters_(counters), reports_(reports),
+      started_(std::chrono::steady_clock::now()) {}
+
+HttpResponse HttpApi::Metrics() {
+  CoordinatorCounters c = *counters_;
+  c.queue_length = static_cast<int64_t>(broker_->queued());
+  c.workers_connected = static_cast<int64_t>(broker_->connected());
+  c.slots_total = broker_->slots_total();
+  c.slots_busy = broker_->slots_busy();
+  c.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  auto sweeps = record_->ListSweeps();
+  return {200, "text/plain; version=0.0.4", RenderPrometheus(c, sweeps.ok() ? *sweeps : Json::array())};
+}
+
+void HttpApi::Handle(const std::string& target, const HttpReply& reply) {
+  const HttpTarget t = ParseHttpTarget(target);
+  if (t.parts.empty()) {
+    auto sweeps = record_->ListSweeps();
+    auto ws = record_->Workers();
+    if (!sweeps.ok() || !ws.ok()) {
+      reply({500, "application/json", ControlError(sweeps.ok() ? ws.status() : sweeps.status()).dump() + "\n"});
+      return;
+    }
+    reply({200, "text/html; charset=utf-8", RenderStatusPage(*sweeps, *ws, CodeVersion())});
+    return;
+  }
+  if (t.parts.size() == 1 && t.parts[0] == "metrics") {
+    reply(Metrics());
+    return;
+  }
+  if (t.parts[0] == "report" && t.parts.size() == 2 && target.find('?') == std::string::npos &&
+      target.back() != '/') {
+    reply({301, "text/plain", "moved\n", target + "/"});  // the report's relative links need the slash
+    return;
+  }
+  if (t.parts[0] == "report" && (t.parts.size() == 2 || t.parts.size() == 3)) {
+    // The same static report as `avctl report`, rendered live from the record.
+    reports_->Render(t.parts[1], t.parts.size() == 3 ? t.parts[2] : "index.html", reply);
+    return;
+  }
+  const Json req = ApiRequest(t);
+  if (!req.is_null()) {
+    auto fields = control_->Handle(req);
+    if (fields.ok()) {
+      reply({200, "application/json", ControlOk(std::move(*fields)).dump(2) + "\n"});
+    } else {
+      const int code = fields.status().code() == StatusCode::kNotFound ? 404 : 400;
+      reply({code, "application/json", ControlError(fields.status()).dump(2) + "\n"});
+    }
+    return;
+  }
+  reply({404, "application/json", ControlError(Status::NotFound("no such page: " + target)).dump() + "\n"});
+}
+
+}  // namespace avctl

@@ -1,0 +1,400 @@
+#include "coordinator/worker_broker.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/version.h"
+#include "net/zmq_util.h"
+
+namespace avctl {
+
+namespace {
+
+double WallNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t Millis(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+}  // namespace
+
+WorkerBroker::WorkerBroker(BrokerOptions options, Record* record, CoordinatorCounters* counters, Logger* log,
+                           SendFn send)
+    : opt_(options), record_(record), counters_(counters), log_(log), send_(std::move(send)) {}
+
+Status WorkerBroker::Recover() {
+  AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());
+  for (const auto& j : queued) queue.Push(j);
+  AVCTL_ASSIGN_OR_RETURN(auto running, record_->RunningAttempts());
+  const auto deadline = Clock::now() + std::chrono::milliseconds(opt_.restart_grace_ms);
+  for (const auto& a : running) {
+    orphans[a.attempt_id] = deadline;
+    attempt_worker[a.attempt_id] = a.worker_id;
+  }
+  log_->Info("{} queued job(s), {} running attempt(s) waiting up to {} ms for their workers", queued.size(),
+             running.size(), opt_.restart_grace_ms);
+  if (!running.empty()) {
+    AVCTL_RETURN_IF_ERROR(record_->AddEvent(
+        "restart", fmt::format("coordinator restarted with {} running attempt(s)", running.size()), WallNow()));
+  }
+  return Status::OK();
+}
+
+void WorkerBroker::Enqueue(const std::vector<QueuedJob>& jobs) {
+  for (const auto& j : jobs) queue.Push(j);
+}
+
+Status WorkerBroker::DrainWorker(const std::string& worker_id) {
+  auto s = sessions.find(worker_id);
+  if (s == sessions.end()) return Status::NotFound(fmt::format("worker {} is not connected", worker_id));
+  s->second.accepting = false;
+  Send(s->second, MsgType::kDrain, Json::object());
+  return Status::OK();
+}
+
+std::vector<std::string> WorkerBroker::DrainSlurmJob(const std::string& slurm_job_id) {
+  std::vector<std::string> drained;
+  for (auto& [id, w] : sessions) {
+    if (w.slurm_job_id != slurm_job_id) continue;
+    w.accepting = false;
+    Send(w, MsgType::kDrain, Json::object());
+    drained.push_back(id);
+  }
+  return drained;
+}
+
+const WorkerSession* WorkerBroker::Session(const std::string& worker_id) const {
+  auto it = sessions.find(worker_id);
+  return it == sessions.end() ? nullptr : &it->second;
+}
+
+int64_t WorkerBroker::slots_total() const {
+  int64_t n = 0;
+  for (const auto& [id, w] : sessions) n += w.slots;
+  return n;
+}
+
+int64_t WorkerBroker::slots_busy() const {
+  int64_t n = 0;
+  for (const auto& [id, w] : sessions) n += static_cast<int64_t>(w.running.size());
+  return n;
+}
+
+WorkerSession* WorkerBroker::SessionByIdentity(const std::string& identity) {
+  auto it = by_identity.find(identity);
+  if (it == by_identity.end()) return nullptr;
+  auto s = sessions.find(it->second);
+  return s == sessions.end() ? nullptr : &s->second;
+}
+
+void WorkerBroker::SendToIdentity(const std::string& identity, MsgType type, Json body) {
+  std::vector<std::string> frames = EncodeWorkerMessage({type, std::move(body)});
+  frames.insert(frames.begin(), identity);
+  send_(std::move(frames));
+}
+
+void WorkerBroker::Send(WorkerSession& w, MsgType type, Json body) {
+  SendToIdentity(w.identity, type, std::move(body));
+  w.last_sent = Clock::now();
+}
+
+void WorkerBroker::ForgetAttempt(int64_t attempt_id) {
+  orphans.erase(attempt_id);
+  auto it = attempt_worker.find(attempt_id);
+  if (it == attempt_worker.end()) return;
+  auto s = sessions.find(it->second);
+  if (s != sessions.end()) s->second.running.erase(attempt_id);
+  attempt_worker.erase(it);
+}
+
+void WorkerBroker::LoseAttempt(int64_t attempt, const std::string& reason, double now) {
+  auto f = record_->RecordLost(attempt, reason, now);
+  if (f.ok()) {
+    ++counters_->lost_attempts;
+    ApplyFollowup(*f);
+  } else {
+    log_->Error("recording attempt {} lost: {}", attempt, f.status().ToString());
+  }
+  ForgetAttempt(attempt);
+}
+
+void WorkerBroker::ApplyFollowup(const Followup& f) {
+  if (f.requeue) queue.Push(*f.requeue);
+  if (f.transition.job != JobState::kQueued) queue.Erase(f.job_id);
+  if (f.cancel_attempt != 0) {
+    auto s = sessions.find(f.cancel_worker);
+    if (s != sessions.end()) Send(s->second, MsgType::kCancel, {{"attempt_id", f.cancel_attempt}});
+    ForgetAttempt(f.cancel_attempt);
+  }
+}
+
+void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
+  const int64_t protocol = body["protocol"].get<int64_t>();
+  const std::string id = body["worker_id"].get<std::string>();
+  if (protocol != kProtocolVersion) {
+    log_->Warn("worker {} speaks protocol {}, this coordinator {}: refused", id, protocol, kProtocolVersion);
+    SendToIdentity(identity, MsgType::kRefused,
+                   {{"reason", fmt::format("protocol version {} is not supported (this coordinator speaks {})",
+                                           protocol, kProtocolVersion)}});
+    return;
+  }
+  const std::string device = body["device"].get<std::string>();
+  if (!IsWorkerDevice(device)) {
+    log_->Warn("worker {} announces device \"{}\": refused", id, device);
+    SendToIdentity(identity, MsgType::kRefused,
+                   {{"reason", fmt::format("hello.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"{}\"",
+                                           device)}});
+    return;
+  }
+  const double now = WallNow();
+  auto existing = sessions.find(id);
+  if (existing != sessions.end() && existing->second.identity != identity) {
+    by_identity.erase(existing->second.identity);  // the old connection is gone
+  }
+  WorkerSession& w = sessions[id];
+  w.id = id;
+  w.identity = identity;
+  w.device = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+  w.slots = static_cast<int>(body["slots"].get<int64_t>());
+  w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
+  w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, body.value("gpu_free_mb", int64_t{0}));
+  w.last_heard = w.last_sent = Clock::now();
+  w.accepting = false;
+  w.slurm_job_id.clear();
+  if (body.contains("labels") && body["labels"].is_object() && body["labels"].contains("slurm_job_id") &&
+      body["labels"]["slurm_job_id"].is_string()) {
+    w.slurm_job_id = body["labels"]["slurm_job_id"].get<std::string>();
+  }
+  by_identity[identity] = id;
+
+  std::set<int64_t> claimed;
+  for (const auto& a : body.value("running", Json::array())) claimed.insert(a.get<int64_t>());
+  std::set<int64_t> finished;
+  for (const auto& a : body.value("finished", Json::array())) {
+    if (a.is_number_integer()) finished.insert(a.get<int64_t>());
+  }
+  // Attempts the record gives this worker that it no longer has: lost.
+  std::vector<int64_t> mine;
+  for (const auto& [attempt, worker] : attempt_worker) {
+    if (worker == id) mine.push_back(attempt);
+  }
+  for (int64_t attempt : mine) {
+    if (claimed.count(attempt) || finished.count(attempt)) continue;
+    LoseAttempt(attempt, fmt::format("worker {} reconnected without it", id), now);
+  }
+  w.running.clear();
+  for (int64_t attempt : claimed) {
+    auto row = record_->GetAttempt(attempt);
+    if (!row.ok()) {
+      log_->Warn("worker {} runs attempt {} unknown to the record: cancelling it", id, attempt);
+      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      continue;
+    }
+    const bool wanted = row->state == AttemptState::kRunning ||
+                        (row->state == AttemptState::kLost && row->job_state != JobState::kDone &&
+                         row->job_state != JobState::kCancelled);
+    if (!wanted) {
+      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      continue;
+    }
+    orphans.erase(attempt);
+    w.running[attempt] = row->memory_mb;
+    attempt_worker[attempt] = id;
+  }
+  for (int64_t attempt : finished) orphans.erase(attempt);
+
+  WorkerRecord rec;
+  rec.id = id;
+  rec.hostname = body.value("hostname", "");
+  rec.pid = body.value("pid", int64_t{0});
+  rec.device = device;
+  rec.gpu_name = body.value("gpu_name", "");
+  rec.gpu_memory_mb = w.gpu_memory_mb;
+  rec.slots = w.slots;
+  rec.info = body;
+  if (Status s = record_->UpsertWorker(rec, now); !s.ok()) log_->Error("recording worker {}: {}", id, s.ToString());
+  log_->Info("worker {} connected: {} {}, {} slot(s), {} running, {} finished unacknowledged", id, rec.hostname,
+            rec.device, w.slots, w.running.size(), finished.size());
+  Send(w, MsgType::kWelcome, {{"protocol", kProtocolVersion}, {"heartbeat_ms", opt_.heartbeat_ms},
+                              {"liveness", opt_.liveness}, {"coordinator_version", CodeVersion()}});
+}
+
+void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
+  if (frames.size() < 2) return;
+  const std::string& identity = frames[0];
+  auto decoded = DecodeWorkerMessage(std::vector<std::string>(frames.begin() + 1, frames.end()));
+  if (!decoded.ok()) {
+    ++counters_->bad_messages;
+    log_->Warn("bad message from {}: {}", PrintableIdentity(identity), decoded.status().ToString());
+    return;
+  }
+  const WireMessage& m = *decoded;
+  ++counters_->messages_in[MsgTypeName(m.type)];
+  if (m.type == MsgType::kHello) {
+    OnHello(identity, m.body);
+    return;
+  }
+  WorkerSession* w = SessionByIdentity(identity);
+  if (w == nullptr) {
+    if (m.type != MsgType::kBye) {
+      SendToIdentity(identity, MsgType::kReconnect, {{"reason", "unknown connection: send hello first"}});
+    }
+    return;
+  }
+  w->last_heard = Clock::now();
+  const double now = WallNow();
+  switch (m.type) {
+    case MsgType::kReady:
+      w->accepting = !stopping;
+      break;
+    case MsgType::kHeartbeat:
+      break;
+    case MsgType::kDrain:
+      w->accepting = false;
+      if (Status s = record_->SetWorkerState(w->id, WorkerState::kDraining, now); !s.ok()) log_->Error("{}", s.ToString());
+      break;
+    case MsgType::kProgress: {
+      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      if (Status s = record_->RecordProgress(attempt, m.body, now); !s.ok()) {
+        log_->Debug("progress of attempt {}: {}", attempt, s.ToString());
+      }
+      break;
+    }
+    case MsgType::kResult:
+    case MsgType::kFailure: {
+      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      Result<Followup> f = Status::Internal("unset");
+      if (m.type == MsgType::kResult) {
+        ++counters_->results;
+        f = record_->RecordResult(attempt, m.body["result"], w->id, now);
+      } else {
+        ++counters_->failures;
+        auto kind = ParseFailureKind(m.body["kind"].get<std::string>(), "failure.kind");
+        f = record_->RecordFailure(attempt, *kind, m.body["reason"].get<std::string>(), w->id, now);
+      }
+      if (f.ok()) {
+        if (f->transition.duplicate) ++counters_->duplicate_results;
+        ApplyFollowup(*f);
+        if (m.type == MsgType::kFailure || !f->transition.note.empty()) {
+          log_->Info("attempt {} on {}: {}{}", attempt, w->id, MsgTypeName(m.type),
+                    f->transition.note.empty() ? "" : " (" + f->transition.note + ")");
+        } else {
+          log_->Debug("attempt {} on {}: result stored", attempt, w->id);
+        }
+      } else if (f.status().code() == StatusCode::kNotFound) {
+        log_->Warn("{} from worker {} for an attempt unknown to the record: {}", MsgTypeName(m.type), w->id,
+                  f.status().ToString());
+      } else {
+        log_->Error("recording the {} of attempt {}: {}", MsgTypeName(m.type), attempt, f.status().ToString());
+        break;  // not acknowledged: the worker keeps it and sends it again
+      }
+      ForgetAttempt(attempt);
+      Send(*w, MsgType::kAck, {{"attempt_id", attempt}});
+      break;
+    }
+    case MsgType::kBye: {
+      log_->Info("worker {} left{}", w->id, w->running.empty() ? "" : " with attempts running");
+      EndSession(w->id, WorkerState::kGone, fmt::format("worker {} left", w->id));
+      return;
+    }
+    default:
+      ++counters_->bad_messages;
+      log_->Warn("worker {} sent {}, which only the coordinator sends", w->id, MsgTypeName(m.type));
+  }
+}
+
+void WorkerBroker::DeclareDead(const std::string& worker_id, const std::string& reason) {
+  EndSession(worker_id, WorkerState::kLost, reason);
+}
+
+void WorkerBroker::EndSession(const std::string& worker_id, WorkerState state, const std::string& reason) {
+  auto it = sessions.find(worker_id);
+  if (it == sessions.end()) return;
+  const double now = WallNow();
+  std::vector<int64_t> attempts;
+  for (const auto& [a, mem] : it->second.running) attempts.push_back(a);
+  for (int64_t a : attempts) {
+    LoseAttempt(a, reason, now);
+  }
+  if (Status s = record_->SetWorkerState(worker_id, state, now); !s.ok()) log_->Error("{}", s.ToString());
+  by_identity.erase(it->second.identity);
+  sessions.erase(it);
+}
+
+void WorkerBroker::Schedule() {
+  if (stopping || queue.empty()) return;
+  std::vector<WorkerCapacity> caps;
+  for (const auto& [id, w] : sessions) {
+    WorkerCapacity c;
+    c.id = id;
+    c.device = w.device;
+    c.accepting = w.accepting;
+    c.free_slots = w.slots - static_cast<int>(w.running.size());
+    if (w.gpu_budget_mb > 0) {
+      int64_t used = 0;
+      for (const auto& [a, mem] : w.running) used += mem;
+      c.free_memory_mb = w.gpu_budget_mb - used;
+    } else {
+      c.free_memory_mb = -1;
+    }
+    caps.push_back(c);
+  }
+  const double now = WallNow();
+  for (const Assignment& a : avctl::Schedule(queue, caps)) {
+    const QueuedJob* queued = queue.Find(a.job_id);
+    const int64_t memory_mb = queued != nullptr ? queued->resources.memory_mb : 0;
+    queue.Erase(a.job_id);
+    auto d = record_->Dispatch(a.job_id, a.worker_id, now);
+    if (!d.ok()) {
+      log_->Error("dispatching job {}: {}", a.job_id, d.status().ToString());
+      continue;
+    }
+    WorkerSession& w = sessions.at(a.worker_id);
+    w.running[d->attempt_id] = memory_mb;
+    attempt_worker[d->attempt_id] = a.worker_id;
+    ++counters_->dispatched;
+    JobMessage job;
+    job.attempt_id = d->attempt_id;
+    job.job_key = d->job_key;
+    job.kind = d->kind;
+    job.sleep_seconds = d->sleep_seconds;
+    job.job = std::move(d->job_raw);
+    job.dataset = std::move(d->dataset_raw);
+    std::vector<std::string> frames = EncodeJobMessage(job);
+    frames.insert(frames.begin(), w.identity);
+    send_(std::move(frames));
+    w.last_sent = Clock::now();
+    log_->Debug("attempt {} ({}) -> {}", d->attempt_id, d->job_key, a.worker_id);
+  }
+}
+
+void WorkerBroker::Tick() {
+  const auto now = Clock::now();
+  const auto silence = std::chrono::milliseconds(static_cast<int64_t>(opt_.heartbeat_ms) * opt_.liveness);
+  std::vector<std::string> dead;
+  for (auto& [id, w] : sessions) {
+    if (now - w.last_heard > silence) {
+      dead.push_back(id);
+    } else if (now - w.last_sent >= std::chrono::milliseconds(opt_.heartbeat_ms)) {
+      Send(w, MsgType::kHeartbeat, Json::object());
+    }
+  }
+  for (const auto& id : dead) {
+    const int64_t ms = Millis(now - sessions.at(id).last_heard);
+    log_->Warn("worker {} silent for {} ms: declared dead, its attempts requeued", id, ms);
+    ++counters_->workers_lost;
+    DeclareDead(id, fmt::format("worker {} silent for {} ms", id, ms));
+  }
+  std::vector<int64_t> expired;
+  for (const auto& [attempt, deadline] : orphans) {
+    if (now >= deadline) expired.push_back(attempt);
+  }
+  for (int64_t attempt : expired) {
+    LoseAttempt(attempt, "its worker did not come back within the restart grace period", WallNow());
+  }
+}
+
+}  // namespace avctl
