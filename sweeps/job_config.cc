@@ -154,33 +154,28 @@ class SetterTable {
   using Allowed = std::initializer_list<const char*>;
   std::map<std::string, Setter> fields;
 
-  void operator()(const char* name, double& out) {
-    fields[name] = [&out](const Json& v, const std::string& path) {
-      if (!v.is_number()) return Expect(path, "a number", v);
-      out = v.get<double>();
+  // A setter that stores the value when `ok` accepts its JSON type.
+  template <typename T, typename Check>
+  void Scalar(const char* name, T& out, const char* what, Check ok) {
+    fields[name] = [&out, what, ok](const Json& v, const std::string& path) {
+      if (!ok(v)) return Expect(path, what, v);
+      out = v.get<T>();
       return Status::OK();
     };
+  }
+
+  void operator()(const char* name, double& out) {
+    Scalar(name, out, "a number", [](const Json& v) { return v.is_number(); });
   }
   void operator()(const char* name, int& out) {
-    fields[name] = [&out](const Json& v, const std::string& path) {
-      if (!v.is_number_integer()) return Expect(path, "an integer", v);
-      out = v.get<int>();
-      return Status::OK();
-    };
+    Scalar(name, out, "an integer", [](const Json& v) { return v.is_number_integer(); });
   }
   void operator()(const char* name, uint64_t& out) {
-    fields[name] = [&out](const Json& v, const std::string& path) {
-      if (!v.is_number_integer() || v.get<int64_t>() < 0) return Expect(path, "a non-negative integer", v);
-      out = v.get<uint64_t>();
-      return Status::OK();
-    };
+    Scalar(name, out, "a non-negative integer",
+           [](const Json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; });
   }
   void operator()(const char* name, bool& out) {
-    fields[name] = [&out](const Json& v, const std::string& path) {
-      if (!v.is_boolean()) return Expect(path, "true or false", v);
-      out = v.get<bool>();
-      return Status::OK();
-    };
+    Scalar(name, out, "true or false", [](const Json& v) { return v.is_boolean(); });
   }
   void operator()(const char* name, std::string& out, Allowed allowed_list = {}) {
     std::vector<std::string> allowed(allowed_list.begin(), allowed_list.end());
