@@ -7,6 +7,11 @@
 // means reconnecting with exponential backoff (zguide's Paranoid Pirate).
 // SIGTERM/SIGINT drain: running jobs finish, no new ones are taken, then
 // the daemon says bye and exits 0. Torch-free: training happens in children.
+//
+// Its rooms: this file is the application (spool, signals, drain);
+// coordinator_link.h is the session with the coordinator (hello, heartbeats,
+// reconnection, reports kept until acked); job_runners.h runs attempts per
+// job kind (train, sleep, noop); gpu_query.h reads nvidia-smi.
 #pragma once
 
 #include <cstdint>
@@ -59,18 +64,5 @@ class WorkerDaemon {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-struct GpuInfo {
-  std::string name;
-  int64_t total_mb = 0, free_mb = 0;
-};
-
-// One line of `nvidia-smi --query-gpu=name,memory.total,memory.free
-// --format=csv,noheader,nounits` ("NVIDIA H100 80GB HBM3, 81559, 80620").
-Result<GpuInfo> ParseNvidiaSmiGpu(const std::string& line);
-
-// Name, total and free memory of CUDA device `index` from nvidia-smi; an
-// empty name and zeros when it is not available.
-GpuInfo QueryGpu(int index);
 
 }  // namespace avctl

@@ -22,6 +22,7 @@
 #include "store/feature_store.h"
 #include "store/synth_dataset.h"
 #include "worker/daemon.h"
+#include "worker/gpu_query.h"
 #include "worker/store_batches.h"
 #include "worker/trainer.h"
 

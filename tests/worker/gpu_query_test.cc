@@ -2,7 +2,7 @@
 // (the coordinator's budget from them is tested with the scheduler).
 #include <gtest/gtest.h>
 
-#include "worker/daemon.h"
+#include "worker/gpu_query.h"
 
 namespace avctl {
 namespace {

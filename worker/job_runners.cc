@@ -1,0 +1,274 @@
+#include "worker/job_runners.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/subprocess.h"
+
+namespace avctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string LogTail(const std::string& path, size_t max_bytes) {
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return "";
+  std::string s = *text;
+  if (s.size() > max_bytes) s = "..." + s.substr(s.size() - max_bytes);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled) {
+  return {attempt, MsgType::kFailure,
+          {{"attempt_id", attempt}, {"kind", FailureKindName(kind)}, {"reason", reason}}, spooled};
+}
+
+// ---- train ----
+
+TrainRunner::TrainRunner(TrainRunnerOptions options, StoreRegistry* stores, Logger* log)
+    : opt_(std::move(options)), stores_(stores), log_(log) {}
+
+std::string TrainRunner::AttemptDir(int64_t attempt) const {
+  return (fs::path(opt_.spool) / std::to_string(attempt)).string();
+}
+
+std::optional<AttemptReport> TrainRunner::Start(const JobMessage& job) {
+  const int64_t attempt = job.attempt_id;
+  if (attempts_.count(attempt)) return std::nullopt;  // a repeated dispatch
+  const std::string dir = AttemptDir(attempt);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  Status s = ec ? Status::IOError(ec.message()).WithFile(dir) : Status::OK();
+  if (s.ok()) s = WriteFileAtomic(dir + "/job.json", job.job);  // as stored: its "key" is job_key
+  auto dataset = ParseJson(job.dataset, "job.dataset");
+  if (s.ok() && !dataset.ok()) s = dataset.status();
+  if (s.ok()) s = WriteJsonFileAtomic(dir + "/dataset.json", *dataset);
+  if (!s.ok()) return FailureReport(attempt, FailureKind::kWorker, s.ToString(), !ec);
+  Attempt& a = attempts_[attempt];
+  a.dir = dir;
+  a.job_key = job.job_key;
+  a.dataset = std::move(*dataset);
+  return std::nullopt;  // launched by the next Poll, once its store is ready
+}
+
+std::vector<int64_t> TrainRunner::Holding() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, a] : attempts_) {
+    if (a.phase != Phase::kCancelled) out.push_back(id);
+  }
+  return out;
+}
+
+bool TrainRunner::Cancel(int64_t attempt) {
+  auto it = attempts_.find(attempt);
+  if (it == attempts_.end() || it->second.phase == Phase::kCancelled) return false;
+  if (it->second.phase == Phase::kWaitingForStore) {
+    std::error_code ec;
+    fs::remove_all(it->second.dir, ec);
+    attempts_.erase(it);
+    return true;
+  }
+  it->second.phase = Phase::kCancelled;  // reaped, then forgotten, by Poll
+  ::kill(-it->second.pid, SIGKILL);
+  return true;
+}
+
+void TrainRunner::KillAll() {
+  for (auto& [id, a] : attempts_) {
+    if (a.pid > 0) ::kill(-a.pid, SIGKILL);
+  }
+}
+
+// Starts the attempts whose store is ready and fails those whose store
+// cannot be prepared here; the others keep waiting.
+void TrainRunner::Launch(std::vector<AttemptReport>* out) {
+  bool waiting = false;
+  for (const auto& [id, a] : attempts_) waiting |= a.phase == Phase::kWaitingForStore;
+  if (!waiting) return;
+  stores_->Poll();
+  std::vector<std::string> failed_keys;
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    Attempt& a = it->second;
+    const int64_t attempt = it->first;
+    if (a.phase != Phase::kWaitingForStore) {
+      ++it;
+      continue;
+    }
+    const StoreRegistry::Lookup l = stores_->Get(a.dataset);
+    if (l.state == StoreRegistry::State::kPreparing) {
+      ++it;
+      continue;
+    }
+    if (l.state == StoreRegistry::State::kReady) {
+      if (auto failed = Spawn(attempt, a, l.dir)) {
+        out->push_back(std::move(*failed));
+        it = attempts_.erase(it);
+      } else {
+        ++it;
+      }
+      continue;
+    }
+    // A bad dataset spec fails the same everywhere (a job failure); a store
+    // this machine cannot build or read is the worker's.
+    const FailureKind kind =
+        l.error.code() == StatusCode::kInvalidArgument ? FailureKind::kJob : FailureKind::kWorker;
+    log_->Warn("attempt {}: its store cannot be prepared: {}", attempt, l.error.ToString());
+    out->push_back(FailureReport(attempt, kind, l.error.ToString(), true));
+    failed_keys.push_back(StoreRegistry::Key(a.dataset));
+    it = attempts_.erase(it);
+  }
+  for (const auto& key : failed_keys) stores_->Forget(key);  // the next job tries again
+}
+
+std::optional<AttemptReport> TrainRunner::Spawn(int64_t attempt, Attempt& a, const std::string& store_dir) {
+  // The daemon verified the store when it opened it (StoreRegistry).
+  std::vector<std::string> args = {opt_.trainer_exe, "train", "--job", a.dir + "/job.json", "--store", store_dir,
+                                   "--no-verify", "--out", a.dir + "/result.json",
+                                   "--progress", a.dir + "/progress.jsonl", "--threads",
+                                   std::to_string(opt_.threads_per_job), "--device", opt_.device};
+  SpawnOptions o;
+  o.parent_death_signal = SIGKILL;  // the job dies with its daemon
+  o.truncate_log = true;
+  auto pid = SpawnLogged(args, a.dir + "/log.txt", o);
+  if (!pid.ok()) return FailureReport(attempt, FailureKind::kWorker, pid.status().ToString(), true);
+  a.pid = *pid;
+  a.phase = Phase::kRunning;
+  log_->Info("attempt {} ({}) started as pid {}", attempt, a.job_key, *pid);
+  return std::nullopt;
+}
+
+std::vector<AttemptReport> TrainRunner::Poll(const std::function<void(Json)>& progress) {
+  std::vector<AttemptReport> out;
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    Attempt& a = it->second;
+    if (a.phase == Phase::kWaitingForStore) {
+      ++it;
+      continue;
+    }
+    int status = 0;
+    const pid_t r = ::waitpid(a.pid, &status, WNOHANG);
+    if (a.phase == Phase::kRunning) ForwardProgress(it->first, a, progress);
+    if (r != a.pid) {
+      ++it;
+      continue;
+    }
+    if (a.phase == Phase::kCancelled) {
+      std::error_code ec;
+      fs::remove_all(a.dir, ec);
+    } else {
+      out.push_back(Finish(it->first, a, status));
+    }
+    it = attempts_.erase(it);
+  }
+  Launch(&out);
+  return out;
+}
+
+AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status) {
+  auto result = ReadJsonFile(a.dir + "/result.json");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && result.ok() && result->value("status", "") == "ok") {
+    log_->Info("attempt {} finished", attempt);
+    return {attempt, MsgType::kResult, {{"attempt_id", attempt}, {"result", std::move(*result)}}, true};
+  }
+  FailureKind kind = FailureKind::kCrash;
+  std::string reason;
+  if (result.ok() && result->value("status", "") == "failed") {
+    auto parsed = ParseFailureKind(result->value("kind", FailureKindName(FailureKind::kJob)), "result.kind");
+    kind = parsed.ok() ? *parsed : FailureKind::kJob;
+    reason = result->value("reason", "the trainer failed without a reason");
+  } else if (WIFSIGNALED(status) && draining_ && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
+    // The stop reached the job too (scancel signals every process of the
+    // Slurm step): the worker went away, the job itself did not crash.
+    kind = FailureKind::kWorker;
+    reason = fmt::format("the worker was stopping and its job's process got signal {} ({}) as well",
+                         WTERMSIG(status), strsignal(WTERMSIG(status)));
+  } else if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    reason = fmt::format("the job's process was killed by signal {} ({}){}; log tail: {}", sig, strsignal(sig),
+                         sig == SIGKILL ? ", often the kernel's out-of-memory killer" : "",
+                         LogTail(a.dir + "/log.txt", 400));
+  } else {
+    reason = fmt::format("the job's process exited with code {} without a result; log tail: {}",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : -1, LogTail(a.dir + "/log.txt", 400));
+  }
+  log_->Warn("attempt {} failed ({}): {}", attempt, FailureKindName(kind), reason);
+  return FailureReport(attempt, kind, reason, true);
+}
+
+void TrainRunner::ForwardProgress(int64_t attempt, Attempt& a, const std::function<void(Json)>& progress) {
+  std::ifstream in(a.dir + "/progress.jsonl");
+  if (!in) return;
+  in.seekg(a.progress_offset);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // a partial last line: read it next time
+    a.progress_offset = in.tellg();
+    Json p = Json::parse(line, nullptr, false);
+    if (p.is_discarded() || !p.is_object() || !p.contains("epoch")) continue;
+    p["attempt_id"] = attempt;
+    progress(std::move(p));
+  }
+}
+
+// ---- sleep ----
+
+std::optional<AttemptReport> SleepRunner::Start(const JobMessage& job) {
+  if (sleeping_.count(job.attempt_id)) return std::nullopt;
+  const auto now = Clock::now();
+  sleeping_[job.attempt_id] = {now, now + std::chrono::microseconds(static_cast<int64_t>(job.sleep_seconds * 1e6))};
+  return std::nullopt;
+}
+
+std::vector<AttemptReport> SleepRunner::Poll(const std::function<void(Json)>&) {
+  std::vector<AttemptReport> out;
+  const auto now = Clock::now();
+  for (auto it = sleeping_.begin(); it != sleeping_.end();) {
+    if (it->second.due > now) {
+      ++it;
+      continue;
+    }
+    const int64_t attempt = it->first;
+    const double slept = std::chrono::duration<double>(now - it->second.started).count();
+    Json result = {{"status", "ok"}, {"sleep", true}, {"compute_seconds", slept},
+                   {"test", {{"metrics", Json::object()}}}};
+    out.push_back({attempt, MsgType::kResult, {{"attempt_id", attempt}, {"result", std::move(result)}}, false});
+    it = sleeping_.erase(it);
+  }
+  return out;
+}
+
+std::vector<int64_t> SleepRunner::Holding() const {
+  std::vector<int64_t> out;
+  for (const auto& [a, s] : sleeping_) out.push_back(a);
+  return out;
+}
+
+std::optional<JobRunner::Clock::time_point> SleepRunner::NextDue() const {
+  std::optional<Clock::time_point> due;
+  for (const auto& [a, s] : sleeping_) {
+    if (!due || s.due < *due) due = s.due;
+  }
+  return due;
+}
+
+// ---- noop ----
+
+std::optional<AttemptReport> NoopRunner::Start(const JobMessage& job) {
+  Json result = {{"status", "ok"}, {"noop", true}, {"compute_seconds", 0.0},
+                 {"test", {{"metrics", {{"macro_f1", 0.0}, {"accuracy", 0.0}}}}}};
+  return AttemptReport{job.attempt_id, MsgType::kResult,
+                       {{"attempt_id", job.attempt_id}, {"result", std::move(result)}}, false};
+}
+
+}  // namespace avctl

@@ -1,0 +1,128 @@
+// How a worker daemon runs attempts, one implementation per job kind behind
+// one interface: `train` in an `avworker train` child process (its store
+// prepared once per daemon), `sleep` on a timer (benchmarks of the
+// scheduling overhead), and `noop` (`avworker serve --noop`: every job
+// answered at once, for dispatch benchmarks). Each runner keeps one state
+// per attempt it holds; what an attempt ends with comes back as a report
+// for the coordinator link. No sockets here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json_util.h"
+#include "common/log.h"
+#include "common/protocol.h"
+#include "worker/store_registry.h"
+
+namespace avctl {
+
+// What an attempt ended with: a result or a failure message body (with its
+// attempt_id). `spooled`: the attempt has a spool directory (a failure is
+// then also written there, so that it survives a daemon restart).
+struct AttemptReport {
+  int64_t attempt_id = 0;
+  MsgType type = MsgType::kResult;
+  Json body;
+  bool spooled = false;
+};
+AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled);
+
+class JobRunner {
+ public:
+  using Clock = std::chrono::steady_clock;
+  virtual ~JobRunner() = default;
+  // Takes an attempt. A report when it ended at once or cannot start.
+  virtual std::optional<AttemptReport> Start(const JobMessage& job) = 0;
+  // The reports of attempts that ended since the last call; epoch progress
+  // lines (with attempt_id) go to `progress`.
+  virtual std::vector<AttemptReport> Poll(const std::function<void(Json)>& progress) = 0;
+  // Kills or forgets the attempt; false if this runner does not hold it.
+  virtual bool Cancel(int64_t attempt) = 0;
+  // The attempts this runner holds that are still to report (for hello.running).
+  virtual std::vector<int64_t> Holding() const = 0;
+  // When Poll next has something to do, if it waits on a clock.
+  virtual std::optional<Clock::time_point> NextDue() const { return std::nullopt; }
+};
+
+struct TrainRunnerOptions {
+  std::string spool;          // attempts/<id>/ directories live here
+  std::string trainer_exe;    // the avworker binary that runs `train`
+  std::string device = "cpu";
+  int threads_per_job = 1;
+};
+
+// `train`: writes job.json and dataset.json into the attempt's directory,
+// waits for the store (StoreRegistry), spawns `avworker train`, forwards
+// its progress lines, and reads its result.json when it exits.
+class TrainRunner : public JobRunner {
+ public:
+  TrainRunner(TrainRunnerOptions options, StoreRegistry* stores, Logger* log);
+  std::optional<AttemptReport> Start(const JobMessage& job) override;
+  std::vector<AttemptReport> Poll(const std::function<void(Json)>& progress) override;
+  bool Cancel(int64_t attempt) override;
+  std::vector<int64_t> Holding() const override;
+  // While draining, a job killed by SIGTERM/SIGKILL is the worker going
+  // away (scancel signals the whole step), not a crash of the job.
+  void SetDraining() { draining_ = true; }
+  // Kills every child (the daemon is leaving on an error).
+  void KillAll();
+  std::string AttemptDir(int64_t attempt) const;
+
+ private:
+  enum class Phase { kWaitingForStore, kRunning, kCancelled };
+  struct Attempt {
+    Phase phase = Phase::kWaitingForStore;
+    std::string dir, job_key;
+    Json dataset;
+    pid_t pid = -1;
+    std::streamoff progress_offset = 0;
+  };
+
+  void Launch(std::vector<AttemptReport>* out);
+  std::optional<AttemptReport> Spawn(int64_t attempt, Attempt& a, const std::string& store_dir);
+  AttemptReport Finish(int64_t attempt, const Attempt& a, int wait_status);
+  void ForwardProgress(int64_t attempt, Attempt& a, const std::function<void(Json)>& progress);
+
+  TrainRunnerOptions opt_;
+  StoreRegistry* stores_;
+  Logger* log_;
+  bool draining_ = false;
+  std::map<int64_t, Attempt> attempts_;
+};
+
+// `sleep`: reports a result with empty metrics after sleep_seconds.
+class SleepRunner : public JobRunner {
+ public:
+  std::optional<AttemptReport> Start(const JobMessage& job) override;
+  std::vector<AttemptReport> Poll(const std::function<void(Json)>& progress) override;
+  bool Cancel(int64_t attempt) override { return sleeping_.erase(attempt) != 0; }
+  std::vector<int64_t> Holding() const override;
+  std::optional<Clock::time_point> NextDue() const override;
+
+ private:
+  struct Sleep {
+    Clock::time_point started, due;
+  };
+  std::map<int64_t, Sleep> sleeping_;
+};
+
+// `--noop`: every attempt, whatever its kind, succeeds at once.
+class NoopRunner : public JobRunner {
+ public:
+  std::optional<AttemptReport> Start(const JobMessage& job) override;
+  std::vector<AttemptReport> Poll(const std::function<void(Json)>&) override { return {}; }
+  bool Cancel(int64_t) override { return false; }
+  std::vector<int64_t> Holding() const override { return {}; }
+};
+
+}  // namespace avctl
