@@ -334,5 +334,37 @@ TEST_F(RecordTest, WorkerStatesAreNamedAndRecorded) {
   EXPECT_STREQ(WorkerStateName(WorkerState::kLost), "lost");
 }
 
+// A record written before results kept the worker's compute time (schema
+// step 5) opens migrated; its results report the wall time as before.
+TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) {
+  const auto dir = testutil::FreshTestDir("record_migration");
+  const std::string path = (dir / "old.db").string();
+  {
+    auto db = Database::Open(path);
+    ASSERT_TRUE(db.ok());
+    const auto& steps = RecordSchemaSteps();
+    ASSERT_GE(steps.size(), 6u);
+    ASSERT_TRUE(Migrate(db->get(), std::vector<std::string>(steps.begin(), steps.begin() + 5)).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO sweeps (id, name, spec, source, dataset, created_at, updated_at) "
+                            "VALUES (1, 'old', '{}', 'old.json', '{}', 1, 1);"
+                            "INSERT INTO jobs (id, sweep_id, key, variant, point, seed, partition, ord, config, "
+                            "resources, state, max_attempts, created_at, updated_at) VALUES (1, 1, 'k', 'v', '', 0, 1, "
+                            "0, '{}', '{}', 'done', 1, 1, 1);"
+                            "INSERT INTO attempts (id, job_id, worker_id, state, started_at, ended_at) "
+                            "VALUES (1, 1, 'w1', 'succeeded', 10, 22);"
+                            "INSERT INTO results (job_id, attempt_id, metrics, result, received_at) "
+                            "VALUES (1, 1, '{\"macro_f1\": 0.5}', '{}', 22);").ok());
+  }
+  auto record = Record::Open(path);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(*UserVersion((*record)->db()), static_cast<int64_t>(RecordSchemaSteps().size()));
+  auto results = (*record)->Results(1);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), 1u);
+  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 12.0);  // no compute time: the wall time
+  record->reset();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace avctl

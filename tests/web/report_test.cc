@@ -118,6 +118,14 @@ TEST_F(ReportTest, LoadsRunsWithMetricsFailuresAndProvenance) {
   EXPECT_TRUE(d.store.value("synthetic", false));
   EXPECT_FALSE(d.store.contains("dir"));
   EXPECT_GT(d.wall_seconds, 0);
+  // Job hours count the worker's compute time of a result (8 s each, though
+  // dispatch to result took 10 s) and the dispatch-to-end span of attempts
+  // without one (the failure: 5 s).
+  for (const auto& r : d.runs) {
+    if (r.has_result) EXPECT_DOUBLE_EQ(r.seconds, 8.0) << r.key;
+  }
+  EXPECT_NEAR(d.cpu_hours * 3600, 17 * 8.0 + 5.0, 1e-6);
+  EXPECT_DOUBLE_EQ(d.gpu_hours, 0);
   EXPECT_FALSE(LoadReportData(store_.get(), "nope").ok());
 }
 
