@@ -22,13 +22,13 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
   ModelConfig& m = c.model;
   TrainConfig& t = c.train;
   if (variant == "backbone") {
-    m.head = "mlp";  // AuxFormer: the same network without L_uns
+    m.head = Head::kMlp;  // AuxFormer: the same network without L_uns
   } else if (variant == "ladder_av" || variant == "ladder_no_cross" || variant == "ladder_no_av" ||
              variant == "ladder_same_modality") {
-    m.head = "ladder";
+    m.head = Head::kLadder;
     m.ladder_cross = variant != "ladder_no_cross";
     m.ladder_av = variant != "ladder_no_av";
-    if (variant == "ladder_same_modality") m.lateral = "same";
+    if (variant == "ladder_same_modality") m.lateral = Lateral::kSame;
   } else if (variant == "mult") {
     // Tsai et al. (ACL 2019), two-modality form, defaults of its public code.
     m.d_model = 30;
@@ -59,7 +59,7 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
     m.audio_dropout_p = 0.0;
     m.visual_dropout_p = 0.0;
     m.visual_ablation_p = 0.2;
-    m.visual_ablation = "clip";
+    m.visual_ablation = VisualAblation::kClip;
   } else {
     std::string known;
     for (const auto& n : VariantNames()) known += (known.empty() ? "" : ", ") + n;
@@ -70,6 +70,30 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
 }
 
 namespace {
+
+// The JSON names of the enum settings, in one place.
+template <typename E>
+using EnumNames = std::initializer_list<std::pair<E, const char*>>;
+constexpr EnumNames<Pooling> kPoolingNames = {{Pooling::kLast, "last"}, {Pooling::kMean, "mean"}};
+constexpr EnumNames<Head> kHeadNames = {{Head::kMlp, "mlp"}, {Head::kLadder, "ladder"}};
+constexpr EnumNames<Targets> kTargetsNames = {{Targets::kHard, "hard"}, {Targets::kSoft, "soft"}};
+constexpr EnumNames<VisualAblation> kVisualAblationNames = {{VisualAblation::kClip, "clip"},
+                                                            {VisualAblation::kFrame, "frame"}};
+constexpr EnumNames<CrossTopdown> kCrossTopdownNames = {{CrossTopdown::kTarget, "target"},
+                                                        {CrossTopdown::kSource, "source"}};
+constexpr EnumNames<Lateral> kLateralNames = {{Lateral::kOther, "other"}, {Lateral::kSame, "same"}};
+constexpr EnumNames<LadderTop> kLadderTopNames = {{LadderTop::kPosterior, "posterior"}, {LadderTop::kLogits, "logits"}};
+constexpr EnumNames<Layer0Target> kLayer0TargetNames = {{Layer0Target::kNormalized, "normalized"},
+                                                        {Layer0Target::kRaw, "raw"}};
+constexpr EnumNames<SelectBy> kSelectByNames = {{SelectBy::kDevLoss, "dev_loss"}, {SelectBy::kDevMacroF1, "dev_macro_f1"}};
+
+template <typename E>
+const char* NameIn(EnumNames<E> names, E v) {
+  for (const auto& [value, name] : names) {
+    if (value == v) return name;
+  }
+  return "?";
+}
 
 // Every field of a job, declared once: the parser and the writer below both
 // walk these tables, so a field cannot be read without being written or
@@ -85,29 +109,29 @@ void ModelFields(M& m, F&& f) {
   f("res_dropout", m.res_dropout);
   f("embed_dropout", m.embed_dropout);
   f("out_dropout", m.out_dropout);
-  f("pooling", m.pooling, {"last", "mean"});
+  f("pooling", m.pooling, kPoolingNames);
   f("fusion", m.fusion);
   f("auxiliary", m.auxiliary);
   f("aux_repeats", m.aux_repeats);
   f("share_aux_head", m.share_aux_head);
   f("gated_residual", m.gated_residual);
-  f("head", m.head, {"mlp", "ladder"});
+  f("head", m.head, kHeadNames);
   f("self_positions", m.self_positions);
   f("future_mask", m.future_mask);
-  f("targets", m.targets, {"hard", "soft"});
+  f("targets", m.targets, kTargetsNames);
   f("audio_dropout_p", m.audio_dropout_p);
   f("visual_dropout_p", m.visual_dropout_p);
   f("visual_ablation_p", m.visual_ablation_p);
-  f("visual_ablation", m.visual_ablation, {"clip", "frame"});
+  f("visual_ablation", m.visual_ablation, kVisualAblationNames);
   f("noise_std", m.noise_std);
   f("lambda", m.lambda);
   f("lambda_layers", m.lambda_layers);
   f("ladder_av", m.ladder_av);
   f("ladder_cross", m.ladder_cross);
-  f("cross_topdown", m.cross_topdown, {"target", "source"});
-  f("lateral", m.lateral, {"other", "same"});
-  f("ladder_top", m.ladder_top, {"posterior", "logits"});
-  f("layer0_target", m.layer0_target, {"normalized", "raw"});
+  f("cross_topdown", m.cross_topdown, kCrossTopdownNames);
+  f("lateral", m.lateral, kLateralNames);
+  f("ladder_top", m.ladder_top, kLadderTopNames);
+  f("layer0_target", m.layer0_target, kLayer0TargetNames);
 }
 
 template <typename T, typename F>
@@ -118,7 +142,7 @@ void TrainFields(T& t, F&& f) {
   f("clip_norm", t.clip_norm);
   f("plateau_patience", t.plateau_patience);
   f("plateau_factor", t.plateau_factor);
-  f("select_by", t.select_by, {"dev_loss", "dev_macro_f1"});
+  f("select_by", t.select_by, kSelectByNames);
   f("early_stop_patience", t.early_stop_patience);
   f("labeled_fraction", t.labeled_fraction);
   f("length_buckets", t.length_buckets);
@@ -151,7 +175,6 @@ Status Expect(const std::string& path, const char* what, const Json& got) {
 // value's type (and allowed values) before storing it.
 class SetterTable {
  public:
-  using Allowed = std::initializer_list<const char*>;
   std::map<std::string, Setter> fields;
 
   // A setter that stores the value when `ok` accepts its JSON type.
@@ -177,18 +200,28 @@ class SetterTable {
   void operator()(const char* name, bool& out) {
     Scalar(name, out, "true or false", [](const Json& v) { return v.is_boolean(); });
   }
-  void operator()(const char* name, std::string& out, Allowed allowed_list = {}) {
-    std::vector<std::string> allowed(allowed_list.begin(), allowed_list.end());
-    fields[name] = [&out, allowed](const Json& v, const std::string& path) {
+  void operator()(const char* name, std::string& out) {
+    fields[name] = [&out](const Json& v, const std::string& path) {
       if (!v.is_string()) return Expect(path, "a string", v);
-      std::string s = v.get<std::string>();
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
-        return Status::InvalidArgument(fmt::format("{}: expected one of {}, got \"{}\"", path, list, s)).WithField(path);
-      }
-      out = std::move(s);
+      out = v.get<std::string>();
       return Status::OK();
+    };
+  }
+  template <typename E>
+  void operator()(const char* name, E& out, EnumNames<E> names) {
+    std::vector<std::pair<E, std::string>> table(names.begin(), names.end());
+    fields[name] = [&out, table](const Json& v, const std::string& path) {
+      if (!v.is_string()) return Expect(path, "a string", v);
+      const std::string s = v.get<std::string>();
+      std::string list;
+      for (const auto& [value, n] : table) {
+        if (n == s) {
+          out = value;
+          return Status::OK();
+        }
+        list += (list.empty() ? "\"" : ", \"") + n + "\"";
+      }
+      return Status::InvalidArgument(fmt::format("{}: expected one of {}, got \"{}\"", path, list, s)).WithField(path);
     };
   }
   void operator()(const char* name, std::vector<double>& out) {
@@ -208,8 +241,12 @@ class SetterTable {
 struct JsonWriter {
   Json* out;
   template <typename T>
-  void operator()(const char* name, const T& value, std::initializer_list<const char*> = {}) {
+  void operator()(const char* name, const T& value) {
     (*out)[name] = value;
+  }
+  template <typename E>
+  void operator()(const char* name, const E& value, EnumNames<E> names) {
+    (*out)[name] = NameIn(names, value);
   }
 };
 
@@ -233,6 +270,16 @@ Status Range(bool ok, const std::string& field, const std::string& what) {
 
 }  // namespace
 
+const char* EnumName(Pooling v) { return NameIn(kPoolingNames, v); }
+const char* EnumName(Head v) { return NameIn(kHeadNames, v); }
+const char* EnumName(Targets v) { return NameIn(kTargetsNames, v); }
+const char* EnumName(VisualAblation v) { return NameIn(kVisualAblationNames, v); }
+const char* EnumName(CrossTopdown v) { return NameIn(kCrossTopdownNames, v); }
+const char* EnumName(Lateral v) { return NameIn(kLateralNames, v); }
+const char* EnumName(LadderTop v) { return NameIn(kLadderTopNames, v); }
+const char* EnumName(Layer0Target v) { return NameIn(kLayer0TargetNames, v); }
+const char* EnumName(SelectBy v) { return NameIn(kSelectByNames, v); }
+
 Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
   const ModelConfig& m = c.model;
   const TrainConfig& t = c.train;
@@ -252,8 +299,8 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
                  "modality dropout and ablation probabilities must be in [0, 1)"),
            Range(m.noise_std >= 0, "model.noise_std", "must not be negative"),
            Range(m.lambda >= 0, "model.lambda", "must not be negative"),
-           Range(m.head != "ladder" || m.fusion || !m.ladder_av, "model.ladder_av", "needs the fusion network"),
-           Range(m.head != "ladder" || m.auxiliary || !m.ladder_cross, "model.ladder_cross",
+           Range(m.head != Head::kLadder || m.fusion || !m.ladder_av, "model.ladder_av", "needs the fusion network"),
+           Range(m.head != Head::kLadder || m.auxiliary || !m.ladder_cross, "model.ladder_cross",
                  "needs the auxiliary networks"),
            Range(t.lr > 0, "train.lr", "must be positive"),
            Range(t.batch_size >= 2, "train.batch_size", "must be at least 2 (batch statistics)"),

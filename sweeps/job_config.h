@@ -14,6 +14,28 @@
 
 namespace avctl {
 
+// The settings with a fixed set of values; their JSON names are in the
+// field tables of job_config.cc (EnumName gives them).
+enum class Pooling { kLast, kMean };                   // "last" real frame, or masked "mean"
+enum class Head { kMlp, kLadder };                     // "mlp", "ladder"
+enum class Targets { kHard, kSoft };                   // "hard", "soft"
+enum class VisualAblation { kClip, kFrame };           // "clip", "frame"
+enum class CrossTopdown { kTarget, kSource };          // "target", "source"
+enum class Lateral { kOther, kSame };                  // "other", "same"
+enum class LadderTop { kPosterior, kLogits };          // "posterior", "logits"
+enum class Layer0Target { kNormalized, kRaw };         // "normalized", "raw"
+enum class SelectBy { kDevLoss, kDevMacroF1 };         // "dev_loss", "dev_macro_f1"
+
+const char* EnumName(Pooling v);
+const char* EnumName(Head v);
+const char* EnumName(Targets v);
+const char* EnumName(VisualAblation v);
+const char* EnumName(CrossTopdown v);
+const char* EnumName(Lateral v);
+const char* EnumName(LadderTop v);
+const char* EnumName(Layer0Target v);
+const char* EnumName(SelectBy v);
+
 struct ModelConfig {
   // Backbone (AuxFormer defaults).
   int d_model = 0;              // 0: the audio dimension (130 for ComParE); modalities of another dim are projected
@@ -25,7 +47,7 @@ struct ModelConfig {
   double res_dropout = 0.1;
   double embed_dropout = 0.25;
   double out_dropout = 0.2;
-  std::string pooling = "last";  // "last" real frame, or masked "mean"
+  Pooling pooling = Pooling::kLast;
   bool fusion = true;            // cross-modal fusion network and the AV head
   bool auxiliary = true;         // per-modality self-attention networks and their heads
   int aux_repeats = 3;           // AuxFormer applies each auxiliary encoder 3 times with shared weights
@@ -33,12 +55,12 @@ struct ModelConfig {
   bool gated_residual = true;    // AuxFormer's learned residual gate in the stacks after cross-modal attention
   bool self_positions = false;   // sinusoidal positions also in the self-attention stacks (MulT: in every encoder)
   bool future_mask = true;       // attn_mask of AuxFormer's and MulT's code (default on): query i sees keys j <= i + |S - T|
-  std::string head = "mlp";      // "mlp": AuxFormer's residual heads; "ladder": ladder encoders
-  std::string targets = "hard";  // cross-entropy on "hard" labels or on the store's "soft" labels
+  Head head = Head::kMlp;        // kMlp: AuxFormer's residual heads; kLadder: ladder encoders
+  Targets targets = Targets::kHard;  // cross-entropy on hard labels or on the store's soft labels
   double audio_dropout_p = 0.2;  // modality dropout per batch in training
   double visual_dropout_p = 0.2;
   double visual_ablation_p = 0.0;        // Parthasarathy & Sundaram: random ablation of the visual input
-  std::string visual_ablation = "clip";  // at "clip" or "frame" level
+  VisualAblation visual_ablation = VisualAblation::kClip;  // at clip or frame level
 
   // Ladder networks (head = "ladder").
   double noise_std = 0.3;
@@ -46,16 +68,16 @@ struct ModelConfig {
   std::vector<double> lambda_layers;     // per-layer weights λ(l), layer 0 first; empty: 1 everywhere
   bool ladder_av = true;                 // C_rAV
   bool ladder_cross = true;              // C_rA->V and C_rV->A
-  std::string cross_topdown = "target";  // top-down signal of a cross ladder from the "target" or the "source" modality
-  std::string lateral = "other";         // cross ladders take laterals from the "other" modality, or the "same"
+  CrossTopdown cross_topdown = CrossTopdown::kTarget;  // top-down signal of a cross ladder from the target or the source modality
+  Lateral lateral = Lateral::kOther;     // cross ladders take laterals from the other modality, or the same
   // The decoders' top-down input: batch-normalised "posterior" (softmax of
   // the corrupted encoder's top output, Rasmus et al. 2015, Algorithm 1) or
   // the corrupted "logits" (avctl's first wiring).
-  std::string ladder_top = "posterior";
+  LadderTop ladder_top = LadderTop::kPosterior;
   // Layer 0's cost: "normalized" scores estimate and target after the clean
   // input's batch normalisation, so that shrinking the learned representation
   // cannot lower it (the guard against collapse); "raw" scores them as they are.
-  std::string layer0_target = "normalized";
+  Layer0Target layer0_target = Layer0Target::kNormalized;
 };
 
 struct TrainConfig {
@@ -65,7 +87,7 @@ struct TrainConfig {
   double clip_norm = 0.8;
   int plateau_patience = 5;
   double plateau_factor = 0.1;
-  std::string select_by = "dev_loss";  // or "dev_macro_f1"
+  SelectBy select_by = SelectBy::kDevLoss;
   int early_stop_patience = 0;         // 0: off
   double labeled_fraction = 1.0;       // share of Train clips that keep their labels (speaker-balanced, seeded)
   bool length_buckets = true;          // batches of similar lengths

@@ -28,7 +28,7 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
   EncoderOptions after_cross = self;
   after_cross.gated_residual = c_.gated_residual;
 
-  const bool ladder = c_.head == "ladder";
+  const bool ladder = c_.head == Head::kLadder;
   if (c_.fusion) {
     cross_av_ = register_module("cross_av", TransformerEncoder(cross));
     cross_va_ = register_module("cross_va", TransformerEncoder(cross));
@@ -91,7 +91,7 @@ torch::Tensor AvModelImpl::RunMlpHead(MlpHead& head, const torch::Tensor& r) {
 }
 
 torch::Tensor AvModelImpl::Pool(const torch::Tensor& x, const torch::Tensor& pad) const {
-  return c_.pooling == "mean" ? PoolMean(x, pad) : PoolLast(x, pad);
+  return c_.pooling == Pooling::kMean ? PoolMean(x, pad) : PoolLast(x, pad);
 }
 
 double AvModelImpl::LayerWeight(size_t l) const {
@@ -142,7 +142,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   if (r_a.defined()) out.representations["a"] = r_a;
   if (r_v.defined()) out.representations["v"] = r_v;
   out.unsupervised = torch::zeros({}, a.options());
-  if (c_.head == "mlp") {
+  if (c_.head == Head::kMlp) {
     if (c_.fusion) out.train_logits.push_back(RunMlpHead(head_av_, r_av));
     if (c_.auxiliary) {
       out.train_logits.push_back(RunMlpHead(head_a_, r_a));
@@ -179,9 +179,9 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   // The decoders' top-down input: the corrupted top output as a posterior
   // (Rasmus et al.) or as logits.
   auto top = [&](const LadderPass& p) {
-    return c_.ladder_top == "posterior" ? torch::softmax(p.logits.to(torch::kFloat32), 1) : p.logits;
+    return c_.ladder_top == LadderTop::kPosterior ? torch::softmax(p.logits.to(torch::kFloat32), 1) : p.logits;
   };
-  const bool norm0 = c_.layer0_target == "normalized";
+  const bool norm0 = c_.layer0_target == Layer0Target::kNormalized;
   torch::Tensor uns = torch::zeros({}, a.options());
   if (dec_av_) {
     torch::Tensor plain;
@@ -189,8 +189,8 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     out.costs["rAV"] = plain;
   }
   if (dec_a2v_ && !in.audio_dropped && !in.visual_dropped) {
-    const bool other = c_.lateral == "other";
-    const bool from_target = c_.cross_topdown == "target";
+    const bool other = c_.lateral == Lateral::kOther;
+    const bool from_target = c_.cross_topdown == CrossTopdown::kTarget;
     // A->V: visual targets; laterals from the audio encoder (or the visual one for the same-modality ablation).
     const LadderPass& lat_v = other ? noisy_a : noisy_v;
     const torch::Tensor top_v = top((from_target || !other) ? noisy_v : noisy_a);

@@ -15,8 +15,8 @@ namespace avctl {
 // epochs without a new best.
 class EpochSelector {
  public:
-  EpochSelector(std::string select_by, int early_stop_patience)
-      : by_f1_(select_by == "dev_macro_f1"), patience_(early_stop_patience) {}
+  // by_f1: select by dev macro F1 (else by dev loss).
+  EpochSelector(bool by_f1, int early_stop_patience) : by_f1_(by_f1), patience_(early_stop_patience) {}
 
   // Returns true when this epoch is the new best (the caller snapshots it).
   bool Offer(int epoch, double dev_loss, double dev_macro_f1);

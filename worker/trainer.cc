@@ -86,7 +86,7 @@ class StepMaker {
     // Random ablation of the visual input (Parthasarathy & Sundaram), per clip or per frame.
     if (model_.visual_ablation_p > 0 && !s.visual_dropped) {
       const int64_t B = s.batch.visual.size(0), T = s.batch.visual.size(1);
-      s.visual_keep = torch::empty(model_.visual_ablation == "clip" ? std::vector<int64_t>{B, 1, 1}
+      s.visual_keep = torch::empty(model_.visual_ablation == VisualAblation::kClip ? std::vector<int64_t>{B, 1, 1}
                                                                     : std::vector<int64_t>{B, T, 1}, host);
       float* k = s.visual_keep.data_ptr<float>();
       for (int64_t i = 0; i < s.visual_keep.numel(); ++i) {
@@ -397,7 +397,7 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const FeatureStore& s
   adam.lr = job.train.lr;
   run->opt = std::make_unique<MultiTensorAdam>(run->model->parameters(), adam);
   run->steps = std::make_unique<StepMaker>(&run->batches, job, store, run->train, labeled, run->place.layout);
-  run->soft = job.model.targets == "soft";
+  run->soft = job.model.targets == Targets::kSoft;
   return run;
 }
 
@@ -452,7 +452,7 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
   TrainResult r;
   r.config = job;
   AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, store, log, hooks, &r));
-  EpochSelector selector(job.train.select_by, job.train.early_stop_patience);
+  EpochSelector selector(job.train.select_by == SelectBy::kDevMacroF1, job.train.early_stop_patience);
   PlateauSchedule plateau(job.train.lr, job.train.plateau_patience, job.train.plateau_factor);
   Snapshot best;
   double train_seconds = 0, wait_seconds = 0;

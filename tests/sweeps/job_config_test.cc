@@ -11,7 +11,7 @@ TEST(JobConfigTest, DefaultsFollowAuxFormerAndThePaper) {
   auto c = Parse("{}");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->variant, "ladder_av");
-  EXPECT_EQ(c->model.head, "ladder");
+  EXPECT_EQ(c->model.head, Head::kLadder);
   EXPECT_EQ(c->model.heads, 10);
   EXPECT_EQ(c->model.cross_layers, 5);
   EXPECT_DOUBLE_EQ(c->model.noise_std, 0.3);
@@ -19,16 +19,16 @@ TEST(JobConfigTest, DefaultsFollowAuxFormerAndThePaper) {
   EXPECT_EQ(c->train.batch_size, 32);
   EXPECT_EQ(c->train.epochs, 30);
   EXPECT_DOUBLE_EQ(c->train.clip_norm, 0.8);
-  EXPECT_EQ(c->train.select_by, "dev_loss");
+  EXPECT_EQ(c->train.select_by, SelectBy::kDevLoss);
   EXPECT_TRUE(c->model.future_mask);  // AuxFormer's --attn_mask is store_false: on unless asked off
 }
 
 TEST(JobConfigTest, VariantsAreSwitchesOfOneModel) {
-  EXPECT_EQ(VariantPreset("backbone")->model.head, "mlp");
+  EXPECT_EQ(VariantPreset("backbone")->model.head, Head::kMlp);
   EXPECT_FALSE(VariantPreset("ladder_no_cross")->model.ladder_cross);
   EXPECT_TRUE(VariantPreset("ladder_no_cross")->model.ladder_av);
   EXPECT_FALSE(VariantPreset("ladder_no_av")->model.ladder_av);
-  EXPECT_EQ(VariantPreset("ladder_same_modality")->model.lateral, "same");
+  EXPECT_EQ(VariantPreset("ladder_same_modality")->model.lateral, Lateral::kSame);
   auto mult = VariantPreset("mult");
   EXPECT_EQ(mult->model.d_model, 30);
   EXPECT_EQ(mult->model.heads, 5);

@@ -6,7 +6,7 @@ namespace avctl {
 namespace {
 
 TEST(EpochSelectorTest, KeepsTheLowestDevLossAndTheEarlierOfTies) {
-  EpochSelector s("dev_loss", 0);
+  EpochSelector s(/*by_f1=*/false, 0);
   EXPECT_TRUE(s.Offer(1, 1.5, 0.2));
   EXPECT_TRUE(s.Offer(2, 1.2, 0.1));
   EXPECT_FALSE(s.Offer(3, 1.2, 0.9));  // a tie keeps epoch 2
@@ -16,7 +16,7 @@ TEST(EpochSelectorTest, KeepsTheLowestDevLossAndTheEarlierOfTies) {
 }
 
 TEST(EpochSelectorTest, MacroF1SelectsTheHighest) {
-  EpochSelector s("dev_macro_f1", 0);
+  EpochSelector s(/*by_f1=*/true, 0);
   s.Offer(1, 1.0, 0.30);
   s.Offer(2, 0.9, 0.25);
   s.Offer(3, 1.1, 0.40);
@@ -24,7 +24,7 @@ TEST(EpochSelectorTest, MacroF1SelectsTheHighest) {
 }
 
 TEST(EpochSelectorTest, StopsAfterMoreThanPatienceEpochsWithoutANewBest) {
-  EpochSelector s("dev_loss", 2);
+  EpochSelector s(/*by_f1=*/false, 2);
   s.Offer(1, 1.0, 0);
   s.Offer(2, 1.1, 0);
   s.Offer(3, 1.1, 0);

@@ -242,7 +242,7 @@ TEST(AvModelTest, GradientsReachExactlyWhatEachLossTermShould) {
 // alone, the raw cost can be lowered by shrinking that representation
 // against the fixed-size noise; scored after the clean batch normalisation
 // (the default) it cannot.
-double RepresentationScaleAfterUnsupervisedTraining(const std::string& layer0_target, int steps) {
+double RepresentationScaleAfterUnsupervisedTraining(Layer0Target layer0_target, int steps) {
   torch::manual_seed(3);
   ModelConfig m = SmallModel("ladder_av");
   m.layer0_target = layer0_target;
@@ -265,8 +265,8 @@ double RepresentationScaleAfterUnsupervisedTraining(const std::string& layer0_ta
 }
 
 TEST(AvModelTest, NormalisedLayer0CostKeepsTheRepresentationFromCollapsing) {
-  const double raw = RepresentationScaleAfterUnsupervisedTraining("raw", 150);
-  const double normalized = RepresentationScaleAfterUnsupervisedTraining("normalized", 150);
+  const double raw = RepresentationScaleAfterUnsupervisedTraining(Layer0Target::kRaw, 150);
+  const double normalized = RepresentationScaleAfterUnsupervisedTraining(Layer0Target::kNormalized, 150);
   std::cerr << "representation RMS after 150 L_uns-only steps, relative to the start: raw " << raw
             << ", normalized " << normalized << "\n";
   EXPECT_GT(normalized, 0.9);  // does not shrink (measured: 1.20)
@@ -276,7 +276,7 @@ TEST(AvModelTest, NormalisedLayer0CostKeepsTheRepresentationFromCollapsing) {
 TEST(AvModelTest, LadderTopIsThePosteriorOrTheLogits) {
   // With the combinators moved off their initial values the top-down input
   // reaches the cost; the two wirings then give different costs.
-  auto cost = [](const std::string& top) {
+  auto cost = [](LadderTop top) {
     torch::manual_seed(5);
     ModelConfig m = SmallModel("ladder_no_cross");
     m.ladder_top = top;
@@ -291,7 +291,7 @@ TEST(AvModelTest, LadderTopIsThePosteriorOrTheLogits) {
     torch::manual_seed(6);
     return model->forward(RandomInputs(8, 10, 5, 16, 32)).costs.at("rAV").item<double>();
   };
-  EXPECT_NE(cost("posterior"), cost("logits"));
+  EXPECT_NE(cost(LadderTop::kPosterior), cost(LadderTop::kLogits));
 }
 
 class TrainerTest : public ::testing::Test {
@@ -393,7 +393,7 @@ TEST_F(TrainerTest, PrefetchChangesNothingButWhereBatchesAreMade) {
     JobConfig j = Job(variant, 2);
     j.train.max_train_batches = 3;
     j.train.labeled_fraction = 0.5;
-    j.model.visual_ablation = "frame";
+    j.model.visual_ablation = VisualAblation::kFrame;
     j.train.prefetch = 0;
     auto serial = TrainJob(j, *store_, &log);
     j.train.prefetch = 3;
@@ -461,7 +461,7 @@ TEST_F(TrainerTest, LearnsOnTheTinyStore) {
   // the masked mean instead.
   JobConfig j = Job("ladder_av", 8);
   j.train.lr = 2e-3;
-  j.model.pooling = "mean";
+  j.model.pooling = Pooling::kMean;
   auto r = TrainJob(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::cerr << "tiny store, ladder_av: test macro F1 " << r->test.metrics.macro_f1 << ", accuracy "
@@ -512,7 +512,7 @@ TEST_F(TrainerTest, EarlyStoppingEndsTheRun) {
   j.train.max_train_batches = 1;
   j.train.lr = 1e-7;  // nothing improves: the run stops after patience + 1 epochs without a better dev loss
   j.train.early_stop_patience = 1;
-  j.train.select_by = "dev_macro_f1";
+  j.train.select_by = SelectBy::kDevMacroF1;
   auto r = TrainJob(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_LT(r->epochs.size(), 30u);
@@ -534,7 +534,7 @@ TEST_F(TrainerTest, DivergingLossFailsTheJobWithItsReason) {
 TEST_F(TrainerTest, SoftTargetsTrain) {
   Logger log(stderr, LogLevel::kError);
   JobConfig j = Job("ladder_av", 1);
-  j.model.targets = "soft";
+  j.model.targets = Targets::kSoft;
   j.train.max_train_batches = 2;
   auto r = TrainJob(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
