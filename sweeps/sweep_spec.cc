@@ -12,6 +12,17 @@
 
 namespace avctl {
 
+const char* SpaceKindName(SpaceKind k) {
+  switch (k) {
+    case SpaceKind::kGrid: return "grid";
+    case SpaceKind::kUniform: return "uniform";
+    case SpaceKind::kLogUniform: return "log_uniform";
+    case SpaceKind::kInt: return "int";
+    case SpaceKind::kChoice: return "choice";
+  }
+  return "?";
+}
+
 namespace {
 
 Status Invalid(const std::string& path, const std::string& msg) {
@@ -41,7 +52,7 @@ Result<SpaceDim> ParseDim(const std::string& key, const Json& v, const std::stri
   }
   if (v.is_array()) {
     if (v.empty()) return Invalid(path, "an empty grid");
-    d.kind = "grid";
+    d.kind = SpaceKind::kGrid;
     d.values.assign(v.begin(), v.end());
     return d;
   }
@@ -49,16 +60,23 @@ Result<SpaceDim> ParseDim(const std::string& key, const Json& v, const std::stri
     return Invalid(path, "expected a list (grid) or one of {\"uniform\": [lo, hi]}, {\"log_uniform\": [lo, hi]}, "
                          "{\"int\": [lo, hi]}, {\"choice\": [...]}, got " + DescribeJson(v));
   }
-  d.kind = v.begin().key();
+  const std::string name = v.begin().key();
   const Json& arg = v.begin().value();
-  const std::string arg_path = JoinJsonPath(path, d.kind);
-  if (d.kind == "choice") {
+  const std::string arg_path = JoinJsonPath(path, name);
+  if (name == "choice") {
+    d.kind = SpaceKind::kChoice;
     if (!arg.is_array() || arg.empty()) return Invalid(arg_path, "expected a non-empty list");
     d.values.assign(arg.begin(), arg.end());
     return d;
   }
-  if (d.kind != "uniform" && d.kind != "log_uniform" && d.kind != "int") {
-    return Invalid(path, fmt::format("unknown distribution \"{}\" (expected uniform, log_uniform, int or choice)", d.kind));
+  if (name == "uniform") {
+    d.kind = SpaceKind::kUniform;
+  } else if (name == "log_uniform") {
+    d.kind = SpaceKind::kLogUniform;
+  } else if (name == "int") {
+    d.kind = SpaceKind::kInt;
+  } else {
+    return Invalid(path, fmt::format("unknown distribution \"{}\" (expected uniform, log_uniform, int or choice)", name));
   }
   if (!arg.is_array() || arg.size() != 2 || !arg[0].is_number() || !arg[1].is_number()) {
     return Invalid(arg_path, "expected [lo, hi], got " + DescribeJson(arg));
@@ -66,8 +84,8 @@ Result<SpaceDim> ParseDim(const std::string& key, const Json& v, const std::stri
   d.lo = arg[0].get<double>();
   d.hi = arg[1].get<double>();
   if (!(d.lo <= d.hi)) return Invalid(arg_path, "lo must not exceed hi");
-  if (d.kind == "log_uniform" && d.lo <= 0) return Invalid(arg_path, "log_uniform needs lo > 0");
-  if (d.kind == "int" && (d.lo != std::floor(d.lo) || d.hi != std::floor(d.hi))) return Invalid(arg_path, "int needs integer bounds");
+  if (d.kind == SpaceKind::kLogUniform && d.lo <= 0) return Invalid(arg_path, "log_uniform needs lo > 0");
+  if (d.kind == SpaceKind::kInt && (d.lo != std::floor(d.lo) || d.hi != std::floor(d.hi))) return Invalid(arg_path, "int needs integer bounds");
   return d;
 }
 
@@ -187,7 +205,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
       for (auto it = space.begin(); it != space.end(); ++it) {
         auto dim = ParseDim(it.key(), it.value(), JoinJsonPath(spath, it.key()));
         if (!dim.ok()) return fail(dim.status());
-        random |= dim->kind != "grid";
+        random |= dim->kind != SpaceKind::kGrid;
         v.space.push_back(*dim);
       }
     }
@@ -322,7 +340,7 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
     double points = 1;
     bool random = false;
     for (const SpaceDim& d : v.space) {
-      if (d.kind == "grid") points *= static_cast<double>(d.values.size());
+      if (d.kind == SpaceKind::kGrid) points *= static_cast<double>(d.values.size());
       else random = true;
     }
     if (random) points *= v.samples;
@@ -344,7 +362,7 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
     std::vector<Point> grid(1);
     std::vector<const SpaceDim*> random_dims;
     for (const SpaceDim& d : v.space) {
-      if (d.kind != "grid") {
+      if (d.kind != SpaceKind::kGrid) {
         random_dims.push_back(&d);
         continue;
       }
@@ -364,9 +382,9 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
       std::vector<std::pair<std::string, Json>> drawn;
       for (const SpaceDim* d : random_dims) {
         Json value;
-        if (d->kind == "uniform") value = d->lo + (d->hi - d->lo) * rng.Uniform();
-        else if (d->kind == "log_uniform") value = std::exp(std::log(d->lo) + (std::log(d->hi) - std::log(d->lo)) * rng.Uniform());
-        else if (d->kind == "int") value = static_cast<int64_t>(d->lo) + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(d->hi - d->lo) + 1));
+        if (d->kind == SpaceKind::kUniform) value = d->lo + (d->hi - d->lo) * rng.Uniform();
+        else if (d->kind == SpaceKind::kLogUniform) value = std::exp(std::log(d->lo) + (std::log(d->hi) - std::log(d->lo)) * rng.Uniform());
+        else if (d->kind == SpaceKind::kInt) value = static_cast<int64_t>(d->lo) + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(d->hi - d->lo) + 1));
         else value = d->values[rng.Below(d->values.size())];
         drawn.emplace_back(d->path, value);
       }

@@ -17,11 +17,17 @@
 
 namespace avctl {
 
+// How a dimension's values are given: a list (grid, every value), or a
+// distribution sampled `samples` times: {"uniform": [lo, hi]},
+// {"log_uniform": [lo, hi]}, {"int": [lo, hi]}, {"choice": [...]}.
+enum class SpaceKind { kGrid, kUniform, kLogUniform, kInt, kChoice };
+const char* SpaceKindName(SpaceKind k);  // "grid", "uniform", "log_uniform", "int", "choice"
+
 // One dimension of a variant's parameter space, addressed by a dotted path
 // into the job JSON ("model.lambda", "train.lr").
 struct SpaceDim {
   std::string path;
-  std::string kind;           // "grid", "uniform", "log_uniform", "int", "choice"
+  SpaceKind kind = SpaceKind::kGrid;
   std::vector<Json> values;   // grid / choice
   double lo = 0, hi = 0;      // uniform / log_uniform / int
 };
