@@ -272,4 +272,86 @@ Result<JobMessage> ReadJobMessage(const Json& body) {
   return m;
 }
 
+Json HelloToJson(const HelloMessage& m) {
+  return {{"protocol", m.protocol}, {"worker_id", m.worker_id}, {"device", m.device}, {"slots", m.slots},
+          {"hostname", m.hostname}, {"pid", m.pid}, {"gpu_name", m.gpu_name}, {"gpu_memory_mb", m.gpu_memory_mb},
+          {"gpu_free_mb", m.gpu_free_mb}, {"version", m.version}, {"mode", m.mode}, {"labels", m.labels},
+          {"running", m.running}, {"finished", m.finished}};
+}
+
+Result<HelloMessage> ReadHello(const Json& body) {
+  AVCTL_RETURN_IF_ERROR(ValidateBody(MsgType::kHello, body));
+  HelloMessage m;
+  m.protocol = body["protocol"].get<int64_t>();
+  m.worker_id = body["worker_id"].get<std::string>();
+  m.device = body["device"].get<std::string>();
+  m.slots = static_cast<int>(body["slots"].get<int64_t>());
+  auto text = [&](const char* key, std::string* out) -> Status {
+    if (!body.contains(key)) return Status::OK();
+    AVCTL_ASSIGN_OR_RETURN(*out, GetString(body, key, "hello"));
+    return Status::OK();
+  };
+  auto number = [&](const char* key, int64_t* out) -> Status {
+    if (!body.contains(key)) return Status::OK();
+    AVCTL_ASSIGN_OR_RETURN(*out, GetInt(body, key, "hello"));
+    return Status::OK();
+  };
+  AVCTL_RETURN_IF_ERROR(text("hostname", &m.hostname));
+  AVCTL_RETURN_IF_ERROR(text("gpu_name", &m.gpu_name));
+  AVCTL_RETURN_IF_ERROR(text("version", &m.version));
+  AVCTL_RETURN_IF_ERROR(text("mode", &m.mode));
+  AVCTL_RETURN_IF_ERROR(number("pid", &m.pid));
+  AVCTL_RETURN_IF_ERROR(number("gpu_memory_mb", &m.gpu_memory_mb));
+  AVCTL_RETURN_IF_ERROR(number("gpu_free_mb", &m.gpu_free_mb));
+  if (body.contains("labels")) {
+    if (!body["labels"].is_object()) {
+      return Status::InvalidArgument("expected an object, got " + DescribeJson(body["labels"])).WithField("hello.labels");
+    }
+    m.labels = body["labels"];
+  }
+  for (const auto& [key, out] : {std::pair<const char*, std::vector<int64_t>*>{"running", &m.running},
+                                 std::pair<const char*, std::vector<int64_t>*>{"finished", &m.finished}}) {
+    if (!body.contains(key)) continue;
+    const Json& list = body[key];
+    const std::string path = std::string("hello.") + key;
+    if (!list.is_array()) return Status::InvalidArgument("expected an array of attempt ids").WithField(path);
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_number_integer() || list[i].get<int64_t>() <= 0) {
+        return Status::InvalidArgument("expected a positive attempt id, got " + DescribeJson(list[i]))
+            .WithField(JoinJsonPath(path, i));
+      }
+      out->push_back(list[i].get<int64_t>());
+    }
+  }
+  return m;
+}
+
+Json WelcomeToJson(const WelcomeMessage& m) {
+  return {{"protocol", m.protocol}, {"heartbeat_ms", m.heartbeat_ms}, {"liveness", m.liveness},
+          {"coordinator_version", m.coordinator_version}};
+}
+
+Result<WelcomeMessage> ReadWelcome(const Json& body) {
+  AVCTL_RETURN_IF_ERROR(ValidateBody(MsgType::kWelcome, body));
+  WelcomeMessage m;
+  m.protocol = body["protocol"].get<int64_t>();
+  m.heartbeat_ms = static_cast<int>(body["heartbeat_ms"].get<int64_t>());
+  m.liveness = static_cast<int>(body["liveness"].get<int64_t>());
+  m.coordinator_version = body.value("coordinator_version", "");
+  return m;
+}
+
+Json FailureToJson(const FailureMessage& m) {
+  return {{"attempt_id", m.attempt_id}, {"kind", FailureKindName(m.kind)}, {"reason", m.reason}};
+}
+
+Result<FailureMessage> ReadFailure(const Json& body) {
+  AVCTL_RETURN_IF_ERROR(ValidateBody(MsgType::kFailure, body));
+  FailureMessage m;
+  m.attempt_id = body["attempt_id"].get<int64_t>();
+  AVCTL_ASSIGN_OR_RETURN(m.kind, ParseFailureKind(body["kind"].get<std::string>(), "failure.kind"));
+  m.reason = body["reason"].get<std::string>();
+  return m;
+}
+
 }  // namespace avctl

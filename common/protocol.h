@@ -71,6 +71,43 @@ Result<JobKind> ParseJobKind(const std::string& name, const std::string& field);
 // A hello's device: "cpu", "cuda" or "cuda:N" (anything else is refused).
 bool IsWorkerDevice(const std::string& device);
 
+// The body of a "hello" (W->C); docs/PROTOCOL.md lists its fields.
+struct HelloMessage {
+  int64_t protocol = kProtocolVersion;
+  std::string worker_id;
+  std::string device;  // "cpu", "cuda" or "cuda:N" (IsWorkerDevice)
+  int slots = 1;
+  std::string hostname, gpu_name, version, mode;
+  int64_t pid = 0;
+  int64_t gpu_memory_mb = 0;  // total
+  int64_t gpu_free_mb = 0;    // free when the daemon started
+  Json labels = Json::object();
+  std::vector<int64_t> running;   // attempts still running on the worker
+  std::vector<int64_t> finished;  // attempts whose report awaits an ack
+};
+Json HelloToJson(const HelloMessage& m);
+// From a decoded hello body; optional fields of the wrong type are errors naming them.
+Result<HelloMessage> ReadHello(const Json& body);
+
+// The body of a "welcome" (C->W).
+struct WelcomeMessage {
+  int64_t protocol = kProtocolVersion;
+  int heartbeat_ms = 1000;
+  int liveness = 3;
+  std::string coordinator_version;
+};
+Json WelcomeToJson(const WelcomeMessage& m);
+Result<WelcomeMessage> ReadWelcome(const Json& body);
+
+// The body of a "failure" (W->C).
+struct FailureMessage {
+  int64_t attempt_id = 0;
+  FailureKind kind = FailureKind::kCrash;
+  std::string reason;
+};
+Json FailureToJson(const FailureMessage& m);
+Result<FailureMessage> ReadFailure(const Json& body);
+
 // The body of a "job" message (C->W).
 struct JobMessage {
   int64_t attempt_id = 0;

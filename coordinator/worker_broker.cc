@@ -132,8 +132,14 @@ void WorkerBroker::ApplyFollowup(const Followup& f) {
 }
 
 void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
-  const int64_t protocol = body["protocol"].get<int64_t>();
-  const std::string id = body["worker_id"].get<std::string>();
+  auto hello = ReadHello(body);
+  if (!hello.ok()) {
+    log_->Warn("a hello from {} refused: {}", PrintableIdentity(identity), hello.status().ToString());
+    SendToIdentity(identity, MsgType::kRefused, {{"reason", hello.status().message()}});
+    return;
+  }
+  const int64_t protocol = hello->protocol;
+  const std::string& id = hello->worker_id;
   if (protocol != kProtocolVersion) {
     log_->Warn("worker {} speaks protocol {}, this coordinator {}: refused", id, protocol, kProtocolVersion);
     SendToIdentity(identity, MsgType::kRefused,
@@ -141,7 +147,7 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
                                            protocol, kProtocolVersion)}});
     return;
   }
-  const std::string device = body["device"].get<std::string>();
+  const std::string& device = hello->device;
   if (!IsWorkerDevice(device)) {
     log_->Warn("worker {} announces device \"{}\": refused", id, device);
     SendToIdentity(identity, MsgType::kRefused,
@@ -158,24 +164,19 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   w.id = id;
   w.identity = identity;
   w.device = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
-  w.slots = static_cast<int>(body["slots"].get<int64_t>());
-  w.gpu_memory_mb = body.value("gpu_memory_mb", int64_t{0});
-  w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, body.value("gpu_free_mb", int64_t{0}));
+  w.slots = hello->slots;
+  w.gpu_memory_mb = hello->gpu_memory_mb;
+  w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, hello->gpu_free_mb);
   w.last_heard = w.last_sent = Clock::now();
   w.accepting = false;
   w.slurm_job_id.clear();
-  if (body.contains("labels") && body["labels"].is_object() && body["labels"].contains("slurm_job_id") &&
-      body["labels"]["slurm_job_id"].is_string()) {
-    w.slurm_job_id = body["labels"]["slurm_job_id"].get<std::string>();
+  if (hello->labels.contains("slurm_job_id") && hello->labels["slurm_job_id"].is_string()) {
+    w.slurm_job_id = hello->labels["slurm_job_id"].get<std::string>();
   }
   by_identity[identity] = id;
 
-  std::set<int64_t> claimed;
-  for (const auto& a : body.value("running", Json::array())) claimed.insert(a.get<int64_t>());
-  std::set<int64_t> finished;
-  for (const auto& a : body.value("finished", Json::array())) {
-    if (a.is_number_integer()) finished.insert(a.get<int64_t>());
-  }
+  const std::set<int64_t> claimed(hello->running.begin(), hello->running.end());
+  const std::set<int64_t> finished(hello->finished.begin(), hello->finished.end());
   // Attempts the record gives this worker that it no longer has: lost.
   std::vector<int64_t> mine;
   for (const auto& [attempt, worker] : attempt_worker) {
@@ -208,18 +209,21 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
 
   WorkerRecord rec;
   rec.id = id;
-  rec.hostname = body.value("hostname", "");
-  rec.pid = body.value("pid", int64_t{0});
+  rec.hostname = hello->hostname;
+  rec.pid = hello->pid;
   rec.device = device;
-  rec.gpu_name = body.value("gpu_name", "");
+  rec.gpu_name = hello->gpu_name;
   rec.gpu_memory_mb = w.gpu_memory_mb;
   rec.slots = w.slots;
   rec.info = body;
   if (Status s = record_->UpsertWorker(rec, now); !s.ok()) log_->Error("recording worker {}: {}", id, s.ToString());
   log_->Info("worker {} connected: {} {}, {} slot(s), {} running, {} finished unacknowledged", id, rec.hostname,
             rec.device, w.slots, w.running.size(), finished.size());
-  Send(w, MsgType::kWelcome, {{"protocol", kProtocolVersion}, {"heartbeat_ms", opt_.heartbeat_ms},
-                              {"liveness", opt_.liveness}, {"coordinator_version", CodeVersion()}});
+  WelcomeMessage welcome;
+  welcome.heartbeat_ms = opt_.heartbeat_ms;
+  welcome.liveness = opt_.liveness;
+  welcome.coordinator_version = CodeVersion();
+  Send(w, MsgType::kWelcome, WelcomeToJson(welcome));
 }
 
 void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
@@ -272,8 +276,12 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
         f = record_->RecordResult(attempt, m.body["result"], w->id, now);
       } else {
         ++counters_->failures;
-        auto kind = ParseFailureKind(m.body["kind"].get<std::string>(), "failure.kind");
-        f = record_->RecordFailure(attempt, *kind, m.body["reason"].get<std::string>(), w->id, now);
+        auto failure = ReadFailure(m.body);  // DecodeWorkerMessage checked its fields
+        if (!failure.ok()) {
+          log_->Warn("failure from {}: {}", w->id, failure.status().ToString());
+          break;
+        }
+        f = record_->RecordFailure(attempt, failure->kind, failure->reason, w->id, now);
       }
       if (f.ok()) {
         if (f->transition.duplicate) ++counters_->duplicate_results;

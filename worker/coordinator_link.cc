@@ -94,11 +94,16 @@ void CoordinatorLink::OnReadable() {
 
 void CoordinatorLink::OnMessage(const WireMessage& m) {
   switch (m.type) {
-    case MsgType::kWelcome:
+    case MsgType::kWelcome: {
+      auto welcome = ReadWelcome(m.body);  // DecodeWorkerMessage checked it
+      if (!welcome.ok()) {
+        log_->Warn("bad welcome: {}", welcome.status().ToString());
+        return;
+      }
       connected_ = true;
       backoff_ms_ = 1000;
-      opt_.heartbeat_ms = static_cast<int>(m.body["heartbeat_ms"].get<int64_t>());
-      opt_.liveness = static_cast<int>(m.body["liveness"].get<int64_t>());
+      opt_.heartbeat_ms = welcome->heartbeat_ms;
+      opt_.liveness = welcome->liveness;
       log_->Info("connected to {} (heartbeat {} ms, liveness {})", opt_.endpoint, opt_.heartbeat_ms, opt_.liveness);
       for (auto& [a, r] : reports_) {
         Send(r.type, r.body);
@@ -106,6 +111,7 @@ void CoordinatorLink::OnMessage(const WireMessage& m) {
       }
       on_.welcomed();
       return;
+    }
     case MsgType::kRefused: {
       const std::string reason = m.body["reason"].get<std::string>();
       log_->Error("refused by the coordinator: {}", reason);

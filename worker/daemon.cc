@@ -144,14 +144,22 @@ JobRunner& WorkerDaemon::Impl::RunnerFor(JobKind kind) {
 bool WorkerDaemon::Impl::Idle() const { return train->Holding().empty() && sleep.Holding().empty(); }
 
 Json WorkerDaemon::Impl::HelloBody() {
-  Json run = Json::array();
-  for (int64_t a : train->Holding()) run.push_back(a);
-  for (int64_t a : sleep.Holding()) run.push_back(a);
-  return {{"protocol", kProtocolVersion}, {"worker_id", opt.worker_id}, {"device", opt.device},
-          {"slots", opt.slots}, {"gpu_name", opt.gpu_name}, {"gpu_memory_mb", opt.gpu_memory_mb},
-          {"gpu_free_mb", opt.gpu_free_mb},
-          {"hostname", Hostname()}, {"pid", ::getpid()}, {"version", CodeVersion()}, {"mode", opt.mode},
-          {"labels", opt.labels}, {"running", run}, {"finished", link->Reported()}};
+  HelloMessage h;
+  h.worker_id = opt.worker_id;
+  h.device = opt.device;
+  h.slots = opt.slots;
+  h.hostname = Hostname();
+  h.pid = ::getpid();
+  h.gpu_name = opt.gpu_name;
+  h.gpu_memory_mb = opt.gpu_memory_mb;
+  h.gpu_free_mb = opt.gpu_free_mb;
+  h.version = CodeVersion();
+  h.mode = opt.mode;
+  h.labels = opt.labels;
+  h.running = train->Holding();
+  for (int64_t a : sleep.Holding()) h.running.push_back(a);
+  h.finished = link->Reported();
+  return HelloToJson(h);
 }
 
 void WorkerDaemon::Impl::OnWelcome() {
@@ -203,8 +211,7 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   const int64_t attempt = body["attempt_id"].get<int64_t>();
   if (link->HasReport(attempt)) return;  // a repeated dispatch of a finished attempt
   if (draining) {
-    link->Send(MsgType::kFailure, {{"attempt_id", attempt}, {"kind", FailureKindName(FailureKind::kWorker)},
-                                   {"reason", "the worker is draining"}});
+    link->Send(MsgType::kFailure, FailureToJson({attempt, FailureKind::kWorker, "the worker is draining"}));
     return;
   }
   if (opt.mode == "noop") {  // dispatch benchmarks: answered before the job is even read

@@ -30,8 +30,7 @@ std::string LogTail(const std::string& path, size_t max_bytes) {
 }  // namespace
 
 AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled) {
-  return {attempt, MsgType::kFailure,
-          {{"attempt_id", attempt}, {"kind", FailureKindName(kind)}, {"reason", reason}}, spooled};
+  return {attempt, MsgType::kFailure, FailureToJson({attempt, kind, reason}), spooled};
 }
 
 // ---- train ----

@@ -75,10 +75,18 @@ TEST_F(AuthTest, AllowlistAdmitsEnrolledKeysAndRefusesTheRest) {
   // Refused, each logged: an unknown key, a wrong server key, plain text.
   StartWorker(2, {"--curve-server-key", server + ".pub", "--curve-key", intruder + ".key"});
   StartWorker(3, {"--curve-server-key", impostor + ".pub", "--curve-key", good + ".key"});
-  StartWorker(4);
+  ChildProcess* plain_worker = StartWorker(4);
   EXPECT_TRUE(WaitUntil([&] { return LogCount("not in the allowlist") >= 1; }, 20)) << coord_->Log();
   EXPECT_TRUE(WaitUntil([&] { return LogCount("cryptographic error") >= 1; }, 20)) << coord_->Log();
-  EXPECT_TRUE(WaitUntil([&] { return LogCount("mechanism mismatch") >= 1; }, 20)) << coord_->Log();
+  // The plain-text worker is refused in the handshake. libzmq names it a
+  // mechanism mismatch when the server reads the client's greeting first;
+  // when the client hangs up first (its side saw the mismatch too: common on
+  // a loaded machine) the event has no detail. Either way the worker never
+  // gets a welcome.
+  EXPECT_TRUE(WaitUntil([&] {
+    return LogCount("mechanism mismatch") >= 1 ||
+           (LogCount("handshake failed") >= 1 && plain_worker->Log().find("no welcome from the coordinator") != std::string::npos);
+  }, 20)) << coord_->Log() << plain_worker->Log();
   EXPECT_EQ(Call({{"op", "ping"}}).value("workers", 0), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM workers"), 1);  // nothing recorded of the refused
   EXPECT_EQ(Count("SELECT COUNT(*) FROM workers WHERE id = 'w1'"), 1);

@@ -134,4 +134,44 @@ TEST(Protocol, WorkerDevices) {
   EXPECT_FALSE(ParseJobKind("xyz", "kind").ok());
 }
 
+TEST(Protocol, TypedBodiesRoundTripAndNameBadFields) {
+  HelloMessage h;
+  h.worker_id = "gpu7-0";
+  h.device = "cuda:0";
+  h.slots = 2;
+  h.gpu_free_mb = 70000;
+  h.labels = {{"slurm_job_id", "123"}};
+  h.running = {4, 5};
+  h.finished = {3};
+  auto decoded = DecodeWorkerMessage(EncodeWorkerMessage({MsgType::kHello, HelloToJson(h)}));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  auto back = ReadHello(decoded->body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->worker_id, "gpu7-0");
+  EXPECT_EQ(back->gpu_free_mb, 70000);
+  EXPECT_EQ(back->running, (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(back->finished, (std::vector<int64_t>{3}));
+  EXPECT_EQ(back->labels["slurm_job_id"], "123");
+  Json bad = HelloToJson(h);
+  bad["gpu_free_mb"] = "lots";
+  EXPECT_NE(ReadHello(bad).status().ToString().find("hello.gpu_free_mb"), std::string::npos);
+  bad = HelloToJson(h);
+  bad["finished"] = Json::array({3, -1});
+  EXPECT_NE(ReadHello(bad).status().ToString().find("hello.finished[1]"), std::string::npos);
+
+  WelcomeMessage w;
+  w.heartbeat_ms = 250;
+  w.liveness = 4;
+  auto wb = ReadWelcome(WelcomeToJson(w));
+  ASSERT_TRUE(wb.ok());
+  EXPECT_EQ(wb->heartbeat_ms, 250);
+  EXPECT_EQ(wb->liveness, 4);
+
+  auto fb = ReadFailure(FailureToJson({9, FailureKind::kWorker, "store missing"}));
+  ASSERT_TRUE(fb.ok());
+  EXPECT_EQ(fb->kind, FailureKind::kWorker);
+  EXPECT_EQ(fb->reason, "store missing");
+  EXPECT_FALSE(ReadFailure({{"attempt_id", 9}, {"kind", "cosmic"}, {"reason", "x"}}).ok());
+}
+
 }  // namespace avctl
