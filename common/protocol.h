@@ -108,6 +108,24 @@ struct FailureMessage {
 Json FailureToJson(const FailureMessage& m);
 Result<FailureMessage> ReadFailure(const Json& body);
 
+// The body of "ack" and "cancel" (C->W): one attempt.
+struct AttemptRef {
+  int64_t attempt_id = 0;
+};
+Json AttemptRefToJson(const AttemptRef& m);
+int64_t ReadAttemptId(const Json& body);  // of a decoded ack, cancel, progress, result or failure
+
+// The body of "refused" and "reconnect" (C->W).
+Json ReasonToJson(const std::string& reason);
+
+// The body of a "result" (W->C): the result itself is sweeps/result_schema.h's.
+struct ResultMessage {
+  int64_t attempt_id = 0;
+  Json result = Json::object();
+};
+Json ResultToJson(ResultMessage m);
+Result<ResultMessage> ReadResult(const Json& body);
+
 // The body of a "job" message (C->W).
 struct JobMessage {
   int64_t attempt_id = 0;

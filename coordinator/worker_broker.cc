@@ -126,7 +126,7 @@ void WorkerBroker::ApplyFollowup(const Followup& f) {
   if (f.transition.job != JobState::kQueued) queue.Erase(f.job_id);
   if (f.cancel_attempt != 0) {
     auto s = sessions.find(f.cancel_worker);
-    if (s != sessions.end()) Send(s->second, MsgType::kCancel, {{"attempt_id", f.cancel_attempt}});
+    if (s != sessions.end()) Send(s->second, MsgType::kCancel, AttemptRefToJson({f.cancel_attempt}));
     ForgetAttempt(f.cancel_attempt);
   }
 }
@@ -135,7 +135,7 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   auto hello = ReadHello(body);
   if (!hello.ok()) {
     log_->Warn("a hello from {} refused: {}", PrintableIdentity(identity), hello.status().ToString());
-    SendToIdentity(identity, MsgType::kRefused, {{"reason", hello.status().message()}});
+    SendToIdentity(identity, MsgType::kRefused, ReasonToJson(hello.status().message()));
     return;
   }
   const int64_t protocol = hello->protocol;
@@ -143,16 +143,16 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   if (protocol != kProtocolVersion) {
     log_->Warn("worker {} speaks protocol {}, this coordinator {}: refused", id, protocol, kProtocolVersion);
     SendToIdentity(identity, MsgType::kRefused,
-                   {{"reason", fmt::format("protocol version {} is not supported (this coordinator speaks {})",
-                                           protocol, kProtocolVersion)}});
+                   ReasonToJson(fmt::format("protocol version {} is not supported (this coordinator speaks {})",
+                                            protocol, kProtocolVersion)));
     return;
   }
   const std::string& device = hello->device;
   if (!IsWorkerDevice(device)) {
     log_->Warn("worker {} announces device \"{}\": refused", id, device);
     SendToIdentity(identity, MsgType::kRefused,
-                   {{"reason", fmt::format("hello.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"{}\"",
-                                           device)}});
+                   ReasonToJson(fmt::format("hello.device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"{}\"",
+                                            device)));
     return;
   }
   const double now = WallNow();
@@ -191,14 +191,14 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
     auto row = record_->GetAttempt(attempt);
     if (!row.ok()) {
       log_->Warn("worker {} runs attempt {} unknown to the record: cancelling it", id, attempt);
-      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      Send(w, MsgType::kCancel, AttemptRefToJson({attempt}));
       continue;
     }
     const bool wanted = row->state == AttemptState::kRunning ||
                         (row->state == AttemptState::kLost && row->job_state != JobState::kDone &&
                          row->job_state != JobState::kCancelled);
     if (!wanted) {
-      Send(w, MsgType::kCancel, {{"attempt_id", attempt}});
+      Send(w, MsgType::kCancel, AttemptRefToJson({attempt}));
       continue;
     }
     orphans.erase(attempt);
@@ -244,7 +244,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
   WorkerSession* w = SessionByIdentity(identity);
   if (w == nullptr) {
     if (m.type != MsgType::kBye) {
-      SendToIdentity(identity, MsgType::kReconnect, {{"reason", "unknown connection: send hello first"}});
+      SendToIdentity(identity, MsgType::kReconnect, ReasonToJson("unknown connection: send hello first"));
     }
     return;
   }
@@ -261,7 +261,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
       if (Status s = record_->SetWorkerState(w->id, WorkerState::kDraining, now); !s.ok()) log_->Error("{}", s.ToString());
       break;
     case MsgType::kProgress: {
-      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      const int64_t attempt = ReadAttemptId(m.body);
       if (Status s = record_->RecordProgress(attempt, m.body, now); !s.ok()) {
         log_->Debug("progress of attempt {}: {}", attempt, s.ToString());
       }
@@ -269,11 +269,11 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
     }
     case MsgType::kResult:
     case MsgType::kFailure: {
-      const int64_t attempt = m.body["attempt_id"].get<int64_t>();
+      const int64_t attempt = ReadAttemptId(m.body);
       Result<Followup> f = Status::Internal("unset");
       if (m.type == MsgType::kResult) {
         ++counters_->results;
-        f = record_->RecordResult(attempt, m.body["result"], w->id, now);
+        f = record_->RecordResult(attempt, m.body.at("result"), w->id, now);
       } else {
         ++counters_->failures;
         auto failure = ReadFailure(m.body);  // DecodeWorkerMessage checked its fields
@@ -300,7 +300,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
         break;  // not acknowledged: the worker keeps it and sends it again
       }
       ForgetAttempt(attempt);
-      Send(*w, MsgType::kAck, {{"attempt_id", attempt}});
+      Send(*w, MsgType::kAck, AttemptRefToJson({attempt}));
       break;
     }
     case MsgType::kBye: {

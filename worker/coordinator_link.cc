@@ -121,7 +121,7 @@ void CoordinatorLink::OnMessage(const WireMessage& m) {
       return;
     }
     case MsgType::kAck: {
-      const int64_t a = m.body["attempt_id"].get<int64_t>();
+      const int64_t a = ReadAttemptId(m.body);
       auto it = reports_.find(a);
       if (it == reports_.end()) return;
       const bool spooled = it->second.spooled;

@@ -116,7 +116,7 @@ Status WorkerDaemon::Impl::Prepare() {
     if (failure.ok()) {
       link->Report(attempt, MsgType::kFailure, *failure, true);
     } else if (result.ok() && result->value("status", "") == "ok") {
-      link->Report(attempt, MsgType::kResult, {{"attempt_id", attempt}, {"result", *result}}, true);
+      link->Report(attempt, MsgType::kResult, ResultToJson({attempt, *result}), true);
     } else {
       Deliver(FailureReport(attempt, FailureKind::kCrash, "the worker daemon stopped while the job ran", true));
     }
@@ -189,7 +189,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       StartAttempt(m.body);
       break;
     case MsgType::kCancel: {
-      const int64_t a = m.body["attempt_id"].get<int64_t>();
+      const int64_t a = ReadAttemptId(m.body);
       if (train->Cancel(a) || sleep.Cancel(a)) log->Info("attempt {} cancelled by the coordinator", a);
       if (link->DropReport(a)) {
         std::error_code ec;
@@ -208,7 +208,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
 }
 
 void WorkerDaemon::Impl::StartAttempt(const Json& body) {
-  const int64_t attempt = body["attempt_id"].get<int64_t>();
+  const int64_t attempt = ReadAttemptId(body);
   if (link->HasReport(attempt)) return;  // a repeated dispatch of a finished attempt
   if (draining) {
     link->Send(MsgType::kFailure, FailureToJson({attempt, FailureKind::kWorker, "the worker is draining"}));

@@ -178,7 +178,7 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
   auto result = ReadJsonFile(a.dir + "/result.json");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && result.ok() && result->value("status", "") == "ok") {
     log_->Info("attempt {} finished", attempt);
-    return {attempt, MsgType::kResult, {{"attempt_id", attempt}, {"result", std::move(*result)}}, true};
+    return {attempt, MsgType::kResult, ResultToJson({attempt, std::move(*result)}), true};
   }
   FailureKind kind = FailureKind::kCrash;
   std::string reason;
@@ -241,7 +241,7 @@ std::vector<AttemptReport> SleepRunner::Poll(const std::function<void(Json)>&) {
     const double slept = std::chrono::duration<double>(now - it->second.started).count();
     Json result = {{"status", "ok"}, {"sleep", true}, {"compute_seconds", slept},
                    {"test", {{"metrics", Json::object()}}}};
-    out.push_back({attempt, MsgType::kResult, {{"attempt_id", attempt}, {"result", std::move(result)}}, false});
+    out.push_back({attempt, MsgType::kResult, ResultToJson({attempt, std::move(result)}), false});
     it = sleeping_.erase(it);
   }
   return out;
@@ -267,7 +267,7 @@ std::optional<AttemptReport> NoopRunner::Start(const JobMessage& job) {
   Json result = {{"status", "ok"}, {"noop", true}, {"compute_seconds", 0.0},
                  {"test", {{"metrics", {{"macro_f1", 0.0}, {"accuracy", 0.0}}}}}};
   return AttemptReport{job.attempt_id, MsgType::kResult,
-                       {{"attempt_id", job.attempt_id}, {"result", std::move(result)}}, false};
+                       ResultToJson({job.attempt_id, std::move(result)}), false};
 }
 
 }  // namespace avctl

@@ -174,4 +174,14 @@ TEST(Protocol, TypedBodiesRoundTripAndNameBadFields) {
   EXPECT_FALSE(ReadFailure({{"attempt_id", 9}, {"kind", "cosmic"}, {"reason", "x"}}).ok());
 }
 
+TEST(Protocol, ResultAndAttemptBodies) {
+  auto r = ReadResult(ResultToJson({12, {{"status", "ok"}}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->attempt_id, 12);
+  EXPECT_EQ(r->result["status"], "ok");
+  EXPECT_FALSE(ReadResult({{"attempt_id", 12}}).ok());
+  EXPECT_EQ(ReadAttemptId(AttemptRefToJson({44})), 44);
+  EXPECT_EQ(ReasonToJson("why")["reason"], "why");
+}
+
 }  // namespace avctl
