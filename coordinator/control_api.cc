@@ -2,16 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/version.h"
 #include "sweeps/sweep_spec.h"
 
 namespace avctl {
 
 namespace {
-
-double WallNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // A reply's fields under one key, from a read model of the record.
 Result<Json> Under(const char* key, Result<Json> r) {
@@ -38,7 +35,7 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
       {"status", true,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         return Under("status", c.record_->SweepStatus(id, WallNow()));
+         return Under("status", c.record_->SweepStatus(id, UnixSeconds()));
        }},
       {"jobs", true,
        [](ControlApi& c, const Json& req) -> R {
@@ -53,7 +50,7 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
       {"cancel", false,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         AVCTL_ASSIGN_OR_RETURN(auto fs, c.record_->CancelSweep(id, WallNow()));
+         AVCTL_ASSIGN_OR_RETURN(auto fs, c.record_->CancelSweep(id, UnixSeconds()));
          for (const auto& f : fs) {
            c.broker_->Dequeue(f.job_id);
            c.broker_->ApplyFollowup(f);
@@ -63,7 +60,7 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
       {"retry", false,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         AVCTL_ASSIGN_OR_RETURN(auto qs, c.record_->RetrySweep(id, WallNow()));
+         AVCTL_ASSIGN_OR_RETURN(auto qs, c.record_->RetrySweep(id, UnixSeconds()));
          c.broker_->Enqueue(qs);
          return Json{{"requeued", qs.size()}};
        }},
@@ -131,7 +128,7 @@ Result<int64_t> ControlApi::SweepOf(const Json& req) {
 }
 
 Result<Json> ControlApi::Submit(const Json& req) {
-  const double now = WallNow();
+  const double now = UnixSeconds();
   AVCTL_ASSIGN_OR_RETURN(const Json* spec_json, GetMember(req, "spec", "request"));
   const std::string source = req.value("source", "submitted spec");
   // Parsed and expanded once here: this process cannot take a client's word for it.

@@ -4,16 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/version.h"
 #include "net/zmq_util.h"
 
 namespace avctl {
 
 namespace {
-
-double WallNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 int64_t Millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -38,7 +35,7 @@ Status WorkerBroker::Recover() {
              running.size(), opt_.restart_grace_ms);
   if (!running.empty()) {
     AVCTL_RETURN_IF_ERROR(record_->AddEvent(
-        "restart", fmt::format("coordinator restarted with {} running attempt(s)", running.size()), WallNow()));
+        "restart", fmt::format("coordinator restarted with {} running attempt(s)", running.size()), UnixSeconds()));
   }
   return Status::OK();
 }
@@ -155,7 +152,7 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
                                             device)));
     return;
   }
-  const double now = WallNow();
+  const double now = UnixSeconds();
   auto existing = sessions.find(id);
   if (existing != sessions.end() && existing->second.identity != identity) {
     by_identity.erase(existing->second.identity);  // the old connection is gone
@@ -249,7 +246,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
     return;
   }
   w->last_heard = Clock::now();
-  const double now = WallNow();
+  const double now = UnixSeconds();
   switch (m.type) {
     case MsgType::kReady:
       w->accepting = !stopping;
@@ -321,7 +318,7 @@ void WorkerBroker::DeclareDead(const std::string& worker_id, const std::string& 
 void WorkerBroker::EndSession(const std::string& worker_id, WorkerState state, const std::string& reason) {
   auto it = sessions.find(worker_id);
   if (it == sessions.end()) return;
-  const double now = WallNow();
+  const double now = UnixSeconds();
   std::vector<int64_t> attempts;
   for (const auto& [a, mem] : it->second.running) attempts.push_back(a);
   for (int64_t a : attempts) {
@@ -350,7 +347,7 @@ void WorkerBroker::Schedule() {
     }
     caps.push_back(c);
   }
-  const double now = WallNow();
+  const double now = UnixSeconds();
   for (const Assignment& a : avctl::Schedule(queue, caps)) {
     const QueuedJob* queued = queue.Find(a.job_id);
     const int64_t memory_mb = queued != nullptr ? queued->resources.memory_mb : 0;
@@ -401,7 +398,7 @@ void WorkerBroker::Tick() {
     if (now >= deadline) expired.push_back(attempt);
   }
   for (int64_t attempt : expired) {
-    LoseAttempt(attempt, "its worker did not come back within the restart grace period", WallNow());
+    LoseAttempt(attempt, "its worker did not come back within the restart grace period", UnixSeconds());
   }
 }
 
