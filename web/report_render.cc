@@ -10,6 +10,7 @@
 #include "web/model_cards.h"
 #include "web/resource_needs.h"
 #include "web/svg.h"
+#include "web/verdict.h"
 
 namespace avctl {
 
@@ -21,7 +22,7 @@ h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bot
 table{border-collapse:collapse;margin:8px 0}td,th{padding:4px 9px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer;user-select:none}
 .sig{color:#0a7d33;font-weight:600}.raw{color:#b06d00}.ns{color:#888}.fail{color:#b3261e}
-.muted{color:#666;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.muted{color:#666;font-size:12px}.verdict{border-left:4px solid #2a6;background:#f4faf6;padding:6px 14px;margin:12px 0}.verdict h2{margin-top:4px}.verdict li{margin:4px 0}.plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
 .scroll{overflow-x:auto;max-width:100%}.kv td{text-align:left}.role{font-size:11px;color:#666}code{background:#f4f4f4;padding:1px 4px}
 )CSS";
 
@@ -259,6 +260,16 @@ std::string ResourcesSection(const ReportData& d) {
 std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
   std::string b = fmt::format("<h1>Sweep {}</h1><p class=\"muted\">from {} · generated {} · record sweep id {}</p>",
                               E(d.sweep_name), E(d.source), E(d.generated_at), d.sweep_id);
+  const std::vector<std::string> verdicts = VerdictSentences(a);
+  if (!verdicts.empty()) {
+    b += "<section class=\"verdict\"><h2>Verdict</h2><ul>";
+    for (const auto& v : verdicts) b += "<li>" + E(v) + "</li>";
+    b += "</ul>";
+    if (d.store.value("synthetic", d.dataset.contains("synth"))) {
+      b += "<p class=\"muted\">" + E(SyntheticCaveat()) + "</p>";
+    }
+    b += "</section>";
+  }
   std::vector<const GroupSummary*> main, ablation;
   for (const auto& g : a.groups) (g.role == "ablation" ? ablation : main).push_back(&g);
   b += "<h2>Results on the test set (mean ± sd over runs, %)</h2>" + MetricsTable(main, index);

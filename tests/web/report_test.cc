@@ -168,6 +168,12 @@ TEST_F(ReportTest, RendersEveryFileWithMarksAndEscapedNames) {
   EXPECT_EQ(index.find("<img"), std::string::npos) << "the hostile name must be escaped";
   EXPECT_NE(index.find("&lt;img src=x onerror=alert(&#39;x&#39;)&gt;&amp;&quot;v&quot;"), std::string::npos);
   EXPECT_NE(index.find("★ significant"), std::string::npos);
+  // The verdict comes first, before the statistics tables, with the synthetic caveat.
+  const size_t verdict = index.find("<section class=\"verdict\">");
+  ASSERT_NE(verdict, std::string::npos);
+  EXPECT_LT(verdict, index.find("<h2>Results on the test set"));
+  EXPECT_NE(index.find("matched pairs, Holm-adjusted p = ", verdict), std::string::npos);
+  EXPECT_NE(index.find("the verdicts test the system", verdict), std::string::npos);
   EXPECT_NE(index.find("<b>synthetic</b>"), std::string::npos);
   EXPECT_NE(index.find("Ablations"), std::string::npos);
   EXPECT_NE(index.find("<svg"), std::string::npos);

@@ -1,0 +1,66 @@
+#include "web/verdict.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace avctl {
+
+namespace {
+
+std::string P(double p) { return p < 1e-4 ? fmt::format("{:.1e}", p) : fmt::format("{:.3g}", p); }
+
+// Percentage points with a sign; the minus sign as U+2212.
+std::string Pp(double fraction) {
+  const double v = 100 * fraction;
+  const std::string digits = fmt::format("{:.1f}", std::fabs(v));
+  if (digits == "0.0") return "0.0";
+  return (v < 0 ? "\u2212" : "+") + digits;
+}
+
+}  // namespace
+
+std::string MetricWords(const std::string& metric) {
+  std::string out;
+  for (char c : metric) out += c == '_' ? ' ' : c;
+  for (const char* suffix : {" f1"}) {
+    const std::string s(suffix);
+    if (out.size() >= s.size() && out.compare(out.size() - s.size(), s.size(), s) == 0) {
+      out.replace(out.size() - s.size(), s.size(), " F1");
+    }
+  }
+  if (out == "f1") out = "F1";
+  return out;
+}
+
+std::vector<std::string> VerdictSentences(const ReportAnalysis& a) {
+  std::vector<std::string> out;
+  for (const ComparisonResult& c : a.comparisons) {
+    if (c.kind != "comparison") continue;
+    const std::string metric = MetricWords(c.metric) + (c.tail == Tail::kLess ? " (lower is better)" : "");
+    if (!c.t.defined) {
+      out.push_back(fmt::format("{} against {}: {} matched pair(s), too few for a test of {}.", c.variant,
+                                c.baseline, c.pairs.x.size(), metric));
+      continue;
+    }
+    const std::string numbers =
+        fmt::format("{} pp {} (95% CI {} to {}), {} matched pairs, Holm-adjusted p = {}", Pp(c.t.mean_diff), metric,
+                    Pp(c.t.ci_low), Pp(c.t.ci_high), c.t.n, P(c.p_holm));
+    if (c.significant) {
+      out.push_back(fmt::format("{} beats {} by {}: significant at α = {}.", c.variant, c.baseline, numbers, a.alpha));
+    } else {
+      out.push_back(fmt::format("{} does not beat {} significantly: {}: not significant at α = {}{}.", c.variant,
+                                c.baseline, numbers, a.alpha,
+                                c.significant_raw ? fmt::format(" (the unadjusted p = {} is below it)", P(c.t.p))
+                                                  : ""));
+    }
+  }
+  return out;
+}
+
+std::string SyntheticCaveat() {
+  return "These runs used synthetic features (CREMA-D-shaped, not real recordings): the verdicts test the "
+         "system, not emotion recognition.";
+}
+
+}  // namespace avctl
