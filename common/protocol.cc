@@ -362,9 +362,4 @@ Json ReasonToJson(const std::string& reason) { return {{"reason", reason}}; }
 
 Json ResultToJson(ResultMessage m) { return {{"attempt_id", m.attempt_id}, {"result", std::move(m.result)}}; }
 
-Result<ResultMessage> ReadResult(const Json& body) {
-  AVCTL_RETURN_IF_ERROR(ValidateBody(MsgType::kResult, body));
-  return ResultMessage{body["attempt_id"].get<int64_t>(), body["result"]};
-}
-
 }  // namespace avctl

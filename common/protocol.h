@@ -119,12 +119,13 @@ int64_t ReadAttemptId(const Json& body);  // of a decoded ack, cancel, progress,
 Json ReasonToJson(const std::string& reason);
 
 // The body of a "result" (W->C): the result itself is sweeps/result_schema.h's.
+// The coordinator reads it in place (ReadAttemptId, body["result"]) rather
+// than copying a result of several hundred kB into a struct.
 struct ResultMessage {
   int64_t attempt_id = 0;
   Json result = Json::object();
 };
 Json ResultToJson(ResultMessage m);
-Result<ResultMessage> ReadResult(const Json& body);
 
 // The body of a "job" message (C->W).
 struct JobMessage {

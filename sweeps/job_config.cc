@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/protocol.h"
+
 namespace avctl {
 
 const std::vector<std::string>& VariantNames() {
@@ -308,7 +310,7 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
            Range(t.clip_norm > 0, "train.clip_norm", "must be positive"),
            Range(t.plateau_factor > 0 && t.plateau_factor < 1, "train.plateau_factor", "must be in (0, 1)"),
            Range(t.labeled_fraction > 0 && t.labeled_fraction <= 1, "train.labeled_fraction", "must be in (0, 1]"),
-           Range(c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device", "expected \"cpu\" or \"cuda:N\""),
+           Range(IsWorkerDevice(c.device), "device", "expected \"cpu\", \"cuda\" or \"cuda:N\""),
            Range(t.prefetch >= 0 && t.prefetch <= 64, "train.prefetch", "must be in [0, 64]"),
            Range(c.partition >= 1, "partition", "must be at least 1")}) {
     if (!check.ok()) return std::move(check).WithFile(source);

@@ -175,11 +175,11 @@ TEST(Protocol, TypedBodiesRoundTripAndNameBadFields) {
 }
 
 TEST(Protocol, ResultAndAttemptBodies) {
-  auto r = ReadResult(ResultToJson({12, {{"status", "ok"}}}));
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->attempt_id, 12);
-  EXPECT_EQ(r->result["status"], "ok");
-  EXPECT_FALSE(ReadResult({{"attempt_id", 12}}).ok());
+  auto r = DecodeWorkerMessage(EncodeWorkerMessage({MsgType::kResult, ResultToJson({12, {{"status", "ok"}}})}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ReadAttemptId(r->body), 12);
+  EXPECT_EQ(r->body["result"]["status"], "ok");
+  EXPECT_FALSE(ValidateBody(MsgType::kResult, {{"attempt_id", 12}}).ok());
   EXPECT_EQ(ReadAttemptId(AttemptRefToJson({44})), 44);
   EXPECT_EQ(ReasonToJson("why")["reason"], "why");
 }

@@ -122,7 +122,9 @@ TEST_F(ReportTest, LoadsRunsWithMetricsFailuresAndProvenance) {
   // dispatch to result took 10 s) and the dispatch-to-end span of attempts
   // without one (the failure: 5 s).
   for (const auto& r : d.runs) {
-    if (r.has_result) EXPECT_DOUBLE_EQ(r.seconds, 8.0) << r.key;
+    if (r.has_result) {
+      EXPECT_DOUBLE_EQ(r.seconds, 8.0) << r.key;
+    }
   }
   EXPECT_NEAR(d.cpu_hours * 3600, 17 * 8.0 + 5.0, 1e-6);
   EXPECT_DOUBLE_EQ(d.gpu_hours, 0);
