@@ -25,6 +25,14 @@ inline uint64_t DeriveSeed(uint64_t seed, std::string_view label, uint64_t index
   return SplitMix64(h ^ SplitMix64(index + 0x632BE59BD9B4E019ULL));
 }
 
+// A stream's whole state, for checkpoints: restoring it continues the stream
+// exactly where it was.
+struct RngState {
+  uint64_t s[4] = {0, 0, 0, 0};
+  double spare = 0.0;
+  bool has_spare = false;
+};
+
 class Rng {
  public:
   explicit Rng(uint64_t seed) {
@@ -33,6 +41,19 @@ class Rng {
       x = SplitMix64(x);
       s = x;
     }
+  }
+
+  RngState state() const {
+    RngState st;
+    for (int i = 0; i < 4; ++i) st.s[i] = s_[i];
+    st.spare = spare_;
+    st.has_spare = has_spare_;
+    return st;
+  }
+  void set_state(const RngState& st) {
+    for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+    spare_ = st.spare;
+    has_spare_ = st.has_spare;
   }
 
   // xoshiro256++ (Blackman & Vigna, 2019).

@@ -52,7 +52,20 @@ class Reader {
 
 }  // namespace
 
-std::string CheckpointFileName(int epoch) { return fmt::format("epoch-{:04d}.ckpt", epoch); }
+std::string CheckpointFileName(CheckpointPosition at) {
+  return at.batches > 0 ? fmt::format("epoch-{:04d}-batch-{:04d}.ckpt", at.epochs, at.batches)
+                        : fmt::format("epoch-{:04d}.ckpt", at.epochs);
+}
+
+std::optional<CheckpointPosition> ParseCheckpointFileName(const std::string& name) {
+  CheckpointPosition at;
+  if (std::sscanf(name.c_str(), "epoch-%d-batch-%d.ckpt", &at.epochs, &at.batches) != 2 &&
+      std::sscanf(name.c_str(), "epoch-%d.ckpt", &at.epochs) != 1) {
+    return std::nullopt;
+  }
+  if (at.epochs < 0 || at.batches < 0 || name != CheckpointFileName(at)) return std::nullopt;
+  return at;
+}
 
 Status WriteCheckpoint(const std::string& path, const Checkpoint& c) {
   std::string out(kMagic, kMagicBytes);
@@ -112,23 +125,38 @@ Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   return c;
 }
 
-std::optional<FoundCheckpoint> LatestCheckpoint(const std::string& dir, std::vector<std::string>* skipped) {
-  std::vector<std::pair<int, std::string>> files;
+namespace {
+
+// The checkpoint files of `dir`, latest first.
+std::vector<std::pair<CheckpointPosition, std::string>> CheckpointFiles(const std::string& dir) {
+  std::vector<std::pair<CheckpointPosition, std::string>> files;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    int epoch = 0;
-    if (std::sscanf(name.c_str(), "epoch-%d.ckpt", &epoch) == 1 && name == CheckpointFileName(epoch)) {
-      files.emplace_back(epoch, e.path().string());
-    }
+    if (auto at = ParseCheckpointFileName(e.path().filename().string())) files.emplace_back(*at, e.path().string());
   }
-  std::sort(files.rbegin(), files.rend());
-  for (const auto& [epoch, path] : files) {
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return b.first < a.first; });
+  return files;
+}
+
+}  // namespace
+
+std::optional<FoundCheckpoint> LatestCheckpoint(const std::string& dir, std::vector<std::string>* skipped) {
+  for (const auto& [at, path] : CheckpointFiles(dir)) {
     auto c = ReadCheckpoint(path);
-    if (c.ok()) return FoundCheckpoint{path, epoch, std::move(*c)};
+    if (c.ok()) return FoundCheckpoint{path, at, std::move(*c)};
     if (skipped != nullptr) skipped->push_back(c.status().ToString());
   }
   return std::nullopt;
+}
+
+Status PruneCheckpoints(const std::string& dir, int keep) {
+  const auto files = CheckpointFiles(dir);
+  for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < files.size(); ++i) {
+    std::error_code ec;
+    fs::remove(files[i].second, ec);
+    if (ec) return Status::IOError("cannot remove an old checkpoint: " + ec.message()).WithFile(files[i].second);
+  }
+  return Status::OK();
 }
 
 }  // namespace avctl

@@ -31,17 +31,33 @@ Status WriteCheckpoint(const std::string& path, const Checkpoint& checkpoint);
 // header not JSON); IOError when it cannot be read.
 Result<Checkpoint> ReadCheckpoint(const std::string& path);
 
-// "epoch-0007.ckpt": the file name of the checkpoint taken after `epoch`.
-std::string CheckpointFileName(int epoch);
+// Where in a run a checkpoint was taken: after `epochs` whole epochs and
+// `batches` training steps of the next one (a stop between batches).
+struct CheckpointPosition {
+  int epochs = 0, batches = 0;
+  bool operator<(const CheckpointPosition& o) const {
+    return epochs != o.epochs ? epochs < o.epochs : batches < o.batches;
+  }
+};
+
+// "epoch-0007.ckpt" after 7 epochs; "epoch-0007-batch-0012.ckpt" 12 steps
+// into the 8th.
+std::string CheckpointFileName(CheckpointPosition at);
+// The position a checkpoint file name stands for; nullopt for other names.
+std::optional<CheckpointPosition> ParseCheckpointFileName(const std::string& name);
 
 struct FoundCheckpoint {
   std::string path;
-  int epoch = 0;
+  CheckpointPosition at;
   Checkpoint checkpoint;
 };
-// The checkpoint of the latest epoch in `dir` that reads back whole; newer
-// ones that do not are skipped, each with its reason in `skipped`. nullopt
-// when none is valid (or the folder does not exist).
+// The latest checkpoint in `dir` that reads back whole; newer ones that do
+// not are skipped, each with its reason in `skipped`. nullopt when none is
+// valid (or the folder does not exist).
 std::optional<FoundCheckpoint> LatestCheckpoint(const std::string& dir, std::vector<std::string>* skipped);
+
+// Removes all but the `keep` latest checkpoint files of `dir` (a fallback
+// stays should the newest be damaged later).
+Status PruneCheckpoints(const std::string& dir, int keep);
 
 }  // namespace avctl

@@ -23,6 +23,18 @@ class EpochSelector {
   bool ShouldStop() const { return patience_ > 0 && since_best_ > patience_; }
   int best_epoch() const { return best_epoch_; }
 
+  // What a checkpoint keeps: the decisions so far (the settings come from the job).
+  struct State {
+    double best = std::numeric_limits<double>::infinity();
+    int best_epoch = 0, since_best = 0;
+  };
+  State state() const { return {best_, best_epoch_, since_best_}; }
+  void set_state(const State& s) {
+    best_ = s.best;
+    best_epoch_ = s.best_epoch;
+    since_best_ = s.since_best;
+  }
+
  private:
   bool by_f1_;
   int patience_;
@@ -42,6 +54,17 @@ class PlateauSchedule {
   // Feeds one epoch's development loss; returns the rate for the next epoch.
   double Step(double dev_loss);
   double lr() const { return lr_; }
+
+  struct State {
+    double lr = 0, best = std::numeric_limits<double>::infinity();
+    int bad_epochs = 0;
+  };
+  State state() const { return {lr_, best_, bad_epochs_}; }
+  void set_state(const State& s) {
+    lr_ = s.lr;
+    best_ = s.best;
+    bad_epochs_ = s.bad_epochs;
+  }
 
  private:
   double lr_;

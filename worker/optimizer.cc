@@ -4,10 +4,40 @@
 
 #include <torch/version.h>
 
+#include <fmt/format.h>
+
 namespace avctl {
 
 MultiTensorAdam::MultiTensorAdam(std::vector<torch::Tensor> params, AdamSettings settings)
     : params_(std::move(params)), s_(settings), m_(params_.size()), v_(params_.size()), t_(params_.size(), 0) {}
+
+Status MultiTensorAdam::Restore(int64_t steps, std::vector<torch::Tensor> exp_avg,
+                                std::vector<torch::Tensor> exp_avg_sq, std::vector<int64_t> param_steps) {
+  const size_t n = params_.size();
+  if (exp_avg.size() != n || exp_avg_sq.size() != n || param_steps.size() != n) {
+    return Status::InvalidArgument(fmt::format("optimiser state for {} parameters, the model has {}",
+                                               exp_avg.size(), n));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (exp_avg[i].defined() != exp_avg_sq[i].defined() ||
+        (exp_avg[i].defined() && (exp_avg[i].sizes() != params_[i].sizes() ||
+                                  exp_avg_sq[i].sizes() != params_[i].sizes()))) {
+      return Status::InvalidArgument(fmt::format("optimiser state of parameter {} does not match its shape", i));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  step_ = steps;
+  t_ = std::move(param_steps);
+  m_.assign(n, torch::Tensor());
+  v_.assign(n, torch::Tensor());
+  for (size_t i = 0; i < n; ++i) {
+    if (!exp_avg[i].defined()) continue;
+    m_[i] = exp_avg[i].to(params_[i].options());
+    v_[i] = exp_avg_sq[i].to(params_[i].options());
+    params_[i].mutable_grad() = torch::zeros_like(params_[i]);
+  }
+  return Status::OK();
+}
 
 void MultiTensorAdam::ZeroGrad() {
   std::vector<torch::Tensor> grads;

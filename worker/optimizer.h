@@ -16,6 +16,8 @@
 
 #include <torch/torch.h>
 
+#include "common/status.h"
+
 namespace avctl {
 
 struct AdamSettings {
@@ -45,6 +47,14 @@ class MultiTensorAdam {
   const std::vector<torch::Tensor>& exp_avg() const { return m_; }
   const std::vector<torch::Tensor>& exp_avg_sq() const { return v_; }
   const std::vector<int64_t>& param_steps() const { return t_; }
+
+  // Continues from a checkpoint's moments and step counts (as read from the
+  // accessors above; undefined moments for parameters never updated). The
+  // gradients of updated parameters are set to zeros, as ZeroGrad leaves
+  // them, so the next backward pass accumulates into them as it would have.
+  // InvalidArgument when the shapes do not match this optimiser's parameters.
+  Status Restore(int64_t steps, std::vector<torch::Tensor> exp_avg, std::vector<torch::Tensor> exp_avg_sq,
+                 std::vector<int64_t> param_steps);
 
  private:
   std::vector<torch::Tensor> params_;

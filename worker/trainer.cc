@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <tuple>
 #include <map>
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/parallel.h"
 #include "common/random.h"
@@ -17,6 +22,7 @@
 #include "worker/optimizer.h"
 #include "worker/prefetch_queue.h"
 #include "worker/store_batches.h"
+#include "worker/train_checkpoint.h"
 
 namespace avctl {
 
@@ -53,6 +59,7 @@ struct StepInputs {
   bool audio_dropped = false, visual_dropped = false;
   torch::Tensor visual_keep;  // random visual ablation: 1 keep, 0 ablate; undefined: none
   torch::Tensor weight;       // 1 for labeled clips, 0 for the others; undefined: all labeled
+  RngState modality_after, ablation_after;  // the maker's streams once this step was made (checkpoints)
 };
 
 // Makes the training steps' inputs strictly in order from the job's own
@@ -98,7 +105,16 @@ class StepMaker {
       float* w = s.weight.data_ptr<float>();
       for (size_t j = 0; j < clips.size(); ++j) w[j] = labeled_[clips[j]] ? 1.0f : 0.0f;
     }
+    s.modality_after = modality_rng_.state();
+    s.ablation_after = ablation_rng_.state();
     return s;
+  }
+
+  // Only between epochs or before the first Make of one (no prefetch running).
+  std::pair<RngState, RngState> state() const { return {modality_rng_.state(), ablation_rng_.state()}; }
+  void set_state(const RngState& modality, const RngState& ablation) {
+    modality_rng_.set_state(modality);
+    ablation_rng_.set_state(ablation);
   }
 
  private:
@@ -298,8 +314,21 @@ struct EpochSums {
   torch::Tensor bad_value;
 };
 
-// One epoch of training. Fills the training half of `rec`.
-Status TrainEpoch(Run& run, int epoch, EpochRecord* rec) {
+// An epoch's training so far: empty at its start, or where a stop between
+// two steps left it (and a resumed attempt picks it up).
+struct EpochProgress {
+  explicit EpochProgress(const torch::Device& device) : sums(device) {}
+  int batches_done = 0;
+  EpochSums sums;
+  int64_t clips = 0;
+  double wait = 0, train_seconds = 0;
+  RngState modality, ablation;  // the step maker's streams after batches_done steps
+};
+
+// One epoch of training from `p`'s position. Fills the training half of
+// `rec` and returns true; or, when TrainHooks::stop is set between two
+// steps, returns false with `p` holding the epoch so far.
+Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec) {
   const JobConfig& job = run.job;
   const auto t0 = Clock::now();
   run.model->train();
@@ -308,17 +337,20 @@ Status TrainEpoch(Run& run, int epoch, EpochRecord* rec) {
   if (job.train.max_train_batches > 0 && static_cast<int>(batches.size()) > job.train.max_train_batches) {
     batches.resize(static_cast<size_t>(job.train.max_train_batches));
   }
+  const auto first = static_cast<size_t>(p->batches_done);
+  if (first >= batches.size()) {
+    return Status::FailedPrecondition(
+        fmt::format("the checkpoint is {} steps into epoch {}, which has {}", first, epoch, batches.size()));
+  }
   const std::vector<torch::Tensor> params = run.model->parameters();
-  PrefetchQueue<StepInputs> queue(batches.size(), job.train.prefetch,
-                                  [&](size_t i) { return run.steps->Make(batches[i]); });
-  EpochSums sums(run.place.dev.device);
-  int64_t clips = 0;
-  double wait = 0;
-  for (size_t bi = 0; bi < batches.size(); ++bi) {
+  PrefetchQueue<StepInputs> queue(batches.size() - first, job.train.prefetch,
+                                  [&](size_t i) { return run.steps->Make(batches[first + i]); });
+  EpochSums& sums = p->sums;
+  for (size_t bi = first; bi < batches.size(); ++bi) {
     const auto asked = Clock::now();
     AVCTL_ASSIGN_OR_RETURN(StepInputs inputs, queue.Next());
     const double step_wait = Seconds(asked, Clock::now());
-    wait += step_wait;
+    p->wait += step_wait;
     DeviceStep d = StepToDevice(inputs, run.place);
     ModelOutputs out;
     {
@@ -334,10 +366,17 @@ Status TrainEpoch(Run& run, int epoch, EpochRecord* rec) {
     ClipGradNorm(params, job.train.clip_norm);
     run.opt->Step();
     sums.Add(static_cast<int64_t>(bi + 1), loss, sup, out.unsupervised, out.costs, d.clips);
-    clips += d.clips;
+    p->clips += d.clips;
     if (run.hooks.progress) {
       if (run.hooks.synchronize_steps) SynchronizeDevice(run.place.dev);
       run.hooks.progress({epoch, static_cast<int>(bi + 1), static_cast<int>(batches.size()), step_wait});
+    }
+    if (run.hooks.stop != nullptr && run.hooks.stop->load() && bi + 1 < batches.size()) {
+      p->batches_done = static_cast<int>(bi + 1);
+      p->modality = inputs.modality_after;
+      p->ablation = inputs.ablation_after;
+      p->train_seconds += Seconds(t0, Clock::now());
+      return false;
     }
   }
   // The epoch's one read-back.
@@ -345,18 +384,18 @@ Status TrainEpoch(Run& run, int epoch, EpochRecord* rec) {
     return Status::FailedPrecondition(
         fmt::format("loss is {} at epoch {} batch {}", sums.bad_value.item<double>(), epoch, bad));
   }
-  const double n = static_cast<double>(clips);
+  const double n = static_cast<double>(p->clips);
   rec->epoch = epoch;
   rec->lr = run.opt->lr();
   rec->train_loss = sums.loss.item<double>() / n;
   rec->train_sup = sums.sup.item<double>() / n;
   rec->train_uns = sums.uns.item<double>() / n;
   for (const auto& [name, v] : sums.costs) rec->costs[name] = v.item<double>() / n;
-  rec->train_clips = clips;
-  rec->train_seconds = Seconds(t0, Clock::now());
-  rec->data_wait_seconds = wait;
+  rec->train_clips = p->clips;
+  rec->train_seconds = p->train_seconds + Seconds(t0, Clock::now());
+  rec->data_wait_seconds = p->wait;
   rec->train_clips_per_s = n / std::max(rec->train_seconds, 1e-9);
-  return Status::OK();
+  return true;
 }
 
 // Everything a run needs before its first epoch.
@@ -446,63 +485,313 @@ std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const s
 
 namespace {
 
+// What the epoch loop carries from one epoch to the next (with the model,
+// the optimiser and the step maker's streams in Run, and the curves in the
+// result).
+struct Loop {
+  explicit Loop(const JobConfig& job)
+      : selector(job.train.select_by == SelectBy::kDevMacroF1, job.train.early_stop_patience),
+        plateau(job.train.lr, job.train.plateau_patience, job.train.plateau_factor) {}
+  EpochSelector selector;
+  PlateauSchedule plateau;
+  Snapshot best;
+  bool has_best = false;
+  double train_seconds = 0, wait_seconds = 0;
+  int64_t train_clips_seen = 0;
+};
+
+std::string GeneratorState(at::Generator g) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  torch::Tensor t = g.get_state().contiguous();
+  return std::string(reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), static_cast<size_t>(t.numel()));
+}
+
+void SetGeneratorState(at::Generator g, const std::string& bytes) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
+  std::memcpy(t.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(t);
+}
+
+at::Generator CpuGenerator() { return at::globalContext().defaultGenerator(torch::Device(torch::kCPU)); }
+
+TrainState Capture(Run& run, const Loop& loop, const TrainResult& r, const EpochProgress* partial) {
+  TrainState s;
+  s.job_key = run.job.key;
+  s.config = ResumeIdentity(run.job);
+  s.code_version = CodeVersion();
+  s.attempt_id = run.hooks.checkpoints.attempt_id;
+  s.at = {static_cast<int>(r.epochs.size()), partial != nullptr ? partial->batches_done : 0};
+  s.params = run.model->parameters();
+  s.buffers = run.model->buffers();
+  s.adam_steps = run.opt->steps();
+  s.exp_avg = run.opt->exp_avg();
+  s.exp_avg_sq = run.opt->exp_avg_sq();
+  s.param_steps = run.opt->param_steps();
+  s.lr = run.opt->lr();
+  s.selector = loop.selector.state();
+  s.plateau = loop.plateau.state();
+  s.has_best = loop.has_best;
+  s.best_params = loop.best.params;
+  s.best_buffers = loop.best.buffers;
+  if (partial != nullptr) {
+    s.modality_rng = partial->modality;
+    s.ablation_rng = partial->ablation;
+    const EpochSums& sums = partial->sums;
+    s.partial.sums = {sums.loss, sums.sup, sums.uns, sums.first_bad, sums.bad_value};
+    for (const auto& [name, v] : sums.costs) {
+      s.partial.cost_names.push_back(name);
+      s.partial.sums.push_back(v);
+    }
+    s.partial.clips = partial->clips;
+    s.partial.data_wait_seconds = partial->wait;
+    s.partial.train_seconds = partial->train_seconds;
+  } else {
+    std::tie(s.modality_rng, s.ablation_rng) = run.steps->state();
+  }
+  s.cpu_generator = GeneratorState(CpuGenerator());
+  if (run.place.dev.cuda) s.cuda_generator = GeneratorState(at::globalContext().defaultGenerator(run.place.dev.device));
+  s.epochs = r.epochs;
+  s.train_seconds = loop.train_seconds;
+  s.data_wait_seconds = loop.wait_seconds;
+  s.train_clips_seen = loop.train_clips_seen;
+  return s;
+}
+
+Status CopyInto(const std::vector<torch::Tensor>& into, const std::vector<torch::Tensor>& from, const char* what) {
+  if (into.size() != from.size()) {
+    return Status::InvalidArgument(fmt::format("the checkpoint holds {} {}, the job's model {}", from.size(), what,
+                                               into.size()));
+  }
+  for (size_t i = 0; i < into.size(); ++i) {
+    if (into[i].sizes() != from[i].sizes()) {
+      return Status::InvalidArgument(fmt::format("{} {} has shape [{}] in the checkpoint, [{}] in the job's model",
+                                                 what, i, fmt::join(from[i].sizes(), ", "),
+                                                 fmt::join(into[i].sizes(), ", ")));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < into.size(); ++i) into[i].copy_(from[i]);
+  return Status::OK();
+}
+
+std::vector<torch::Tensor> OnDevice(const std::vector<torch::Tensor>& ts, const torch::Device& device) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : ts) out.push_back(t.to(device));
+  return out;
+}
+
+// The run continues from `s`: model, optimiser, schedule, selection, every
+// random stream, the curves and an epoch's steps so far.
+Status Apply(Run& run, Loop& loop, TrainResult* r, EpochProgress* partial, const TrainState& s) {
+  const torch::Device device = run.place.dev.device;
+  AVCTL_RETURN_IF_ERROR(CopyInto(run.model->parameters(), s.params, "parameters"));
+  AVCTL_RETURN_IF_ERROR(CopyInto(run.model->buffers(), s.buffers, "buffers"));
+  AVCTL_RETURN_IF_ERROR(run.opt->Restore(s.adam_steps, s.exp_avg, s.exp_avg_sq, s.param_steps));
+  run.opt->set_lr(s.lr);
+  loop.selector.set_state(s.selector);
+  loop.plateau.set_state(s.plateau);
+  loop.has_best = s.has_best;
+  if (s.has_best) loop.best = {OnDevice(s.best_params, device), OnDevice(s.best_buffers, device)};
+  run.steps->set_state(s.modality_rng, s.ablation_rng);
+  SetGeneratorState(CpuGenerator(), s.cpu_generator);
+  if (run.place.dev.cuda && !s.cuda_generator.empty()) {
+    SetGeneratorState(at::globalContext().defaultGenerator(device), s.cuda_generator);
+  }
+  r->epochs = s.epochs;
+  loop.train_seconds = s.train_seconds;
+  loop.wait_seconds = s.data_wait_seconds;
+  loop.train_clips_seen = s.train_clips_seen;
+  if (s.at.batches > 0) {
+    partial->batches_done = s.at.batches;
+    const std::vector<torch::Tensor> sums = OnDevice(s.partial.sums, device);
+    partial->sums.loss = sums[0];
+    partial->sums.sup = sums[1];
+    partial->sums.uns = sums[2];
+    partial->sums.first_bad = sums[3];
+    partial->sums.bad_value = sums[4];
+    for (size_t i = 0; i < s.partial.cost_names.size(); ++i) partial->sums.costs[s.partial.cost_names[i]] = sums[5 + i];
+    partial->clips = s.partial.clips;
+    partial->wait = s.partial.data_wait_seconds;
+    partial->train_seconds = s.partial.train_seconds;
+  }
+  return Status::OK();
+}
+
+// A checkpoint this attempt may resume from: the furthest one, in the
+// policy's folder or at the coordinator's hint, that reads back whole and
+// was written by this job and this code. Every newer one refused is listed
+// with its reason in the result, and logged.
+std::optional<std::pair<std::string, TrainState>> FindResume(const JobConfig& job, const CheckpointPolicy& policy,
+                                                             Logger* log, TrainResult* r) {
+  std::vector<FoundCheckpoint> candidates;
+  if (!policy.dir.empty()) {
+    if (auto found = LatestCheckpoint(policy.dir, &r->skipped_checkpoints)) candidates.push_back(std::move(*found));
+  }
+  if (!policy.resume_hint.empty()) {
+    const std::string name = std::filesystem::path(policy.resume_hint).filename().string();
+    const bool elsewhere =
+        std::filesystem::path(policy.resume_hint).parent_path().lexically_normal() !=
+        std::filesystem::path(policy.dir).lexically_normal();
+    if (elsewhere) {
+      std::error_code ec;
+      if (!std::filesystem::exists(policy.resume_hint, ec)) {
+        log->Info("the last checkpoint of this job, {}, is not reachable from here", policy.resume_hint);
+      } else if (auto c = ReadCheckpoint(policy.resume_hint); !c.ok()) {
+        r->skipped_checkpoints.push_back(c.status().ToString());
+      } else if (auto at = ParseCheckpointFileName(name)) {
+        candidates.push_back({policy.resume_hint, *at, std::move(*c)});
+      }
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return b.at < a.at; });
+  const Json identity = ResumeIdentity(job);
+  std::optional<std::pair<std::string, TrainState>> chosen;
+  for (auto& c : candidates) {
+    auto state = DecodeTrainState(c.checkpoint, c.path);
+    std::string refused;
+    if (!state.ok()) {
+      refused = state.status().ToString();
+    } else if (state->code_version != CodeVersion()) {
+      refused = fmt::format("{}: written by code version {}, this is {}", c.path, state->code_version, CodeVersion());
+    } else if (state->job_key != job.key || state->config != identity) {
+      refused = fmt::format("{}: written for another job or other settings (job {})", c.path, state->job_key);
+    }
+    if (refused.empty()) {
+      chosen.emplace(c.path, std::move(*state));
+      break;
+    }
+    r->skipped_checkpoints.push_back(refused);
+  }
+  for (const auto& reason : r->skipped_checkpoints) log->Warn("checkpoint skipped: {}", reason);
+  return chosen;
+}
+
+// Writes the run's state as the checkpoint of its position. A checkpoint
+// that cannot be written costs resumability, not the run: it is logged.
+void WriteState(Run& run, const Loop& loop, TrainResult* r, const EpochProgress* partial) {
+  const CheckpointPolicy& policy = run.hooks.checkpoints;
+  if (policy.dir.empty()) return;
+  const auto t0 = Clock::now();
+  const TrainState state = Capture(run, loop, *r, partial);
+  const std::string path = (std::filesystem::path(policy.dir) / CheckpointFileName(state.at)).string();
+  std::error_code ec;
+  std::filesystem::create_directories(policy.dir, ec);
+  Status s = ec ? Status::IOError("cannot create the checkpoint folder: " + ec.message()).WithFile(policy.dir)
+                : WriteCheckpoint(path, EncodeTrainState(state));
+  if (s.ok()) s = PruneCheckpoints(policy.dir, policy.keep);
+  if (!s.ok()) {
+    run.log->Warn("checkpoint not written: {}", s.ToString());
+    return;
+  }
+  const double seconds = Seconds(t0, Clock::now());
+  const auto bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  ++r->checkpoints_written;
+  r->checkpoint_seconds += seconds;
+  r->checkpoint_bytes = bytes;
+  r->last_checkpoint = path;
+  run.log->Debug("checkpoint {} ({} bytes, {:.3f} s)", path, bytes, seconds);
+  if (run.hooks.on_checkpoint) {
+    run.hooks.on_checkpoint({false, path, state.at.epochs, state.at.batches, bytes, seconds, policy.attempt_id});
+  }
+}
+
+bool StopAsked(const TrainHooks& hooks) { return hooks.stop != nullptr && hooks.stop->load(); }
+
 Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& store, Logger* log,
                                     const TrainHooks& hooks) {
   const auto wall_start = Clock::now();
   TrainResult r;
   r.config = job;
   AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, store, log, hooks, &r));
-  EpochSelector selector(job.train.select_by == SelectBy::kDevMacroF1, job.train.early_stop_patience);
-  PlateauSchedule plateau(job.train.lr, job.train.plateau_patience, job.train.plateau_factor);
-  Snapshot best;
-  double train_seconds = 0, wait_seconds = 0;
-  int64_t train_clips_seen = 0;
-
-  for (int epoch = 1; epoch <= job.train.epochs; ++epoch) {
+  Loop loop(job);
+  EpochProgress partial(run->place.dev.device);
+  if (auto resume = FindResume(job, hooks.checkpoints, log, &r)) {
+    const TrainState& s = resume->second;
+    AVCTL_RETURN_IF_ERROR(Apply(*run, loop, &r, &partial, s));
+    r.resumed = true;
+    r.resumed_from = resume->first;
+    r.resumed_epochs = s.at.epochs;
+    r.resumed_batches = s.at.batches;
+    r.resumed_attempt = s.attempt_id;
+    log->Info("resuming from {} ({} epochs{}, written by attempt {})", resume->first, s.at.epochs,
+              s.at.batches > 0 ? fmt::format(" and {} steps", s.at.batches) : "", s.attempt_id);
+    if (hooks.on_checkpoint) hooks.on_checkpoint({true, resume->first, s.at.epochs, s.at.batches, 0, 0, s.attempt_id});
+  }
+  auto last_checkpoint = Clock::now();
+  const auto finished = [&](int epoch) {
+    return epoch >= job.train.epochs || (job.train.evaluate && loop.selector.ShouldStop());
+  };
+  for (int epoch = static_cast<int>(r.epochs.size()) + 1; !finished(epoch - 1); ++epoch) {
     const auto t0 = Clock::now();
+    const double earlier = partial.train_seconds;  // of a resumed epoch, before this attempt
     EpochRecord rec;
-    AVCTL_RETURN_IF_ERROR(TrainEpoch(*run, epoch, &rec));
-    train_seconds += rec.train_seconds;
-    wait_seconds += rec.data_wait_seconds;
-    train_clips_seen += rec.train_clips;
-    if (!job.train.evaluate) {  // throughput runs: no selection, no metrics
+    AVCTL_ASSIGN_OR_RETURN(const bool whole, TrainEpoch(*run, epoch, &partial, &rec));
+    if (!whole) {  // stopped between two steps
+      WriteState(*run, loop, &r, &partial);
+      r.preempted = true;
+      break;
+    }
+    partial = EpochProgress(run->place.dev.device);
+    loop.train_seconds += rec.train_seconds;
+    loop.wait_seconds += rec.data_wait_seconds;
+    loop.train_clips_seen += rec.train_clips;
+    if (job.train.evaluate) {
+      AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(*run, run->dev));
+      if (!std::isfinite(dev_eval.loss)) {
+        return Status::FailedPrecondition(fmt::format("development loss is {} at epoch {}", dev_eval.loss, epoch));
+      }
+      rec.dev_loss = dev_eval.loss;
+      rec.dev_macro_f1 = dev_eval.metrics.macro_f1;
+      rec.dev_accuracy = dev_eval.metrics.accuracy;
+      rec.seconds = earlier + Seconds(t0, Clock::now());
+      log->Debug("epoch {}: train loss {:.4f} (sup {:.4f}, uns {:.4f}), dev loss {:.4f}, dev macro F1 {:.4f}, "
+                 "lr {:.2e}", epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1,
+                 rec.lr);
+      r.epochs.push_back(rec);
+      if (hooks.on_epoch) hooks.on_epoch(rec);
+      if (loop.selector.Offer(epoch, rec.dev_loss, rec.dev_macro_f1)) {
+        loop.best = Save(*run->model);
+        loop.has_best = true;
+      }
+      run->opt->set_lr(loop.plateau.Step(rec.dev_loss));
+    } else {  // throughput runs: no selection, no metrics
       rec.seconds = rec.train_seconds;
       r.epochs.push_back(rec);
       if (hooks.on_epoch) hooks.on_epoch(rec);
-      r.selected_epoch = epoch;
-      continue;
     }
-    AVCTL_ASSIGN_OR_RETURN(Evaluation dev_eval, Evaluate(*run, run->dev));
-    if (!std::isfinite(dev_eval.loss)) {
-      return Status::FailedPrecondition(fmt::format("development loss is {} at epoch {}", dev_eval.loss, epoch));
+    if (finished(epoch)) break;
+    const bool stop = StopAsked(hooks);
+    const double every = hooks.checkpoints.every_minutes * 60.0;
+    if (stop || every <= 0 || Seconds(last_checkpoint, Clock::now()) >= every) {
+      WriteState(*run, loop, &r, nullptr);
+      last_checkpoint = Clock::now();
     }
-    rec.dev_loss = dev_eval.loss;
-    rec.dev_macro_f1 = dev_eval.metrics.macro_f1;
-    rec.dev_accuracy = dev_eval.metrics.accuracy;
-    rec.seconds = Seconds(t0, Clock::now());
-    log->Debug("epoch {}: train loss {:.4f} (sup {:.4f}, uns {:.4f}), dev loss {:.4f}, dev macro F1 {:.4f}, lr {:.2e}",
-               epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1, rec.lr);
-    r.epochs.push_back(rec);
-    if (hooks.on_epoch) hooks.on_epoch(rec);
-    if (selector.Offer(epoch, rec.dev_loss, rec.dev_macro_f1)) best = Save(*run->model);
-    run->opt->set_lr(plateau.Step(rec.dev_loss));
-    if (selector.ShouldStop()) break;
-  }
-  if (job.train.evaluate) {
-    r.selected_epoch = selector.best_epoch();
-    Restore(*run->model, best);
-    AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(*run, run->dev));
-    AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(*run, run->test));
-  }
-  if (!job.checkpoint.empty()) {
-    try {
-      torch::save(run->model, job.checkpoint);
-    } catch (const c10::Error& e) {
-      return Status::IOError(std::string("cannot save checkpoint: ") + e.what_without_backtrace()).WithFile(job.checkpoint);
+    if (stop) {
+      r.preempted = true;
+      break;
     }
   }
-  r.train_clips_per_s = static_cast<double>(train_clips_seen) / std::max(train_seconds, 1e-9);
-  r.data_wait_share = wait_seconds / std::max(train_seconds, 1e-9);
+  if (!r.preempted) {
+    if (job.train.evaluate) {
+      r.selected_epoch = loop.selector.best_epoch();
+      Restore(*run->model, loop.best);
+      AVCTL_ASSIGN_OR_RETURN(r.dev, Evaluate(*run, run->dev));
+      AVCTL_ASSIGN_OR_RETURN(r.test, Evaluate(*run, run->test));
+    } else {
+      r.selected_epoch = static_cast<int>(r.epochs.size());
+    }
+    if (!job.checkpoint.empty()) {
+      try {
+        torch::save(run->model, job.checkpoint);
+      } catch (const c10::Error& e) {
+        return Status::IOError(std::string("cannot save checkpoint: ") + e.what_without_backtrace())
+            .WithFile(job.checkpoint);
+      }
+    }
+  }
+  r.train_clips_per_s = static_cast<double>(loop.train_clips_seen) / std::max(loop.train_seconds, 1e-9);
+  r.data_wait_share = loop.wait_seconds / std::max(loop.train_seconds, 1e-9);
   r.wall_seconds = Seconds(wall_start, Clock::now());
   r.peak_rss_mib = PeakRssMiB();
   r.peak_device_memory_mib = PeakDeviceMemoryMiB(run->place.dev);
@@ -546,13 +835,7 @@ Json EvaluationToJson(const Evaluation& e, const FeatureStore& store, bool per_c
 
 Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
   Json epochs = Json::array();
-  for (const auto& e : r.epochs) {
-    epochs.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss}, {"train_sup", e.train_sup},
-                      {"train_uns", e.train_uns}, {"costs", e.costs}, {"dev_loss", e.dev_loss},
-                      {"dev_macro_f1", e.dev_macro_f1}, {"dev_accuracy", e.dev_accuracy}, {"seconds", e.seconds},
-                      {"train_seconds", e.train_seconds}, {"data_wait_seconds", e.data_wait_seconds},
-                      {"train_clips_per_s", e.train_clips_per_s}});
-  }
+  for (const auto& e : r.epochs) epochs.push_back(EpochRecordToJson(e));
   const Manifest& m = store.manifest();
   return {{"status", "ok"},
           {"config", JobConfigToJson(r.config)},
@@ -574,7 +857,21 @@ Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
           {"code_version", CodeVersion()},
           {"store",
            {{"dir", store.dir()}, {"synthetic", m.synthetic}, {"audio_checksum", m.audio.checksum},
-            {"visual_checksum", m.visual.checksum}, {"clips", m.clips.size()}}}};
+            {"visual_checksum", m.visual.checksum}, {"clips", m.clips.size()}}},
+          {"resume", ResumeToJson(r)},
+          {"checkpoints", {{"written", r.checkpoints_written}, {"seconds", r.checkpoint_seconds},
+                           {"last_bytes", r.checkpoint_bytes}, {"last", r.last_checkpoint}}}};
+}
+
+Json ResumeToJson(const TrainResult& r) {
+  Json j = {{"resumed", r.resumed}, {"skipped", r.skipped_checkpoints}};
+  if (r.resumed) {
+    j["from"] = r.resumed_from;
+    j["epochs"] = r.resumed_epochs;
+    j["batches"] = r.resumed_batches;
+    j["attempt_id"] = r.resumed_attempt;
+  }
+  return j;
 }
 
 }  // namespace avctl

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -57,6 +58,18 @@ struct TrainResult {
   std::string device;
   int threads = 0;
   int64_t labeled_train_clips = 0, train_clips = 0;
+
+  // Checkpoints (issue 17).
+  bool preempted = false;   // stopped on TrainHooks::stop: the last checkpoint holds the run so far
+  bool resumed = false;     // began from the checkpoint below instead of from scratch
+  std::string resumed_from;             // its file
+  int resumed_epochs = 0, resumed_batches = 0;  // its position
+  int64_t resumed_attempt = 0;          // the attempt that wrote it
+  std::vector<std::string> skipped_checkpoints;  // newer ones refused, each with its reason
+  int checkpoints_written = 0;
+  double checkpoint_seconds = 0;        // all writes, encoding included
+  int64_t checkpoint_bytes = 0;         // the last one's size
+  std::string last_checkpoint;          // its file
 };
 
 // After every training step. The loss is not in it: reading it would stall
@@ -70,12 +83,37 @@ using ProgressFn = std::function<void(const StepReport&)>;
 // Called after every epoch with its record (dev figures are 0 without evaluation).
 using EpochFn = std::function<void(const EpochRecord&)>;
 
+// Resumable checkpoints of an attempt: after every epoch (at most every
+// `every_minutes`), and between two steps when TrainHooks::stop is set.
+struct CheckpointPolicy {
+  std::string dir;            // empty: none are written or resumed from
+  double every_minutes = 0;   // 0: after every epoch
+  std::string resume_hint;    // a checkpoint file the coordinator last heard of (may not be reachable here)
+  int64_t attempt_id = 0;     // written into each checkpoint
+  int keep = 2;               // files kept in `dir` (a fallback should the newest be damaged)
+};
+
+struct CheckpointEvent {
+  bool resumed = false;       // false: a checkpoint was written
+  std::string path;
+  int epochs = 0, batches = 0;
+  int64_t bytes = 0;
+  double seconds = 0;
+  int64_t attempt_id = 0;     // resumed: the attempt that wrote it
+};
+using CheckpointFn = std::function<void(const CheckpointEvent&)>;
+
 struct TrainHooks {
   ProgressFn progress;
   EpochFn on_epoch;
   // Benchmarks: wait for the device before each progress call, so that the
   // calls' times are the steps' times (costs a GPU its queue; off in jobs).
   bool synchronize_steps = false;
+  CheckpointPolicy checkpoints;
+  CheckpointFn on_checkpoint;
+  // Set (from a signal handler, say) to stop at the next batch boundary:
+  // the run is checkpointed there and returns with `preempted`.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // A NaN or infinite loss ends the job, at the end of the epoch in which it
@@ -84,6 +122,9 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
                              const TrainHooks& hooks = {});
 
 Json TrainResultToJson(const TrainResult& r, const FeatureStore& store);
+// {"resumed": bool, "skipped": [reasons], and when resumed "from", "epochs",
+// "batches", "attempt_id"}: the result's "resume" field.
+Json ResumeToJson(const TrainResult& r);
 
 // Which Train clips keep their labels: per actor, a seeded shuffle keeps
 // round(fraction x n) clips (at least one). Returns a flag per entry of `train`.

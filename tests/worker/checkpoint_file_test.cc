@@ -25,7 +25,7 @@ class CheckpointFileTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testutil::FreshTestDir("checkpoint"); }
   void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(int epoch) { return (dir_ / CheckpointFileName(epoch)).string(); }
+  std::string Path(int epoch, int batches = 0) { return (dir_ / CheckpointFileName({epoch, batches})).string(); }
   fs::path dir_;
 };
 
@@ -35,7 +35,30 @@ TEST_F(CheckpointFileTest, RoundTripsHeaderAndSectionsByteForByte) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->header, Sample(3).header);
   EXPECT_EQ(back->sections, Sample(3).sections);
-  EXPECT_EQ(CheckpointFileName(12), "epoch-0012.ckpt");
+}
+
+TEST_F(CheckpointFileTest, NamesStandForPositionsAndOrderWithinAnEpoch) {
+  EXPECT_EQ(CheckpointFileName({12, 0}), "epoch-0012.ckpt");
+  EXPECT_EQ(CheckpointFileName({3, 17}), "epoch-0003-batch-0017.ckpt");
+  auto mid = ParseCheckpointFileName("epoch-0003-batch-0017.ckpt");
+  ASSERT_TRUE(mid.has_value());
+  EXPECT_EQ(mid->epochs, 3);
+  EXPECT_EQ(mid->batches, 17);
+  EXPECT_FALSE(ParseCheckpointFileName("epoch-3.ckpt").has_value());  // not a name we write
+  EXPECT_FALSE(ParseCheckpointFileName("epoch-0003.ckpt.tmp").has_value());
+  EXPECT_TRUE((CheckpointPosition{3, 0}) < (CheckpointPosition{3, 17}));
+  EXPECT_TRUE((CheckpointPosition{3, 17}) < (CheckpointPosition{4, 0}));
+}
+
+TEST_F(CheckpointFileTest, PruningKeepsTheLatestFiles) {
+  for (auto [e, b] : std::vector<std::pair<int, int>>{{1, 0}, {2, 0}, {2, 5}, {3, 0}}) {
+    ASSERT_TRUE(WriteCheckpoint(Path(e, b), Sample(e)).ok());
+  }
+  ASSERT_TRUE(PruneCheckpoints(dir_.string(), 2).ok());
+  EXPECT_FALSE(fs::exists(Path(1)));
+  EXPECT_FALSE(fs::exists(Path(2)));
+  EXPECT_TRUE(fs::exists(Path(2, 5)));
+  EXPECT_TRUE(fs::exists(Path(3)));
 }
 
 TEST_F(CheckpointFileTest, TruncatedFlippedAndForeignFilesAreRefusedNamingTheFile) {
@@ -74,7 +97,7 @@ TEST_F(CheckpointFileTest, TheLatestValidCheckpointWinsAndBadOnesAreSkippedWithT
   ASSERT_TRUE(WriteFileAtomic((dir_ / "notes.txt").string(), "not a checkpoint").ok());
   auto found = LatestCheckpoint(dir_.string(), &skipped);
   ASSERT_TRUE(found.has_value());
-  EXPECT_EQ(found->epoch, 2);
+  EXPECT_EQ(found->at.epochs, 2);
   EXPECT_EQ(found->checkpoint.header["epoch"], 2);
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_NE(skipped[0].find("epoch-0003.ckpt"), std::string::npos) << skipped[0];

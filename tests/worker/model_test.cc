@@ -12,6 +12,7 @@
 #include "worker/store_batches.h"
 #include "worker/trainer.h"
 #include "worker/transformer.h"
+#include "tests/worker/trainer_fixture.h"
 
 namespace avctl {
 namespace {
@@ -66,16 +67,6 @@ TEST(LadderTest, EncoderNormalisesAndCorrupts) {
   LadderPass noisy = enc->forward(x, 0.3);
   EXPECT_FALSE(torch::equal(noisy.z[0], x));
   EXPECT_NEAR((noisy.z[0] - x).std().item<double>(), 0.3, 0.1);
-}
-
-ModelConfig SmallModel(const std::string& variant) {
-  ModelConfig m = VariantPreset(variant)->model;
-  m.heads = 2;
-  m.cross_layers = 1;
-  m.self_layers = 1;
-  m.aux_repeats = 1;
-  if (m.d_model > 0) m.d_model = 8;
-  return m;
 }
 
 ModelInputs RandomInputs(int64_t B, int64_t ta, int64_t tv, int64_t da, int64_t dv) {
@@ -294,43 +285,6 @@ TEST(AvModelTest, LadderTopIsThePosteriorOrTheLogits) {
   EXPECT_NE(cost(LadderTop::kPosterior), cost(LadderTop::kLogits));
 }
 
-class TrainerTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string((std::filesystem::path(::testing::TempDir()) /
-                            ("avctl-trainer-" + std::to_string(::getpid()))).string());
-    Logger log(stderr, LogLevel::kError);
-    SynthOptions o;
-    for (int p = 1; p <= 5; ++p) {
-      o.label_files.push_back(std::string(AVCTL_SOURCE_DIR) + "/data/crema-d/partition_" + std::to_string(p) + ".csv");
-    }
-    o.out_dir = *dir_;
-    o.profile = SynthProfile::kTiny;
-    o.overwrite = true;
-    ASSERT_TRUE(SynthesizeStore(o, &log).ok());
-    store_ = FeatureStore::Open(*dir_).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete store_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-
-  static JobConfig Job(const std::string& variant, int epochs) {
-    JobConfig j = *VariantPreset(variant);
-    j.model = SmallModel(variant);
-    j.train.epochs = epochs;
-    j.threads = 1;  // ctest runs test processes in parallel: do not oversubscribe the cores
-    j.seed = 11;
-    return j;
-  }
-
-  static std::string* dir_;
-  static FeatureStore* store_;
-};
-std::string* TrainerTest::dir_ = nullptr;
-FeatureStore* TrainerTest::store_ = nullptr;
-
 TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
   Logger log(stderr, LogLevel::kError);
   for (const auto& variant : VariantNames()) {
@@ -367,21 +321,6 @@ TEST_F(TrainerTest, SameSeedSameBits) {
   auto c = TrainJob(j, *store_, &log);
   ASSERT_TRUE(c.ok());
   EXPECT_NE(a->epochs[0].train_loss, c->epochs[0].train_loss);
-}
-
-// Everything a result holds that training computes, compared bit for bit.
-void ExpectSameBits(const TrainResult& a, const TrainResult& b, const std::string& what) {
-  ASSERT_EQ(a.epochs.size(), b.epochs.size()) << what;
-  for (size_t e = 0; e < a.epochs.size(); ++e) {
-    EXPECT_EQ(a.epochs[e].train_loss, b.epochs[e].train_loss) << what << " epoch " << e + 1;
-    EXPECT_EQ(a.epochs[e].train_uns, b.epochs[e].train_uns) << what;
-    EXPECT_EQ(a.epochs[e].costs, b.epochs[e].costs) << what;
-    EXPECT_EQ(a.epochs[e].dev_loss, b.epochs[e].dev_loss) << what;
-  }
-  EXPECT_EQ(a.selected_epoch, b.selected_epoch) << what;
-  EXPECT_EQ(a.test.predictions, b.test.predictions) << what;
-  EXPECT_EQ(a.test.probabilities, b.test.probabilities) << what;
-  EXPECT_EQ(a.dev.loss, b.dev.loss) << what;
 }
 
 TEST_F(TrainerTest, PrefetchChangesNothingButWhereBatchesAreMade) {
