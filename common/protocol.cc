@@ -71,6 +71,7 @@ const char* FailureKindName(FailureKind kind) {
     case FailureKind::kJob: return "job";
     case FailureKind::kCrash: return "crash";
     case FailureKind::kWorker: return "worker";
+    case FailureKind::kPreempted: return "preempted";
   }
   return "?";
 }
@@ -79,7 +80,9 @@ Result<FailureKind> ParseFailureKind(const std::string& name, const std::string&
   if (name == "job") return FailureKind::kJob;
   if (name == "crash") return FailureKind::kCrash;
   if (name == "worker") return FailureKind::kWorker;
-  return Status::InvalidArgument(fmt::format("expected \"job\", \"crash\" or \"worker\", got \"{}\"", name))
+  if (name == "preempted") return FailureKind::kPreempted;
+  return Status::InvalidArgument(
+             fmt::format("expected \"job\", \"crash\", \"worker\" or \"preempted\", got \"{}\"", name))
       .WithField(field);
 }
 
@@ -246,6 +249,10 @@ bool IsWorkerDevice(const std::string& device) {
 std::vector<std::string> EncodeJobMessage(const JobMessage& m) {
   Json head = {{"attempt_id", m.attempt_id}, {"job_key", m.job_key}, {"kind", JobKindName(m.kind)}};
   if (m.kind == JobKind::kSleep) head["sleep_seconds"] = m.sleep_seconds;
+  if (m.resume) {
+    head["resume"] = {{"path", m.resume->path}, {"attempt_id", m.resume->attempt_id},
+                      {"epochs", m.resume->epochs}, {"batches", m.resume->batches}};
+  }
   // The head's text ends with '}': the two stored objects go in before it.
   std::string body = head.dump();
   body.pop_back();
@@ -269,6 +276,17 @@ Result<JobMessage> ReadJobMessage(const Json& body) {
   }
   m.job = body["job"].dump();
   m.dataset = body["dataset"].dump();
+  if (body.contains("resume")) {
+    const Json& r = body["resume"];
+    ResumeHint h;
+    AVCTL_ASSIGN_OR_RETURN(h.path, GetString(r, "path", "job.resume"));
+    AVCTL_ASSIGN_OR_RETURN(h.attempt_id, GetInt(r, "attempt_id", "job.resume"));
+    AVCTL_ASSIGN_OR_RETURN(const int64_t epochs, GetInt(r, "epochs", "job.resume"));
+    AVCTL_ASSIGN_OR_RETURN(const int64_t batches, GetInt(r, "batches", "job.resume"));
+    h.epochs = static_cast<int>(epochs);
+    h.batches = static_cast<int>(batches);
+    m.resume = std::move(h);
+  }
   return m;
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ enum class FailureKind {
   kJob,     // the job itself is bad (invalid config, NaN loss): retrying gives the same
   kCrash,   // the job's process died (signal, OOM kill) or the worker was lost
   kWorker,  // this worker cannot run it (store missing here, no CUDA): try another
+  kPreempted,  // stopped on request (SIGTERM: Slurm, spot reclaim) after a checkpoint: requeued at once,
+               // not counted against max_attempts
 };
 const char* FailureKindName(FailureKind kind);
 Result<FailureKind> ParseFailureKind(const std::string& name, const std::string& field);
@@ -128,6 +131,13 @@ struct ResultMessage {
 Json ResultToJson(ResultMessage m);
 
 // The body of a "job" message (C->W).
+// Where a job's last checkpoint is, as the attempts before this one reported it.
+struct ResumeHint {
+  std::string path;
+  int64_t attempt_id = 0;  // the attempt that wrote it
+  int epochs = 0, batches = 0;
+};
+
 struct JobMessage {
   int64_t attempt_id = 0;
   std::string job_key;
@@ -137,6 +147,7 @@ struct JobMessage {
   // parsed again per dispatch: the job for `avworker train` (its "key" is
   // job_key) and the sweep's dataset ({"store": DIR} or {"synth": {...}}).
   std::string job, dataset;
+  std::optional<ResumeHint> resume;  // train jobs whose earlier attempts left a checkpoint
 };
 // Worker-channel frames (signature, type, body) of a job message.
 std::vector<std::string> EncodeJobMessage(const JobMessage& m);

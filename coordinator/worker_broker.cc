@@ -368,6 +368,7 @@ void WorkerBroker::Schedule() {
     job.sleep_seconds = d->sleep_seconds;
     job.job = std::move(d->job_raw);
     job.dataset = std::move(d->dataset_raw);
+    job.resume = std::move(d->resume);
     std::vector<std::string> frames = EncodeJobMessage(job);
     frames.insert(frames.begin(), w.identity);
     send_(std::move(frames));

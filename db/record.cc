@@ -149,8 +149,40 @@ const char* kSchemaV5 = "DROP INDEX IF EXISTS jobs_by_sweep_state;";
 // and long across a coordinator's outage. NULL for results stored before.
 const char* kSchemaV6 = "ALTER TABLE results ADD COLUMN compute_seconds REAL;";
 
+// Step 7 (resumable attempts): an attempt can end preempted, and records the
+// checkpoint it resumed from and the last one it wrote. SQLite cannot change
+// a CHECK constraint in place, so the table is rebuilt: with foreign keys
+// deferred, the rows referring to attempts (epochs, results, jobs) find
+// their parents again before the transaction commits.
+const char* kSchemaV7 = R"SQL(
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE attempts_before_v7 AS SELECT * FROM attempts;
+DROP TABLE attempts;
+CREATE TABLE attempts (
+  id                 INTEGER PRIMARY KEY,
+  job_id             INTEGER NOT NULL REFERENCES jobs(id),
+  worker_id          TEXT NOT NULL,
+  state              TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'failed', 'lost', 'cancelled', 'preempted')),
+  started_at         REAL NOT NULL,
+  ended_at           REAL,
+  reason             TEXT,
+  resumed_from       TEXT,      -- the checkpoint this attempt began from; NULL: from scratch (or not reported)
+  resumed_epochs     INTEGER,   -- its position: whole epochs, and steps into the next
+  resumed_batches    INTEGER,
+  checkpoint         TEXT,      -- the last checkpoint this attempt wrote
+  checkpoint_epochs  INTEGER,
+  checkpoint_batches INTEGER
+);
+INSERT INTO attempts (id, job_id, worker_id, state, started_at, ended_at, reason)
+  SELECT id, job_id, worker_id, state, started_at, ended_at, reason FROM attempts_before_v7;
+DROP TABLE attempts_before_v7;
+CREATE INDEX attempts_by_job ON attempts (job_id);
+CREATE INDEX attempts_running ON attempts (state) WHERE state = 'running';
+)SQL";
+
 const std::vector<std::string>& RecordSchemaSteps() {
-  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                 kSchemaV5, kSchemaV6, kSchemaV7};
   return steps;
 }
 
@@ -379,6 +411,19 @@ Result<DispatchInfo> Record::Dispatch(int64_t job_id, const std::string& worker_
     d.dataset_raw = q->ColumnText(4);
     d.sleep_seconds = q->ColumnDouble(5);
   }
+  if (d.kind == JobKind::kTrain) {
+    // Where the job's earlier attempts got furthest, for the new one to resume.
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT checkpoint, id, checkpoint_epochs, checkpoint_batches FROM attempts "
+        "WHERE job_id = ? AND checkpoint IS NOT NULL "
+        "ORDER BY checkpoint_epochs DESC, checkpoint_batches DESC, id DESC LIMIT 1"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, job_id));
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (row) {
+      d.resume = ResumeHint{q->ColumnText(0), q->ColumnInt(1), static_cast<int>(q->ColumnInt(2)),
+                            static_cast<int>(q->ColumnInt(3))};
+    }
+  }
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, Cached(
         "INSERT INTO attempts (job_id, worker_id, state, started_at) VALUES (?, ?, 'running', ?)"));
@@ -550,6 +595,11 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     AVCTL_RETURN_IF_ERROR(up->BindInt(7, job_id));
     AVCTL_RETURN_IF_ERROR(up->Run());
   }
+  if (t.refund_attempt) {
+    AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached("UPDATE jobs SET attempts = MAX(attempts - 1, 0) WHERE id = ?"));
+    AVCTL_RETURN_IF_ERROR(up->BindInt(1, job_id));
+    AVCTL_RETURN_IF_ERROR(up->Run());
+  }
   if (t.job == JobState::kQueued && view.state != JobState::kQueued) {
     AVCTL_ASSIGN_OR_RETURN(QueuedJob q, QueuedJobOf(job_id));
     f.requeue = q;
@@ -588,6 +638,26 @@ Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reaso
 
 Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double now) {
   AVCTL_ASSIGN_OR_RETURN(int64_t epoch, GetInt(progress, "epoch", "progress"));
+  for (const char* event : {"checkpoint", "resumed"}) {
+    if (!progress.contains(event)) continue;
+    // A checkpoint written, or the one the attempt began from: kept on the attempt.
+    const Json& c = progress[event];
+    const std::string field = std::string("progress.") + event;
+    AVCTL_ASSIGN_OR_RETURN(std::string path, GetString(c, "path", field));
+    AVCTL_ASSIGN_OR_RETURN(int64_t epochs, GetInt(c, "epochs", field));
+    AVCTL_ASSIGN_OR_RETURN(int64_t batches, GetInt(c, "batches", field));
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        std::string(event) == "checkpoint"
+            ? "UPDATE attempts SET checkpoint = ?, checkpoint_epochs = ?, checkpoint_batches = ? WHERE id = ?"
+            : "UPDATE attempts SET resumed_from = ?, resumed_epochs = ?, resumed_batches = ? WHERE id = ?"));
+    AVCTL_RETURN_IF_ERROR(q->BindText(1, path));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(2, epochs));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(3, batches));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(4, attempt_id));
+    AVCTL_RETURN_IF_ERROR(q->Run());
+    if (db_->Changes() == 0) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
+    return Status::OK();
+  }
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
       "INSERT INTO epochs (attempt_id, epoch, data, at) SELECT ?, ?, ?, ? WHERE EXISTS "
       "(SELECT 1 FROM attempts WHERE id = ?) ON CONFLICT (attempt_id, epoch) DO UPDATE SET data = excluded.data"));

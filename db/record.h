@@ -52,6 +52,7 @@ struct DispatchInfo {
   Json job;
   Json dataset;
   JobResources resources;
+  std::optional<ResumeHint> resume;  // Dispatch: the job's furthest checkpoint reported so far
 };
 
 // What the coordinator must do after a transition besides storing it.

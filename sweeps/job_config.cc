@@ -1,6 +1,7 @@
 #include "sweeps/job_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -152,6 +153,7 @@ void TrainFields(T& t, F&& f) {
   f("evaluate", t.evaluate);
   f("prefetch", t.prefetch);
   f("deterministic", t.deterministic);
+  f("checkpoint_minutes", t.checkpoint_minutes);
 }
 
 // The top level but "variant" (it picks the preset, so it is read first)
@@ -165,6 +167,7 @@ void TopFields(C& c, F&& f) {
   f("threads", c.threads);
   f("bf16", c.bf16);
   f("checkpoint", c.checkpoint);
+  f("checkpoint_dir", c.checkpoint_dir);
 }
 
 using Setter = std::function<Status(const Json& value, const std::string& path)>;
@@ -312,6 +315,8 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
            Range(t.labeled_fraction > 0 && t.labeled_fraction <= 1, "train.labeled_fraction", "must be in (0, 1]"),
            Range(IsWorkerDevice(c.device), "device", "expected \"cpu\", \"cuda\" or \"cuda:N\""),
            Range(t.prefetch >= 0 && t.prefetch <= 64, "train.prefetch", "must be in [0, 64]"),
+           Range(t.checkpoint_minutes >= 0 && std::isfinite(t.checkpoint_minutes), "train.checkpoint_minutes",
+                 "must be a finite number of minutes >= 0"),
            Range(c.partition >= 1, "partition", "must be at least 1")}) {
     if (!check.ok()) return std::move(check).WithFile(source);
   }

@@ -95,6 +95,7 @@ struct TrainConfig {
   bool evaluate = true;                // false: no dev/test evaluation (throughput benchmarks only)
   int prefetch = 2;                    // batches made ahead on a background thread; 0: on the training thread
   bool deterministic = true;           // CUDA: deterministic algorithms (CPU runs always are)
+  double checkpoint_minutes = 0;       // resumable checkpoints at most this often (0: after every epoch)
 };
 
 struct JobConfig {
@@ -106,6 +107,8 @@ struct JobConfig {
   int threads = 0;                // 0: all cores
   bool bf16 = false;              // bfloat16 autocast (CUDA, or CPU autocast); ladder statistics and costs stay float32
   std::string checkpoint;         // where to save the selected model; empty: none
+  std::string checkpoint_dir;     // resumable checkpoints: a folder every worker reaches (the sweep's
+                                  // checkpoint_dir; a worker's --checkpoint-dir wins); empty: the worker's own
   ModelConfig model;
   TrainConfig train;
 };

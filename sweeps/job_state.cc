@@ -22,6 +22,7 @@ const char* AttemptStateName(AttemptState s) {
     case AttemptState::kFailed: return "failed";
     case AttemptState::kLost: return "lost";
     case AttemptState::kCancelled: return "cancelled";
+    case AttemptState::kPreempted: return "preempted";
   }
   return "?";
 }
@@ -36,7 +37,7 @@ Result<JobState> ParseJobState(const std::string& s) {
 
 Result<AttemptState> ParseAttemptState(const std::string& s) {
   for (AttemptState v : {AttemptState::kRunning, AttemptState::kSucceeded, AttemptState::kFailed, AttemptState::kLost,
-                         AttemptState::kCancelled}) {
+                         AttemptState::kCancelled, AttemptState::kPreempted}) {
     if (s == AttemptStateName(v)) return v;
   }
   return Status::InvalidArgument(fmt::format("unknown attempt state \"{}\"", s));
@@ -113,6 +114,18 @@ Transition OnResult(const JobView& job, int64_t attempt_id, AttemptState attempt
 Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attempt, FailureKind kind,
                      const std::string& reason) {
   (void)attempt;
+  if (kind == FailureKind::kPreempted) {
+    Transition t = Make(job.state, AttemptState::kPreempted);
+    if (!IsCurrent(job, attempt_id) || job.state != JobState::kRunning) {
+      t.note = fmt::format("attempt {} preempted after it was replaced: {}", attempt_id, reason);
+      return t;
+    }
+    t.job = JobState::kQueued;
+    t.clear_current = true;
+    t.refund_attempt = true;
+    t.note = fmt::format("preempted, requeued (not counted against max_attempts): {}", reason);
+    return t;
+  }
   return EndWithoutResult(job, attempt_id, AttemptState::kFailed, kind != FailureKind::kJob,
                           fmt::format("{} failure: {}", FailureKindName(kind), reason));
 }

@@ -3,7 +3,10 @@
 // (db/record.h) applies the decision in one SQLite transaction.
 //
 //   job:      queued -> running -> done | failed | cancelled; running -> queued (requeue)
-//   attempt:  running -> succeeded | failed | lost | cancelled
+//   attempt:  running -> succeeded | failed | lost | cancelled | preempted
+//
+// A preempted attempt (stopped on request after a checkpoint) requeues its
+// job at once and is not counted against max_attempts.
 //
 // A job has at most one result. A late result (from an attempt already
 // declared lost) is stored if the job has none yet, and the attempt that
@@ -21,7 +24,7 @@
 namespace avctl {
 
 enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
-enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kCancelled };
+enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kCancelled, kPreempted };
 
 const char* JobStateName(JobState s);
 const char* AttemptStateName(AttemptState s);
@@ -43,6 +46,7 @@ struct Transition {
   bool duplicate = false;         // a result for a job that already has one (recorded, not stored)
   bool cancel_current = false;    // the job's current (other) attempt must be cancelled
   bool clear_current = false;     // the job no longer has a current attempt
+  bool refund_attempt = false;    // the attempt does not count against max_attempts (preempted)
   std::string note;               // for the event log and the job's reason
 };
 

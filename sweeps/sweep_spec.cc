@@ -120,7 +120,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   if (!j.is_object()) return fail(Invalid("(top level)", "expected an object, got " + DescribeJson(j)));
   if (Status s = CheckKeys(j, "", {"name", "dataset", "base", "variants", "seeds", "partitions", "comparisons",
                                    "max_attempts", "priority", "alpha", "resources", "description", "kind",
-                                   "sleep_seconds"});
+                                   "sleep_seconds", "checkpoint_dir"});
       !s.ok()) {
     return fail(s);
   }
@@ -272,6 +272,12 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     if (spec.kind != JobKind::kSleep) return fail(Invalid("sleep_seconds", "only for \"kind\": \"sleep\""));
     spec.sleep_seconds = *v;
   }
+  if (j.contains("checkpoint_dir")) {
+    auto dir = GetString(j, "checkpoint_dir", "");
+    if (!dir.ok()) return fail(dir.status());
+    if (dir->empty()) return fail(Invalid("checkpoint_dir", "expected a folder every worker can reach"));
+    spec.checkpoint_dir = *dir;
+  }
   if (j.contains("alpha")) {
     auto a = GetNumber(j, "alpha", "");
     if (!a.ok()) return fail(a.status());
@@ -416,6 +422,7 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
           e.job["seed"] = seed;
           e.job["partition"] = partition;
           e.job["key"] = e.key;
+          if (!spec.checkpoint_dir.empty()) e.job["checkpoint_dir"] = spec.checkpoint_dir;
           auto check = JobConfigFromJson(e.job, spec.name);
           if (!check.ok()) {
             return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "space"))

@@ -64,6 +64,7 @@ struct SweepSpec {
   double sleep_seconds = 0;
   double alpha = 0.05;
   Json resources = Json::object();
+  std::string checkpoint_dir;     // every job's resumable checkpoints (a shared file system); empty: per worker
 };
 
 struct ExpandedJob {

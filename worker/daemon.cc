@@ -63,6 +63,7 @@ struct WorkerDaemon::Impl {
   int lock_fd = -1;
   bool draining = false;
   bool drain_announced = false;
+  std::optional<Clock::time_point> preempted_at;  // SIGTERM/SIGINT: jobs checkpoint and go back to the queue
   std::unique_ptr<StoreRegistry> stores;  // opened once per daemon, shared by its jobs
   std::unique_ptr<CoordinatorLink> link;
   std::unique_ptr<TrainRunner> train;
@@ -80,6 +81,8 @@ Status WorkerDaemon::Impl::Prepare() {
   to.trainer_exe = opt.trainer_exe;
   to.device = opt.device;
   to.threads_per_job = opt.threads_per_job;
+  to.checkpoint_root = opt.checkpoint_dir;
+  to.default_checkpoint_root = (fs::path(opt.work_dir) / "checkpoints").string();
   train = std::make_unique<TrainRunner>(to, stores.get(), log);
   LinkOptions lo;
   lo.endpoint = opt.coordinator;
@@ -115,6 +118,8 @@ Status WorkerDaemon::Impl::Prepare() {
     auto failure = ReadJsonFile(dir + "/failure.json");
     if (failure.ok()) {
       link->Report(attempt, MsgType::kFailure, *failure, true);
+    } else if (result.ok() && result->value("status", "") == "preempted") {
+      Deliver(FailureReport(attempt, FailureKind::kPreempted, result->value("reason", "stopped on request"), true));
     } else if (result.ok() && result->value("status", "") == "ok") {
       link->Report(attempt, MsgType::kResult, ResultToJson({attempt, *result}), true);
     } else {
@@ -211,7 +216,9 @@ void WorkerDaemon::Impl::StartAttempt(const Json& body) {
   const int64_t attempt = ReadAttemptId(body);
   if (link->HasReport(attempt)) return;  // a repeated dispatch of a finished attempt
   if (draining) {
-    link->Send(MsgType::kFailure, FailureToJson({attempt, FailureKind::kWorker, "the worker is draining"}));
+    // Not the job's fault: while stopping for preemption it is not counted either.
+    link->Send(MsgType::kFailure, FailureToJson({attempt, preempted_at ? FailureKind::kPreempted : FailureKind::kWorker,
+                                                 "the worker is draining"}));
     return;
   }
   if (opt.mode == "noop") {  // dispatch benchmarks: answered before the job is even read
@@ -247,9 +254,15 @@ Status WorkerDaemon::Impl::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       signalfd_siginfo info;
       while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
-        if (!draining) log->Info("signal {}: draining ({} running job(s))", info.ssi_signo, train->Holding().size());
+        // Preemption (Slurm's time limit or scancel, a spot reclaim): jobs
+        // checkpoint at their next batch boundary and go back to the queue.
+        if (!preempted_at) {
+          log->Info("signal {}: stopping; {} running job(s) checkpoint and are reported preempted (at most {:.0f} s)",
+                    info.ssi_signo, train->Holding().size(), opt.stop_timeout_s);
+          preempted_at = Clock::now();
+          train->Preempt(std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000)));
+        }
         draining = true;
-        train->SetDraining();
       }
     }
     if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) link->OnReadable();
@@ -264,7 +277,11 @@ Status WorkerDaemon::Impl::Run() {
       link->Send(MsgType::kDrain, Json::object());
       drain_announced = true;
     }
-    if (draining && Idle() && (link->unacknowledged() == 0 || !link->connected())) {
+    // A preempted worker leaves once its jobs are reported, acknowledged or
+    // not for long: what is unacknowledged stays in the spool for its next start.
+    const bool must_leave = preempted_at && Clock::now() - *preempted_at >
+                                                std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000) + 2000);
+    if (draining && Idle() && (link->unacknowledged() == 0 || !link->connected() || must_leave)) {
       link->Bye();
       log->Info("drained: {} unacknowledged result(s) stay in {}", link->unacknowledged(), opt.work_dir);
       return Status::OK();

@@ -41,6 +41,9 @@ struct WorkerDaemonOptions {
   std::string work_dir;           // spool (attempts/<id>/) and, by default, the synthetic store cache
   std::string store_cache;        // default: work_dir/stores
   std::string trainer_exe;        // the avworker binary that runs `train` in children
+  std::string checkpoint_dir;     // --checkpoint-dir: every job's checkpoint folder goes here (wins over the
+                                  // sweep's checkpoint_dir); empty: the sweep's, else WORK_DIR/checkpoints
+  double stop_timeout_s = 25;     // SIGTERM: what running jobs get to checkpoint before they are killed
   int threads_per_job = 1;
   std::string mode = "train";     // "train", or "noop": answer every job at once (benchmarks)
   int heartbeat_ms = 1000;        // until the coordinator's welcome says otherwise

@@ -3,12 +3,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "common/checksum.h"
 #include "common/file_util.h"
 #include "common/subprocess.h"
 
@@ -35,6 +37,20 @@ AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string
 
 // ---- train ----
 
+std::string CheckpointFolderName(const std::string& job_key) {
+  std::string safe;
+  for (char c : job_key) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '=' ? c : '_';
+  if (safe.size() > 120) safe.resize(120);
+  Checksummer sum;
+  sum.Update(job_key.data(), job_key.size());
+  return fmt::format("{}-{:08x}", safe, static_cast<uint32_t>(sum.Digest64()));
+}
+
+std::string TrainRunner::CheckpointDir(int64_t attempt) const {
+  auto it = attempts_.find(attempt);
+  return it == attempts_.end() ? "" : it->second.checkpoint_dir;
+}
+
 TrainRunner::TrainRunner(TrainRunnerOptions options, StoreRegistry* stores, Logger* log)
     : opt_(std::move(options)), stores_(stores), log_(log) {}
 
@@ -54,10 +70,21 @@ std::optional<AttemptReport> TrainRunner::Start(const JobMessage& job) {
   if (s.ok() && !dataset.ok()) s = dataset.status();
   if (s.ok()) s = WriteJsonFileAtomic(dir + "/dataset.json", *dataset);
   if (!s.ok()) return FailureReport(attempt, FailureKind::kWorker, s.ToString(), !ec);
+  // The job's own checkpoint folder (docs/PROTOCOL.md, "Checkpoints").
+  std::string root = opt_.checkpoint_root;
+  if (root.empty()) {
+    const Json config = Json::parse(job.job, nullptr, /*allow_exceptions=*/false);
+    if (config.is_object() && config.contains("checkpoint_dir") && config["checkpoint_dir"].is_string()) {
+      root = config["checkpoint_dir"].get<std::string>();
+    }
+  }
+  if (root.empty()) root = opt_.default_checkpoint_root;
   Attempt& a = attempts_[attempt];
   a.dir = dir;
   a.job_key = job.job_key;
   a.dataset = std::move(*dataset);
+  if (!root.empty()) a.checkpoint_dir = (fs::path(root) / CheckpointFolderName(job.job_key)).string();
+  a.resume = job.resume;
   return std::nullopt;  // launched by the next Poll, once its store is ready
 }
 
@@ -81,6 +108,15 @@ bool TrainRunner::Cancel(int64_t attempt) {
   it->second.phase = Phase::kCancelled;  // reaped, then forgotten, by Poll
   ::kill(-it->second.pid, SIGKILL);
   return true;
+}
+
+void TrainRunner::Preempt(std::chrono::milliseconds grace) {
+  if (kill_at_) return;
+  draining_ = true;
+  kill_at_ = Clock::now() + grace;
+  for (auto& [id, a] : attempts_) {
+    if (a.phase == Phase::kRunning) ::kill(-a.pid, SIGTERM);
+  }
 }
 
 void TrainRunner::KillAll() {
@@ -135,7 +171,12 @@ std::optional<AttemptReport> TrainRunner::Spawn(int64_t attempt, Attempt& a, con
   std::vector<std::string> args = {opt_.trainer_exe, "train", "--job", a.dir + "/job.json", "--store", store_dir,
                                    "--no-verify", "--out", a.dir + "/result.json",
                                    "--progress", a.dir + "/progress.jsonl", "--threads",
-                                   std::to_string(opt_.threads_per_job), "--device", opt_.device};
+                                   std::to_string(opt_.threads_per_job), "--device", opt_.device,
+                                   "--attempt", std::to_string(attempt)};
+  if (!a.checkpoint_dir.empty()) {
+    args.insert(args.end(), {"--checkpoint-dir", a.checkpoint_dir});
+    if (a.resume) args.insert(args.end(), {"--resume-hint", a.resume->path});
+  }
   SpawnOptions o;
   o.parent_death_signal = SIGKILL;  // the job dies with its daemon
   o.truncate_log = true;
@@ -149,6 +190,19 @@ std::optional<AttemptReport> TrainRunner::Spawn(int64_t attempt, Attempt& a, con
 
 std::vector<AttemptReport> TrainRunner::Poll(const std::function<void(Json)>& progress) {
   std::vector<AttemptReport> out;
+  if (kill_at_) {
+    const bool overdue = Clock::now() >= *kill_at_;
+    for (auto it = attempts_.begin(); it != attempts_.end();) {
+      if (it->second.phase == Phase::kWaitingForStore) {  // nothing trained yet: back to the queue
+        out.push_back(FailureReport(it->first, FailureKind::kPreempted, "the worker stopped before the job started",
+                                    true));
+        it = attempts_.erase(it);
+        continue;
+      }
+      if (overdue && it->second.phase == Phase::kRunning) ::kill(-it->second.pid, SIGKILL);
+      ++it;
+    }
+  }
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     Attempt& a = it->second;
     if (a.phase == Phase::kWaitingForStore) {
@@ -182,7 +236,14 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
   }
   FailureKind kind = FailureKind::kCrash;
   std::string reason;
-  if (result.ok() && result->value("status", "") == "failed") {
+  if (result.ok() && result->value("status", "") == "preempted") {
+    kind = FailureKind::kPreempted;
+    reason = result->value("reason", "stopped on request");
+  } else if (kill_at_ && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+    kind = FailureKind::kPreempted;
+    reason = "did not stop at a batch boundary within the stop timeout and was killed; it resumes from its last "
+             "epoch checkpoint";
+  } else if (result.ok() && result->value("status", "") == "failed") {
     auto parsed = ParseFailureKind(result->value("kind", FailureKindName(FailureKind::kJob)), "result.kind");
     kind = parsed.ok() ? *parsed : FailureKind::kJob;
     reason = result->value("reason", "the trainer failed without a reason");

@@ -59,7 +59,17 @@ struct TrainRunnerOptions {
   std::string trainer_exe;    // the avworker binary that runs `train`
   std::string device = "cpu";
   int threads_per_job = 1;
+  // Where each job's checkpoint folder goes: the worker's --checkpoint-dir
+  // (wins), else the job's checkpoint_dir (the sweep's), else the default
+  // (the worker's own WORK_DIR/checkpoints: only a retry here resumes).
+  std::string checkpoint_root;
+  std::string default_checkpoint_root;
 };
+
+// A job's checkpoint folder name under a root: its key made one safe path
+// component, with a hash of the key so that keys differing only in the
+// replaced characters stay apart.
+std::string CheckpointFolderName(const std::string& job_key);
 
 // `train`: writes job.json and dataset.json into the attempt's directory,
 // waits for the store (StoreRegistry), spawns `avworker train`, forwards
@@ -74,6 +84,14 @@ class TrainRunner : public JobRunner {
   // While draining, a job killed by SIGTERM/SIGKILL is the worker going
   // away (scancel signals the whole step), not a crash of the job.
   void SetDraining() { draining_ = true; }
+  // Preemption (SIGTERM to the daemon): every running job is asked to stop
+  // at its next batch boundary with a checkpoint (SIGTERM to its process),
+  // and killed if it has not exited after `grace`; each is reported
+  // preempted. Attempts still waiting for their store are reported
+  // preempted at once.
+  void Preempt(std::chrono::milliseconds grace);
+  // The folder holding an attempt's job checkpoints (for tests and logs).
+  std::string CheckpointDir(int64_t attempt) const;
   // Kills every child (the daemon is leaving on an error).
   void KillAll();
   std::string AttemptDir(int64_t attempt) const;
@@ -82,7 +100,8 @@ class TrainRunner : public JobRunner {
   enum class Phase { kWaitingForStore, kRunning, kCancelled };
   struct Attempt {
     Phase phase = Phase::kWaitingForStore;
-    std::string dir, job_key;
+    std::string dir, job_key, checkpoint_dir;
+    std::optional<ResumeHint> resume;
     Json dataset;
     pid_t pid = -1;
     std::streamoff progress_offset = 0;
@@ -97,6 +116,7 @@ class TrainRunner : public JobRunner {
   StoreRegistry* stores_;
   Logger* log_;
   bool draining_ = false;
+  std::optional<Clock::time_point> kill_at_;  // preempting: when jobs still running are killed
   std::map<int64_t, Attempt> attempts_;
 };
 

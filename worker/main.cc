@@ -1,9 +1,13 @@
 // avworker: the worker side of avctl: the device report, the data path
 // check, the single-job trainer (`avworker train`) and the daemon that takes
 // jobs from the coordinator (`avworker serve`, worker/daemon.h).
+#include <signal.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -24,6 +28,7 @@
 #include "worker/daemon.h"
 #include "worker/gpu_query.h"
 #include "worker/store_batches.h"
+#include "worker/checkpoint_file.h"
 #include "worker/trainer.h"
 
 #include <unistd.h>
@@ -40,8 +45,12 @@ constexpr const char* kUsage =
     "  load-check   read every clip of a store into z-normalised batches and time it\n"
     "  train        train and evaluate one job: avworker train --job JOB.json --store DIR --out RESULT.json\n"
     "               (or --dataset DATASET.json [--cache DIR] for a dataset as written in a sweep spec)\n"
+    "               [--checkpoint-dir DIR]: resumable checkpoints of the job, resumed from when present;\n"
+    "               SIGTERM or SIGINT stops it at the next batch boundary with a checkpoint (exit code 3)\n"
     "  serve        the worker daemon: avworker serve --coordinator tcp://HOST:5555 --id ID --work-dir DIR\n"
     "               [--slots N] [--device auto|cpu|cuda:N] [--threads N per job] [--noop]\n"
+    "               [--checkpoint-dir DIR: shared by the workers of a sweep; default WORK_DIR/checkpoints]\n"
+    "               SIGTERM or SIGINT: every running job checkpoints and is reported preempted, then it exits\n"
     "\n"
     "Every command takes --threads N (intra-op threads for libtorch; default: all cores).";
 
@@ -109,7 +118,48 @@ void Progress(int epochs, const avctl::StepReport& s) {
   std::fflush(stderr);
 }
 
+// SIGTERM and SIGINT ask `train` to stop at its next batch boundary with a
+// checkpoint: they are blocked in every thread (before libtorch starts its
+// own) and waited for on one thread, which sets the flag the trainer reads.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] {
+      const timespec tick = {0, 100 * 1000 * 1000};
+      while (!done_) {
+        const int sig = ::sigtimedwait(&set_, nullptr, &tick);
+        if (sig > 0) {
+          signal_ = sig;
+          stop_ = true;
+        }
+      }
+    });
+  }
+  ~StopSignals() {
+    done_ = true;
+    thread_.join();
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  const std::atomic<bool>* flag() const { return &stop_; }
+  int signal() const { return signal_; }
+
+ private:
+  sigset_t set_;
+  std::atomic<bool> stop_{false}, done_{false};
+  std::atomic<int> signal_{0};
+  std::thread thread_;
+};
+
+// Exit code of a run stopped by SIGTERM/SIGINT that left a checkpoint to resume from.
+constexpr int kPreemptedExit = 3;
+
 int RunTrain(const po::variables_map& vm) {
+  StopSignals signals;
   // The result's compute_seconds: this process's work on the job, from here
   // (reading the job, opening the store) to its result.
   const auto started = std::chrono::steady_clock::now();
@@ -170,6 +220,29 @@ int RunTrain(const po::variables_map& vm) {
                            .WithFile(vm["progress"].as<std::string>()), "worker");
     }
   }
+  if (vm.count("checkpoint-dir")) {
+    hooks.checkpoints.dir = vm["checkpoint-dir"].as<std::string>();
+    hooks.checkpoints.every_minutes = job->train.checkpoint_minutes;
+    if (vm.count("resume-hint")) hooks.checkpoints.resume_hint = vm["resume-hint"].as<std::string>();
+    hooks.checkpoints.attempt_id = vm["attempt"].as<int64_t>();
+  }
+  hooks.stop = signals.flag();
+  // Checkpoints written and resumed from: progress lines the coordinator
+  // records per attempt (where the job's last checkpoint is, where each
+  // attempt began).
+  hooks.on_checkpoint = [progress_file](const avctl::CheckpointEvent& c) {
+    if (progress_file == nullptr) return;
+    avctl::Json body = {{"path", c.path}, {"epochs", c.epochs}, {"batches", c.batches}};
+    if (c.resumed) {
+      body["attempt_id"] = c.attempt_id;
+    } else {
+      body["bytes"] = c.bytes;
+      body["seconds"] = c.seconds;
+    }
+    const avctl::Json line = {{"epoch", c.epochs}, {c.resumed ? "resumed" : "checkpoint", body}};
+    std::fprintf(progress_file, "%s\n", line.dump().c_str());
+    std::fflush(progress_file);
+  };
   hooks.on_epoch = [progress_file, epochs, tty](const avctl::EpochRecord& e) {
     if (tty) {
       std::fprintf(stderr, "epoch %d/%d: train loss %.4f, dev loss %.4f, dev macro F1 %.4f, %.1f train clips/s\n",
@@ -186,10 +259,34 @@ int RunTrain(const po::variables_map& vm) {
   auto result = avctl::TrainJob(*job, **store, &log, hooks);
   if (progress_file != nullptr) std::fclose(progress_file);
   if (!result.ok()) return fail(result.status());
+  const double compute = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (result->preempted) {
+    // Not a result: the attempt stopped on request, resumable from its checkpoint.
+    const std::string where = result->last_checkpoint.empty() ? "no checkpoint (no --checkpoint-dir)"
+                                                              : "checkpoint " + result->last_checkpoint;
+    avctl::Json stopped = {{"status", "preempted"},
+                           {"reason", fmt::format("stopped by signal {} after {} epochs; {}", signals.signal(),
+                                                  result->epochs.size(), where)},
+                           {"checkpoint", result->last_checkpoint},
+                           {"epochs_done", result->epochs.size()},
+                           {"resume", avctl::ResumeToJson(*result)},
+                           {"compute_seconds", compute},
+                           {"code_version", avctl::CodeVersion()}};
+    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, stopped); !w.ok()) return Fail(w.ToString());
+    log.Info("train: {}", stopped["reason"].get<std::string>());
+    return kPreemptedExit;
+  }
   avctl::Json result_json = avctl::TrainResultToJson(*result, **store);
-  result_json["compute_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result_json["compute_seconds"] = compute;
   if (avctl::Status w = avctl::WriteJsonFileAtomic(out, result_json); !w.ok()) {
     return Fail(w.ToString());
+  }
+  if (!hooks.checkpoints.dir.empty()) {
+    // The job has its result: its checkpoints (only files named as ours) and
+    // then the folder, if nothing else is in it, go.
+    if (avctl::Status p = avctl::PruneCheckpoints(hooks.checkpoints.dir, 0); !p.ok()) log.Warn("train: {}", p.ToString());
+    std::error_code ec;
+    std::filesystem::remove(hooks.checkpoints.dir, ec);
   }
   const auto& t = result->test.metrics;
   std::cout << fmt::format("{} seed {}: selected epoch {} of {}, test macro F1 {:.4f}, accuracy {:.4f}, "
@@ -227,6 +324,9 @@ int RunServe(const po::variables_map& vm, const std::string& self_exe) {
   o.threads_per_job = threads > 0 ? threads : std::max(1, avctl::ResolveThreads(0) / o.slots);
   o.trainer_exe = self_exe;
   o.mode = vm.count("noop") ? "noop" : "train";
+  if (vm.count("checkpoint-dir")) o.checkpoint_dir = vm["checkpoint-dir"].as<std::string>();
+  o.stop_timeout_s = vm["stop-timeout"].as<double>();
+  if (!(o.stop_timeout_s >= 0)) return Fail("--stop-timeout must be a number of seconds >= 0");
   if (vm.count("curve-server-key") != vm.count("curve-key")) {
     return Fail("--curve-server-key and --curve-key go together");
   }
@@ -267,6 +367,13 @@ int main(int argc, char** argv) {
       "cache", po::value<std::string>()->default_value("stores"),
       "where synthetic datasets are built and kept (train, serve)")(
       "progress", po::value<std::string>(), "append one JSON line per epoch to this file (train)")(
+      "checkpoint-dir", po::value<std::string>(),
+      "train: this job's resumable checkpoints (resumed from when present, removed with the result); "
+      "serve: the folder of every job's checkpoint folder, shared by a sweep's workers (default WORK_DIR/checkpoints)")(
+      "resume-hint", po::value<std::string>(), "the job's last checkpoint as the coordinator knows it (train)")(
+      "attempt", po::value<int64_t>()->default_value(0), "the attempt id written into checkpoints (train)")(
+      "stop-timeout", po::value<double>()->default_value(25.0),
+      "seconds a SIGTERM leaves running jobs to checkpoint before they are killed (serve; Slurm's KillWait is 30)")(
       "no-verify", po::bool_switch(),
       "skip the store's checksum verification: the worker daemon verified it when it opened it (train)")(
       "coordinator", po::value<std::string>()->default_value("tcp://127.0.0.1:5555"),

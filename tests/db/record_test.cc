@@ -194,6 +194,44 @@ TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 2);
 }
 
+TEST_F(RecordTest, PreemptedAttemptsRequeueUncountedAndTheNextOneLearnsWhereTheCheckpointIs) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto first = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->resume.has_value());  // nothing to resume from yet
+  const Json written = {{"epoch", 2},
+                        {"checkpoint", {{"path", "/scratch/ck/epoch-0002.ckpt"}, {"epochs", 2}, {"batches", 0},
+                                        {"bytes", 100}, {"seconds", 0.1}}}};
+  ASSERT_TRUE(store_->RecordProgress(first->attempt_id, written, 111.0).ok());
+  int64_t attempt = first->attempt_id;
+  // More preemptions than max_attempts (2): each requeues, none counts.
+  for (int i = 0; i < 3; ++i) {
+    auto f = store_->RecordFailure(attempt, FailureKind::kPreempted, "stopped by signal 15", "w1", 112.0 + i);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->transition.job, JobState::kQueued);
+    EXPECT_TRUE(f->requeue.has_value());
+    EXPECT_EQ(Count("SELECT attempts FROM jobs WHERE id = " + std::to_string(job)), 0);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts WHERE state = 'preempted'"), i + 1);
+    auto next = store_->Dispatch(job, "w2", 113.0 + i);
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    ASSERT_TRUE(next->resume.has_value());
+    EXPECT_EQ(next->resume->path, "/scratch/ck/epoch-0002.ckpt");
+    EXPECT_EQ(next->resume->attempt_id, first->attempt_id);
+    EXPECT_EQ(next->resume->epochs, 2);
+    attempt = next->attempt_id;
+  }
+  const Json resumed = {{"epoch", 2}, {"resumed", {{"path", "/scratch/ck/epoch-0002.ckpt"}, {"epochs", 2},
+                                                   {"batches", 0}, {"attempt_id", first->attempt_id}}}};
+  ASSERT_TRUE(store_->RecordProgress(attempt, resumed, 120.0).ok());
+  EXPECT_EQ(Count("SELECT resumed_epochs FROM attempts WHERE id = " + std::to_string(attempt)), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM epochs"), 0);  // checkpoint lines are not epochs
+  const Json bad = {{"epoch", 2}, {"checkpoint", {{"path", 7}}}};
+  Status s = store_->RecordProgress(attempt, bad, 121.0);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("progress.checkpoint"), std::string::npos) << s.ToString();
+}
+
 TEST_F(RecordTest, CancelNamesTheRunningAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();
@@ -353,11 +391,25 @@ TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) 
                             "INSERT INTO attempts (id, job_id, worker_id, state, started_at, ended_at) "
                             "VALUES (1, 1, 'w1', 'succeeded', 10, 22);"
                             "INSERT INTO results (job_id, attempt_id, metrics, result, received_at) "
-                            "VALUES (1, 1, '{\"macro_f1\": 0.5}', '{}', 22);").ok());
+                            "VALUES (1, 1, '{\"macro_f1\": 0.5}', '{}', 22);"
+                            "INSERT INTO epochs (attempt_id, epoch, data, at) VALUES (1, 1, '{}', 15);"
+                            "UPDATE jobs SET current_attempt = 1;").ok());
   }
   auto record = Record::Open(path);
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   EXPECT_EQ(*UserVersion((*record)->db()), static_cast<int64_t>(RecordSchemaSteps().size()));
+  {
+    // Step 7 rebuilt the attempts table: every row that refers to an attempt still finds it.
+    auto check = (*record)->db()->Prepare("PRAGMA foreign_key_check");
+    ASSERT_TRUE(check.ok());
+    auto row = check->Step();
+    ASSERT_TRUE(row.ok());
+    EXPECT_FALSE(*row) << "a row refers to a missing parent after the migration";
+    auto attempt = (*record)->GetAttempt(1);
+    ASSERT_TRUE(attempt.ok()) << attempt.status().ToString();
+    EXPECT_EQ(attempt->state, AttemptState::kSucceeded);
+    EXPECT_TRUE((*record)->db()->Exec("UPDATE attempts SET state = 'preempted' WHERE id = 1").ok());
+  }
   auto results = (*record)->Results(1);
   ASSERT_TRUE(results.ok()) << results.status().ToString();
   ASSERT_EQ(results->size(), 1u);

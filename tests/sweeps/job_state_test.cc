@@ -85,6 +85,25 @@ TEST(JobState, CrashesAreRetriedUntilMaxAttempts) {
   EXPECT_NE(last.note.find("gave up after 2 attempt(s)"), std::string::npos);
 }
 
+TEST(JobState, APreemptedAttemptRequeuesAtOnceAndIsNotCounted) {
+  // On its last allowed attempt: a crash would fail the job, a preemption requeues it.
+  Transition t = OnFailure(Running(6, 2, 2), 6, AttemptState::kRunning, FailureKind::kPreempted,
+                           "stopped by signal 15 after 3 epochs");
+  EXPECT_EQ(t.job, JobState::kQueued);
+  EXPECT_EQ(t.attempt, AttemptState::kPreempted);
+  EXPECT_TRUE(t.clear_current);
+  EXPECT_TRUE(t.refund_attempt);
+  EXPECT_NE(t.note.find("not counted against max_attempts"), std::string::npos);
+  // A replaced attempt's preemption leaves the job alone.
+  Transition late = OnFailure(Running(7, 2, 2), 6, AttemptState::kLost, FailureKind::kPreempted, "late");
+  EXPECT_EQ(late.job, JobState::kRunning);
+  EXPECT_FALSE(late.refund_attempt);
+  auto parsed = ParseAttemptState("preempted");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, AttemptState::kPreempted);
+  EXPECT_EQ(*ParseFailureKind("preempted", "kind"), FailureKind::kPreempted);
+}
+
 TEST(JobState, LostAttemptsRequeue) {
   Transition t = OnLost(Running(5, 1, 3), 5, AttemptState::kRunning, "worker w1 silent for 3 s");
   EXPECT_EQ(t.job, JobState::kQueued);
