@@ -58,6 +58,13 @@ int RunWorkersSlurm(const std::vector<std::string>& args, Context& ctx) {
       "avworker", po::value<std::string>(&o.avworker), "avworker's path on the compute nodes (default: this build's)")(
       "work-root", po::value<std::string>(&o.work_root)->default_value(o.work_root), "spool root on the nodes")(
       "log-dir", po::value<std::string>(&o.log_dir)->default_value(o.log_dir), "per-task logs")(
+      "signal-seconds", po::value<int>(&o.signal_seconds)->default_value(o.signal_seconds),
+      "SIGTERM this long before the time limit (#SBATCH --signal): running jobs checkpoint and are requeued; 0: none")(
+      "requeue", po::bool_switch(&o.requeue), "let Slurm requeue the job after preemption or a node failure")(
+      "checkpoint-dir", po::value<std::string>(&o.checkpoint_dir),
+      "the workers' checkpoint folder on a shared file system (default: the sweep's checkpoint_dir)")(
+      "stop-timeout", po::value<double>(&o.stop_timeout_s)->default_value(o.stop_timeout_s),
+      "seconds a stopping worker leaves its jobs to checkpoint; keep it under Slurm's KillWait")(
       "script", po::value<std::string>()->default_value("avctl-workers.sbatch"), "where to write the script")(
       "allow-loopback", po::bool_switch(&o.allow_loopback),
       "accept a 127.0.0.1/localhost coordinator (Slurm runs on this machine)")(

@@ -21,6 +21,12 @@ struct SlurmOptions {
   std::string work_root = "avctl-workers";      // spools: WORK_ROOT/<worker id>
   std::string log_dir = "avctl-slurm-logs";
   bool allow_loopback = false;                  // the Slurm node is this machine (tests, a workstation)
+  // Preemption: Slurm sends SIGTERM this long before the time limit, so that
+  // running jobs checkpoint and go back to the queue (0: only at the limit).
+  int signal_seconds = 120;
+  bool requeue = false;             // --requeue: Slurm may requeue the job after preemption or a node failure
+  std::string checkpoint_dir;       // the daemons' --checkpoint-dir (a shared file system); empty: the sweep's
+  double stop_timeout_s = 25;       // the daemons' --stop-timeout: within Slurm's KillWait (30 s by default)
 };
 
 Status ValidateSlurmOptions(const SlurmOptions& o);

@@ -1080,6 +1080,39 @@ Result<SweepReportRows> Record::ReportRows(const std::string& sweep_ref) {
     }
   }
   {
+    // Restarts: the compute an attempt that ended without the result lost is
+    // its time (dispatch to end) less the seconds of the epochs its last
+    // checkpoint kept for the next attempt (as its epoch reports measured them).
+    AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
+        "SELECT j.key, j.variant, j.seed, a.id, a.worker_id, a.state, COALESCE(a.reason, ''), "
+        "COALESCE(a.resumed_epochs, -1), COALESCE(a.resumed_batches, 0), COALESCE(a.checkpoint_epochs, -1), "
+        "COALESCE(a.checkpoint_batches, 0), COALESCE(a.ended_at, a.started_at) - a.started_at, "
+        "COALESCE((SELECT SUM(json_extract(e.data, '$.seconds')) FROM epochs e WHERE e.attempt_id = a.id "
+        "AND e.epoch <= COALESCE(a.checkpoint_epochs, 0)), 0) "
+        "FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.sweep_id = ? "
+        "AND (a.state IN ('failed', 'lost', 'preempted') OR a.resumed_epochs > 0) ORDER BY j.ord, a.id"));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
+    while (true) {
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      RestartRow r;
+      r.job_key = q->ColumnText(0);
+      r.variant = q->ColumnText(1);
+      r.seed = static_cast<uint64_t>(q->ColumnInt(2));
+      r.attempt_id = q->ColumnInt(3);
+      r.worker = q->ColumnText(4);
+      r.state = q->ColumnText(5);
+      r.reason = q->ColumnText(6);
+      r.resumed_epochs = static_cast<int>(q->ColumnInt(7));
+      r.resumed_batches = static_cast<int>(q->ColumnInt(8));
+      r.checkpoint_epochs = static_cast<int>(q->ColumnInt(9));
+      r.checkpoint_batches = static_cast<int>(q->ColumnInt(10));
+      r.seconds = q->ColumnDouble(11);
+      if (r.state != "succeeded") r.lost_seconds = std::max(0.0, r.seconds - q->ColumnDouble(12));
+      out.restarts.push_back(std::move(r));
+    }
+  }
+  {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
         "SELECT DISTINCT w.id, w.hostname, w.device, w.gpu_name, w.slots FROM workers w JOIN attempts a ON "
         "a.worker_id = w.id JOIN jobs j ON j.id = a.job_id WHERE j.sweep_id = ? ORDER BY w.id"));

@@ -133,12 +133,25 @@ struct SweepUsage {
   double first_start = 0, last_end = 0;
   double cuda_seconds = 0, cpu_seconds = 0;
 };
+// An attempt that ended without the job's result (failed, lost, preempted),
+// or one that resumed from a checkpoint: the report's restarts table.
+struct RestartRow {
+  std::string job_key, variant;
+  uint64_t seed = 0;
+  int64_t attempt_id = 0;
+  std::string worker, state, reason;
+  int resumed_epochs = -1, resumed_batches = 0;      // -1: began from scratch
+  int checkpoint_epochs = -1, checkpoint_batches = 0;  // -1: wrote none
+  double seconds = 0;       // dispatch to end (the coordinator's clock)
+  double lost_seconds = 0;  // ended without the result: its time less its epochs a later attempt kept
+};
 struct SweepReportRows {
   SweepRow sweep;
   std::vector<VariantRow> variants;  // in the order of their first job
   std::vector<RunRow> runs;          // in the sweep's seed-major order
   SweepUsage usage;
   Json workers = Json::array();      // [{id, hostname, device, gpu_name, slots}] that ran its attempts
+  std::vector<RestartRow> restarts;  // in job order, then attempt order
 };
 
 // A cached prepared statement in use; reset when it goes out of scope, so no

@@ -65,6 +65,16 @@ struct ReportRun {
   RunResources resources;
 };
 
+// An attempt that ended without its job's result, or resumed from a checkpoint.
+struct ReportRestart {
+  std::string job_key;
+  int64_t attempt_id = 0;
+  std::string worker, state, reason;
+  int resumed_epochs = -1, resumed_batches = 0;      // -1: from scratch
+  int checkpoint_epochs = -1, checkpoint_batches = 0;  // -1: wrote none
+  double seconds = 0, lost_seconds = 0;
+};
+
 struct ReportData {
   int64_t sweep_id = 0;
   std::string sweep_name;
@@ -82,6 +92,7 @@ struct ReportData {
   double gpu_hours = 0;         // attempt time on CUDA workers
   double cpu_hours = 0;         // attempt time on CPU workers
   std::string generated_at;     // ISO time
+  std::vector<ReportRestart> restarts;  // attempts that ended without the result, and those that resumed
 };
 
 }  // namespace avctl

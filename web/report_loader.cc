@@ -121,6 +121,10 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
     d.runs.push_back(std::move(r));
   }
   d.code_versions.assign(versions.begin(), versions.end());
+  for (const RestartRow& r : rows.restarts) {
+    d.restarts.push_back({r.job_key, r.attempt_id, r.worker, r.state, r.reason, r.resumed_epochs, r.resumed_batches,
+                          r.checkpoint_epochs, r.checkpoint_batches, r.seconds, r.lost_seconds});
+  }
   if (rows.usage.any) {
     d.wall_seconds = rows.usage.last_end - rows.usage.first_start;
     d.gpu_hours = rows.usage.cuda_seconds / 3600;

@@ -257,6 +257,38 @@ std::string ResourcesSection(const ReportData& d) {
   return b;
 }
 
+std::string Position(int epochs, int batches) {
+  if (epochs < 0) return "-";
+  return batches > 0 ? fmt::format("epoch {} + {} steps", epochs, batches) : fmt::format("epoch {}", epochs);
+}
+
+// Attempts that ended without the job's result and those that resumed from a
+// checkpoint: where each began and left off, and the compute lost.
+std::string RestartsSection(const ReportData& d) {
+  if (d.restarts.empty()) return "";
+  double lost = 0;
+  int ended = 0, resumed = 0;
+  for (const auto& r : d.restarts) {
+    lost += r.lost_seconds;
+    ended += r.state != "succeeded";
+    resumed += r.resumed_epochs > 0;
+  }
+  std::string b = fmt::format(
+      "<h2>Restarts</h2><p>{} attempt(s) ended without their job's result; {} attempt(s) resumed from a "
+      "checkpoint. Compute lost to restarts: {:.3f} h (each ended attempt's time, dispatch to end, less the "
+      "epochs its last checkpoint kept).</p><div class=\"scroll\"><table><thead><tr><th>job</th><th>attempt</th>"
+      "<th>worker</th><th>state</th><th>resumed from</th><th>last checkpoint</th><th>seconds</th><th>lost s</th>"
+      "<th>reason</th></tr></thead><tbody>",
+      ended, resumed, lost / 3600);
+  for (const auto& r : d.restarts) {
+    b += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td>"
+                     "<td>{:.1f}</td><td>{}</td></tr>",
+                     E(r.job_key), r.attempt_id, E(r.worker), E(r.state), Position(r.resumed_epochs, r.resumed_batches),
+                     Position(r.checkpoint_epochs, r.checkpoint_batches), r.seconds, r.lost_seconds, E(r.reason));
+  }
+  return b + "</tbody></table></div>";
+}
+
 std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
   std::string b = fmt::format("<h1>Sweep {}</h1><p class=\"muted\">from {} · generated {} · record sweep id {}</p>",
                               E(d.sweep_name), E(d.source), E(d.generated_at), d.sweep_id);
@@ -406,7 +438,7 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
                    d.wall_seconds / 60);
   b += fmt::format("<tr><td>GPU hours</td><td>{:.3f}</td></tr><tr><td>CPU job hours</td><td>{:.3f}</td></tr>",
                    d.gpu_hours, d.cpu_hours);
-  b += "</table><h2>Exports</h2><p><a href=\"table.csv\">table.csv</a> · <a href=\"table.json\">table.json</a> · "
+  b += "</table>" + RestartsSection(d) + "<h2>Exports</h2><p><a href=\"table.csv\">table.csv</a> · <a href=\"table.json\">table.json</a> · "
        "<a href=\"table.tex\">table.tex</a> (LaTeX)</p>";
   return Page("Sweep " + d.sweep_name, b);
 }

@@ -1,10 +1,14 @@
-// Chaos: a sweep of tiny training jobs over 4 worker daemons while workers
+// Chaos: a sweep of tiny training jobs (three epochs each, checkpointed in a
+// folder the workers share) over 4 worker daemons while workers
 // are SIGKILLed (and restarted) over and over, the coordinator is SIGKILLed
 // twice (and restarted on the same record), and one worker is paused with
 // SIGSTOP past its heartbeat liveness and resumed. At the end every job has
 // exactly one stored result, none lost, none duplicated, and each job's
 // metrics equal bit for bit those of a fault-free run of the same sweep; the
-// record passes PRAGMA integrity_check after every kill.
+// record passes PRAGMA integrity_check after every kill. A retried job
+// resumes from the last checkpoint its earlier attempts left; the test prints
+// the epochs trained over the epochs needed, against what restarting every
+// retry from scratch would have trained.
 //
 // ctest label "chaos". The default is the short version CI runs (100 jobs);
 // a longer one by hand:
@@ -36,8 +40,14 @@ class ChaosTest : public testutil::ClusterTest {
  protected:
   static constexpr int kWorkers = 4;
 
+  static constexpr int kEpochs = 3;
+
   // Kills cost attempts; none of these jobs fails on its own.
-  Json Spec(int seeds) { return testutil::TinyTrainingSweep("chaos", seeds, 1, 2, 50); }
+  Json Spec(int seeds) {
+    Json spec = testutil::TinyTrainingSweep("chaos", seeds, kEpochs, 2, 50);
+    spec["checkpoint_dir"] = (dir_ / "checkpoints").string();
+    return spec;
+  }
 
   // key -> stored metrics text of every result.
   std::map<std::string, std::string> Metrics() {
@@ -92,7 +102,7 @@ class ChaosTest : public testutil::ClusterTest {
 };
 
 TEST_F(ChaosTest, EveryJobOneResultBitIdenticalToAFaultFreeRun) {
-  const int seeds = EnvInt("AVCTL_CHAOS_SEEDS", 50);  // x 2 variants = jobs
+  const int seeds = EnvInt("AVCTL_CHAOS_SEEDS", 30);  // x 2 variants = jobs
   const int jobs = 2 * seeds;
   std::mt19937 rng(static_cast<uint32_t>(EnvInt("AVCTL_CHAOS_SEED", 1)));
 
@@ -166,6 +176,26 @@ TEST_F(ChaosTest, EveryJobOneResultBitIdenticalToAFaultFreeRun) {
     }
   }
   EXPECT_EQ(differ, 0);
+
+  // Resumes: every job that a retry finished after an earlier attempt of it
+  // had checkpointed began from a checkpoint, not from epoch 1.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results r JOIN attempts w ON w.id = r.attempt_id "
+                  "WHERE COALESCE(w.resumed_epochs, 0) = 0 AND EXISTS (SELECT 1 FROM attempts e WHERE "
+                  "e.job_id = r.job_id AND e.id < w.id AND e.ended_at <= w.started_at AND e.checkpoint_epochs >= 1)"),
+            0);
+  // Epochs trained (whole epochs reported by every attempt) over epochs needed,
+  // and what restarting each retry from scratch would have trained instead.
+  const int64_t needed = static_cast<int64_t>(jobs) * kEpochs;
+  const int64_t trained = Count("SELECT COUNT(*) FROM epochs");
+  const int64_t saved = Count("SELECT COALESCE(SUM(resumed_epochs), 0) FROM attempts");
+  const int64_t resumed = Count("SELECT COUNT(*) FROM attempts WHERE resumed_epochs > 0");
+  EXPECT_GE(trained, needed);
+  std::cout << fmt::format("chaos: epochs trained / needed = {} / {} = {:.3f} with {} resumed attempt(s); "
+                           "restarting from scratch: {} / {} = {:.3f}\n", trained, needed,
+                           static_cast<double>(trained) / needed, resumed, trained + saved, needed,
+                           static_cast<double>(trained + saved) / needed);
+  RecordProperty("epochs_trained", static_cast<int>(trained));
+  RecordProperty("epochs_resumed", static_cast<int>(saved));
   RecordProperty("worker_kills", worker_kills);
   RecordProperty("attempts", static_cast<int>(Count("SELECT COUNT(*) FROM attempts")));
   std::cout << fmt::format("chaos: {} jobs, {} worker kills, {} coordinator kills, 1 pause, {} attempts\n", jobs,

@@ -134,6 +134,17 @@ TEST(Slurm, ScriptRunsOneDaemonPerGpuWithIdsFromTheJob) {
   EXPECT_NE(s.find("--slots 2"), std::string::npos) << s;
   EXPECT_NE(s.find("'\\''/opt/avctl/bin/avworker'\\''"), std::string::npos) << s;  // quoted inside bash -c '...'
   EXPECT_NE(s.find("%x-%j-task%t.log"), std::string::npos) << s;
+  // Preemption: SIGTERM two minutes ahead of the limit; the daemons' stop fits KillWait.
+  EXPECT_NE(s.find("#SBATCH --signal=TERM@120\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("--stop-timeout 25"), std::string::npos) << s;
+  EXPECT_EQ(s.find("--requeue"), std::string::npos) << s;
+  o.requeue = true;
+  o.checkpoint_dir = "/scratch/emo/ckpt";
+  const std::string r = cli::RenderSbatchScript(o);
+  EXPECT_NE(r.find("#SBATCH --requeue\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("--checkpoint-dir '\\''/scratch/emo/ckpt'\\''"), std::string::npos) << r;
+  o.signal_seconds = -1;
+  EXPECT_EQ(cli::ValidateSlurmOptions(o).field(), "--signal-seconds");
 }
 
 TEST(Slurm, CpuWorkersAndBadOptions) {

@@ -77,7 +77,8 @@ class SlurmTest : public testutil::ClusterTest {
 TEST_F(SlurmTest, SlurmStartedWorkersRunTheSweepAndAScancelledWorkersJobComesBack) {
   StartCoordinator();
   // Ten jobs of a few seconds each (on one core), so that a worker is caught mid-job.
-  const Json spec = testutil::TinyTrainingSweep("slurm", 5, 2, 3, 3);
+  Json spec = testutil::TinyTrainingSweep("slurm", 5, 3, 3, 3);
+  spec["checkpoint_dir"] = (dir_ / "checkpoints").string();  // shared by both Slurm workers
   Json submitted = Call({{"op", "submit"}, {"spec", spec}, {"source", "slurm_test"}});
   ASSERT_EQ(submitted.value("jobs", 0), 10) << submitted.dump();
 
@@ -97,21 +98,21 @@ TEST_F(SlurmTest, SlurmStartedWorkersRunTheSweepAndAScancelledWorkersJobComesBac
   EXPECT_NE(out.find("slurm:" + second), std::string::npos) << out;
 
   // scancel the first worker's Slurm job while it runs a job: Slurm sends
-  // SIGTERM to every process of the step, the daemon (which starts draining)
-  // and the job's process alike, then SIGKILL after KillWait (2 s). The daemon
-  // reports its job's end as a worker failure if it still can, or the
-  // coordinator declares the silent worker lost; either way the job goes back
-  // to the queue.
+  // SIGTERM to every process of the step, the daemon and the job's process
+  // alike, then SIGKILL after KillWait (2 s). The job checkpoints at its next
+  // batch boundary and the daemon reports it preempted if it still can, or
+  // the coordinator declares the silent worker lost; either way the job goes
+  // back to the queue and the other worker resumes it from its checkpoint.
   ASSERT_TRUE(WaitUntil([&] {
-    // Mid-job: its process has finished an epoch (not merely been dispatched).
-    return Count(fmt::format("SELECT COUNT(*) FROM attempts a JOIN epochs e ON e.attempt_id = a.id "
-                             "WHERE a.worker_id = '{}' AND a.state = 'running'", victim)) > 0;
+    // Mid-job: its process has checkpointed an epoch (not merely been dispatched).
+    return Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state = 'running' "
+                             "AND checkpoint_epochs >= 1", victim)) > 0;
   }, 180)) << SlurmLogs() << coord_->Log();
   auto cancel = RunCommand("scancel " + first + " 2>&1");
   ASSERT_EQ(cancel.exit_code, 0) << cancel.output;
   ASSERT_TRUE(WaitUntil([&] {
-    return Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state IN ('lost', 'failed')",
-                             victim)) > 0;
+    return Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state IN ('lost', 'failed', "
+                             "'preempted')", victim)) > 0;
   }, 60)) << SlurmLogs() << coord_->Log();
 
   ASSERT_TRUE(WaitUntil([&] { return Status("slurm").value("finished", false); }, 420)) << SlurmLogs() << coord_->Log();
@@ -121,10 +122,17 @@ TEST_F(SlurmTest, SlurmStartedWorkersRunTheSweepAndAScancelledWorkersJobComesBac
   // Each job the victim did not finish was finished by the other Slurm worker,
   // and nothing was received twice.
   EXPECT_EQ(Count(fmt::format("SELECT COUNT(*) FROM attempts a JOIN attempts b ON a.job_id = b.job_id "
-                              "WHERE a.worker_id = '{}' AND a.state IN ('lost', 'failed') "
+                              "WHERE a.worker_id = '{}' AND a.state IN ('lost', 'failed', 'preempted') "
                               "AND b.worker_id = 'slurm-{}-0' AND b.state = 'succeeded'", victim, second)),
-            Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state IN ('lost', 'failed')",
-                              victim)));
+            Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = '{}' AND state IN ('lost', 'failed', "
+                              "'preempted')", victim)));
+  // ... from the victim's checkpoint: the job it had checkpointed began
+  // there on the other worker instead of at epoch 1.
+  EXPECT_GE(Count(fmt::format("SELECT COUNT(*) FROM attempts a JOIN attempts b ON a.job_id = b.job_id "
+                              "WHERE a.worker_id = '{}' AND a.checkpoint_epochs >= 1 AND a.state != 'succeeded' "
+                              "AND b.worker_id = 'slurm-{}-0' AND b.state = 'succeeded' "
+                              "AND b.resumed_epochs >= a.checkpoint_epochs", victim, second)), 1)
+      << SlurmLogs() << coord_->Log();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM events WHERE message LIKE '%duplicate result%'"), 0);
 
   // `avctl workers stop --slurm-job ID --now` drains the second worker and scancels its job.

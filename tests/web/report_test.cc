@@ -131,6 +131,50 @@ TEST_F(ReportTest, LoadsRunsWithMetricsFailuresAndProvenance) {
   EXPECT_FALSE(LoadReportData(store_.get(), "nope").ok());
 }
 
+TEST(ReportRestarts, ARestartShowsWhereEachAttemptBeganAndLeftOffAndTheComputeLost) {
+  const auto dir = testutil::FreshTestDir("report_restarts");
+  auto record = Record::Open((dir / "record.db").string());
+  ASSERT_TRUE(record.ok());
+  Record& r = **record;
+  Json spec_json = {{"name", "restarts"}, {"dataset", {{"synth", {{"profile", "tiny"}}}}},
+                    {"variants", {{{"name", "ladder_av"}, {"role", "proposed"}}}}, {"seeds", 1}};
+  auto spec = ParseSweepSpec(spec_json, "r.json");
+  ASSERT_TRUE(spec.ok());
+  ASSERT_TRUE(r.SubmitSweep(*spec, spec_json, *ExpandSweep(*spec), "r.json", 0.0).ok());
+  const int64_t job = (*r.QueuedJobs())[0].job_id;
+  // Attempt 1: three epochs of 10 s, a checkpoint after epoch 2, preempted at 40 s.
+  auto a1 = r.Dispatch(job, "w1", 100.0);
+  ASSERT_TRUE(a1.ok());
+  for (int e = 1; e <= 3; ++e) {
+    ASSERT_TRUE(r.RecordProgress(a1->attempt_id, {{"epoch", e}, {"seconds", 10.0}}, 100.0 + 10 * e).ok());
+  }
+  ASSERT_TRUE(r.RecordProgress(a1->attempt_id, {{"epoch", 2}, {"checkpoint", {{"path", "/c/epoch-0002.ckpt"},
+                                                {"epochs", 2}, {"batches", 0}}}}, 121.0).ok());
+  ASSERT_TRUE(r.RecordFailure(a1->attempt_id, FailureKind::kPreempted, "stopped by signal 15", "w1", 140.0).ok());
+  // Attempt 2 resumes there and succeeds.
+  auto a2 = r.Dispatch(job, "w2", 150.0);
+  ASSERT_TRUE(a2.ok());
+  ASSERT_TRUE(r.RecordProgress(a2->attempt_id, {{"epoch", 2}, {"resumed", {{"path", "/c/epoch-0002.ckpt"},
+                                                {"epochs", 2}, {"batches", 0}, {"attempt_id", a1->attempt_id}}}},
+                               151.0).ok());
+  auto d = LoadReportData(&r, "restarts");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->restarts.size(), 2u);
+  EXPECT_EQ(d->restarts[0].state, "preempted");
+  EXPECT_EQ(d->restarts[0].checkpoint_epochs, 2);
+  EXPECT_DOUBLE_EQ(d->restarts[0].seconds, 40.0);
+  EXPECT_DOUBLE_EQ(d->restarts[0].lost_seconds, 20.0);  // 40 s less the two epochs (20 s) kept
+  EXPECT_EQ(d->restarts[1].resumed_epochs, 2);
+  EXPECT_DOUBLE_EQ(d->restarts[1].lost_seconds, 0.0);
+  const auto files = RenderReport(*d, AnalyzeReport(*d));
+  const std::string& index = files.at("index.html");
+  EXPECT_NE(index.find("<h2>Restarts</h2>"), std::string::npos);
+  EXPECT_NE(index.find("Compute lost to restarts: 0.006 h"), std::string::npos) << index;
+  EXPECT_NE(index.find("<td>preempted</td><td>-</td><td>epoch 2</td>"), std::string::npos);
+  record->reset();
+  fs::remove_all(dir);
+}
+
 TEST_F(ReportTest, TablesAndPairedTestsUseOnlyCompletePairs) {
   BuildFixture(6);
   ReportData d = Load();
