@@ -12,8 +12,8 @@ threads=${2:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/bin/avctl" data synth --profile full --clips-per-actor 2 --out "$work/store" >/dev/null
-printf '| variant | parameters | checkpoint bytes | seconds per checkpoint | seconds per step | ratio (checkpoint / step) |\n'
-printf '| --- | --- | --- | --- | --- | --- |\n'
+printf '| variant | checkpoint bytes | seconds per checkpoint | seconds per step | ratio (checkpoint / step) |\n'
+printf '| --- | --- | --- | --- | --- |\n'
 for variant in ladder_av backbone mult; do
   cat > "$work/job.json" <<JOB
 {"key": "bench/$variant", "variant": "$variant", "seed": 1, "threads": $threads,
@@ -29,6 +29,6 @@ c = r["checkpoints"]
 steps = sum(e["train_clips"] for e in r["epochs"]) / 16.0
 step_s = sum(e["train_seconds"] for e in r["epochs"]) / max(steps, 1)
 per = c["seconds"] / max(c["written"], 1)
-print(f"| {sys.argv[2]} | n/a | {c['last_bytes']:,} | {per:.3f} | {step_s:.3f} | {per / step_s:.2f} |")
+print(f"| {sys.argv[2]} | {c['last_bytes']:,} | {per:.3f} | {step_s:.3f} | {per / step_s:.2f} |")
 PY
 done
