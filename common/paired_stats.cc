@@ -157,6 +157,24 @@ WilcoxonTest WilcoxonSignedRank(const std::vector<double>& x, const std::vector<
   return r;
 }
 
+MeanInterval MeanConfidenceInterval(const std::vector<double>& x, double confidence) {
+  MeanInterval r;
+  r.n = static_cast<int>(x.size());
+  if (x.empty()) return r;
+  r.mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(x.size());
+  r.low = r.high = r.mean;
+  if (x.size() < 2) return r;
+  double ss = 0;
+  for (double v : x) ss += (v - r.mean) * (v - r.mean);
+  const double se = std::sqrt(ss / static_cast<double>(x.size() - 1) / static_cast<double>(x.size()));
+  boost::math::students_t dist(static_cast<double>(x.size() - 1));
+  const double q = boost::math::quantile(boost::math::complement(dist, (1 - confidence) / 2));
+  r.low = r.mean - q * se;
+  r.high = r.mean + q * se;
+  r.defined = true;
+  return r;
+}
+
 std::vector<double> HolmAdjust(const std::vector<double>& p) {
   const size_t m = p.size();
   std::vector<size_t> order(m);

@@ -67,6 +67,16 @@ struct WilcoxonTest {
 WilcoxonTest WilcoxonSignedRank(const std::vector<double>& x, const std::vector<double>& y, Tail tail);
 
 // Holm-Bonferroni step-down adjusted p-values, in the input order, capped at 1.
+// The mean of independent values with its two-sided Student-t confidence
+// interval (sample sd, n - 1 df). Fewer than 2 values: the interval
+// collapses to the mean and `defined` is false.
+struct MeanInterval {
+  int n = 0;
+  double mean = 0, low = 0, high = 0;
+  bool defined = false;
+};
+MeanInterval MeanConfidenceInterval(const std::vector<double>& x, double confidence = 0.95);
+
 std::vector<double> HolmAdjust(const std::vector<double>& p);
 
 }  // namespace avctl

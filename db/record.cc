@@ -1010,7 +1010,7 @@ Result<SweepReportRows> Record::ReportRows(const std::string& sweep_ref) {
   const int64_t id = out.sweep.id;
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(
-        "SELECT name, source, alpha, comparisons, dataset FROM sweeps WHERE id = ?"));
+        "SELECT name, source, alpha, comparisons, dataset, spec FROM sweeps WHERE id = ?"));
     AVCTL_RETURN_IF_ERROR(q->BindInt(1, id));
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) return Status::NotFound(fmt::format("no sweep {} in the record", id));
@@ -1019,6 +1019,7 @@ Result<SweepReportRows> Record::ReportRows(const std::string& sweep_ref) {
     out.sweep.alpha = q->ColumnDouble(2);
     out.sweep.comparisons = ParseStored(q->ColumnText(3));
     out.sweep.dataset = ParseStored(q->ColumnText(4));
+    out.sweep.spec = ParseStored(q->ColumnText(5));
   }
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(

@@ -108,6 +108,7 @@ struct SweepRow {
   double alpha = 0.05;
   Json comparisons = Json::array();  // as stored from the spec
   Json dataset = Json::object();
+  Json spec = Json::object();  // the submitted spec (ReportRows only)
 };
 struct VariantRow {
   std::string name, role, preset;

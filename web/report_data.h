@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,12 +88,16 @@ struct ReportData {
   Json workers = Json::array();
   // Provenance gathered from the results.
   std::vector<std::string> code_versions;
+  // Results per CPU kernel set: ATen's capability and OpenBLAS's core
+  // ("avx2 + OpenBLAS SkylakeX"); CPU results are bit-identical only within one.
+  std::map<std::string, int> cpu_kernels;
   Json store = Json::object();  // {"synthetic": bool, "audio_checksum": ..., "visual_checksum": ..., "clips": N}
   double wall_seconds = 0;      // first dispatch to last result
   double gpu_hours = 0;         // attempt time on CUDA workers
   double cpu_hours = 0;         // attempt time on CPU workers
   std::string generated_at;     // ISO time
   std::vector<ReportRestart> restarts;  // attempts that ended without the result, and those that resumed
+  std::set<std::string> log_scaled_params;  // swept parameters to plot on a log axis (LogScaledSpace)
 };
 
 }  // namespace avctl

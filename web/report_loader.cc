@@ -1,5 +1,7 @@
 #include "web/report_loader.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <set>
@@ -53,6 +55,39 @@ std::map<std::string, double> ParsePoint(const std::string& point) {
   return out;
 }
 
+namespace {
+
+// Coefficient of variation of the steps between sorted values.
+double StepSpread(const std::vector<double>& v) {
+  std::vector<double> d;
+  for (size_t i = 1; i < v.size(); ++i) d.push_back(v[i] - v[i - 1]);
+  double mean = 0;
+  for (double x : d) mean += x;
+  mean /= static_cast<double>(d.size());
+  double ss = 0;
+  for (double x : d) ss += (x - mean) * (x - mean);
+  return mean > 0 ? std::sqrt(ss / static_cast<double>(d.size())) / mean : 0;
+}
+
+}  // namespace
+
+bool LogScaledSpace(const Json& space) {
+  if (space.is_object()) return space.contains("log_uniform");
+  if (!space.is_array()) return false;
+  std::vector<double> v;
+  for (const auto& x : space) {
+    if (!x.is_number() || x.get<double>() <= 0) return false;
+    v.push_back(x.get<double>());
+  }
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (v.size() < 2 || v.back() / v.front() < 10) return false;
+  if (v.size() == 2) return true;
+  std::vector<double> logs;
+  for (double x : v) logs.push_back(std::log(x));
+  return StepSpread(logs) < StepSpread(v);
+}
+
 Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
   AVCTL_ASSIGN_OR_RETURN(SweepReportRows rows, record->ReportRows(sweep));
   ReportData d;
@@ -71,6 +106,14 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
   }
   d.dataset = rows.sweep.dataset.is_object() ? rows.sweep.dataset : Json::object();
   for (const auto& v : rows.variants) d.variants.push_back({v.name, v.role, v.preset});
+  if (rows.sweep.spec.contains("variants") && rows.sweep.spec["variants"].is_array()) {
+    for (const auto& v : rows.sweep.spec["variants"]) {
+      if (!v.is_object() || !v.contains("space") || !v["space"].is_object()) continue;
+      for (const auto& [param, space] : v["space"].items()) {
+        if (LogScaledSpace(space)) d.log_scaled_params.insert(param);
+      }
+    }
+  }
   std::set<std::string> versions;
   for (const RunRow& row : rows.runs) {
     ReportRun r;
@@ -109,6 +152,13 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
       for (const auto& e : res.value("epochs", Json::array())) {
         r.epochs.push_back({e.value("epoch", 0), e.value("train_loss", 0.0), e.value("dev_loss", 0.0),
                             e.value("dev_macro_f1", 0.0)});
+      }
+      if (res.contains("cpu_capability") && res["cpu_capability"].is_string()) {
+        std::string kernels = res["cpu_capability"].get<std::string>();
+        if (res.contains("blas_core") && res["blas_core"].is_string() && !res["blas_core"].get<std::string>().empty()) {
+          kernels += " + OpenBLAS " + res["blas_core"].get<std::string>();
+        }
+        ++d.cpu_kernels[kernels];
       }
       if (res.contains("code_version") && res["code_version"].is_string()) {
         versions.insert(res["code_version"].get<std::string>());

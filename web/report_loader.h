@@ -17,4 +17,10 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep);
 // "model.lambda=0.5,train.lr=0.001" -> {"model.lambda": 0.5, "train.lr": 0.001}; non-numeric values are skipped.
 std::map<std::string, double> ParsePoint(const std::string& point);
 
+// Whether a parameter space (a spec's variants[].space value) is plotted on
+// a log axis: {"log_uniform": [lo, hi]} always; a grid when its values are
+// positive, span at least a factor 10 and are spaced more evenly in log
+// than in linear terms ([0.1, 0.3, 1, 3] yes, [0.1, 0.3, 0.5] no).
+bool LogScaledSpace(const Json& space);
+
 }  // namespace avctl

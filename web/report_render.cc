@@ -7,6 +7,7 @@
 
 #include "common/emotions.h"
 #include "common/text.h"
+#include "web/html_table.h"
 #include "web/model_cards.h"
 #include "web/resource_needs.h"
 #include "web/svg.h"
@@ -16,14 +17,32 @@ namespace avctl {
 
 namespace {
 
+// Tables fit the page: headers wrap, long names and reasons wrap anywhere,
+// numbers stay on one line. Below 720 px every table stacks: one block per
+// row, each value after its column's name (HtmlTable's data-label). Charts
+// scale down with the page. Printing drops the scroll boxes and keeps every
+// column.
 const char* kStyle = R"CSS(
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
-h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
-table{border-collapse:collapse;margin:8px 0}td,th{padding:4px 9px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px;overflow-wrap:break-word}
+h1{font-size:22px;margin-bottom:4px;overflow-wrap:anywhere}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{padding:4px 7px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
+th{vertical-align:bottom;white-space:normal;min-width:3em}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:6em}
 td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer;user-select:none}
-.sig{color:#0a7d33;font-weight:600}.raw{color:#b06d00}.ns{color:#888}.fail{color:#b3261e}
-.muted{color:#666;font-size:12px}.verdict{border-left:4px solid #2a6;background:#f4faf6;padding:6px 14px;margin:12px 0}.verdict h2{margin-top:4px}.verdict li{margin:4px 0}.plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
-.scroll{overflow-x:auto;max-width:100%}.kv td{text-align:left}.role{font-size:11px;color:#666}code{background:#f4f4f4;padding:1px 4px}
+.sig{color:#0a6b2c;font-weight:600}.raw{color:#8a5300}.ns{color:#595959}.fail{color:#b3261e}
+.muted{color:#595959;font-size:12px}.verdict{border-left:4px solid #2a6;background:#f4faf6;padding:6px 14px;margin:12px 0}.verdict h2{margin-top:4px}.verdict li{margin:4px 0}
+.plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}.plots>div{min-width:0;max-width:100%;overflow-wrap:anywhere}svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto;max-width:100%}.kv td{text-align:left;white-space:normal;overflow-wrap:anywhere}.role{font-size:11px;color:#595959}
+code{background:#f4f4f4;padding:1px 4px;overflow-wrap:anywhere}
+.legend{list-style:none;padding:0;margin:4px 0;font-size:12px;max-width:520px}.legend li{overflow-wrap:anywhere}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:6px}
+@media (max-width:720px){body{margin:12px auto;padding:0 10px}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}table.stack thead{display:none}
+table.stack tr{border:1px solid #ddd;margin:8px 0;padding:2px 6px}
+table.stack td{display:block;text-align:right;white-space:normal;overflow-wrap:anywhere;border-bottom:1px solid #f0f0f0;min-height:1.45em}
+table.stack td::before{content:attr(data-label);float:left;max-width:48%;text-align:left;font-weight:600;color:#444;padding-right:8px}
+table.stack td::after{content:"";display:block;clear:both}table.stack td:first-child{text-align:right}}
+@media print{body{max-width:none;margin:0;padding:0;font-size:10px}.scroll{overflow:visible}
+table{font-size:9px;page-break-inside:auto}tr{page-break-inside:avoid}td,th{padding:2px 4px;white-space:normal}th{cursor:auto}}
 )CSS";
 
 // Click a header to sort by its column (numbers by data-v, else text).
@@ -61,38 +80,43 @@ std::string PValue(double p) {
 
 std::string Page(const std::string& title, const std::string& body) {
   return fmt::format("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                     "content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{}</style></head><body>"
-                     "{}<script>{}</script></body></html>\n",
+                     "content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{}</style></head><body><main>"
+                     "{}</main><script>{}</script></body></html>\n",
                      E(title), kStyle, body, kSortScript);
 }
 
 std::string GroupFile(size_t i) { return fmt::format("variant-{}.html", i + 1); }
 
 std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
-                         const std::map<std::string, size_t>& index) {
-  std::string s = "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>Architecture</th><th>runs</th><th>Macro Prec</th>"
-                  "<th>Macro Rec</th><th>Macro F1</th><th>Micro Prec</th><th>Micro Rec</th><th>Micro F1</th></tr>"
-                  "</thead><tbody>";
+                         const std::map<std::string, size_t>& index,
+                         const std::set<std::string>& references = {}) {
+  HtmlTable t({"Architecture", "runs", "Macro Prec", "Macro Rec", "Macro F1", "Micro Prec", "Micro Rec", "Micro F1"},
+              "sortable");
   for (const GroupSummary* g : groups) {
-    s += fmt::format("<tr><td><a href=\"{}\">{}</a> <span class=\"role\">{}</span> <a class=\"muted\" "
-                     "href=\"{}#card\">card</a></td><td data-v=\"{}\">{}{}</td>",
-                     GroupFile(index.at(g->label)), E(g->label), E(g->role), GroupFile(index.at(g->label)), g->done,
-                     g->done,
-                     g->failed > 0 ? fmt::format(" <span class=\"fail\">({} failed)</span>", g->failed) : "");
+    std::vector<HtmlCell> row;
+    const std::string page = GroupFile(index.at(g->label));
+    HtmlCell name{fmt::format("<a href=\"{}\">{}</a> <span class=\"role\">{}</span> <a class=\"muted\" "
+                              "href=\"{}#card\">card</a>",
+                              page, E(g->label), references.count(g->label) ? "reference" : E(g->role), page),
+                  "wrap"};
+    row.push_back(std::move(name));
+    row.push_back(NumberCell(g->done, fmt::format("{}{}", g->done,
+                                                  g->failed > 0 ? fmt::format(" <span class=\"fail\">({} failed)</span>",
+                                                                              g->failed)
+                                                                : "")));
     for (const auto& m : TableMetrics()) {
       const MetricSummary ms = Get(*g, m);
-      s += fmt::format("<td data-v=\"{:.6f}\">{}</td>", ms.mean, Pct(ms));
+      row.push_back(NumberCell(ms.mean, Pct(ms)));
     }
-    s += "</tr>";
+    t.AddRow(std::move(row));
   }
-  return s + "</tbody></table></div>";
+  return t.Render();
 }
 
 std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, double alpha) {
-  std::string s = fmt::format(
-      "<div class=\"scroll\"><table class=\"sortable\"><thead><tr><th>variant</th><th>baseline</th><th>metric</th><th>pairs</th>"
-      "<th>mean diff (pp)</th><th>95% CI (pp)</th><th>t</th><th>df</th><th>p (one-tailed)</th><th>p (Holm)</th>"
-      "<th>d<sub>z</sub></th><th>Wilcoxon p</th><th>at α = {}</th></tr></thead><tbody>", alpha);
+  HtmlTable t({"variant", "baseline", "metric", "pairs", "mean diff (pp)", "95% CI (pp)", "t (df)",
+               "p (one-tailed)", "p (Holm)", "d<sub>z</sub>", "Wilcoxon p", fmt::format("at α = {}", alpha)},
+              "sortable");
   for (const ComparisonResult* c : cs) {
     std::string missing;
     if (c->pairs.unmatched_x + c->pairs.unmatched_y > 0) {
@@ -102,22 +126,26 @@ std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, dou
                        : c->significant      ? "<span class=\"sig\">★ significant</span>"
                        : c->significant_raw  ? "<span class=\"raw\">☆ raw p only</span>"
                                              : "<span class=\"ns\">not significant</span>";
-    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{} ({})</td><td data-v=\"{}\">{}{}</td>", E(c->variant),
-                     E(c->baseline), E(c->metric), TailName(c->tail), c->pairs.x.size(), c->pairs.x.size(), missing);
+    std::vector<HtmlCell> row = {{E(c->variant), "wrap"},
+                                 {E(c->baseline), "wrap"},
+                                 {fmt::format("{} ({})", E(c->metric), TailName(c->tail))},
+                                 NumberCell(static_cast<double>(c->pairs.x.size()),
+                                            fmt::format("{}{}", c->pairs.x.size(), missing))};
     if (c->t.defined) {
-      s += fmt::format("<td data-v=\"{:.6f}\">{:+.2f}</td><td>[{:+.2f}, {:+.2f}]</td><td data-v=\"{:.6f}\">{:.2f}</td>"
-                       "<td>{:.0f}</td><td data-v=\"{:.3e}\">{}</td><td data-v=\"{:.3e}\">{}</td>"
-                       "<td data-v=\"{:.6f}\">{:.2f}</td><td>{}</td>",
-                       c->t.mean_diff, 100 * c->t.mean_diff, 100 * c->t.ci_low, 100 * c->t.ci_high,
-                       std::isfinite(c->t.t) ? c->t.t : 1e9, c->t.t, c->t.df, c->t.p, PValue(c->t.p), c->p_holm,
-                       PValue(c->p_holm), std::isfinite(c->t.dz) ? c->t.dz : 1e9, c->t.dz,
-                       c->wilcoxon.defined ? PValue(c->wilcoxon.p) : "-");
+      row.push_back(NumberCell(c->t.mean_diff, fmt::format("{:+.2f}", 100 * c->t.mean_diff)));
+      row.push_back({fmt::format("[{:+.2f}, {:+.2f}]", 100 * c->t.ci_low, 100 * c->t.ci_high)});
+      row.push_back(NumberCell(c->t.t, fmt::format("{:.2f} ({:.0f})", c->t.t, c->t.df)));
+      row.push_back(NumberCell(c->t.p, PValue(c->t.p)));
+      row.push_back(NumberCell(c->p_holm, PValue(c->p_holm)));
+      row.push_back(NumberCell(c->t.dz, fmt::format("{:.2f}", c->t.dz)));
+      row.push_back({c->wilcoxon.defined ? PValue(c->wilcoxon.p) : "-"});
     } else {
-      s += "<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td>";
+      for (int i = 0; i < 7; ++i) row.push_back({"-"});
     }
-    s += fmt::format("<td>{}</td></tr>", mark);
+    row.push_back({mark, "wrap"});
+    t.AddRow(std::move(row));
   }
-  return s + "</tbody></table></div>";
+  return t.Render();
 }
 
 // Pairs as a number, or "none suffices" when no count up to the planning
@@ -128,33 +156,35 @@ std::string Power(double p) { return std::isfinite(p) ? fmt::format("{:.0f}%", 1
 
 // Seed planning: what the sweep's n can detect and what it would take.
 std::string SeedPlanningTable(const std::vector<ComparisonResult>& cs) {
-  std::string s =
-      "<div class=\"scroll\"><table><thead><tr><th>variant</th><th>baseline</th><th>pairs</th>"
-      "<th>observed diff (pp)</th><th>sd of diffs (pp)</th><th>power at the observed diff</th>"
-      "<th>detectable at 80% (pp)</th><th>pairs for 80% at the observed diff</th><th>min_effect (pp)</th>"
-      "<th>power at min_effect</th><th>pairs for 80% at min_effect</th></tr></thead><tbody>";
+  HtmlTable t({"variant", "baseline", "pairs", "observed diff (pp)", "sd of diffs (pp)", "power at the observed diff",
+               "detectable at 80% (pp)", "pairs for 80% at the observed diff", "min_effect (pp)",
+               "power at min_effect", "pairs for 80% at min_effect"});
   bool any_min_effect = false;
   for (const auto& c : cs) {
     const SeedPlan& p = c.plan;
-    s += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td>", E(c.variant), E(c.baseline), p.n);
+    std::vector<HtmlCell> row = {{E(c.variant), "wrap"}, {E(c.baseline), "wrap"}, {std::to_string(p.n)}};
     if (!p.defined) {
-      s += "<td colspan=\"8\" class=\"muted\">fewer than 2 matched pairs: no test, no plan</td></tr>";
+      row.push_back({"fewer than 2 matched pairs: no test, no plan", "muted wrap", 8});
+      t.AddRow(std::move(row));
       continue;
     }
     // Each figure: at α, then Holm's worst case (α / family size) after the slash.
-    s += fmt::format("<td>{:+.2f}</td><td>{:.2f}</td><td>{} / {}</td><td>{:.2f} / {:.2f}</td><td>{} / {}</td>",
-                     100 * p.observed, 100 * p.sd, Power(p.power), Power(p.power_holm), 100 * p.detectable,
-                     100 * p.detectable_holm, Pairs(p.pairs), Pairs(p.pairs_holm));
+    row.push_back({fmt::format("{:+.2f}", 100 * p.observed)});
+    row.push_back({fmt::format("{:.2f}", 100 * p.sd)});
+    row.push_back({fmt::format("{} / {}", Power(p.power), Power(p.power_holm))});
+    row.push_back({fmt::format("{:.2f} / {:.2f}", 100 * p.detectable, 100 * p.detectable_holm)});
+    row.push_back({fmt::format("{} / {}", Pairs(p.pairs), Pairs(p.pairs_holm))});
     if (p.min_effect > 0) {
       any_min_effect = true;
-      s += fmt::format("<td>{:.2f}</td><td>{} / {}</td><td>{} / {}</td></tr>", 100 * p.min_effect,
-                       Power(p.power_min_effect), Power(p.power_min_effect_holm), Pairs(p.pairs_min_effect),
-                       Pairs(p.pairs_min_effect_holm));
+      row.push_back({fmt::format("{:.2f}", 100 * p.min_effect)});
+      row.push_back({fmt::format("{} / {}", Power(p.power_min_effect), Power(p.power_min_effect_holm))});
+      row.push_back({fmt::format("{} / {}", Pairs(p.pairs_min_effect), Pairs(p.pairs_min_effect_holm))});
     } else {
-      s += "<td>-</td><td>-</td><td>-</td></tr>";
+      for (int i = 0; i < 3; ++i) row.push_back({"-"});
     }
+    t.AddRow(std::move(row));
   }
-  s += "</tbody></table></div>";
+  std::string s = t.Render();
   if (!any_min_effect) {
     s += "<p class=\"muted\">Set <code>comparisons[].min_effect</code> in the spec (metric units, e.g. 0.02 for "
          "2 pp) to see the pairs needed for the smallest difference worth detecting.</p>";
@@ -201,26 +231,23 @@ std::string CardSection(const std::string& preset) {
   for (const std::string& para : {card->intro, card->notes}) {
     if (!para.empty()) b += "<p>" + InlineMarkdown(para) + "</p>";
   }
-  auto rows = [&](const std::vector<CardRow>& rs, bool approximations_only) {
-    std::string t;
+  auto table = [&](const std::vector<CardRow>& rs, bool approximations_only) {
+    HtmlTable t({"setting", "value", "source", "why"});
     for (const auto& r : rs) {
       if (approximations_only && !r.approximation) continue;
-      t += fmt::format("<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}{}</td></tr>",
-                       E(r.setting), E(r.value.dump()), InlineMarkdown(r.source), InlineMarkdown(r.why),
-                       r.approximation ? " <span class=\"raw\">approximation</span>" : "");
+      t.AddRow({{"<code>" + E(r.setting) + "</code>", "wrap"},
+                {"<code>" + E(r.value.dump()) + "</code>", "wrap"},
+                {InlineMarkdown(r.source), "wrap"},
+                {InlineMarkdown(r.why) + (r.approximation ? " <span class=\"raw\">approximation</span>" : ""), "wrap"}});
     }
     return t;
   };
-  const std::string head = "<div class=\"scroll\"><table><thead><tr><th>setting</th><th>value</th><th>source</th>"
-                           "<th>why</th></tr></thead><tbody>";
-  const std::string own = rows(card->rows, false);
-  b += own.empty() ? "<p>Every setting as in the Defaults card.</p>"
-                   : "<p>Settings that differ from the Defaults card:</p>" + head + own + "</tbody></table></div>";
+  const HtmlTable own = table(card->rows, false);
+  b += own.rows() == 0 ? "<p>Every setting as in the Defaults card.</p>"
+                       : "<p>Settings that differ from the Defaults card:</p>" + own.Render();
   if (const ModelCard* defaults = FindModelCard("Defaults"); defaults != nullptr && preset != "Defaults") {
-    const std::string approx = rows(defaults->rows, true);
-    if (!approx.empty()) {
-      b += "<p>Approximations it shares with every variant (Defaults card):</p>" + head + approx + "</tbody></table></div>";
-    }
+    const HtmlTable approx = table(defaults->rows, true);
+    if (approx.rows() > 0) b += "<p>Approximations it shares with every variant (Defaults card):</p>" + approx.Render();
   }
   b += "<p class=\"muted\">From docs/MODELS.md as built into this avctl; the spec's overrides for this variant "
        "apply on top (see the runs' configs).</p>";
@@ -231,24 +258,24 @@ std::string CardSection(const std::string& preset) {
 std::string ResourcesSection(const ReportData& d) {
   const std::vector<VariantResources> rs = SummarizeResources(d);
   if (rs.empty()) return "";
-  std::string b =
-      "<h2>Resources</h2><table><thead><tr><th>variant</th><th>runs</th><th>devices</th><th>train clips/s "
-      "(median)</th><th>waiting for data</th><th>peak RSS</th><th>peak GPU memory</th><th>deterministic</th>"
-      "<th>declare <code>resources.gpu_memory_mb</code></th></tr></thead><tbody>";
+  HtmlTable t({"variant", "runs", "devices", "train clips/s (median)", "waiting for data", "peak RSS",
+               "peak GPU memory", "deterministic", "declare <code>resources.gpu_memory_mb</code>"});
   bool any_gpu = false;
   for (const auto& v : rs) {
     std::string devices;
     for (const auto& x : v.devices) devices += (devices.empty() ? "" : ", ") + E(x);
     any_gpu = any_gpu || v.gpu_runs > 0;
-    b += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td><td>{}</td><td>{:.0f} MiB</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>",
-        E(v.variant), v.measured, devices, v.median_clips_per_s,
-        v.median_data_wait_share >= 0 ? fmt::format("{:.1f}%", 100 * v.median_data_wait_share) : "-",
-        v.max_peak_rss_mib, v.gpu_runs > 0 ? fmt::format("{:.0f} MiB (max of {})", v.max_peak_device_mib, v.gpu_runs) : "-",
-        v.all_deterministic ? "yes" : "no", v.gpu_runs > 0 ? std::to_string(v.suggested_gpu_memory_mb) : "-");
+    t.AddRow({{E(v.variant), "wrap"},
+              {std::to_string(v.measured)},
+              {devices},
+              {fmt::format("{:.1f}", v.median_clips_per_s)},
+              {v.median_data_wait_share >= 0 ? fmt::format("{:.1f}%", 100 * v.median_data_wait_share) : "-"},
+              {fmt::format("{:.0f} MiB", v.max_peak_rss_mib)},
+              {v.gpu_runs > 0 ? fmt::format("{:.0f} MiB (max of {})", v.max_peak_device_mib, v.gpu_runs) : "-"},
+              {v.all_deterministic ? "yes" : "no"},
+              {v.gpu_runs > 0 ? std::to_string(v.suggested_gpu_memory_mb) : "-"}});
   }
-  b += "</tbody></table>";
+  std::string b = "<h2>Resources</h2>" + t.Render();
   b += any_gpu ? fmt::format("<p class=\"muted\">Declared memory = (largest peak the CUDA caching allocator reserved "
                              "+ {:.0f} MiB for the CUDA context, an allowance, not measured) x {:.2f}, rounded up to "
                              "256 MiB. The coordinator packs jobs on a GPU by their declared memory.</p>",
@@ -276,17 +303,21 @@ std::string RestartsSection(const ReportData& d) {
   std::string b = fmt::format(
       "<h2>Restarts</h2><p>{} attempt(s) ended without their job's result; {} attempt(s) resumed from a "
       "checkpoint. Compute lost to restarts: {:.3f} h (each ended attempt's time, dispatch to end, less the "
-      "epochs its last checkpoint kept).</p><div class=\"scroll\"><table><thead><tr><th>job</th><th>attempt</th>"
-      "<th>worker</th><th>state</th><th>resumed from</th><th>last checkpoint</th><th>seconds</th><th>lost s</th>"
-      "<th>reason</th></tr></thead><tbody>",
+      "epochs its last checkpoint kept).</p>",
       ended, resumed, lost / 3600);
+  HtmlTable t({"job", "attempt", "worker", "state", "resumed from", "last checkpoint", "seconds", "lost s", "reason"});
   for (const auto& r : d.restarts) {
-    b += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1f}</td>"
-                     "<td>{:.1f}</td><td>{}</td></tr>",
-                     E(r.job_key), r.attempt_id, E(r.worker), E(r.state), Position(r.resumed_epochs, r.resumed_batches),
-                     Position(r.checkpoint_epochs, r.checkpoint_batches), r.seconds, r.lost_seconds, E(r.reason));
+    t.AddRow({{E(r.job_key), "wrap"},
+              {std::to_string(r.attempt_id)},
+              {E(r.worker)},
+              {E(r.state)},
+              {Position(r.resumed_epochs, r.resumed_batches)},
+              {Position(r.checkpoint_epochs, r.checkpoint_batches)},
+              {fmt::format("{:.1f}", r.seconds)},
+              {fmt::format("{:.1f}", r.lost_seconds)},
+              {E(r.reason), "wrap"}});
   }
-  return b + "</tbody></table></div>";
+  return b + t.Render();
 }
 
 std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
@@ -314,12 +345,30 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
          ComparisonsTable(comps, a.alpha);
   }
   if (!ablation.empty()) {
-    std::vector<const GroupSummary*> with_proposed;
-    for (const auto* g : main) {
-      if (g->role == "proposed") with_proposed.push_back(g);
+    // Only the ablations, and as the reference row the variant they are
+    // tested against (the proposed group of their comparisons), not every
+    // grid point of the proposed variant.
+    std::set<std::string> ablation_labels, references;
+    for (const auto* g : ablation) ablation_labels.insert(g->label);
+    for (const auto& c : a.comparisons) {
+      if (ablation_labels.count(c.baseline)) references.insert(c.variant);
+      if (ablation_labels.count(c.variant)) references.insert(c.baseline);
     }
-    with_proposed.insert(with_proposed.end(), ablation.begin(), ablation.end());
-    b += "<h2>Ablations</h2>" + MetricsTable(with_proposed, index);
+    if (references.empty()) {
+      for (const auto* g : main) {
+        if (g->role == "proposed") {
+          references.insert(g->label);
+          break;
+        }
+      }
+    }
+    std::vector<const GroupSummary*> rows;
+    for (const auto* g : main) {
+      if (references.count(g->label)) rows.push_back(g);
+    }
+    rows.insert(rows.end(), ablation.begin(), ablation.end());
+    b += "<h2>Ablations</h2><p class=\"muted\">Each ablation against the reference row, the proposed variant it "
+         "removes a part of.</p>" + MetricsTable(rows, index, references);
     if (!ablations.empty()) b += ComparisonsTable(ablations, a.alpha);
   }
   if (!a.comparisons.empty()) {
@@ -384,25 +433,42 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     if (any) b += "<div><div>" + E(g.label) + "</div>" + HeatmapSvg(sum, EmotionCodes(), g.label) + "</div>";
   }
   b += "</div>";
-  // Metric against each swept hyperparameter.
+  // Metric against each swept hyperparameter: one series per variant (and
+  // per value of the other swept parameters), mean and 95% CI per value.
   std::set<std::string> params;
   for (const auto& r : d.runs) {
     for (const auto& [k, v] : r.params) params.insert(k);
   }
   if (!params.empty()) {
-    b += "<h2>Macro F1 against the swept hyperparameters</h2><div class=\"plots\">";
+    b += "<h2>Macro F1 against the swept hyperparameters</h2><p class=\"muted\">Squares: mean test macro F1 over the "
+         "runs at a value; whiskers: its 95% confidence interval (Student t over runs, not paired); dots: the runs. "
+         "One series per variant and setting of the other swept parameters.</p><div class=\"plots\">";
     for (const auto& p : params) {
-      std::vector<std::pair<double, double>> pts;
-      double lo = 1e300, hi = -1e300;
+      std::map<std::string, std::map<double, std::vector<double>>> by_series;
+      std::vector<std::string> order;
       for (const auto& r : d.runs) {
         auto it = r.params.find(p);
         auto m = r.metrics.find("macro_f1");
         if (it == r.params.end() || m == r.metrics.end() || !r.has_result) continue;
-        pts.push_back({it->second, m->second});
-        lo = std::min(lo, it->second);
-        hi = std::max(hi, it->second);
+        std::string others;
+        for (const auto& [k, v] : r.params) {
+          if (k != p) others += fmt::format("{}{}={:g}", others.empty() ? "" : ", ", k, v);
+        }
+        const std::string key = others.empty() ? r.variant : r.variant + " [" + others + "]";
+        if (!by_series.count(key)) order.push_back(key);
+        by_series[key][it->second].push_back(m->second);
       }
-      b += ScatterSvg(pts, p, "test macro F1", lo > 0 && hi / lo >= 100);
+      std::vector<ParamSeries> series;
+      for (const auto& key : order) {
+        ParamSeries ps;
+        ps.label = key;
+        for (const auto& [x, values] : by_series[key]) {
+          const MeanInterval ci = MeanConfidenceInterval(values);
+          ps.points.push_back({x, values, ci.mean, ci.low, ci.high});
+        }
+        series.push_back(std::move(ps));
+      }
+      b += "<div>" + ParamChartSvg(series, p, "test macro F1", d.log_scaled_params.count(p) > 0) + "</div>";
     }
     b += "</div>";
   }
@@ -426,6 +492,16 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
   std::string versions;
   for (const auto& v : d.code_versions) versions += (versions.empty() ? "" : ", ") + E(v);
   b += fmt::format("<tr><td>code version</td><td>{}</td></tr>", versions.empty() ? "-" : versions);
+  if (!d.cpu_kernels.empty()) {
+    std::string caps;
+    for (const auto& [cap, n] : d.cpu_kernels) caps += fmt::format("{}{} ({} runs)", caps.empty() ? "" : ", ", E(cap), n);
+    caps += d.cpu_kernels.size() > 1
+                ? " <span class=\"raw\">mixed: CPU kernels of different vector widths and BLAS core types round "
+                  "differently, so runs of one job on these machines agree statistically, not bit for bit</span>"
+                : " <span class=\"muted\">(a CPU rerun is bit-identical only on a machine with the same kernels and "
+                  "thread count)</span>";
+    b += "<tr><td>CPU kernels</td><td>" + caps + "</td></tr>";
+  }
   std::string workers;
   for (const auto& w : d.workers) {
     std::string dev = w.value("device", "");
@@ -452,24 +528,29 @@ std::string VariantPage(const ReportData& d, const GroupSummary& g) {
     if (v.name == g.variant) preset = v.preset;
   }
   if (!preset.empty()) b += CardSection(preset);
-  b += "<table class=\"sortable\"><thead><tr><th>job</th><th>seed</th><th>partition</th><th>state</th>"
-       "<th>attempts</th><th>epoch (selected / run)</th><th>macro F1</th><th>micro F1</th><th>accuracy</th>"
-       "<th>worker</th><th>device</th><th>seconds</th><th>reason</th></tr></thead><tbody>";
+  HtmlTable t({"job", "seed", "partition", "state", "attempts", "epoch (selected / run)", "macro F1", "micro F1",
+               "accuracy", "worker", "device", "seconds", "reason"},
+              "sortable");
   for (const ReportRun* r : RunsOf(d, g)) {
     auto metric = [&](const char* m) {
       auto it = r->metrics.find(m);
-      return it == r->metrics.end() ? std::string("<td>-</td>")
-                                    : fmt::format("<td data-v=\"{:.6f}\">{:.2f}</td>", it->second, 100 * it->second);
+      return it == r->metrics.end() ? HtmlCell{"-"} : NumberCell(it->second, fmt::format("{:.2f}", 100 * it->second));
     };
-    b += fmt::format("<tr><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"{}\">{}</td>"
-                     "<td data-v=\"{}\">{}</td><td>{} / {}</td>{}{}{}<td>{}</td><td>{}</td><td data-v=\"{:.3f}\">"
-                     "{:.1f}</td><td class=\"fail\">{}</td></tr>",
-                     E(r->key), r->seed, r->seed, r->partition, r->partition, r->state == "failed" ? "fail" : "",
-                     E(r->state), r->attempts, r->attempts, r->selected_epoch, r->epochs.size(), metric("macro_f1"),
-                     metric("micro_f1"), metric("accuracy"), E(r->worker), E(r->device), r->seconds, r->seconds,
-                     E(r->reason));
+    t.AddRow({{E(r->key), "wrap"},
+              NumberCell(static_cast<double>(r->seed), std::to_string(r->seed)),
+              NumberCell(r->partition, std::to_string(r->partition)),
+              {E(r->state), r->state == "failed" ? "fail" : ""},
+              NumberCell(r->attempts, std::to_string(r->attempts)),
+              {fmt::format("{} / {}", r->selected_epoch, r->epochs.size())},
+              metric("macro_f1"),
+              metric("micro_f1"),
+              metric("accuracy"),
+              {E(r->worker)},
+              {E(r->device)},
+              NumberCell(r->seconds, fmt::format("{:.1f}", r->seconds)),
+              {E(r->reason), "fail wrap"}});
   }
-  b += "</tbody></table>";
+  b += t.Render();
   return Page(d.sweep_name + ": " + g.label, b);
 }
 

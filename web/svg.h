@@ -11,7 +11,6 @@
 
 namespace avctl {
 
-
 struct BoxGroup {
   std::string label;
   std::vector<std::pair<std::string, double>> points;  // (pair key, value): same key = same partition and seed
@@ -25,6 +24,7 @@ struct LineSeries {
   std::string label;
   std::vector<std::pair<double, double>> points;
 };
+// Curves with a legend under the plot (labels wrapped, never cut).
 std::string LineChartSvg(const std::vector<LineSeries>& series, const std::string& x_label, const std::string& y_label);
 
 // A square matrix of counts; cells shaded by the row share (recall), with
@@ -32,7 +32,26 @@ std::string LineChartSvg(const std::vector<LineSeries>& series, const std::strin
 std::string HeatmapSvg(const std::vector<int64_t>& counts, const std::vector<std::string>& labels,
                        const std::string& title);
 
-std::string ScatterSvg(const std::vector<std::pair<double, double>>& points, const std::string& x_label,
-                       const std::string& y_label, bool log_x);
+// One value of a swept hyperparameter: the runs' metric values with their
+// mean and 95% interval (computed by the caller).
+struct ParamPoint {
+  double x = 0;
+  std::vector<double> values;
+  double mean = 0, low = 0, high = 0;
+};
+struct ParamSeries {
+  std::string label;  // a variant
+  std::vector<ParamPoint> points;
+};
+// Metric against a hyperparameter, one series per variant: each run as a
+// faint dot, the mean as a square with its interval as a whisker, means
+// joined; a log axis (decades) when log_x and every value is positive.
+// The legend sits under the plot, labels wrapped.
+std::string ParamChartSvg(const std::vector<ParamSeries>& series, const std::string& x_label,
+                          const std::string& y_label, bool log_x);
+
+// A label broken into lines of at most max_chars, after a separator
+// (space, _ , = [ / . -) where one leaves a line of at least a third.
+std::vector<std::string> WrapLabel(const std::string& label, size_t max_chars);
 
 }  // namespace avctl

@@ -1,11 +1,14 @@
 #include "worker/device.h"
 
+#include <dlfcn.h>
 #include <sys/resource.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/Version.h>
 #include <fmt/format.h>
 #include <torch/version.h>
 
@@ -96,6 +99,32 @@ double PeakRssMiB() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024.0;
+}
+
+std::string CpuKernelCapability() {
+  // at::native::get_cpu_capability is not exported by every libtorch
+  // (Debian's 1.13); show_config, what torch.__config__.show() prints, is,
+  // with the line "CPU capability usage: AVX2".
+  const std::string config = at::show_config();
+  const std::string key = "CPU capability usage:";
+  const size_t at = config.find(key);
+  if (at == std::string::npos) return "unknown";
+  std::string value;
+  for (size_t i = at + key.size(); i < config.size() && config[i] != '\n'; ++i) {
+    if (config[i] != ' ' || !value.empty()) value += static_cast<char>(std::tolower(static_cast<unsigned char>(config[i])));
+  }
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  return value == "no avx" || value.empty() ? "default" : value;
+}
+
+std::string BlasCoreName() {
+  using CoreName = char* (*)();
+  // dlsym: libtorch reaches OpenBLAS through libblas.so.3 (Debian's
+  // alternatives), so the symbol is there only when OpenBLAS is the BLAS.
+  auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (fn == nullptr) return "";
+  const char* name = fn();
+  return name == nullptr ? "" : std::string(name);
 }
 
 }  // namespace avctl

@@ -1,7 +1,8 @@
 // Everything the trainer needs to know about where it runs: opening the
 // device (and making CUDA deterministic when asked), autocast scopes,
 // synchronisation for benchmarks and the peak memory the run took.
-// CPU runs are deterministic at a fixed thread count by construction; on
+// CPU runs are deterministic at a fixed thread count and CPU kernel
+// capability (CpuKernelCapability) by construction; on
 // CUDA, determinism needs ATen's deterministic algorithms, cuDNN without
 // benchmarking and cuBLAS with a fixed workspace (CUBLAS_WORKSPACE_CONFIG).
 #pragma once
@@ -47,6 +48,21 @@ void SynchronizeDevice(const OpenedDevice& d);
 // process started, in MiB; negative where not measured (CPU, or a libtorch
 // built without CUDA).
 double PeakDeviceMemoryMiB(const OpenedDevice& d);
+
+// The vector instruction set ATen's CPU kernels dispatch to on this machine
+// ("default", "avx2", "avx512", "vsx", "zvector"; ATEN_CPU_CAPABILITY can
+// lower it). Kernels of different widths sum in different orders, so CPU
+// runs are bit-identical only between machines that report the same value:
+// a ladder_av job of the demo ends at macro F1 0.3639, 0.3508 and 0.3405
+// under default, avx2 and avx512 on one machine (bench/RESULTS.md).
+std::string CpuKernelCapability();
+
+// The kernel set OpenBLAS chose for this CPU ("SkylakeX", "Haswell",
+// "Cooperlake"; OPENBLAS_CORETYPE overrides it), read from the loaded
+// library; "" when the BLAS in use is not OpenBLAS. Its kernels differ per
+// core type too: the same job ends at 0.3508 (SkylakeX), 0.3537 (Haswell)
+// and 0.3390 (Cooperlake) on one machine.
+std::string BlasCoreName();
 
 // Peak resident set of this process, MiB.
 double PeakRssMiB();

@@ -408,6 +408,8 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const FeatureStore& s
   if (dev.cuda) torch::cuda::manual_seed_all(job.seed);
   r->device = dev.device.str();
   r->deterministic = dev.deterministic;
+  r->cpu_capability = CpuKernelCapability();
+  r->blas_core = BlasCoreName();
 
   AVCTL_ASSIGN_OR_RETURN(StoreBatches batches, StoreBatches::Create(&store, job.partition));
   auto run = std::make_unique<Run>(job, store, log, hooks, std::move(batches));
@@ -853,6 +855,8 @@ Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
           {"peak_device_memory_mib", r.peak_device_memory_mib >= 0 ? Json(r.peak_device_memory_mib) : Json()},
           {"deterministic", r.deterministic},
           {"device", r.device},
+          {"cpu_capability", r.cpu_capability},
+          {"blas_core", r.blas_core},
           {"threads", r.threads},
           {"code_version", CodeVersion()},
           {"store",

@@ -54,8 +54,10 @@ struct TrainResult {
   double data_wait_share = 0;          // data_wait_seconds / train_seconds over all epochs
   double peak_rss_mib = 0;
   double peak_device_memory_mib = -1;  // CUDA caching allocator's peak reservation; < 0: not measured (CPU)
-  bool deterministic = true;           // reruns bit-identical (CPU: at the same thread count)
+  bool deterministic = true;           // reruns bit-identical (CPU: same thread count and cpu_capability)
   std::string device;
+  std::string cpu_capability;          // CpuKernelCapability() and BlasCoreName(): CPU runs are bit-identical
+  std::string blas_core;               // only between machines where both agree
   int threads = 0;
   int64_t labeled_train_clips = 0, train_clips = 0;
 

@@ -118,3 +118,24 @@ TEST(MatchPairs, OnlyCompletePairsAndTheMissingCounted) {
 
 }  // namespace
 }  // namespace avctl
+
+namespace avctl {
+namespace {
+
+// Reference: t(0.975, 3) = 3.182446305284263 (tables, scipy.stats.t.ppf) times the standard error.
+TEST(MeanInterval, StudentTIntervalAndDegenerateCases) {
+  const MeanInterval r = MeanConfidenceInterval({0.31, 0.28, 0.35, 0.30});
+  EXPECT_TRUE(r.defined);
+  EXPECT_EQ(r.n, 4);
+  EXPECT_NEAR(r.mean, 0.31, 1e-12);
+  EXPECT_NEAR(r.low, 0.263155658769668, 1e-9);
+  EXPECT_NEAR(r.high, 0.356844341230332, 1e-9);
+  const MeanInterval one = MeanConfidenceInterval({0.5});
+  EXPECT_FALSE(one.defined);
+  EXPECT_EQ(one.low, 0.5);
+  EXPECT_EQ(one.high, 0.5);
+  EXPECT_EQ(MeanConfidenceInterval({}).n, 0);
+}
+
+}  // namespace
+}  // namespace avctl
