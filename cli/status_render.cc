@@ -28,6 +28,16 @@ std::string FormatDuration(double seconds) {
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
+std::string RenderUnrunnable(const Json& st) {
+  if (!st.contains("unrunnable") || !st["unrunnable"].is_object()) return "";
+  std::string out;
+  for (const auto& r : st["unrunnable"].value("reasons", Json::array())) {
+    out += fmt::format("  waiting: {} queued job(s) that no connected worker can run: {}\n", r.value("jobs", 0),
+                       r.value("reason", ""));
+  }
+  return out;
+}
+
 std::string RenderSweepStatus(const Json& st) {
   const Json& states = st["states"];
   const int64_t total = st.value("jobs", int64_t{0});
@@ -50,6 +60,7 @@ std::string RenderSweepStatus(const Json& st) {
                        v.value("role", "").substr(0, 8), StateCount(s, "queued"), StateCount(s, "running"),
                        StateCount(s, "done"), StateCount(s, "failed"), StateCount(s, "cancelled"));
   }
+  out += RenderUnrunnable(st);
   if (st.contains("running") && st["running"].is_array() && !st["running"].empty()) {
     out += fmt::format("  running:\n");
     for (const auto& r : st["running"]) {

@@ -9,6 +9,9 @@ namespace avctl::cli {
 
 // "[#########.........] 12/30 done ..." with per-variant counts and the ETA.
 std::string RenderSweepStatus(const Json& status);
+// The lines on the status's queued jobs that no connected worker can ever
+// run ("waiting: 20 queued job(s) that no connected worker can run: ..."), "" if none.
+std::string RenderUnrunnable(const Json& status);
 std::string RenderSweepList(const Json& sweeps);
 std::string RenderWorkers(const Json& workers);
 std::string RenderJobs(const Json& jobs);

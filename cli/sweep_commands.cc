@@ -196,7 +196,9 @@ int RunSimpleOp(const std::vector<std::string>& args, Context& ctx, const std::s
 int RunLocal(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl sweep run options");
   desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(), "sweep spec (JSON)")(
-      "local-workers", po::value<int>()->default_value(2), "worker daemons to start on this machine")(
+      "local-workers", po::value<int>()->default_value(2),
+      "CPU worker daemons to start on this machine; a sweep none of them can run (resources.device cuda) stops at "
+      "once")(
       "slots", po::value<int>()->default_value(1), "jobs per worker at once")(
       "threads", po::value<int>()->default_value(1), "libtorch threads per job")(
       "dir", po::value<std::string>(), "run directory: record, logs, spools, stores (default: runs/NAME); "
@@ -265,6 +267,19 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
     }
     last_line = line;
     if (status.value("finished", false)) break;
+    // Once every local worker is ready, a job none of them can run would wait forever: say why and stop.
+    const Json& unrunnable = status.value("unrunnable", Json::object());
+    if (unrunnable.value("jobs", 0) > 0 && unrunnable.value("workers_ready", 0) >= o.workers) {
+      std::string why;
+      for (const auto& r : unrunnable["reasons"]) {
+        why += fmt::format("{}{} job(s): {}", why.empty() ? "" : "; ", r.value("jobs", 0), r.value("reason", ""));
+      }
+      failure = Status::FailedPrecondition(fmt::format(
+          "{} queued job(s) of sweep {} can never run on the {} local worker(s): {}; run it with workers that can "
+          "(avctl sweep submit to a coordinator with such workers) or change the spec's resources",
+          unrunnable.value("jobs", 0), status.value("name", ""), o.workers, why));
+      break;
+    }
     if (Status s = cluster.CheckAlive(); !s.ok()) {
       failure = s;
       break;

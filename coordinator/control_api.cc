@@ -31,11 +31,22 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
                      {"queued", c.broker_->queued()}};
        }},
       {"submit", false, [](ControlApi& c, const Json& req) { return c.Submit(req); }},
-      {"list", true, [](ControlApi& c, const Json&) { return Under("sweeps", c.record_->ListSweeps()); }},
+      {"list", true,
+       [](ControlApi& c, const Json&) -> R {
+         AVCTL_ASSIGN_OR_RETURN(Json sweeps, c.record_->ListSweeps());
+         const auto unrunnable = c.broker_->UnrunnableBySweep();
+         for (auto& s : sweeps) {
+           auto it = unrunnable.find(s.value("id", int64_t{0}));
+           if (it != unrunnable.end()) s["unrunnable"] = it->second;
+         }
+         return Json{{"sweeps", std::move(sweeps)}};
+       }},
       {"status", true,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         return Under("status", c.record_->SweepStatus(id, UnixSeconds()));
+         AVCTL_ASSIGN_OR_RETURN(Json status, c.record_->SweepStatus(id, UnixSeconds()));
+         status["unrunnable"] = c.broker_->Unrunnable(id);
+         return Json{{"status", std::move(status)}};
        }},
       {"jobs", true,
        [](ControlApi& c, const Json& req) -> R {

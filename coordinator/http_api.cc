@@ -72,13 +72,25 @@ HttpResponse HttpApi::Metrics() {
 void HttpApi::Handle(const std::string& target, const HttpReply& reply) {
   const HttpTarget t = ParseHttpTarget(target);
   if (t.parts.empty()) {
-    auto sweeps = record_->ListSweeps();
+    // Through the control API's read operations, so that the page shows
+    // what `avctl sweep list/status` and /api/sweeps say.
+    auto list = control_->Handle({{"op", "list"}});
     auto ws = record_->Workers();
-    if (!sweeps.ok() || !ws.ok()) {
-      reply({500, "application/json", ControlError(sweeps.ok() ? ws.status() : sweeps.status()).dump() + "\n"});
+    if (!list.ok() || !ws.ok()) {
+      reply({500, "application/json", ControlError(list.ok() ? ws.status() : list.status()).dump() + "\n"});
       return;
     }
-    reply({200, "text/html; charset=utf-8", RenderStatusPage(*sweeps, *ws, CodeVersion())});
+    Json running = Json::array();
+    for (const auto& sweep : (*list)["sweeps"]) {
+      if (sweep["states"].value("running", 0) == 0) continue;
+      auto st = control_->Handle({{"op", "status"}, {"sweep", std::to_string(sweep.value("id", int64_t{0}))}});
+      if (!st.ok()) continue;  // the sweep went away between the two reads
+      for (auto r : (*st)["status"].value("running", Json::array())) {
+        r["sweep"] = sweep.value("name", "");
+        running.push_back(std::move(r));
+      }
+    }
+    reply({200, "text/html; charset=utf-8", RenderStatusPage((*list)["sweeps"], *ws, running, CodeVersion())});
     return;
   }
   if (t.parts.size() == 1 && t.parts[0] == "metrics") {

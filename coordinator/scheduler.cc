@@ -1,6 +1,7 @@
 #include "coordinator/scheduler.h"
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -40,6 +41,30 @@ std::vector<QueuedJob> ReadyQueue::Ordered() const {
 
 bool DeviceMatches(const JobResources& r, const WorkerCapacity& w) {
   return r.device == "any" || r.device == w.device;
+}
+
+std::string WhyNoWorkerCanRun(const JobResources& r, const std::vector<WorkerCapacity>& fleet) {
+  std::map<std::string, int> devices;  // of the accepting workers
+  int64_t best_budget = -2;            // the largest tracked budget among matching workers; -2: none matches
+  std::string best_id;
+  for (const auto& w : fleet) {
+    if (!w.accepting) continue;
+    ++devices[w.device];
+    if (!DeviceMatches(r, w)) continue;
+    if (w.free_memory_mb < 0 || r.memory_mb <= w.free_memory_mb) return "";
+    if (w.free_memory_mb > best_budget) best_budget = w.free_memory_mb, best_id = w.id;
+  }
+  if (devices.empty()) return "no worker is connected";
+  if (best_budget == -2) {
+    std::string have;
+    for (const auto& [device, count] : devices) {
+      have += fmt::format("{}{} {} worker{}", have.empty() ? "" : ", ", count, device, count == 1 ? "" : "s");
+    }
+    return fmt::format("it needs a {} worker (resources.device); connected: {}", r.device, have);
+  }
+  return fmt::format("it declares {} MB of GPU memory (resources.gpu_memory_mb) and the largest budget of a "
+                     "connected {} worker is {} MB ({})",
+                     r.memory_mb, r.device == "any" ? "matching" : r.device, best_budget, best_id);
 }
 
 std::vector<Assignment> Schedule(const ReadyQueue& queue, std::vector<WorkerCapacity> workers) {

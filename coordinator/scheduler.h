@@ -70,6 +70,13 @@ struct Assignment {
 
 bool DeviceMatches(const JobResources& r, const WorkerCapacity& w);
 
+// Why no worker of `fleet` could ever run a job with these resources, even
+// with every slot and all its device memory free; "" when one could. `fleet`:
+// the connected workers, each with its whole slots and its GPU budget as
+// free_memory_mb (< 0: not tracked); draining ones (accepting false) do not
+// count. E.g. "it needs a cuda worker (resources.device); connected: 2 cpu workers".
+std::string WhyNoWorkerCanRun(const JobResources& r, const std::vector<WorkerCapacity>& fleet);
+
 // Assigns queued jobs to free slots, in queue order, until no slot is left.
 // A job that fits no worker stays queued; later jobs may still be placed.
 std::vector<Assignment> Schedule(const ReadyQueue& queue, std::vector<WorkerCapacity> workers);

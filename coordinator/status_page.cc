@@ -23,30 +23,63 @@ std::string PromLabel(const std::string& s) {
 
 }  // namespace
 
-std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std::string& version) {
+std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version) {
   std::string html =
-      "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">"
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
       "<title>avcoord</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
       "td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}.bar{background:#eee;width:200px;"
-      "height:10px}.bar div{background:#3a7;height:10px}</style></head><body>";
+      "height:10px}.bar div{background:#3a7;height:10px}.warn{color:#8a3b00}.muted{color:#595959}</style></head>"
+      "<body><main>";
   html += fmt::format("<h1>avcoord</h1><p>code version {}; refreshes every 5 s; JSON under "
                       "<a href=\"/api/sweeps\">/api/sweeps</a>, <a href=\"/api/workers\">/api/workers</a>; "
                       "<a href=\"/metrics\">/metrics</a></p>", XmlEscape(version));
   html += "<h2>Sweeps</h2><table><tr><th>id</th><th>name</th><th>progress</th><th>queued</th><th>running</th>"
-          "<th>done</th><th>failed</th><th>cancelled</th></tr>";
+          "<th>done</th><th>failed</th><th>cancelled</th><th>report</th></tr>";
+  std::string waiting;
   for (const auto& s : sweeps) {
     const Json& st = s["states"];
     const int64_t total = s.value("jobs", 0);
     const int64_t done = st.value("done", 0);
     const double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
+    const int64_t id = s.value("id", int64_t{0});
+    const std::string name = XmlEscape(s.value("name", ""));
     html += fmt::format(
-        "<tr><td>{}</td><td><a href=\"/report/{}/\">{}</a> (<a href=\"/api/sweeps/{}\">json</a>)</td><td><div "
-        "class=\"bar\"><div style=\"width:{:.0f}%\"></div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td></tr>",
-        s.value("id", 0), s.value("id", 0), XmlEscape(s.value("name", "")), s.value("id", 0), pct, done, total,
-        st.value("queued", 0), st.value("running", 0), done, st.value("failed", 0), st.value("cancelled", 0));
+        "<tr><td>{}</td><td>{} (<a href=\"/api/sweeps/{}\">json</a>)</td><td><div class=\"bar\"><div "
+        "style=\"width:{:.0f}%\"></div></div> {}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td><a href=\"/report/{}/\">live report</a></td></tr>",
+        id, name, id, pct, done, total, st.value("queued", 0), st.value("running", 0), done, st.value("failed", 0),
+        st.value("cancelled", 0), id);
+    if (s.contains("unrunnable") && s["unrunnable"].value("jobs", 0) > 0) {
+      for (const auto& r : s["unrunnable"]["reasons"]) {
+        waiting += fmt::format("<li class=\"warn\">sweep {}: {} queued job(s) no connected worker can run: {}</li>",
+                               name, r.value("jobs", 0), XmlEscape(r.value("reason", "")));
+      }
+    }
   }
-  html += "</table><h2>Workers</h2><table><tr><th>id</th><th>host</th><th>device</th><th>slots</th><th>running</th>"
+  html += "</table>";
+  if (!waiting.empty()) html += "<h2>Waiting for a worker that can run them</h2><ul>" + waiting + "</ul>";
+  html += "<h2>Running jobs</h2>";
+  if (running.empty()) {
+    html += "<p class=\"muted\">none</p>";
+  } else {
+    html += "<table><tr><th>sweep</th><th>job</th><th>worker</th><th>running for</th><th>epoch</th>"
+            "<th>dev macro F1</th><th>train loss</th></tr>";
+    for (const auto& r : running) {
+      const Json p = r.value("progress", Json::object());
+      const bool has = p.is_object() && p.contains("epoch");
+      html += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} s</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+          XmlEscape(r.value("sweep", "")), XmlEscape(r.value("key", "")), XmlEscape(r.value("worker", "")),
+          r.value("elapsed_seconds", 0.0), has ? (p.value("epochs", 0) > 0 ? fmt::format("{} / {}", p.value("epoch", 0), p.value("epochs", 0))
+                 : std::to_string(p.value("epoch", 0)))
+              : "-",
+          has && p.contains("dev_macro_f1") ? fmt::format("{:.3f}", p.value("dev_macro_f1", 0.0)) : "-",
+          has && p.contains("train_loss") ? fmt::format("{:.4f}", p.value("train_loss", 0.0)) : "-");
+    }
+    html += "</table><p class=\"muted\">The first running jobs of each sweep, with their latest finished epoch.</p>";
+  }
+  html += "<h2>Workers</h2><table><tr><th>id</th><th>host</th><th>device</th><th>slots</th><th>running</th>"
           "<th>succeeded</th><th>state</th></tr>";
   for (const auto& w : workers) {
     std::string device = w.value("device", "");
@@ -56,7 +89,8 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std:
                         w.value("slots", 0), w.value("running", 0), w.value("succeeded", 0),
                         XmlEscape(w.value("state", "")));
   }
-  html += "</table></body></html>\n";
+  html += "</table><p class=\"muted\">Workers that said bye are \"gone\"; \"lost\" ones stopped answering heartbeats."
+          "</p></main></body></html>\n";
   return html;
 }
 

@@ -10,8 +10,10 @@
 
 namespace avctl {
 
-// sweeps: Record::ListSweeps(); workers: Record::Workers().
-std::string RenderStatusPage(const Json& sweeps, const Json& workers, const std::string& version);
+// sweeps: the control API's "list" (Record::ListSweeps() with each sweep's
+// "unrunnable" jobs); workers: Record::Workers(); running: the "running" rows
+// of each sweep's status, each with its "sweep" name added.
+std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version);
 
 struct CoordinatorCounters {
   std::map<std::string, int64_t> messages_in;   // by message type

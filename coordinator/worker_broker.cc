@@ -68,6 +68,51 @@ const WorkerSession* WorkerBroker::Session(const std::string& worker_id) const {
   return it == sessions.end() ? nullptr : &it->second;
 }
 
+std::map<int64_t, Json> WorkerBroker::UnrunnableBySweep() const {
+  // The fleet as it would be with every slot and all device memory free.
+  std::vector<WorkerCapacity> fleet;
+  int ready = 0;
+  for (const auto& [id, w] : sessions) {
+    WorkerCapacity c;
+    c.id = id;
+    c.device = w.device;
+    c.accepting = w.accepting;
+    c.free_slots = w.slots;
+    c.free_memory_mb = w.gpu_budget_mb > 0 ? w.gpu_budget_mb : -1;
+    ready += w.accepting ? 1 : 0;
+    fleet.push_back(c);
+  }
+  std::map<std::pair<std::string, int64_t>, std::string> why;  // by (device, memory): few distinct per sweep
+  std::map<int64_t, std::map<std::string, int64_t>> counts;
+  queue.ForEach([&](const QueuedJob& j) {
+    const auto key = std::make_pair(j.resources.device, j.resources.memory_mb);
+    auto it = why.find(key);
+    if (it == why.end()) it = why.emplace(key, WhyNoWorkerCanRun(j.resources, fleet)).first;
+    if (!it->second.empty()) ++counts[j.sweep_id][it->second];
+    return true;
+  });
+  std::map<int64_t, Json> out;
+  for (const auto& [sweep, reasons] : counts) {
+    Json r = Json::array();
+    int64_t total = 0;
+    for (const auto& [reason, n] : reasons) {
+      r.push_back({{"reason", reason}, {"jobs", n}});
+      total += n;
+    }
+    out[sweep] = {{"jobs", total}, {"reasons", std::move(r)}, {"workers_ready", ready}};
+  }
+  return out;
+}
+
+Json WorkerBroker::Unrunnable(int64_t sweep_id) const {
+  auto all = UnrunnableBySweep();
+  auto it = all.find(sweep_id);
+  if (it != all.end()) return it->second;
+  int ready = 0;
+  for (const auto& [id, w] : sessions) ready += w.accepting ? 1 : 0;
+  return {{"jobs", 0}, {"reasons", Json::array()}, {"workers_ready", ready}};
+}
+
 int64_t WorkerBroker::slots_total() const {
   int64_t n = 0;
   for (const auto& [id, w] : sessions) n += w.slots;

@@ -70,6 +70,12 @@ class WorkerBroker {
   // Drains the connected workers whose hello named this Slurm job; their ids.
   std::vector<std::string> DrainSlurmJob(const std::string& slurm_job_id);
   const WorkerSession* Session(const std::string& worker_id) const;
+  // The queued jobs of a sweep that no connected worker could ever run
+  // (WhyNoWorkerCanRun): {"jobs": N, "reasons": [{"reason", "jobs"}],
+  // "workers_ready": accepting workers}. All sweeps at once, by id (sweeps
+  // without such jobs are absent).
+  Json Unrunnable(int64_t sweep_id) const;
+  std::map<int64_t, Json> UnrunnableBySweep() const;
   size_t queued() const { return queue.size(); }
   size_t connected() const { return sessions.size(); }
   int64_t slots_total() const;

@@ -83,6 +83,19 @@ TEST(StatusRender, ProgressCountsAndEta) {
   EXPECT_NE(out.find("ladder_av"), std::string::npos) << out;
 }
 
+TEST(StatusRender, QueuedJobsNoWorkerCanRunAreExplained) {
+  Json st = {{"id", 1}, {"name", "gpu"}, {"jobs", 4}, {"states", {{"queued", 4}}}, {"variants", Json::array()},
+             {"unrunnable", {{"jobs", 4}, {"workers_ready", 2},
+                             {"reasons", {{{"reason", "it needs a cuda worker (resources.device); connected: 2 cpu workers"},
+                                           {"jobs", 4}}}}}}};
+  EXPECT_NE(cli::RenderSweepStatus(st).find("  waiting: 4 queued job(s) that no connected worker can run: it needs a "
+                                            "cuda worker (resources.device); connected: 2 cpu workers\n"),
+            std::string::npos)
+      << cli::RenderSweepStatus(st);
+  st["unrunnable"] = {{"jobs", 0}, {"reasons", Json::array()}, {"workers_ready", 2}};
+  EXPECT_EQ(cli::RenderSweepStatus(st).find("waiting:"), std::string::npos);
+}
+
 TEST(StatusRender, ResultsCsvHasEveryMetricAndQuotesFields) {
   Json results = {
       {{"key", "s/a,b/-/seed=0/partition=1"}, {"variant", "a,b"}, {"point", ""}, {"seed", 0}, {"partition", 1},

@@ -239,6 +239,13 @@ TEST_F(ClusterTest, MisbehavingPeersAreRefusedAndChangeNothing) {
     auto report = testutil::RunCommand("curl -sfL " + http + "/report/quick");
     EXPECT_EQ(report.exit_code, 0) << report.output;
     EXPECT_NE(report.output.find("<h1>Sweep quick</h1>"), std::string::npos) << report.output.substr(0, 500);
+    // The live page: no worker is connected, so the queued jobs are explained.
+    auto root = testutil::RunCommand("curl -sf " + http + "/");
+    EXPECT_NE(root.output.find("quick: 30 queued job(s) no connected worker can run: no worker is connected"),
+              std::string::npos)
+        << root.output;
+    EXPECT_NE(root.output.find("<h2>Running jobs</h2>"), std::string::npos);
+    EXPECT_NE(root.output.find("live report</a>"), std::string::npos);
     auto csv = testutil::RunCommand("curl -sf " + http + "/report/quick/table.csv");
     EXPECT_NE(csv.output.find("architecture,role,runs"), std::string::npos) << csv.output;
   }

@@ -131,3 +131,37 @@ TEST(Scheduler, GpuBudgetIsTheFreeMemoryWhenKnown) {
 
 }  // namespace
 }  // namespace avctl
+
+namespace avctl {
+namespace {
+
+WorkerCapacity Fleet(const std::string& id, const std::string& device, int64_t budget_mb, bool accepting = true) {
+  WorkerCapacity w;
+  w.id = id;
+  w.device = device;
+  w.free_slots = 1;
+  w.free_memory_mb = budget_mb;
+  w.accepting = accepting;
+  return w;
+}
+
+TEST(WhyNoWorkerCanRun, DeviceKindMemoryAndAnEmptyFleet) {
+  const JobResources cuda{"cuda", 20000};
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {}), "no worker is connected");
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("a", "cpu", -1), Fleet("b", "cpu", -1)}),
+            "it needs a cuda worker (resources.device); connected: 2 cpu workers");
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("a", "cpu", -1), Fleet("g1", "cuda", 16000), Fleet("g2", "cuda", 8000)}),
+            "it declares 20000 MB of GPU memory (resources.gpu_memory_mb) and the largest budget of a connected cuda "
+            "worker is 16000 MB (g1)");
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("g1", "cuda", 40000)}), "");
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("g1", "cuda", -1)}), "");  // budget not tracked: it may fit
+  // A draining worker will take no job: it does not count.
+  EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("g1", "cuda", 40000, false), Fleet("a", "cpu", -1)}),
+            "it needs a cuda worker (resources.device); connected: 1 cpu worker");
+  EXPECT_EQ(WhyNoWorkerCanRun(JobResources{"any", 0}, {Fleet("a", "cpu", -1)}), "");
+  EXPECT_EQ(WhyNoWorkerCanRun(JobResources{"cpu", 0}, {Fleet("g", "cuda", 8000)}),
+            "it needs a cpu worker (resources.device); connected: 1 cuda worker");
+}
+
+}  // namespace
+}  // namespace avctl
