@@ -199,7 +199,10 @@ std::vector<AttemptReport> TrainRunner::Poll(const std::function<void(Json)>& pr
         it = attempts_.erase(it);
         continue;
       }
-      if (overdue && it->second.phase == Phase::kRunning) ::kill(-it->second.pid, SIGKILL);
+      if (overdue && it->second.phase == Phase::kRunning && !it->second.killed) {
+        ::kill(-it->second.pid, SIGKILL);
+        it->second.killed = true;
+      }
       ++it;
     }
   }

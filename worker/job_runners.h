@@ -105,6 +105,7 @@ class TrainRunner : public JobRunner {
     Json dataset;
     pid_t pid = -1;
     std::streamoff progress_offset = 0;
+    bool killed = false;  // SIGKILLed after the preemption grace (sent once)
   };
 
   void Launch(std::vector<AttemptReport>* out);
