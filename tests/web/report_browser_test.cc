@@ -124,22 +124,13 @@ Json ReadBack(const std::string& dom, const std::string& id) {
   if (a == std::string::npos) return Json();
   const size_t b = dom.find("</pre>", a);
   std::string text = dom.substr(a + open.size(), b - a - open.size());
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '&') {
-      for (const auto& [entity, ch] : {std::pair<const char*, char>{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'},
-                                       {"&quot;", '"'}, {"&#39;", '\''}}) {
-        const std::string e(entity);
-        if (text.compare(i, e.size(), e) == 0) {
-          out += ch;
-          i += e.size() - 1;
-          goto next;
-        }
-      }
+  // The serialiser escapes <, > and & in text; &amp; last, so that "&amp;lt;" stays "&lt;".
+  for (const auto& [entity, ch] : {std::pair<std::string, std::string>{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}}) {
+    for (size_t at = text.find(entity); at != std::string::npos; at = text.find(entity, at + ch.size())) {
+      text.replace(at, entity.size(), ch);
     }
-    out += text[i];
-  next:;
   }
+  const std::string& out = text;
   return Json::parse(out, nullptr, false);
 }
 
