@@ -71,7 +71,7 @@ const WorkerSession* WorkerBroker::Session(const std::string& worker_id) const {
 std::map<int64_t, Json> WorkerBroker::UnrunnableBySweep() const {
   // The fleet as it would be with every slot and all device memory free.
   std::vector<WorkerCapacity> fleet;
-  int ready = 0;
+  const int ready = ReadyWorkers();
   for (const auto& [id, w] : sessions) {
     WorkerCapacity c;
     c.id = id;
@@ -79,7 +79,6 @@ std::map<int64_t, Json> WorkerBroker::UnrunnableBySweep() const {
     c.accepting = w.accepting;
     c.free_slots = w.slots;
     c.free_memory_mb = w.gpu_budget_mb > 0 ? w.gpu_budget_mb : -1;
-    ready += w.accepting ? 1 : 0;
     fleet.push_back(c);
   }
   std::map<std::pair<std::string, int64_t>, std::string> why;  // by (device, memory): few distinct per sweep
@@ -108,9 +107,13 @@ Json WorkerBroker::Unrunnable(int64_t sweep_id) const {
   auto all = UnrunnableBySweep();
   auto it = all.find(sweep_id);
   if (it != all.end()) return it->second;
+  return {{"jobs", 0}, {"reasons", Json::array()}, {"workers_ready", ReadyWorkers()}};
+}
+
+int WorkerBroker::ReadyWorkers() const {
   int ready = 0;
   for (const auto& [id, w] : sessions) ready += w.accepting ? 1 : 0;
-  return {{"jobs", 0}, {"reasons", Json::array()}, {"workers_ready", ready}};
+  return ready;
 }
 
 int64_t WorkerBroker::slots_total() const {

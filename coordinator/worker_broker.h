@@ -83,6 +83,7 @@ class WorkerBroker {
 
  private:
   WorkerSession* SessionByIdentity(const std::string& identity);
+  int ReadyWorkers() const;  // connected and accepting jobs
   void OnHello(const std::string& identity, const Json& body);
   void Send(WorkerSession& w, MsgType type, Json body);
   void SendToIdentity(const std::string& identity, MsgType type, Json body);
