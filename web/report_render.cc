@@ -26,7 +26,7 @@ const char* kStyle = R"CSS(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px;overflow-wrap:break-word}
 h1{font-size:22px;margin-bottom:4px;overflow-wrap:anywhere}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{padding:4px 7px;border-bottom:1px solid #e3e3e3;text-align:right;white-space:nowrap}
-th{vertical-align:bottom;white-space:normal;min-width:3em}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:6em}
+th{vertical-align:bottom;white-space:normal;min-width:3em}td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:9em}
 td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:pointer;user-select:none}
 .sig{color:#0a6b2c;font-weight:600}.raw{color:#8a5300}.ns{color:#595959}.fail{color:#b3261e}
 .muted{color:#595959;font-size:12px}.verdict{border-left:4px solid #2a6;background:#f4faf6;padding:6px 14px;margin:12px 0}.verdict h2{margin-top:4px}.verdict li{margin:4px 0}
