@@ -568,6 +568,20 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
       AVCTL_RETURN_IF_ERROR(ins->BindNull(6));
     }
     AVCTL_RETURN_IF_ERROR(ins->Run());
+    // Where the attempt began, from the result itself: the "resumed"
+    // progress line says it too, but progress is not kept until
+    // acknowledged, so it can be lost with a reconnect.
+    const Json& resume = result->contains("resume") ? (*result)["resume"] : Json();
+    if (resume.is_object() && resume.value("resumed", false) && resume.contains("from") && resume["from"].is_string() &&
+        resume.contains("epochs") && resume["epochs"].is_number_integer()) {
+      AVCTL_ASSIGN_OR_RETURN(StatementRef up, Cached(
+          "UPDATE attempts SET resumed_from = ?, resumed_epochs = ?, resumed_batches = ? WHERE id = ?"));
+      AVCTL_RETURN_IF_ERROR(up->BindText(1, resume["from"].get<std::string>()));
+      AVCTL_RETURN_IF_ERROR(up->BindInt(2, resume["epochs"].get<int64_t>()));
+      AVCTL_RETURN_IF_ERROR(up->BindInt(3, resume.value("batches", int64_t{0})));
+      AVCTL_RETURN_IF_ERROR(up->BindInt(4, attempt_id));
+      AVCTL_RETURN_IF_ERROR(up->Run());
+    }
   }
   if (t.cancel_current) {
     f.cancel_attempt = view.current_attempt;

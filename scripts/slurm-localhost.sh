@@ -52,8 +52,17 @@ up() {
   local host cpus port
   host=$(hostname -s)
   cpus=$(nproc)
-  # Ports derived from the directory so that two clusters on one machine differ.
-  port=$((20000 + $(printf '%s' "$dir" | cksum | cut -d' ' -f1) % 20000))
+  # Ports derived from the directory so that two clusters on one machine
+  # differ, below Linux's ephemeral range (32768 and up: a client socket may
+  # hold any port there), and moved on while something listens on them.
+  port=$((20000 + $(printf '%s' "$dir" | cksum | cut -d' ' -f1) % 12000))
+  for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
+      port=$((20000 + (port - 20000 + 2) % 12000))
+    else
+      break
+    fi
+  done
   cat >"$dir/slurm.conf" <<EOF
 ClusterName=avctllocal
 SlurmctldHost=$host(127.0.0.1)
@@ -88,11 +97,18 @@ EOF
   export SLURM_CONF="$dir/slurm.conf"
   slurmctld -f "$SLURM_CONF" -i
   slurmd -f "$SLURM_CONF"
-  # Ready when the node is idle.
-  for _ in $(seq 1 100); do
-    if sinfo -h -o '%T' 2>/dev/null | grep -qx idle; then
+  # Ready when the node is idle; 60 s at most (sinfo itself waits for an
+  # absent controller, so each call is bounded too), and at once when the
+  # controller died (a port in use, say).
+  local deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -qx idle; then
       echo "slurm-localhost: up; export SLURM_CONF=$SLURM_CONF"
       return 0
+    fi
+    if [ -s "$dir/slurmctld.pid" ] && ! kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+      echo "slurm-localhost: slurmctld exited; logs in $dir/log" >&2
+      break
     fi
     sleep 0.2
   done

@@ -232,6 +232,29 @@ TEST_F(RecordTest, PreemptedAttemptsRequeueUncountedAndTheNextOneLearnsWhereTheC
   EXPECT_NE(s.ToString().find("progress.checkpoint"), std::string::npos) << s.ToString();
 }
 
+// Progress lines can be lost (they are not kept until acknowledged); the
+// result says where its attempt began, and the record takes it from there.
+TEST_F(RecordTest, AResultThatResumedRecordsWhereItsAttemptBeganWithoutTheProgressLine) {
+  Submit(SpecJson(1));
+  auto queued = *store_->QueuedJobs();
+  auto a = store_->Dispatch(queued[0].job_id, "w1", 110.0);
+  ASSERT_TRUE(a.ok());
+  Json result = OkResult();
+  result["resume"] = {{"resumed", true}, {"from", "/scratch/ck/epoch-0002.ckpt"}, {"epochs", 2}, {"batches", 3},
+                      {"attempt_id", 9}, {"skipped", Json::array()}};
+  ASSERT_TRUE(store_->RecordResult(a->attempt_id, result, "w1", 120.0).ok());
+  const std::string id = std::to_string(a->attempt_id);
+  EXPECT_EQ(Count("SELECT resumed_epochs FROM attempts WHERE id = " + id), 2);
+  EXPECT_EQ(Count("SELECT resumed_batches FROM attempts WHERE id = " + id), 3);
+  // A result from scratch leaves the attempt's position empty.
+  auto b = store_->Dispatch(queued[1].job_id, "w1", 121.0);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(store_->RecordResult(b->attempt_id, OkResult(), "w1", 122.0).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts WHERE resumed_epochs IS NULL AND id = " +
+                  std::to_string(b->attempt_id)),
+            1);
+}
+
 TEST_F(RecordTest, CancelNamesTheRunningAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();
