@@ -33,8 +33,6 @@ td:first-child,th:first-child{text-align:left}th{background:#f4f4f4;cursor:point
 .plots{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}.plots>div{min-width:0;max-width:100%;overflow-wrap:anywhere}svg{max-width:100%;height:auto}
 .scroll{overflow-x:auto;max-width:100%}.kv td{text-align:left;white-space:normal;overflow-wrap:anywhere}.role{font-size:11px;color:#595959}
 code{background:#f4f4f4;padding:1px 4px;overflow-wrap:anywhere}
-.legend{list-style:none;padding:0;margin:4px 0;font-size:12px;max-width:520px}.legend li{overflow-wrap:anywhere}
-.swatch{display:inline-block;width:10px;height:10px;margin-right:6px}
 @media (max-width:720px){body{margin:12px auto;padding:0 10px}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}table.stack thead{display:none}
 table.stack tr{border:1px solid #ddd;margin:8px 0;padding:2px 6px}

@@ -106,8 +106,7 @@ double Quantile(std::vector<double> v, double q) {
 }
 
 
-// Lines of `text` in a box `px` wide, one <tspan> per line, centred or
-// left-aligned at x.
+// Lines already wrapped (WrapLabel), one <tspan> each, anchored at x.
 std::string TextLines(const std::vector<std::string>& lines, double x, double y, const char* anchor) {
   std::string s = fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"{}\">", Num(x), Num(y), anchor);
   for (size_t i = 0; i < lines.size(); ++i) {

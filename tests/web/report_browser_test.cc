@@ -130,8 +130,7 @@ Json ReadBack(const std::string& dom, const std::string& id) {
       text.replace(at, entity.size(), ch);
     }
   }
-  const std::string& out = text;
-  return Json::parse(out, nullptr, false);
+  return Json::parse(text, nullptr, false);
 }
 
 class ReportBrowser : public ReportTest {

@@ -1,8 +1,6 @@
 // The report from a fixture record: a sweep written through the real
 // Record with known metrics, so tables, significance marks and escaping
 // can be checked exactly.
-#include <unistd.h>
-
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -14,7 +12,6 @@
 #include "web/html_table.h"
 #include "web/report_render.h"
 #include "web/svg.h"
-#include "tests/process_runner.h"
 #include "tests/web/report_fixture.h"
 
 namespace avctl {
