@@ -27,7 +27,7 @@
 
 namespace fs = std::filesystem;
 using avctl::Json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 

@@ -33,7 +33,7 @@
 
 namespace fs = std::filesystem;
 using avctl::Json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using avctl::bench::CpuSeconds;
 using avctl::bench::PeakRssMib;
 using avctl::bench::Percentile;
@@ -53,15 +53,15 @@ namespace {
         {avctl::MsgType::kHello, {{"protocol", avctl::kProtocolVersion}, {"worker_id", fmt::format("sim-{}", first + i)},
                                   {"device", "cpu"}, {"slots", 1}, {"hostname", "sim"}, {"mode", "noop"}}}));
   }
-  std::vector<Clock::time_point> last_sent(count, Clock::now());
-  std::multimap<Clock::time_point, std::pair<int, int64_t>> due;  // job_ms > 0: (socket, attempt) to answer later
+  std::vector<SteadyClock::time_point> last_sent(count, SteadyClock::now());
+  std::multimap<SteadyClock::time_point, std::pair<int, int64_t>> due;  // job_ms > 0: (socket, attempt) to answer later
   int heartbeat_ms = 1000;
   std::vector<zmq::pollitem_t> items(count);
   for (int i = 0; i < count; ++i) items[i] = {socks[i].handle(), 0, ZMQ_POLLIN, 0};
   auto result = [&](int i, int64_t attempt) {
     (void)avctl::SendFrames(socks[i], avctl::EncodeWorkerMessage(
         {avctl::MsgType::kResult, {{"attempt_id", attempt}, {"result", {{"status", "ok"}}}}}));
-    last_sent[i] = Clock::now();
+    last_sent[i] = SteadyClock::now();
   };
   while (true) {
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(due.empty() ? 50 : 1));
@@ -78,12 +78,12 @@ namespace {
           if (job_ms <= 0) {
             result(i, attempt);
           } else {
-            due.emplace(Clock::now() + std::chrono::milliseconds(job_ms), std::make_pair(i, attempt));
+            due.emplace(SteadyClock::now() + std::chrono::milliseconds(job_ms), std::make_pair(i, attempt));
           }
         }
       }
     }
-    const auto now = Clock::now();
+    const auto now = SteadyClock::now();
     while (!due.empty() && due.begin()->first <= now) {
       result(due.begin()->second.first, due.begin()->second.second);
       due.erase(due.begin());
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string control = ep["control"].get<std::string>();
-  const auto connect_start = Clock::now();
+  const auto connect_start = SteadyClock::now();
   for (int p = 0; p < processes; ++p) {
     const int first = p * workers / processes, count = (p + 1) * workers / processes - first;
     pid_t pid = ::fork();
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
     if (connected >= workers) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const double connect_s = std::chrono::duration<double>(Clock::now() - connect_start).count();
+  const double connect_s = std::chrono::duration<double>(SteadyClock::now() - connect_start).count();
   if (connected < workers) {
     std::cerr << fmt::format("load_bench: only {} of {} workers connected\n", connected, workers);
     cleanup(sims);
@@ -185,9 +185,9 @@ int main(int argc, char** argv) {
   }
   std::vector<double> status_ms;
   while (true) {
-    const auto t = Clock::now();
+    const auto t = SteadyClock::now();
     auto st = avctl::cli::CallCoordinator(control, {{"op", "status"}, {"sweep", "load"}}, 60000);
-    status_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    status_ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count());
     if (!st.ok() || (*st)["status"].value("finished", false)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -24,11 +24,11 @@
 #include "store/synth.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double Seconds(SteadyClock::time_point since) { return std::chrono::duration<double>(SteadyClock::now() - since).count(); }
 
 double PeakRssMiB() {
   struct rusage ru {};
@@ -45,7 +45,7 @@ int64_t StoreBytes(const std::string& dir) {
 // Reference for synth: write the same number of bytes of zeros, fsync'd like the store.
 double WriteZeros(const std::string& path, int64_t bytes) {
   std::vector<char> buf(4 << 20, 0);
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   for (int64_t done = 0; done < bytes;) {
     size_t n = static_cast<size_t>(std::min<int64_t>(bytes - done, static_cast<int64_t>(buf.size())));
@@ -62,7 +62,7 @@ double WriteZeros(const std::string& path, int64_t bytes) {
 // Reference for reading: plain sequential read() of every file of the store.
 double ReadFiles(const std::string& dir, int64_t* checksum) {
   std::vector<char> buf(4 << 20);
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   int64_t sum = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
     int fd = ::open(e.path().c_str(), O_RDONLY);
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   o.threads = threads;
   o.overwrite = true;
 
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   auto summary = avctl::SynthesizeStore(o, &log);
   double synth_s = Seconds(t0);
   if (!summary.ok()) {
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   int64_t ref_sum = 0;
   double read_ref_s = ReadFiles(dir, &ref_sum);  // also warms the page cache for the next two
 
-  t0 = Clock::now();
+  t0 = SteadyClock::now();
   auto store = avctl::FeatureStore::Open(dir);
   double open_s = Seconds(t0);
   if (!store.ok()) {
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const avctl::FeatureStore& s = **store;
-  t0 = Clock::now();
+  t0 = SteadyClock::now();
   // Every value is read once and converted to float32, as a batch builder
   // does; eight independent partial sums keep the adds from serialising.
   float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};

@@ -41,7 +41,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -115,14 +115,14 @@ avctl::Result<CppRun> RunCpp(const Options& o, const std::string& variant, const
   job.seed = 1;
   job.train.prefetch = prefetch;
   job.bf16 = o.bf16;
-  Clock::time_point start = Clock::now(), end = start;
+  SteadyClock::time_point start = SteadyClock::now(), end = start;
   double wait = 0;
   avctl::TrainHooks hooks;
   hooks.synchronize_steps = true;
   hooks.progress = [&](const avctl::StepReport& s) {
     if (s.batch > o.warmup && s.batch <= o.warmup + o.batches) wait += s.data_wait_seconds;
-    if (s.batch == o.warmup) start = Clock::now();
-    if (s.batch == o.warmup + o.batches) end = Clock::now();
+    if (s.batch == o.warmup) start = SteadyClock::now();
+    if (s.batch == o.warmup + o.batches) end = SteadyClock::now();
   };
   AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, store, log, hooks).status());
   const double seconds = std::max(std::chrono::duration<double>(end - start).count(), 1e-9);

@@ -7,6 +7,7 @@
 #include "cli/data_commands.h"
 #include "cli/fleet_commands.h"
 #include "cli/keys_command.h"
+#include "cli/record_command.h"
 #include "cli/report_command.h"
 #include "cli/sweep_commands.h"
 #include "common/version.h"
@@ -25,6 +26,7 @@ constexpr const char* kUsage =
     "  jobs        a sweep's jobs, their states, attempts and failure reasons\n"
     "  results     a sweep's stored results as CSV or JSON\n"
     "  report      the static HTML report of a sweep (tables, paired tests, plots, exports)\n"
+    "  record      record backup --db RECORD OUT: an online copy of the coordinator's record\n"
     "  keys        keys gen NAME: a CURVE key pair for the authenticated fleet (NAME.key, NAME.pub)\n"
     "  version     print the code version\n"
     "\n"
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   if (cmd == "results") return avctl::cli::RunResultsCommand(rest, ctx);
   if (cmd == "report") return avctl::cli::RunReportCommand(rest, ctx);
   if (cmd == "keys") return avctl::cli::RunKeysCommand(rest, ctx);
+  if (cmd == "record") return avctl::cli::RunRecordCommand(rest, ctx);
   std::cerr << "avctl: error: unknown command '" << cmd << "'\n" << kUsage << "\n";
   return avctl::cli::kExitUsage;
 }

@@ -24,7 +24,11 @@ Result<Json> ReadJsonFile(const std::string& path) {
 }
 
 Status WriteJsonFileAtomic(const std::string& path, const Json& value) {
-  return WriteFileAtomic(path, value.dump(2) + "\n");
+  return WriteFileAtomic(path, DumpJson(value, 2) + "\n");
+}
+
+std::string DumpJson(const Json& value, int indent) {
+  return value.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string JoinJsonPath(const std::string& parent, const std::string& key) {
@@ -34,7 +38,7 @@ std::string JoinJsonPath(const std::string& parent, const std::string& key) {
 std::string JoinJsonPath(const std::string& parent, size_t index) { return fmt::format("{}[{}]", parent, index); }
 
 std::string DescribeJson(const Json& value) {
-  std::string dump = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string dump = DumpJson(value);
   if (dump.size() > 60) dump = dump.substr(0, 57) + "...";
   if (value.is_string()) return dump;
   return fmt::format("{} {}", value.type_name(), dump);
@@ -65,6 +69,9 @@ Result<std::string> GetString(const Json& obj, const std::string& key, const std
 Result<int64_t> GetInt(const Json& obj, const std::string& key, const std::string& path) {
   AVCTL_ASSIGN_OR_RETURN(const Json* v, GetMember(obj, key, path));
   if (!v->is_number_integer()) return Expected(JoinJsonPath(path, key), "an integer", *v);
+  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return Expected(JoinJsonPath(path, key), "an integer below 2^63", *v);
+  }
   return v->get<int64_t>();
 }
 
@@ -78,6 +85,21 @@ Result<bool> GetBool(const Json& obj, const std::string& key, const std::string&
   AVCTL_ASSIGN_OR_RETURN(const Json* v, GetMember(obj, key, path));
   if (!v->is_boolean()) return Expected(JoinJsonPath(path, key), "a boolean", *v);
   return v->get<bool>();
+}
+
+Result<std::string> GetStringOr(const Json& obj, const std::string& key, const std::string& path,
+                                std::string fallback) {
+  if (!obj.is_object()) return Expected(path.empty() ? "(top level)" : path, "an object", obj);
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  return GetString(obj, key, path);
+}
+
+Result<int64_t> GetIntOr(const Json& obj, const std::string& key, const std::string& path, int64_t fallback) {
+  if (!obj.is_object()) return Expected(path.empty() ? "(top level)" : path, "an object", obj);
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  return GetInt(obj, key, path);
 }
 
 Result<std::vector<double>> GetNumberArray(const Json& obj, const std::string& key, const std::string& path,

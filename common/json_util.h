@@ -24,6 +24,11 @@ Status WriteJsonFileAtomic(const std::string& path, const Json& value);
 std::string JoinJsonPath(const std::string& parent, const std::string& key);
 std::string JoinJsonPath(const std::string& parent, size_t index);
 
+// The text of a value for the wire, a reply or a file. Strings that are not
+// valid UTF-8 (outside bytes quoted into an error message, say) have their bad
+// bytes replaced by U+FFFD: nlohmann's own dump() throws on them.
+std::string DumpJson(const Json& value, int indent = -1);
+
 // A short rendering of a value for error messages (type and a clipped dump).
 std::string DescribeJson(const Json& value);
 
@@ -34,6 +39,11 @@ Result<std::string> GetString(const Json& obj, const std::string& key, const std
 Result<int64_t> GetInt(const Json& obj, const std::string& key, const std::string& path);
 Result<double> GetNumber(const Json& obj, const std::string& key, const std::string& path);
 Result<bool> GetBool(const Json& obj, const std::string& key, const std::string& path);
+// Optional members: `fallback` when absent (or null), an error naming the
+// field when present with another type.
+Result<std::string> GetStringOr(const Json& obj, const std::string& key, const std::string& path,
+                                std::string fallback);
+Result<int64_t> GetIntOr(const Json& obj, const std::string& key, const std::string& path, int64_t fallback);
 // Arrays of numbers of an exact length (length < 0: any).
 Result<std::vector<double>> GetNumberArray(const Json& obj, const std::string& key, const std::string& path,
                                            int64_t length = -1);

@@ -87,7 +87,7 @@ Result<FailureKind> ParseFailureKind(const std::string& name, const std::string&
 }
 
 std::vector<std::string> EncodeWorkerMessage(const WireMessage& message) {
-  return {kWorkerSignature, MsgTypeName(message.type), message.body.dump()};
+  return {kWorkerSignature, MsgTypeName(message.type), DumpJson(message.body)};
 }
 
 std::vector<std::string> EncodeWorkerMessageRaw(MsgType type, std::string body_json) {
@@ -200,7 +200,7 @@ Result<WireMessage> DecodeWorkerMessage(const std::vector<std::string>& frames) 
   return m;
 }
 
-std::string EncodeControl(const Json& body) { return body.dump(); }
+std::string EncodeControl(const Json& body) { return DumpJson(body); }
 
 Result<Json> DecodeControl(const std::vector<std::string>& frames) {
   if (frames.size() != 2) {
@@ -254,7 +254,7 @@ std::vector<std::string> EncodeJobMessage(const JobMessage& m) {
                       {"epochs", m.resume->epochs}, {"batches", m.resume->batches}};
   }
   // The head's text ends with '}': the two stored objects go in before it.
-  std::string body = head.dump();
+  std::string body = DumpJson(head);
   body.pop_back();
   body.reserve(body.size() + m.job.size() + m.dataset.size() + 24);
   body += ",\"job\":";
@@ -373,6 +373,20 @@ Result<FailureMessage> ReadFailure(const Json& body) {
 }
 
 Json AttemptRefToJson(const AttemptRef& m) { return {{"attempt_id", m.attempt_id}}; }
+
+Json AckToJson(const AckMessage& m) {
+  Json j = {{"attempt_id", m.attempt_id}};
+  if (m.result_stored) j["result_stored"] = true;
+  return j;
+}
+
+AckMessage ReadAck(const Json& body) {
+  AckMessage m;
+  m.attempt_id = body["attempt_id"].get<int64_t>();
+  auto it = body.find("result_stored");
+  m.result_stored = it != body.end() && it->is_boolean() && it->get<bool>();
+  return m;
+}
 
 int64_t ReadAttemptId(const Json& body) { return body.at("attempt_id").get<int64_t>(); }
 

@@ -23,8 +23,12 @@ namespace avctl {
 
 inline constexpr const char* kWorkerSignature = "AVCTL-W1";
 inline constexpr const char* kControlSignature = "AVCTL-C1";
-// Checked at hello: a worker speaking another version is refused.
-inline constexpr int kProtocolVersion = 1;
+// The version this build speaks, checked at hello. The coordinator also
+// serves workers of every version from kOldestProtocolVersion on (what each
+// changed: docs/PROTOCOL.md, "Versions") and refuses any other, naming both.
+// 2: a result's compute_seconds became required.
+inline constexpr int kProtocolVersion = 2;
+inline constexpr int kOldestProtocolVersion = 1;
 // Largest message accepted (all frames together); also set as ZMQ_MAXMSGSIZE.
 inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;
 
@@ -116,6 +120,16 @@ struct AttemptRef {
   int64_t attempt_id = 0;
 };
 Json AttemptRefToJson(const AttemptRef& m);
+
+// ack: the attempt's report is durable. `result_stored` (optional, false when
+// absent): the report was a result and it is now the job's stored result,
+// so the job's checkpoints may be removed (docs/PROTOCOL.md, Checkpoints).
+struct AckMessage {
+  int64_t attempt_id = 0;
+  bool result_stored = false;
+};
+Json AckToJson(const AckMessage& m);
+AckMessage ReadAck(const Json& body);  // REQUIRES: DecodeWorkerMessage accepted it
 int64_t ReadAttemptId(const Json& body);  // of a decoded ack, cancel, progress, result or failure
 
 // The body of "refused" and "reconnect" (C->W).

@@ -3,6 +3,8 @@
 // escaping what it writes (CSV fields, HTML/SVG text).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +25,14 @@ std::string CsvField(std::string_view s);
 
 // Escapes &, <, >, " and ' for HTML, SVG and XML text and attribute values.
 std::string XmlEscape(std::string_view s);
+
+// Decimal digits (an optional leading '-') as an int64; nullopt for anything
+// else: empty, signs or spaces elsewhere, or a value out of int64's range.
+std::optional<int64_t> ParseInt64(std::string_view s);
+
+// Text from outside (a request target, a routing id) made safe to quote in
+// JSON and logs: bytes that are not valid UTF-8 become U+FFFD, control
+// characters '?', and it is clipped to `max_bytes` (with "..." after).
+std::string SanitizeText(std::string_view s, size_t max_bytes = 200);
 
 }  // namespace avctl

@@ -3,12 +3,16 @@
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "common/guard.h"
 #include "common/version.h"
 #include "sweeps/sweep_spec.h"
 
 namespace avctl {
 
 namespace {
+
+// The most events one request reads.
+constexpr int64_t kMaxEvents = 1000;
 
 // A reply's fields under one key, from a read model of the record.
 Result<Json> Under(const char* key, Result<Json> r) {
@@ -28,7 +32,7 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
        [](ControlApi& c, const Json&) -> R {
          const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started_).count();
          return Json{{"version", CodeVersion()}, {"uptime_seconds", uptime}, {"workers", c.broker_->connected()},
-                     {"queued", c.broker_->queued()}};
+                     {"queued", c.broker_->queued()}, {"record", c.RecordHealth()}};
        }},
       {"submit", false, [](ControlApi& c, const Json& req) { return c.Submit(req); }},
       {"list", true,
@@ -39,19 +43,20 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
            auto it = unrunnable.find(s.value("id", int64_t{0}));
            if (it != unrunnable.end()) s["unrunnable"] = it->second;
          }
-         return Json{{"sweeps", std::move(sweeps)}};
+         return Json{{"sweeps", std::move(sweeps)}, {"record", c.RecordHealth()}};
        }},
       {"status", true,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
          AVCTL_ASSIGN_OR_RETURN(Json status, c.record_->SweepStatus(id, UnixSeconds()));
          status["unrunnable"] = c.broker_->Unrunnable(id);
-         return Json{{"status", std::move(status)}};
+         return Json{{"status", std::move(status)}, {"record", c.RecordHealth()}};
        }},
       {"jobs", true,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         return Under("jobs", c.record_->Jobs(id, req.value("state", "")));
+         AVCTL_ASSIGN_OR_RETURN(std::string state, GetStringOr(req, "state", "request", ""));
+         return Under("jobs", c.record_->Jobs(id, state));
        }},
       {"results", true,
        [](ControlApi& c, const Json& req) -> R {
@@ -86,9 +91,14 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
          return Json{{"workers", std::move(w)}};
        }},
       {"events", true,
-       [](ControlApi& c, const Json& req) {
-         return Under("events",
-                      c.record_->Events(req.value("after", int64_t{0}), static_cast<int>(req.value("limit", 100))));
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(int64_t after, GetIntOr(req, "after", "request", 0));
+         AVCTL_ASSIGN_OR_RETURN(int64_t limit, GetIntOr(req, "limit", "request", 100));
+         if (limit < 1 || limit > kMaxEvents) {
+           return Status::InvalidArgument(fmt::format("request.limit: expected 1 to {}, got {}", kMaxEvents, limit))
+               .WithField("request.limit");
+         }
+         return Under("events", c.record_->Events(after, static_cast<int>(limit)));
        }},
       {"drain_worker", false,
        [](ControlApi& c, const Json& req) -> R {
@@ -127,7 +137,16 @@ Result<Json> ControlApi::Handle(const Json& request) {
     for (const Op& o : Ops()) known += (known.empty() ? "" : ", ") + std::string(o.name);
     return Status::InvalidArgument(fmt::format("unknown op \"{}\" (expected {})", name, known)).WithField("request.op");
   }
-  return op->run(*this, request);
+  Result<Json> out = Status::Internal("unset");
+  Status guard = RunGuarded(fmt::format("control op \"{}\"", name), [&] { out = op->run(*this, request); });
+  if (!guard.ok()) return guard;  // a bug, answered as an error instead of ending the coordinator
+  return out;
+}
+
+Json ControlApi::RecordHealth() const {
+  Json j = {{"writable", broker_->paused().empty()}};
+  if (!broker_->paused().empty()) j["reason"] = broker_->paused();
+  return j;
 }
 
 Result<int64_t> ControlApi::SweepOf(const Json& req) {
@@ -141,7 +160,7 @@ Result<int64_t> ControlApi::SweepOf(const Json& req) {
 Result<Json> ControlApi::Submit(const Json& req) {
   const double now = UnixSeconds();
   AVCTL_ASSIGN_OR_RETURN(const Json* spec_json, GetMember(req, "spec", "request"));
-  const std::string source = req.value("source", "submitted spec");
+  AVCTL_ASSIGN_OR_RETURN(const std::string source, GetStringOr(req, "source", "request", "submitted spec"));
   // Parsed and expanded once here: this process cannot take a client's word for it.
   AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(*spec_json, source));
   AVCTL_ASSIGN_OR_RETURN(std::vector<ExpandedJob> jobs, ExpandSweep(spec));

@@ -37,6 +37,8 @@ class ControlApi {
  private:
   static const Op* Find(const Json& request);
   Result<int64_t> SweepOf(const Json& request);
+  // {"writable": true} or {"writable": false, "reason": ...} (degraded: full disk, I/O error).
+  Json RecordHealth() const;
   Result<Json> Submit(const Json& request);
 
   Record* record_;

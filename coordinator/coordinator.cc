@@ -16,13 +16,17 @@
 #include <fmt/format.h>
 #include <zmq.hpp>
 
+#include "common/clock.h"
+#include "common/guard.h"
 #include "common/protocol.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "coordinator/control_api.h"
 #include "coordinator/http_api.h"
 #include "coordinator/http_server.h"
 #include "coordinator/report_renderer.h"
 #include "coordinator/worker_broker.h"
+#include "db/record_file_system.h"
 #include "net/curve.h"
 #include "net/zap_handler.h"
 #include "net/zmq_util.h"
@@ -49,12 +53,19 @@ struct Coordinator::Impl {
   void ArmZap(asio::posix::stream_descriptor& fd);
   void WaitReload();
   void ProcessSockets();
+  void OnWorkerMessage(const std::vector<std::string>& frames);
   void OnControlMessage(const std::vector<std::string>& frames);
   void OnTick();
   void Stop();
   // Runs f as one round: one transaction, then the outbox.
   template <typename F>
   void Round(F f);
+  // Degraded mode (the record cannot be written): pause, and say why.
+  void EnterDegraded(const Status& why);
+  // Of a rolled-back round's messages, those that rest on its writes.
+  void DropUndurable(std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>>* out);
+  // While degraded, at most once a second: whether a write commits again.
+  void ProbeRecord();
   void SendOrQueue(zmq::socket_t* socket, std::vector<std::string> frames, const std::string& what);
   void LogSendFailure(const std::vector<std::string>& frames, const Status& st);
   Status WriteEndpoints();
@@ -84,12 +95,14 @@ struct Coordinator::Impl {
   // the commit, so nothing is acknowledged before it is durable.
   std::optional<Transaction> batch;
   std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>> outbox;
-  Status fatal;
+  double unwritable_since = 0;
+  std::chrono::steady_clock::time_point last_probe;
   int lock_fd = -1;
   std::string worker_bound, control_bound;
 };
 
 Status Coordinator::Impl::LockRecord() {
+  AVCTL_RETURN_IF_ERROR(CheckRecordFileSystem(opt.db_path));
   const std::string lock_path = opt.db_path + ".lock";
   lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0) return Status::FromErrno("cannot open the record's lock file", errno).WithFile(lock_path);
@@ -182,6 +195,7 @@ Status Coordinator::Impl::Bind() {
         [this](const std::string& t, HttpReply reply) { http_api->Handle(t, reply); }, log);
     if (!server.ok()) return server.status();
     http = std::move(*server);
+    http_api->SetServer(http.get());
   }
   return Status::OK();
 }
@@ -196,31 +210,95 @@ Status Coordinator::Impl::WriteEndpoints() {
 template <typename F>
 void Coordinator::Impl::Round(F f) {
   if (stopping) return;
+  if (!broker->paused().empty()) ProbeRecord();
+  (void)store->TakeStorageFailure();  // from outside a round: already answered
   auto tx = Transaction::Begin(store->db());
   if (!tx.ok()) {
-    fatal = tx.status();
-    log->Error("cannot begin a transaction on the record: {}", fatal.ToString());
-    Stop();
-    return;
+    // Each record change still runs in a transaction of its own; with the
+    // broker paused nothing is acknowledged or dispatched.
+    EnterDegraded(tx.status());
+  } else {
+    batch.emplace(std::move(*tx));
   }
-  batch.emplace(std::move(*tx));
-  f();
-  Status committed = batch->Commit();
-  batch.reset();
-  if (!committed.ok()) {
-    // Fail-stop: nothing of this round was acknowledged; workers resend, and
-    // the next start recovers from the record.
-    fatal = committed;
-    outbox.clear();
-    log->Error("cannot commit to the record, stopping: {}", committed.ToString());
-    Stop();
-    return;
+  // Each message is guarded on its own; this catches what the round's own
+  // steps (liveness, scheduling) might throw, and commits what went before.
+  if (Status st = RunGuarded("a coordinator round", f); !st.ok()) {
+    ++counters.handler_errors;
+    log->Error("{}", st.ToString());
   }
   std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>> out;
   out.swap(outbox);
+  if (batch) {
+    // A write of the round that failed for want of storage (its own
+    // savepoint undone) rolls the whole round back: nothing half-stored.
+    Status committed = store->TakeStorageFailure();
+    if (committed.ok()) committed = batch->Commit();
+    batch.reset();  // rolls back what did not commit
+    if (!committed.ok()) {
+      // Degraded, not stopped: the round is rolled back, what it would have
+      // acknowledged or dispatched is not sent (workers resend their
+      // results), and the broker's view is the record's again.
+      EnterDegraded(committed);
+      DropUndurable(&out);
+      if (Status r = broker->Resync(); !r.ok()) log->Error("re-reading the record after a rollback: {}", r.ToString());
+    }
+  }
   for (auto& [socket, frames] : out) {
     if (Status st = SendFrames(*socket, frames); !st.ok()) LogSendFailure(frames, st);
   }
+}
+
+void Coordinator::Impl::EnterDegraded(const Status& why) {
+  ++counters.unwritable_rounds;
+  if (broker->paused().empty()) {
+    unwritable_since = UnixSeconds();
+    log->Error("the record cannot be written, so dispatch and results pause (nothing is lost: workers keep their "
+               "results and send them again; status and /metrics say why): {}",
+               why.ToString());
+  }
+  counters.record_writable = false;
+  broker->SetPaused(fmt::format("the record cannot be written since {:.0f}: {}", unwritable_since, why.ToString()));
+}
+
+void Coordinator::Impl::DropUndurable(std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>>* out) {
+  std::vector<std::pair<zmq::socket_t*, std::vector<std::string>>> kept;
+  for (auto& [socket, frames] : *out) {
+    if (socket == &*control && frames.size() == 4) {
+      // A change the client asked for did not happen: say so.
+      frames[3] = EncodeControl(ControlError(Status::IOError(broker->paused())));
+      kept.emplace_back(socket, std::move(frames));
+    } else if (socket == &*workers && frames.size() > 2 &&
+               (frames[2] == MsgTypeName(MsgType::kJob) || frames[2] == MsgTypeName(MsgType::kAck) ||
+                frames[2] == MsgTypeName(MsgType::kCancel))) {
+      continue;  // rests on what was rolled back
+    } else {
+      kept.emplace_back(socket, std::move(frames));  // welcome, heartbeat, refused, reconnect, drain
+    }
+  }
+  out->swap(kept);
+}
+
+void Coordinator::Impl::ProbeRecord() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_probe < std::chrono::seconds(1)) return;
+  last_probe = now;
+  const double since = unwritable_since;
+  Status st = [&]() -> Status {
+    AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(store->db()));
+    AVCTL_RETURN_IF_ERROR(store->AddEvent(
+        "record", fmt::format("the record takes writes again after {:.0f} s without ({})", UnixSeconds() - since,
+                              broker->paused()),
+        UnixSeconds()));
+    return tx.Commit();
+  }();
+  if (!st.ok()) {
+    log->Debug("the record still cannot be written: {}", st.ToString());
+    return;
+  }
+  log->Info("the record takes writes again after {:.0f} s: dispatch and results resume", UnixSeconds() - since);
+  broker->SetPaused("");
+  counters.record_writable = true;
+  if (Status r = broker->Resync(); !r.ok()) log->Error("re-reading the record: {}", r.ToString());
 }
 
 void Coordinator::Impl::SendOrQueue(zmq::socket_t* socket, std::vector<std::string> frames, const std::string& what) {
@@ -286,7 +364,7 @@ void Coordinator::Impl::ProcessSockets() {
     bool any = false;
     if (HasInput(*workers)) {
       if (auto frames = RecvFrames(*workers, false)) {
-        broker->OnMessage(*frames);
+        OnWorkerMessage(*frames);
         any = true;
       }
     }
@@ -306,6 +384,15 @@ void Coordinator::Impl::ProcessSockets() {
   });
 }
 
+void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) {
+  const std::string what = fmt::format("{} message from {}", frames.size() > 2 ? SanitizeText(frames[2], 24) : "a",
+                                       frames.empty() ? "?" : PrintableIdentity(frames[0]));
+  if (Status st = RunGuarded(what, [&] { broker->OnMessage(frames); }); !st.ok()) {
+    ++counters.handler_errors;  // not acknowledged: a result is sent again
+    log->Error("{}", st.ToString());
+  }
+}
+
 void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames) {
   // [identity][empty delimiter][signature][body] from a REQ socket.
   if (frames.size() < 3 || !frames[1].empty()) {
@@ -322,6 +409,10 @@ void Coordinator::Impl::OnControlMessage(const std::vector<std::string>& frames)
   } else {
     read_only = control_api->ReadOnly(*req);
     auto fields = control_api->Handle(*req);
+    if (!fields.ok() && fields.status().code() == StatusCode::kInternal) {
+      ++counters.handler_errors;
+      log->Error("control request from {}: {}", PrintableIdentity(frames[0]), fields.status().ToString());
+    }
     reply = fields.ok() ? ControlOk(std::move(*fields)) : ControlError(fields.status());
   }
   std::vector<std::string> out = {frames[0], "", kControlSignature, EncodeControl(reply)};
@@ -400,7 +491,6 @@ Status Coordinator::Impl::Run() {
   workers.reset();
   control.reset();
   zap.reset();
-  if (!fatal.ok()) return fatal;
   log->Info("stopped");
   return Status::OK();
 }

@@ -1,8 +1,9 @@
 #include "coordinator/http_api.h"
 
-#include <cstdlib>
+#include <fmt/format.h>
 
 #include "common/protocol.h"
+#include "common/text.h"
 #include "common/version.h"
 
 namespace avctl {
@@ -33,24 +34,34 @@ HttpTarget ParseHttpTarget(const std::string& target) {
   return t;
 }
 
-Json ApiRequest(const HttpTarget& t) {
+Result<Json> ApiRequest(const HttpTarget& t) {
   const auto& p = t.parts;
-  if (p.size() < 2 || p[0] != "api") return nullptr;
-  if (p[1] == "workers" && p.size() == 2) return {{"op", "workers"}};
+  if (p.size() < 2 || p[0] != "api") return Json(nullptr);
+  if (p[1] == "workers" && p.size() == 2) return Json{{"op", "workers"}};
   if (p[1] == "events" && p.size() == 2) {
     auto it = t.query.find("after");
-    return {{"op", "events"}, {"after", it == t.query.end() ? 0 : std::atoll(it->second.c_str())}, {"limit", 500}};
+    int64_t after = 0;
+    if (it != t.query.end()) {
+      auto n = ParseInt64(it->second);
+      if (!n) {
+        return Status::InvalidArgument(fmt::format("after: expected an event id (decimal digits), got \"{}\"",
+                                                   SanitizeText(it->second, 40)))
+            .WithField("after");
+      }
+      after = *n;
+    }
+    return Json{{"op", "events"}, {"after", after}, {"limit", 500}};
   }
-  if (p[1] != "sweeps") return nullptr;
-  if (p.size() == 2) return {{"op", "list"}};
-  if (p.size() == 3) return {{"op", "status"}, {"sweep", p[2]}};
+  if (p[1] != "sweeps") return Json(nullptr);
+  if (p.size() == 2) return Json{{"op", "list"}};
+  if (p.size() == 3) return Json{{"op", "status"}, {"sweep", p[2]}};
   if (p.size() == 4 && (p[3] == "jobs" || p[3] == "results")) {
     Json req = {{"op", p[3]}, {"sweep", p[2]}};
     auto it = t.query.find("state");
     if (p[3] == "jobs" && it != t.query.end()) req["state"] = it->second;
     return req;
   }
-  return nullptr;
+  return Json(nullptr);
 }
 
 HttpApi::HttpApi(Record* record, ControlApi* control, WorkerBroker* broker, const CoordinatorCounters* counters,
@@ -64,6 +75,14 @@ HttpResponse HttpApi::Metrics() {
   c.workers_connected = static_cast<int64_t>(broker_->connected());
   c.slots_total = broker_->slots_total();
   c.slots_busy = broker_->slots_busy();
+  c.record_writable = broker_->paused().empty();
+  if (server_ != nullptr) {
+    const HttpServerStats h = server_->stats();
+    c.http_open = h.open;
+    c.http_refused = h.refused;
+    c.http_timeouts = h.timed_out;
+    c.handler_errors += h.handler_errors;
+  }
   c.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   auto sweeps = record_->ListSweeps();
   return {200, "text/plain; version=0.0.4", RenderPrometheus(c, sweeps.ok() ? *sweeps : Json::array())};
@@ -77,7 +96,7 @@ void HttpApi::Handle(const std::string& target, const HttpReply& reply) {
     auto list = control_->Handle({{"op", "list"}});
     auto ws = record_->Workers();
     if (!list.ok() || !ws.ok()) {
-      reply({500, "application/json", ControlError(list.ok() ? ws.status() : list.status()).dump() + "\n"});
+      reply({500, "application/json", DumpJson(ControlError(list.ok() ? ws.status() : list.status())) + "\n"});
       return;
     }
     Json running = Json::array();
@@ -90,7 +109,8 @@ void HttpApi::Handle(const std::string& target, const HttpReply& reply) {
         running.push_back(std::move(r));
       }
     }
-    reply({200, "text/html; charset=utf-8", RenderStatusPage((*list)["sweeps"], *ws, running, CodeVersion())});
+    reply({200, "text/html; charset=utf-8", RenderStatusPage((*list)["sweeps"], *ws, running, CodeVersion(),
+                                                             list->value("record", Json::object()))});
     return;
   }
   if (t.parts.size() == 1 && t.parts[0] == "metrics") {
@@ -107,18 +127,23 @@ void HttpApi::Handle(const std::string& target, const HttpReply& reply) {
     reports_->Render(t.parts[1], t.parts.size() == 3 ? t.parts[2] : "index.html", reply);
     return;
   }
-  const Json req = ApiRequest(t);
-  if (!req.is_null()) {
-    auto fields = control_->Handle(req);
+  const Result<Json> req = ApiRequest(t);
+  if (!req.ok()) {
+    reply({400, "application/json", DumpJson(ControlError(req.status()), 2) + "\n"});
+    return;
+  }
+  if (!req->is_null()) {
+    auto fields = control_->Handle(*req);
     if (fields.ok()) {
-      reply({200, "application/json", ControlOk(std::move(*fields)).dump(2) + "\n"});
+      reply({200, "application/json", DumpJson(ControlOk(std::move(*fields)), 2) + "\n"});
     } else {
       const int code = fields.status().code() == StatusCode::kNotFound ? 404 : 400;
-      reply({code, "application/json", ControlError(fields.status()).dump(2) + "\n"});
+      reply({code, "application/json", DumpJson(ControlError(fields.status()), 2) + "\n"});
     }
     return;
   }
-  reply({404, "application/json", ControlError(Status::NotFound("no such page: " + target)).dump() + "\n"});
+  reply({404, "application/json",
+         DumpJson(ControlError(Status::NotFound("no such page: " + SanitizeText(target)))) + "\n"});
 }
 
 }  // namespace avctl

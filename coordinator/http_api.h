@@ -25,14 +25,17 @@ struct HttpTarget {
 };
 HttpTarget ParseHttpTarget(const std::string& target);
 
-// The control request an /api target stands for; null when it names none (pure).
-Json ApiRequest(const HttpTarget& t);
+// The control request an /api target stands for; null when it names none; an
+// error naming the query parameter that is not what it should be (pure).
+Result<Json> ApiRequest(const HttpTarget& t);
 
 class HttpApi {
  public:
   HttpApi(Record* record, ControlApi* control, WorkerBroker* broker, const CoordinatorCounters* counters,
           ReportRenderer* reports);
   void Handle(const std::string& target, const HttpReply& reply);
+  // The server whose connection counts /metrics shows (none: zeros).
+  void SetServer(const HttpServer* server) { server_ = server; }
 
  private:
   HttpResponse Metrics();
@@ -42,6 +45,7 @@ class HttpApi {
   WorkerBroker* broker_;
   const CoordinatorCounters* counters_;
   ReportRenderer* reports_;
+  const HttpServer* server_ = nullptr;
   std::chrono::steady_clock::time_point started_;
 };
 

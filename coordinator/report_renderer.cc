@@ -6,6 +6,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include <fmt/format.h>
+
+#include "common/guard.h"
+#include "common/text.h"
 #include "web/report_analysis.h"
 #include "web/report_loader.h"
 #include "web/report_render.h"
@@ -18,7 +22,7 @@ namespace {
 
 HttpResponse JsonError(const Status& s) {
   const int code = s.code() == StatusCode::kNotFound ? 404 : 500;
-  return {code, "application/json", Json{{"ok", false}, {"error", s.ToString()}}.dump() + "\n"};
+  return {code, "application/json", DumpJson(Json{{"ok", false}, {"error", s.ToString()}}) + "\n"};
 }
 
 const char* ContentType(const std::string& name) {
@@ -50,7 +54,13 @@ ReportRenderer::~ReportRenderer() { pool_->join(); }
 
 void ReportRenderer::Render(std::string sweep, std::string name, HttpReply reply) {
   asio::post(*pool_, [this, sweep = std::move(sweep), name = std::move(name), reply = std::move(reply)]() mutable {
-    HttpResponse r = RenderNow(sweep, name);
+    HttpResponse r;
+    Status st = RunGuarded(fmt::format("rendering {} of sweep {}", SanitizeText(name), SanitizeText(sweep)),
+                           [&] { r = RenderNow(sweep, name); });
+    if (!st.ok()) {
+      log_->Error("report: {}", st.ToString());
+      r = JsonError(st);
+    }
     asio::post(io_, [reply = std::move(reply), r = std::move(r)]() mutable { reply(std::move(r)); });
   });
 }
@@ -68,7 +78,7 @@ HttpResponse ReportRenderer::RenderNow(const std::string& sweep, const std::stri
   if (!data.ok()) return JsonError(data.status());
   auto files = RenderReport(*data, AnalyzeReport(*data));
   auto it = files.find(name);
-  if (it == files.end()) return {404, "text/plain", "no such report file: " + name + "\n"};
+  if (it == files.end()) return {404, "text/plain; charset=utf-8", "no such report file: " + SanitizeText(name) + "\n"};
   return {200, ContentType(name), std::move(it->second)};
 }
 

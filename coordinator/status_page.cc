@@ -23,7 +23,8 @@ std::string PromLabel(const std::string& s) {
 
 }  // namespace
 
-std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version) {
+std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version,
+                             const Json& record) {
   std::string html =
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -34,6 +35,12 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json
   html += fmt::format("<h1>avcoord</h1><p>code version {}; refreshes every 5 s; JSON under "
                       "<a href=\"/api/sweeps\">/api/sweeps</a>, <a href=\"/api/workers\">/api/workers</a>; "
                       "<a href=\"/metrics\">/metrics</a></p>", XmlEscape(version));
+  if (record.is_object() && !record.value("writable", true)) {
+    html += fmt::format("<p class=\"warn\" role=\"alert\"><strong>The record cannot be written.</strong> Dispatch "
+                        "and results pause until it can; nothing is lost (workers keep their results and send them "
+                        "again). {}</p>",
+                        XmlEscape(record.value("reason", "")));
+  }
   html += "<h2>Sweeps</h2><table><tr><th>id</th><th>name</th><th>progress</th><th>queued</th><th>running</th>"
           "<th>done</th><th>failed</th><th>cancelled</th><th>report</th></tr>";
   std::string waiting;
@@ -117,6 +124,23 @@ std::string RenderPrometheus(const CoordinatorCounters& c, const Json& sweeps) {
   scalar("avctl_attempts_lost_total", "counter", "Attempts lost with their worker.", c.lost_attempts);
   scalar("avctl_workers_lost_total", "counter", "Workers declared dead after missed heartbeats.", c.workers_lost);
   scalar("avctl_control_requests_total", "counter", "Requests on the control endpoint.", c.control_requests);
+  scalar("avctl_record_writable", "gauge",
+         "1 while the record takes writes; 0 while it cannot (full disk, I/O error): dispatch and results pause "
+         "(the reason: avctl sweep list, /api/sweeps).",
+         c.record_writable ? 1 : 0);
+  scalar("avctl_record_unwritable_rounds_total", "counter", "Rounds rolled back because the record could not be written.",
+         c.unwritable_rounds);
+  scalar("avctl_deferred_reports_total", "counter",
+         "Results and failures left unacknowledged while the record could not be written (workers resend them).",
+         c.deferred_reports);
+  scalar("avctl_handler_errors_total", "counter",
+         "Requests and messages whose handler failed unexpectedly (answered with an error and logged).",
+         c.handler_errors);
+  scalar("avctl_http_connections_open", "gauge", "HTTP connections open.", c.http_open);
+  scalar("avctl_http_connections_refused_total", "counter", "HTTP connections closed at once: the cap was reached.",
+         c.http_refused);
+  scalar("avctl_http_timeouts_total", "counter", "HTTP connections closed: a request or response took too long.",
+         c.http_timeouts);
   scalar("avctl_queue_length", "gauge", "Jobs waiting for a slot.", c.queue_length);
   scalar("avctl_workers_connected", "gauge", "Worker daemons connected.", c.workers_connected);
   metric("avctl_slots", "gauge", "Job slots of connected workers, by use.");

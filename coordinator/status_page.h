@@ -13,7 +13,9 @@ namespace avctl {
 // sweeps: the control API's "list" (Record::ListSweeps() with each sweep's
 // "unrunnable" jobs); workers: Record::Workers(); running: the "running" rows
 // of each sweep's status, each with its "sweep" name added.
-std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version);
+// `record`: {"writable": bool, "reason"?} as the list reply gives it.
+std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json& running, const std::string& version,
+                             const Json& record = Json{{"writable", true}});
 
 struct CoordinatorCounters {
   std::map<std::string, int64_t> messages_in;   // by message type
@@ -25,6 +27,13 @@ struct CoordinatorCounters {
   int64_t lost_attempts = 0;
   int64_t workers_lost = 0;
   int64_t control_requests = 0;
+  int64_t deferred_reports = 0;   // results and failures not acknowledged while the record was unwritable
+  int64_t unwritable_rounds = 0;  // rounds rolled back: the record could not be written
+  bool record_writable = true;    // false: degraded (full disk, I/O error), see avctl sweep list / ping
+  int64_t handler_errors = 0;     // messages whose handler threw (answered with an error, logged)
+  int64_t http_open = 0;          // HTTP connections open now
+  int64_t http_refused = 0;       // HTTP connections closed at once: the cap was reached
+  int64_t http_timeouts = 0;      // HTTP connections closed: a request or response took too long
   int64_t queue_length = 0;
   int64_t workers_connected = 0;
   int64_t slots_total = 0;

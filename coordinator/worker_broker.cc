@@ -19,14 +19,14 @@ int64_t Millis(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 WorkerBroker::WorkerBroker(BrokerOptions options, Record* record, CoordinatorCounters* counters, Logger* log,
-                           SendFn send)
-    : opt_(options), record_(record), counters_(counters), log_(log), send_(std::move(send)) {}
+                           SendFn send, const Clock* clock)
+    : opt_(options), clock_(clock), record_(record), counters_(counters), log_(log), send_(std::move(send)) {}
 
 Status WorkerBroker::Recover() {
   AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());
   for (const auto& j : queued) queue.Push(j);
   AVCTL_ASSIGN_OR_RETURN(auto running, record_->RunningAttempts());
-  const auto deadline = Clock::now() + std::chrono::milliseconds(opt_.restart_grace_ms);
+  const auto deadline = clock_->Now() + std::chrono::milliseconds(opt_.restart_grace_ms);
   for (const auto& a : running) {
     orphans[a.attempt_id] = deadline;
     attempt_worker[a.attempt_id] = a.worker_id;
@@ -35,7 +35,28 @@ Status WorkerBroker::Recover() {
              running.size(), opt_.restart_grace_ms);
   if (!running.empty()) {
     AVCTL_RETURN_IF_ERROR(record_->AddEvent(
-        "restart", fmt::format("coordinator restarted with {} running attempt(s)", running.size()), UnixSeconds()));
+        "restart", fmt::format("coordinator restarted with {} running attempt(s)", running.size()), clock_->Unix()));
+  }
+  return Status::OK();
+}
+
+Status WorkerBroker::Resync() {
+  AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());
+  AVCTL_ASSIGN_OR_RETURN(auto running, record_->RunningAttempts());
+  queue.Clear();
+  for (const auto& j : queued) queue.Push(j);
+  attempt_worker.clear();
+  orphans.clear();
+  for (auto& [id, w] : sessions) w.running.clear();
+  const auto deadline = clock_->Now() + std::chrono::milliseconds(opt_.restart_grace_ms);
+  for (const auto& a : running) {
+    attempt_worker[a.attempt_id] = a.worker_id;
+    auto s = sessions.find(a.worker_id);
+    if (s != sessions.end()) {
+      s->second.running[a.attempt_id] = a.memory_mb;
+    } else {
+      orphans[a.attempt_id] = deadline;
+    }
   }
   return Status::OK();
 }
@@ -143,7 +164,7 @@ void WorkerBroker::SendToIdentity(const std::string& identity, MsgType type, Jso
 
 void WorkerBroker::Send(WorkerSession& w, MsgType type, Json body) {
   SendToIdentity(w.identity, type, std::move(body));
-  w.last_sent = Clock::now();
+  w.last_sent = clock_->Now();
 }
 
 void WorkerBroker::ForgetAttempt(int64_t attempt_id) {
@@ -185,11 +206,13 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   }
   const int64_t protocol = hello->protocol;
   const std::string& id = hello->worker_id;
-  if (protocol != kProtocolVersion) {
-    log_->Warn("worker {} speaks protocol {}, this coordinator {}: refused", id, protocol, kProtocolVersion);
-    SendToIdentity(identity, MsgType::kRefused,
-                   ReasonToJson(fmt::format("protocol version {} is not supported (this coordinator speaks {})",
-                                            protocol, kProtocolVersion)));
+  if (protocol < kOldestProtocolVersion || protocol > kProtocolVersion) {
+    const std::string reason = fmt::format(
+        "protocol version {} is not supported: this coordinator speaks version {} and serves versions {} to {} "
+        "(docs/PROTOCOL.md, Versions)",
+        protocol, kProtocolVersion, kOldestProtocolVersion, kProtocolVersion);
+    log_->Warn("worker {}: {}: refused", id, reason);
+    SendToIdentity(identity, MsgType::kRefused, ReasonToJson(reason));
     return;
   }
   const std::string& device = hello->device;
@@ -200,7 +223,7 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
                                             device)));
     return;
   }
-  const double now = UnixSeconds();
+  const double now = clock_->Unix();
   auto existing = sessions.find(id);
   if (existing != sessions.end() && existing->second.identity != identity) {
     by_identity.erase(existing->second.identity);  // the old connection is gone
@@ -209,10 +232,11 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   w.id = id;
   w.identity = identity;
   w.device = device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+  w.protocol = protocol;
   w.slots = hello->slots;
   w.gpu_memory_mb = hello->gpu_memory_mb;
   w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, hello->gpu_free_mb);
-  w.last_heard = w.last_sent = Clock::now();
+  w.last_heard = w.last_sent = clock_->Now();
   w.accepting = false;
   w.slurm_job_id.clear();
   if (hello->labels.contains("slurm_job_id") && hello->labels["slurm_job_id"].is_string()) {
@@ -262,8 +286,9 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   rec.slots = w.slots;
   rec.info = body;
   if (Status s = record_->UpsertWorker(rec, now); !s.ok()) log_->Error("recording worker {}: {}", id, s.ToString());
-  log_->Info("worker {} connected: {} {}, {} slot(s), {} running, {} finished unacknowledged", id, rec.hostname,
-            rec.device, w.slots, w.running.size(), finished.size());
+  log_->Info("worker {} connected: {} {}, {} slot(s), {} running, {} finished unacknowledged{}", id, rec.hostname,
+            rec.device, w.slots, w.running.size(), finished.size(),
+            protocol < kProtocolVersion ? fmt::format(" (protocol {}: served as such)", protocol) : "");
   WelcomeMessage welcome;
   welcome.heartbeat_ms = opt_.heartbeat_ms;
   welcome.liveness = opt_.liveness;
@@ -293,8 +318,8 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
     }
     return;
   }
-  w->last_heard = Clock::now();
-  const double now = UnixSeconds();
+  w->last_heard = clock_->Now();
+  const double now = clock_->Unix();
   switch (m.type) {
     case MsgType::kReady:
       w->accepting = !stopping;
@@ -306,6 +331,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
       if (Status s = record_->SetWorkerState(w->id, WorkerState::kDraining, now); !s.ok()) log_->Error("{}", s.ToString());
       break;
     case MsgType::kProgress: {
+      if (!paused_.empty()) break;  // not kept while the record cannot be written (progress is not resent)
       const int64_t attempt = ReadAttemptId(m.body);
       if (Status s = record_->RecordProgress(attempt, m.body, now); !s.ok()) {
         log_->Debug("progress of attempt {}: {}", attempt, s.ToString());
@@ -315,10 +341,17 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
     case MsgType::kResult:
     case MsgType::kFailure: {
       const int64_t attempt = ReadAttemptId(m.body);
+      if (!paused_.empty()) {
+        // Not recorded, not acknowledged: the worker keeps it and sends it
+        // again once the record can be written.
+        ++counters_->deferred_reports;
+        log_->Debug("{} of attempt {} from {} deferred: {}", MsgTypeName(m.type), attempt, w->id, paused_);
+        break;
+      }
       Result<Followup> f = Status::Internal("unset");
       if (m.type == MsgType::kResult) {
         ++counters_->results;
-        f = record_->RecordResult(attempt, m.body.at("result"), w->id, now);
+        f = record_->RecordResult(attempt, m.body.at("result"), w->id, now, w->protocol);
       } else {
         ++counters_->failures;
         auto failure = ReadFailure(m.body);  // DecodeWorkerMessage checked its fields
@@ -345,7 +378,10 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
         break;  // not acknowledged: the worker keeps it and sends it again
       }
       ForgetAttempt(attempt);
-      Send(*w, MsgType::kAck, AttemptRefToJson({attempt}));
+      // result_stored: this attempt's result is the job's, so the job's
+      // checkpoints may go. A stale attempt whose result was not stored
+      // leaves them to the attempt that runs now.
+      Send(*w, MsgType::kAck, AckToJson({attempt, f.ok() && f->result_stored}));
       break;
     }
     case MsgType::kBye: {
@@ -366,7 +402,7 @@ void WorkerBroker::DeclareDead(const std::string& worker_id, const std::string& 
 void WorkerBroker::EndSession(const std::string& worker_id, WorkerState state, const std::string& reason) {
   auto it = sessions.find(worker_id);
   if (it == sessions.end()) return;
-  const double now = UnixSeconds();
+  const double now = clock_->Unix();
   std::vector<int64_t> attempts;
   for (const auto& [a, mem] : it->second.running) attempts.push_back(a);
   for (int64_t a : attempts) {
@@ -378,7 +414,7 @@ void WorkerBroker::EndSession(const std::string& worker_id, WorkerState state, c
 }
 
 void WorkerBroker::Schedule() {
-  if (stopping || queue.empty()) return;
+  if (stopping || !paused_.empty() || queue.empty()) return;
   std::vector<WorkerCapacity> caps;
   for (const auto& [id, w] : sessions) {
     WorkerCapacity c;
@@ -395,7 +431,7 @@ void WorkerBroker::Schedule() {
     }
     caps.push_back(c);
   }
-  const double now = UnixSeconds();
+  const double now = clock_->Unix();
   for (const Assignment& a : avctl::Schedule(queue, caps)) {
     const QueuedJob* queued = queue.Find(a.job_id);
     const int64_t memory_mb = queued != nullptr ? queued->resources.memory_mb : 0;
@@ -420,13 +456,13 @@ void WorkerBroker::Schedule() {
     std::vector<std::string> frames = EncodeJobMessage(job);
     frames.insert(frames.begin(), w.identity);
     send_(std::move(frames));
-    w.last_sent = Clock::now();
+    w.last_sent = clock_->Now();
     log_->Debug("attempt {} ({}) -> {}", d->attempt_id, d->job_key, a.worker_id);
   }
 }
 
 void WorkerBroker::Tick() {
-  const auto now = Clock::now();
+  const auto now = clock_->Now();
   const auto silence = std::chrono::milliseconds(static_cast<int64_t>(opt_.heartbeat_ms) * opt_.liveness);
   std::vector<std::string> dead;
   for (auto& [id, w] : sessions) {
@@ -447,7 +483,7 @@ void WorkerBroker::Tick() {
     if (now >= deadline) expired.push_back(attempt);
   }
   for (int64_t attempt : expired) {
-    LoseAttempt(attempt, "its worker did not come back within the restart grace period", UnixSeconds());
+    LoseAttempt(attempt, "its worker did not come back within the restart grace period", clock_->Unix());
   }
 }
 

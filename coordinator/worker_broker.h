@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/protocol.h"
 #include "coordinator/scheduler.h"
@@ -28,14 +29,14 @@ struct BrokerOptions {
 };
 
 struct WorkerSession {
-  using Clock = std::chrono::steady_clock;
   std::string id;
   std::string identity;  // the ROUTER routing id of its current connection
   std::string device;    // "cpu" or "cuda"
+  int64_t protocol = kProtocolVersion;  // the version its hello spoke
   int slots = 1;
   int64_t gpu_memory_mb = 0;
   int64_t gpu_budget_mb = 0;  // what its jobs may use: GpuBudgetMb(total, free at the daemon's start)
-  Clock::time_point last_heard, last_sent;
+  Clock::TimePoint last_heard, last_sent;
   bool accepting = false;               // after "ready", until "drain"
   std::string slurm_job_id;             // from hello.labels, when Slurm started it
   std::map<int64_t, int64_t> running;   // attempt id -> declared memory
@@ -43,11 +44,13 @@ struct WorkerSession {
 
 class WorkerBroker {
  public:
-  using Clock = std::chrono::steady_clock;
   // Frames for the worker ROUTER: [routing id, signature, type, body].
   using SendFn = std::function<void(std::vector<std::string> frames)>;
 
-  WorkerBroker(BrokerOptions options, Record* record, CoordinatorCounters* counters, Logger* log, SendFn send);
+  // `clock`: liveness, heartbeats, the restart grace and the record's times
+  // (the daemon's is SystemClock(); tests move a ManualClock).
+  WorkerBroker(BrokerOptions options, Record* record, CoordinatorCounters* counters, Logger* log, SendFn send,
+               const Clock* clock = &SystemClock());
 
   // After a start: the record's queued jobs, and its running attempts waiting
   // up to the restart grace for their workers to claim them.
@@ -60,6 +63,17 @@ class WorkerBroker {
   void Schedule();
   // No more dispatch or "ready" (the coordinator is stopping).
   void SetStopping() { stopping = true; }
+
+  // The record cannot be written (a full disk, an I/O error): no dispatch,
+  // and results, failures and progress are neither recorded nor
+  // acknowledged, so workers keep them and send them again. `reason` says
+  // why (status and /metrics show it); an empty reason resumes.
+  void SetPaused(std::string reason) { paused_ = std::move(reason); }
+  const std::string& paused() const { return paused_; }
+  // Makes the queue and the running attempts what the record says again,
+  // after a round whose writes were rolled back: running attempts of
+  // connected workers go back to them, the others wait the restart grace.
+  Status Resync();
 
   // For the control API.
   void Enqueue(const std::vector<QueuedJob>& jobs);
@@ -96,15 +110,17 @@ class WorkerBroker {
   void EndSession(const std::string& worker_id, WorkerState state, const std::string& reason);
 
   BrokerOptions opt_;
+  const Clock* clock_;
   Record* record_;
   CoordinatorCounters* counters_;
   Logger* log_;
   SendFn send_;
   bool stopping = false;
+  std::string paused_;
   ReadyQueue queue;
   std::map<std::string, WorkerSession> sessions;    // by worker id
   std::map<std::string, std::string> by_identity;   // routing id -> worker id
-  std::map<int64_t, Clock::time_point> orphans;     // running attempts waiting for their worker after a restart
+  std::map<int64_t, Clock::TimePoint> orphans;     // running attempts waiting for their worker after a restart
   std::map<int64_t, std::string> attempt_worker;    // running attempt -> worker id
 };
 

@@ -54,7 +54,16 @@ Status Database::Error(int rc, const std::string& what, const std::string& sql) 
   // which is the one being reported; without a connection, use the code.
   std::string msg = fmt::format("{}: {} (sqlite code {})", what, db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc), rc);
   if (!sql.empty()) msg += fmt::format(" in SQL: {}", Shorten(sql));
-  return StatusForCode(rc, std::move(msg)).WithFile(path_);
+  Status st = StatusForCode(rc, std::move(msg)).WithFile(path_);
+  const int primary = rc & 0xFF;
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR) storage_failure_ = st;
+  return st;
+}
+
+Status Database::TakeStorageFailure() {
+  Status st = std::move(storage_failure_);
+  storage_failure_ = Status::OK();
+  return st;
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const DatabaseOptions& options) {

@@ -120,6 +120,12 @@ class Database {
   bool InTransaction() const;
   const std::string& path() const { return path_; }
 
+  // The last failure of this connection that says its storage is in trouble
+  // (SQLITE_FULL: the disk or max_page_count is full; SQLITE_IOERR), OK if
+  // none since the last call. A caller that batches several changes in one
+  // transaction rolls the batch back instead of committing part of it.
+  Status TakeStorageFailure();
+
  private:
   friend class Statement;
   Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
@@ -130,6 +136,7 @@ class Database {
 
   std::string path_;
   sqlite3* db_;  // owned
+  mutable Status storage_failure_;  // set by Error()
   sqlite3_stmt* control_[static_cast<int>(Control::kCount)] = {};  // owned, prepared on first use
 };
 

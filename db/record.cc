@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "sweeps/result_schema.h"
 
 namespace avctl {
@@ -568,6 +569,7 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
       AVCTL_RETURN_IF_ERROR(ins->BindNull(6));
     }
     AVCTL_RETURN_IF_ERROR(ins->Run());
+    f.result_stored = true;
     // Where the attempt began, from the result itself: the "resumed"
     // progress line says it too, but progress is not kept until
     // acknowledged, so it can be lost with a reconnect.
@@ -633,7 +635,24 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
   return f;
 }
 
-Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now) {
+Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now,
+                                      int64_t protocol) {
+  if (protocol < 2 && result.is_object() && !result.contains("compute_seconds")) {
+    double started = 0;
+    {
+      AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached("SELECT started_at FROM attempts WHERE id = ?"));
+      AVCTL_RETURN_IF_ERROR(q->BindInt(1, attempt_id));
+      AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id)).WithField("attempt_id");
+      started = q->ColumnDouble(0);
+    }
+    Json filled = result;
+    filled["compute_seconds"] = std::max(0.0, now - started);
+    filled["compute_seconds_source"] = fmt::format(
+        "the wall time from dispatch to result: a protocol-{} worker does not measure compute_seconds", protocol);
+    return ApplyEnd(attempt_id, now, "result",
+                    [&](const JobView& v, AttemptState a) { return OnResult(v, attempt_id, a); }, &filled, sender);
+  }
   return ApplyEnd(attempt_id, now, "result",
                   [&](const JobView& v, AttemptState a) { return OnResult(v, attempt_id, a); }, &result, sender);
 }
@@ -686,16 +705,28 @@ Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double n
 }
 
 Result<int64_t> Record::ResolveSweep(const std::string& ref) {
-  const bool numeric = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(c); });
+  const bool numeric = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  std::optional<int64_t> id;
+  if (numeric) {
+    id = ParseInt64(ref);
+    if (!id) {
+      return Status::InvalidArgument(
+                 fmt::format("sweep \"{}\": an id is at most {} (or name the sweep)", SanitizeText(ref, 40), INT64_MAX))
+          .WithField("sweep");
+    }
+  }
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, Cached(numeric ? "SELECT id FROM sweeps WHERE id = ?"
                                                            : "SELECT id FROM sweeps WHERE name = ?"));
   if (numeric) {
-    AVCTL_RETURN_IF_ERROR(q->BindInt(1, std::stoll(ref)));
+    AVCTL_RETURN_IF_ERROR(q->BindInt(1, *id));
   } else {
     AVCTL_RETURN_IF_ERROR(q->BindText(1, ref));
   }
   AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
-  if (!row) return Status::NotFound(fmt::format("no sweep \"{}\" in the record (see avctl sweep list)", ref));
+  if (!row) {
+    return Status::NotFound(
+        fmt::format("no sweep \"{}\" in the record (see avctl sweep list)", SanitizeText(ref, 80)));
+  }
   return q->ColumnInt(0);
 }
 

@@ -62,6 +62,7 @@ struct Followup {
   std::optional<QueuedJob> requeue;     // push onto the ready queue
   int64_t cancel_attempt = 0;           // send cancel for this attempt ...
   std::string cancel_worker;            // ... to this worker
+  bool result_stored = false;           // this attempt's result is now the job's: its checkpoints may go
 };
 
 struct RunningAttempt {
@@ -180,6 +181,8 @@ class Record {
   static Result<std::unique_ptr<Record>> OpenReadOnly(const std::string& path);
 
   Database* db() { return db_.get(); }
+  // See Database::TakeStorageFailure.
+  Status TakeStorageFailure() { return db_->TakeStorageFailure(); }
 
   // Adds a sweep and its jobs, or, for a sweep of the same name, the jobs
   // whose keys are new. A known key whose job config differs is refused (the
@@ -202,7 +205,13 @@ class Record {
   // be the worker the attempt was dispatched to). A result that does not
   // meet sweeps/result_schema.h is recorded as a worker failure of the
   // attempt naming the field at fault, and not stored.
-  Result<Followup> RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now);
+  //
+  // `protocol`: the version the sender speaks. A protocol-1 result has no
+  // compute_seconds; it is stored with the attempt's wall time since
+  // dispatch in its place, and "compute_seconds_source" in the stored result
+  // says so.
+  Result<Followup> RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now,
+                                int64_t protocol = kProtocolVersion);
   Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
                                  const std::string& sender, double now);
   Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now);

@@ -10,6 +10,8 @@ const std::vector<ResultField>& ResultFields() {
   static const std::vector<ResultField> kFields = {
       {"status", "string", true, "\"ok\""},
       {"compute_seconds", "number", true, "the attempt's work on the worker, measured there (seconds, >= 0)"},
+      {"compute_seconds_source", "string", false,
+       "set by the coordinator when compute_seconds is not the worker's measurement (a protocol-1 worker's result)"},
       {"test", "object", true, "the evaluation on the test split"},
       {"test.metrics", "object", true, "numbers (and per_class); for train jobs at least macro_f1 and accuracy (in [0, 1])"},
       {"test.metrics.per_class", "array", false, "per class: precision, recall, f1, support, ..."},

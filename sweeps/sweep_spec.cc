@@ -339,8 +339,7 @@ Result<SweepSpec> ReadSweepSpec(const std::string& path) {
   return ParseSweepSpec(j, path);
 }
 
-Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
-  // Refuse before building anything: a grid's cross product grows fast.
+double CountSweepJobs(const SweepSpec& spec) {
   double total = 0;
   for (const SweepVariant& v : spec.variants) {
     double points = 1;
@@ -352,6 +351,12 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
     if (random) points *= v.samples;
     total += points * static_cast<double>(spec.seeds.size()) * static_cast<double>(spec.partitions.size());
   }
+  return total;
+}
+
+Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
+  // Refuse before building anything: a grid's cross product grows fast.
+  const double total = CountSweepJobs(spec);
   if (total > kMaxSweepJobs) {
     return Status::InvalidArgument(fmt::format(
         "the sweep expands to {:.0f} jobs, more than the {} one sweep may hold: fewer grid values, samples or seeds",

@@ -84,6 +84,9 @@ inline constexpr int64_t kMaxSweepJobs = 1000000;
 
 // Seed-major: seed 0 of every variant and point first, so matched pairs complete early.
 Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec);
+// How many jobs ExpandSweep would make, without making them (a double: a
+// grid's product can exceed any integer type).
+double CountSweepJobs(const SweepSpec& spec);
 
 // A table of the jobs per variant for `--dry-run` and `avctl sweep expand`.
 std::string RenderExpansion(const SweepSpec& spec, const std::vector<ExpandedJob>& jobs);

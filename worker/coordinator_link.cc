@@ -7,7 +7,7 @@
 namespace avctl {
 
 CoordinatorLink::CoordinatorLink(LinkOptions options, zmq::context_t& ctx, Logger* log, Handlers handlers)
-    : opt_(std::move(options)), ctx_(ctx), log_(log), on_(std::move(handlers)), reconnect_at_(Clock::now()) {}
+    : opt_(std::move(options)), ctx_(ctx), log_(log), on_(std::move(handlers)), reconnect_at_(opt_.clock->Now()) {}
 
 void CoordinatorLink::Connect() {
   socket_.emplace(ctx_, zmq::socket_type::dealer);
@@ -15,7 +15,7 @@ void CoordinatorLink::Connect() {
   if (!opt_.curve_server_public.empty()) MakeCurveClient(*socket_, opt_.curve_server_public, opt_.curve_keys);
   socket_->connect(opt_.endpoint);
   connected_ = false;
-  last_heard_ = Clock::now();
+  last_heard_ = opt_.clock->Now();
   Send(MsgType::kHello, on_.hello());
   log_->Debug("hello sent to {}", opt_.endpoint);
 }
@@ -23,7 +23,7 @@ void CoordinatorLink::Connect() {
 void CoordinatorLink::Disconnect(const std::string& why) {
   socket_.reset();
   connected_ = false;
-  reconnect_at_ = Clock::now() + std::chrono::milliseconds(backoff_ms_);
+  reconnect_at_ = opt_.clock->Now() + std::chrono::milliseconds(backoff_ms_);
   log_->Warn("{}; reconnecting to {} in {} ms", why, opt_.endpoint, backoff_ms_);
   backoff_ms_ = std::min(backoff_ms_ * 2, opt_.max_backoff_ms);
 }
@@ -34,7 +34,7 @@ void CoordinatorLink::Send(MsgType type, Json body) {
     log_->Warn("sending {}: {}", MsgTypeName(type), s.ToString());
     return;
   }
-  last_sent_ = Clock::now();
+  last_sent_ = opt_.clock->Now();
 }
 
 void CoordinatorLink::Report(int64_t attempt, MsgType type, Json body, bool spooled) {
@@ -42,7 +42,7 @@ void CoordinatorLink::Report(int64_t attempt, MsgType type, Json body, bool spoo
   r.type = type;
   r.body = std::move(body);
   r.spooled = spooled;
-  r.sent_at = Clock::now();
+  r.sent_at = opt_.clock->Now();
   Send(r.type, r.body);
 }
 
@@ -59,7 +59,7 @@ void CoordinatorLink::Bye() {
 }
 
 void CoordinatorLink::Tick() {
-  const auto now = Clock::now();
+  const auto now = opt_.clock->Now();
   if (!socket_) {
     if (now >= reconnect_at_ && refused_.ok()) Connect();
     return;
@@ -82,7 +82,7 @@ void CoordinatorLink::OnReadable() {
   while (socket_) {
     auto frames = RecvFrames(*socket_, false);
     if (!frames) break;
-    last_heard_ = Clock::now();
+    last_heard_ = opt_.clock->Now();
     auto m = DecodeWorkerMessage(*frames);
     if (!m.ok()) {
       log_->Warn("bad message from the coordinator: {}", m.status().ToString());
@@ -107,7 +107,7 @@ void CoordinatorLink::OnMessage(const WireMessage& m) {
       log_->Info("connected to {} (heartbeat {} ms, liveness {})", opt_.endpoint, opt_.heartbeat_ms, opt_.liveness);
       for (auto& [a, r] : reports_) {
         Send(r.type, r.body);
-        r.sent_at = Clock::now();
+        r.sent_at = opt_.clock->Now();
       }
       on_.welcomed();
       return;
@@ -121,12 +121,12 @@ void CoordinatorLink::OnMessage(const WireMessage& m) {
       return;
     }
     case MsgType::kAck: {
-      const int64_t a = ReadAttemptId(m.body);
-      auto it = reports_.find(a);
+      const AckMessage ack = ReadAck(m.body);
+      auto it = reports_.find(ack.attempt_id);
       if (it == reports_.end()) return;
       const bool spooled = it->second.spooled;
       reports_.erase(it);
-      on_.acked(a, spooled);
+      on_.acked(ack.attempt_id, spooled, ack.result_stored);
       return;
     }
     case MsgType::kReconnect:

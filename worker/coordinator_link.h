@@ -17,6 +17,7 @@
 
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/protocol.h"
 #include "net/curve.h"
@@ -30,16 +31,18 @@ struct LinkOptions {
   int heartbeat_ms = 1000;          // until a welcome says otherwise
   int liveness = 3;
   int max_backoff_ms = 32000;
+  const Clock* clock = &SystemClock();  // heartbeats, liveness, backoff (tests: a ManualClock)
 };
 
 class CoordinatorLink {
  public:
-  using Clock = std::chrono::steady_clock;
   struct Handlers {
     std::function<Json()> hello;                          // the hello body, at each connection
     std::function<void()> welcomed;                       // after welcome, once reports are resent
     std::function<void(const WireMessage&)> message;      // job, cancel, drain
-    std::function<void(int64_t attempt, bool spooled)> acked;  // a report is durable at the coordinator
+    // A report is durable at the coordinator; `result_stored`: it was a result
+    // and is now the job's (its checkpoints may go).
+    std::function<void(int64_t attempt, bool spooled, bool result_stored)> acked;
   };
 
   CoordinatorLink(LinkOptions options, zmq::context_t& ctx, Logger* log, Handlers handlers);
@@ -62,6 +65,8 @@ class CoordinatorLink {
   std::vector<int64_t> Reported() const;
   size_t unacknowledged() const { return reports_.size(); }
   bool connected() const { return connected_; }
+  // The wait before the next connection attempt after a loss (doubling to max_backoff_ms).
+  int backoff_ms() const { return backoff_ms_; }
   // Sends bye with a linger, so it leaves before the socket closes.
   void Bye();
   // Set when the coordinator refused this worker (it should exit).
@@ -72,7 +77,7 @@ class CoordinatorLink {
     MsgType type = MsgType::kResult;
     Json body;
     bool spooled = true;
-    Clock::time_point sent_at;
+    Clock::TimePoint sent_at;
   };
 
   void Connect();
@@ -85,7 +90,7 @@ class CoordinatorLink {
   Handlers on_;
   std::optional<zmq::socket_t> socket_;
   bool connected_ = false;  // welcomed on the current connection
-  Clock::time_point last_heard_, last_sent_, reconnect_at_;
+  Clock::TimePoint last_heard_, last_sent_, reconnect_at_;
   int backoff_ms_ = 1000;
   std::map<int64_t, PendingReport> reports_;
   Status refused_;

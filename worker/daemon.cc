@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/protocol.h"
 #include "common/version.h"
+#include "worker/checkpoint_file.h"
 #include "worker/coordinator_link.h"
 #include "worker/job_runners.h"
 #include "worker/store_registry.h"
@@ -26,7 +27,7 @@
 namespace avctl {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -51,7 +52,7 @@ struct WorkerDaemon::Impl {
   void OnMessage(const WireMessage& m);
   void StartAttempt(const Json& body);
   void Deliver(AttemptReport report);
-  void OnAck(int64_t attempt, bool spooled);
+  void OnAck(int64_t attempt, bool spooled, bool result_stored);
   JobRunner& RunnerFor(JobKind kind);
   bool Idle() const;
   std::string AttemptDir(int64_t attempt) const { return train->AttemptDir(attempt); }
@@ -63,7 +64,7 @@ struct WorkerDaemon::Impl {
   int lock_fd = -1;
   bool draining = false;
   bool drain_announced = false;
-  std::optional<Clock::time_point> preempted_at;  // SIGTERM/SIGINT: jobs checkpoint and go back to the queue
+  std::optional<SteadyClock::time_point> preempted_at;  // SIGTERM/SIGINT: jobs checkpoint and go back to the queue
   std::unique_ptr<StoreRegistry> stores;  // opened once per daemon, shared by its jobs
   std::unique_ptr<CoordinatorLink> link;
   std::unique_ptr<TrainRunner> train;
@@ -95,7 +96,7 @@ Status WorkerDaemon::Impl::Prepare() {
   on.hello = [this] { return HelloBody(); };
   on.welcomed = [this] { OnWelcome(); };
   on.message = [this](const WireMessage& m) { OnMessage(m); };
-  on.acked = [this](int64_t attempt, bool spooled) { OnAck(attempt, spooled); };
+  on.acked = [this](int64_t attempt, bool spooled, bool result_stored) { OnAck(attempt, spooled, result_stored); };
   link = std::make_unique<CoordinatorLink>(lo, zctx, log, on);
   std::error_code ec;
   fs::create_directories(fs::path(opt.work_dir) / "attempts", ec);
@@ -181,8 +182,19 @@ void WorkerDaemon::Impl::Deliver(AttemptReport r) {
   link->Report(r.attempt_id, r.type, std::move(r.body), r.spooled);
 }
 
-void WorkerDaemon::Impl::OnAck(int64_t attempt, bool spooled) {
+void WorkerDaemon::Impl::OnAck(int64_t attempt, bool spooled, bool result_stored) {
   if (!spooled) return;  // no-op and sleep results have no files: nothing to remove
+  if (result_stored) {
+    // The job's result is in the record: its checkpoints are no longer
+    // needed. Only now, and only for the attempt whose result was stored: a
+    // stale attempt's result (not stored) leaves them to the job's retry.
+    auto folder = ReadFileToString(AttemptDir(attempt) + "/" + kCheckpointDirFile);
+    if (folder.ok() && !folder->empty()) {
+      if (Status p = PruneCheckpoints(*folder, 0); !p.ok()) log->Warn("attempt {}: {}", attempt, p.ToString());
+      std::error_code rm;
+      fs::remove(*folder, rm);  // only when nothing else is in it
+    }
+  }
   std::error_code ec;
   fs::remove_all(AttemptDir(attempt), ec);
   if (ec) log->Warn("removing the spool of attempt {}: {}", attempt, ec.message());
@@ -246,7 +258,7 @@ Status WorkerDaemon::Impl::Run() {
     if (link->socket() != nullptr) items.push_back({link->socket()->handle(), 0, ZMQ_POLLIN, 0});
     auto timeout = std::chrono::milliseconds(train->Holding().empty() ? 100 : 50);
     if (auto due = sleep.NextDue()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - Clock::now()) +
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - SteadyClock::now()) +
                         std::chrono::milliseconds(1);
       timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, left));
     }
@@ -259,7 +271,7 @@ Status WorkerDaemon::Impl::Run() {
         if (!preempted_at) {
           log->Info("signal {}: stopping; {} running job(s) checkpoint and are reported preempted (at most {:.0f} s)",
                     info.ssi_signo, train->Holding().size(), opt.stop_timeout_s);
-          preempted_at = Clock::now();
+          preempted_at = SteadyClock::now();
           train->Preempt(std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000)));
         }
         draining = true;
@@ -279,7 +291,7 @@ Status WorkerDaemon::Impl::Run() {
     }
     // A preempted worker leaves once its jobs are reported, acknowledged or
     // not for long: what is unacknowledged stays in the spool for its next start.
-    const bool must_leave = preempted_at && Clock::now() - *preempted_at >
+    const bool must_leave = preempted_at && SteadyClock::now() - *preempted_at >
                                                 std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000) + 2000);
     if (draining && Idle() && (link->unacknowledged() == 0 || !link->connected() || must_leave)) {
       link->Bye();

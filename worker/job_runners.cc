@@ -174,7 +174,12 @@ std::optional<AttemptReport> TrainRunner::Spawn(int64_t attempt, Attempt& a, con
                                    std::to_string(opt_.threads_per_job), "--device", opt_.device,
                                    "--attempt", std::to_string(attempt)};
   if (!a.checkpoint_dir.empty()) {
-    args.insert(args.end(), {"--checkpoint-dir", a.checkpoint_dir});
+    // The daemon removes them when the coordinator has stored the result
+    // (the ack says so), not the trainer when it writes it.
+    if (Status w = WriteFileAtomic(a.dir + "/" + kCheckpointDirFile, a.checkpoint_dir); !w.ok()) {
+      return FailureReport(attempt, FailureKind::kWorker, w.ToString(), true);
+    }
+    args.insert(args.end(), {"--checkpoint-dir", a.checkpoint_dir, "--keep-checkpoints"});
     if (a.resume) args.insert(args.end(), {"--resume-hint", a.resume->path});
   }
   SpawnOptions o;

@@ -26,6 +26,10 @@
 
 namespace avctl {
 
+// In an attempt's spool folder: the path of its job's checkpoint folder,
+// removed when the coordinator acknowledges the attempt's result as stored.
+inline constexpr const char* kCheckpointDirFile = "checkpoint_dir";
+
 // What an attempt ended with: a result or a failure message body (with its
 // attempt_id). `spooled`: the attempt has a spool directory (a failure is
 // then also written there, so that it survives a daemon restart).

@@ -281,9 +281,11 @@ int RunTrain(const po::variables_map& vm) {
   if (avctl::Status w = avctl::WriteJsonFileAtomic(out, result_json); !w.ok()) {
     return Fail(w.ToString());
   }
-  if (!hooks.checkpoints.dir.empty()) {
+  if (!hooks.checkpoints.dir.empty() && !vm.count("keep-checkpoints")) {
     // The job has its result: its checkpoints (only files named as ours) and
-    // then the folder, if nothing else is in it, go.
+    // then the folder, if nothing else is in it, go. Under a worker daemon
+    // (--keep-checkpoints) they stay until the coordinator has stored the
+    // result: a stale attempt's result may not be the one kept.
     if (avctl::Status p = avctl::PruneCheckpoints(hooks.checkpoints.dir, 0); !p.ok()) log.Warn("train: {}", p.ToString());
     std::error_code ec;
     std::filesystem::remove(hooks.checkpoints.dir, ec);
@@ -370,6 +372,8 @@ int main(int argc, char** argv) {
       "checkpoint-dir", po::value<std::string>(),
       "train: this job's resumable checkpoints (resumed from when present, removed with the result); "
       "serve: the folder of every job's checkpoint folder, shared by a sweep's workers (default WORK_DIR/checkpoints)")(
+      "keep-checkpoints", "train: leave the checkpoints when the result is written (the worker daemon removes them once the "
+      "coordinator has stored the result)")(
       "resume-hint", po::value<std::string>(), "the job's last checkpoint as the coordinator knows it (train)")(
       "attempt", po::value<int64_t>()->default_value(0), "the attempt id written into checkpoints (train)")(
       "stop-timeout", po::value<double>()->default_value(25.0),

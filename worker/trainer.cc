@@ -28,9 +28,9 @@ namespace avctl {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point from, Clock::time_point to) { return std::chrono::duration<double>(to - from).count(); }
+double Seconds(SteadyClock::time_point from, SteadyClock::time_point to) { return std::chrono::duration<double>(to - from).count(); }
 
 // Where batches go and in which form: the host layout, and on the device the
 // visual normalisation that BatchLayout::visual_half leaves to it.
@@ -330,7 +330,7 @@ struct EpochProgress {
 // steps, returns false with `p` holding the epoch so far.
 Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec) {
   const JobConfig& job = run.job;
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   run.model->train();
   auto batches = EpochBatches(run.store, run.train, job.train.batch_size, job.train.length_buckets,
                               DeriveSeed(job.seed, "order", static_cast<uint64_t>(epoch)));
@@ -347,9 +347,9 @@ Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec)
                                   [&](size_t i) { return run.steps->Make(batches[first + i]); });
   EpochSums& sums = p->sums;
   for (size_t bi = first; bi < batches.size(); ++bi) {
-    const auto asked = Clock::now();
+    const auto asked = SteadyClock::now();
     AVCTL_ASSIGN_OR_RETURN(StepInputs inputs, queue.Next());
-    const double step_wait = Seconds(asked, Clock::now());
+    const double step_wait = Seconds(asked, SteadyClock::now());
     p->wait += step_wait;
     DeviceStep d = StepToDevice(inputs, run.place);
     ModelOutputs out;
@@ -375,7 +375,7 @@ Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec)
       p->batches_done = static_cast<int>(bi + 1);
       p->modality = inputs.modality_after;
       p->ablation = inputs.ablation_after;
-      p->train_seconds += Seconds(t0, Clock::now());
+      p->train_seconds += Seconds(t0, SteadyClock::now());
       return false;
     }
   }
@@ -392,7 +392,7 @@ Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec)
   rec->train_uns = sums.uns.item<double>() / n;
   for (const auto& [name, v] : sums.costs) rec->costs[name] = v.item<double>() / n;
   rec->train_clips = p->clips;
-  rec->train_seconds = p->train_seconds + Seconds(t0, Clock::now());
+  rec->train_seconds = p->train_seconds + Seconds(t0, SteadyClock::now());
   rec->data_wait_seconds = p->wait;
   rec->train_clips_per_s = n / std::max(rec->train_seconds, 1e-9);
   return true;
@@ -674,7 +674,7 @@ std::optional<std::pair<std::string, TrainState>> FindResume(const JobConfig& jo
 void WriteState(Run& run, const Loop& loop, TrainResult* r, const EpochProgress* partial) {
   const CheckpointPolicy& policy = run.hooks.checkpoints;
   if (policy.dir.empty()) return;
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   const TrainState state = Capture(run, loop, *r, partial);
   const std::string path = (std::filesystem::path(policy.dir) / CheckpointFileName(state.at)).string();
   std::error_code ec;
@@ -686,7 +686,7 @@ void WriteState(Run& run, const Loop& loop, TrainResult* r, const EpochProgress*
     run.log->Warn("checkpoint not written: {}", s.ToString());
     return;
   }
-  const double seconds = Seconds(t0, Clock::now());
+  const double seconds = Seconds(t0, SteadyClock::now());
   const auto bytes = static_cast<int64_t>(std::filesystem::file_size(path, ec));
   ++r->checkpoints_written;
   r->checkpoint_seconds += seconds;
@@ -702,7 +702,7 @@ bool StopAsked(const TrainHooks& hooks) { return hooks.stop != nullptr && hooks.
 
 Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& store, Logger* log,
                                     const TrainHooks& hooks) {
-  const auto wall_start = Clock::now();
+  const auto wall_start = SteadyClock::now();
   TrainResult r;
   r.config = job;
   AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, store, log, hooks, &r));
@@ -720,12 +720,12 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
               s.at.batches > 0 ? fmt::format(" and {} steps", s.at.batches) : "", s.attempt_id);
     if (hooks.on_checkpoint) hooks.on_checkpoint({true, resume->first, s.at.epochs, s.at.batches, 0, 0, s.attempt_id});
   }
-  auto last_checkpoint = Clock::now();
+  auto last_checkpoint = SteadyClock::now();
   const auto finished = [&](int epoch) {
     return epoch >= job.train.epochs || (job.train.evaluate && loop.selector.ShouldStop());
   };
   for (int epoch = static_cast<int>(r.epochs.size()) + 1; !finished(epoch - 1); ++epoch) {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     const double earlier = partial.train_seconds;  // of a resumed epoch, before this attempt
     EpochRecord rec;
     AVCTL_ASSIGN_OR_RETURN(const bool whole, TrainEpoch(*run, epoch, &partial, &rec));
@@ -746,7 +746,7 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
       rec.dev_loss = dev_eval.loss;
       rec.dev_macro_f1 = dev_eval.metrics.macro_f1;
       rec.dev_accuracy = dev_eval.metrics.accuracy;
-      rec.seconds = earlier + Seconds(t0, Clock::now());
+      rec.seconds = earlier + Seconds(t0, SteadyClock::now());
       log->Debug("epoch {}: train loss {:.4f} (sup {:.4f}, uns {:.4f}), dev loss {:.4f}, dev macro F1 {:.4f}, "
                  "lr {:.2e}", epoch, rec.train_loss, rec.train_sup, rec.train_uns, rec.dev_loss, rec.dev_macro_f1,
                  rec.lr);
@@ -765,9 +765,9 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
     if (finished(epoch)) break;
     const bool stop = StopAsked(hooks);
     const double every = hooks.checkpoints.every_minutes * 60.0;
-    if (stop || every <= 0 || Seconds(last_checkpoint, Clock::now()) >= every) {
+    if (stop || every <= 0 || Seconds(last_checkpoint, SteadyClock::now()) >= every) {
       WriteState(*run, loop, &r, nullptr);
-      last_checkpoint = Clock::now();
+      last_checkpoint = SteadyClock::now();
     }
     if (stop) {
       r.preempted = true;
@@ -794,7 +794,7 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
   }
   r.train_clips_per_s = static_cast<double>(loop.train_clips_seen) / std::max(loop.train_seconds, 1e-9);
   r.data_wait_share = loop.wait_seconds / std::max(loop.train_seconds, 1e-9);
-  r.wall_seconds = Seconds(wall_start, Clock::now());
+  r.wall_seconds = Seconds(wall_start, SteadyClock::now());
   r.peak_rss_mib = PeakRssMiB();
   r.peak_device_memory_mib = PeakDeviceMemoryMiB(run->place.dev);
   return r;

@@ -139,7 +139,13 @@ TEST_F(ChaosTest, EveryJobOneResultBitIdenticalToAFaultFreeRun) {
       // Past the liveness (5 x 200 ms): declared dead, its job requeued; then it comes back.
       const int w = pick_worker(rng);
       workers_[w - 1]->Signal(SIGSTOP);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      // Until the coordinator has declared it dead (the record shows it lost,
+      // and any attempt it held lost and requeued).
+      EXPECT_TRUE(WaitUntil([&] {
+        return Count(fmt::format("SELECT COUNT(*) FROM workers WHERE id = 'w{}' AND state = 'lost'", w)) == 1;
+      }, 60)) << "the stopped worker was never declared dead:\n" << coord_->Log();
+      EXPECT_EQ(Count(fmt::format("SELECT COUNT(*) FROM attempts WHERE worker_id = 'w{}' AND state = 'running'", w)), 0)
+          << "a dead worker still holds running attempts";
       workers_[w - 1]->Signal(SIGCONT);
       paused_once = true;
       continue;

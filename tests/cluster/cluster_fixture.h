@@ -22,6 +22,7 @@
 #include "tests/child_process.h"
 #include "tests/process_runner.h"
 #include "tests/test_dir.h"
+#include "tests/wait.h"
 
 namespace avctl::testutil {
 
@@ -29,15 +30,6 @@ namespace fs = std::filesystem;
 
 inline const std::string kBin = std::string(AVCTL_BINARY_DIR) + "/bin/";
 inline const std::string kQuickSpec = std::string(AVCTL_SOURCE_DIR) + "/tests/cluster/data/quick.json";
-
-inline bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 // A sweep of tiny training jobs: ladder_av vs backbone on the tiny synthetic
 // store, a one-layer model, one thread (so results are bit-reproducible).

@@ -54,7 +54,11 @@ TEST_F(ClusterTest, SweepSurvivesKilledWorkerAndRestartedCoordinatorWithEveryRes
   ASSERT_TRUE(WaitUntil([&] { return Count("SELECT COUNT(*) FROM results") >= 10; }, 240)) << coord_->Log();
   coord_->Kill(SIGKILL);
   EXPECT_EQ(Text("PRAGMA integrity_check"), "ok");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // workers notice the silence
+  // Each worker notices the silence and goes on trying to reconnect.
+  for (auto& w : workers_) {
+    const size_t mark = w->Log().size();
+    ASSERT_TRUE(WaitUntil([&] { return w->Log().find("reconnecting to", mark) != std::string::npos; }, 30)) << w->Log();
+  }
   StartCoordinator();
 
   ASSERT_TRUE(WaitUntil([&] { return Status("quick").value("finished", false); }, 420)) << coord_->Log();

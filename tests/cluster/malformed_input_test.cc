@@ -27,6 +27,7 @@
 #include "net/zmq_util.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/process_runner.h"
+#include "tests/raw_http.h"
 #include "tests/sweeps/bad_specs.h"
 
 namespace avctl {
@@ -249,6 +250,44 @@ TEST_F(MalformedInputTest, EachBadInputGetsAClearErrorAndChangesNothing) {
                    [&] { return control({kControlSignature, R"({"op": "format_disk"})"}); }, "format_disk"});
   cases.push_back({"control request without the signature",
                    [&] { return control({"HELLO", R"({"op": "ping"})"}); }, "AVCTL-C1"});
+  cases.push_back({"control status of a sweep id beyond int64 (ended avcoord once)", [&] {
+                     return control({kControlSignature, R"({"op": "status", "sweep": "99999999999999999999"})"});
+                   }, "99999999999999999999\\\": an id is at most"});
+  cases.push_back({"avctl sweep status of a sweep id beyond int64", [&] {
+                     return RunCommand(fmt::format("{}avctl sweep status 99999999999999999999 --coordinator {} 2>&1",
+                                                   kBin, ep_["control"].get<std::string>())).output;
+                   }, "an id is at most"});
+  cases.push_back({"control events with a text 'after'",
+                   [&] { return control({kControlSignature, R"({"op": "events", "after": "soon"})"}); },
+                   "request.after: expected an integer"});
+  cases.push_back({"control jobs with a numeric 'state'",
+                   [&] { return control({kControlSignature, R"({"op": "jobs", "sweep": "quick", "state": 7})"}); },
+                   "request.state: expected a string"});
+  cases.push_back({"control events with a huge limit",
+                   [&] { return control({kControlSignature, R"({"op": "events", "limit": 1000000000000})"}); },
+                   "request.limit: expected 1 to 1000"});
+  cases.push_back({"control body with a byte that is not UTF-8",
+                   [&] { return control({kControlSignature, "{\"op\": \"ping\xff\"}"}); }, "invalid JSON"});
+  cases.push_back({"control sweep name with a byte that is not UTF-8 (escaped, so valid JSON)",
+                   [&] { return control({kControlSignature, R"({"op": "status", "sweep": "\u00ff\ud800"})"}); },
+                   "error"});
+  // HTTP.
+  const int http_port = std::stoi(ep_["http"].get<std::string>().substr(ep_["http"].get<std::string>().rfind(':') + 1));
+  auto http = [&](const std::string& target) {
+    const std::string r = testutil::HttpGet(http_port, target);
+    return fmt::format("status {}: {}", testutil::HttpStatus(r), r);
+  };
+  cases.push_back({"HTTP sweep id beyond int64 (ended avcoord once)",
+                   [&] { return http("/api/sweeps/99999999999999999999"); }, "status 400"});
+  cases.push_back({"HTTP path with a raw 0xFF byte (ended avcoord once)", [&] { return http("/\xff"); },
+                   "status 404"});
+  cases.push_back({"HTTP events after a non-number", [&] { return http("/api/events?after=1e99"); },
+                   "after: expected an event id"});
+  cases.push_back({"HTTP report of a sweep id beyond int64",
+                   [&] { return http("/report/99999999999999999999/"); }, "an id is at most"});
+  cases.push_back({"HTTP request that is not HTTP",
+                   [&] { return fmt::format("status {}", testutil::HttpStatus(testutil::RawHttp(http_port, "\x16\x03\x01 hello\r\n\r\n"))); },
+                   "status 400"});
   // Stores and jobs on a worker.
   cases.push_back({"store with a bad checksum", [&] { return train(job, "--store " + corrupt); }, "visual.f16"});
   cases.push_back({"store missing on the worker", [&] {

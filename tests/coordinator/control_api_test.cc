@@ -87,16 +87,16 @@ TEST_F(ControlApiTest, TheTableSaysWhichOpsOnlyRead) {
 }
 
 TEST(HttpApiTest, ApiTargetsStandForControlRequests) {
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/sweeps")), Json({{"op", "list"}}));
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/sweeps/3")), Json({{"op", "status"}, {"sweep", "3"}}));
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/sweeps/demo/jobs?state=failed")),
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/sweeps")), Json({{"op", "list"}}));
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/sweeps/3")), Json({{"op", "status"}, {"sweep", "3"}}));
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/sweeps/demo/jobs?state=failed")),
             Json({{"op", "jobs"}, {"sweep", "demo"}, {"state", "failed"}}));
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/sweeps/demo/results")), Json({{"op", "results"}, {"sweep", "demo"}}));
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/events?after=12")),
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/sweeps/demo/results")), Json({{"op", "results"}, {"sweep", "demo"}}));
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/events?after=12")),
             Json({{"op", "events"}, {"after", 12}, {"limit", 500}}));
-  EXPECT_EQ(ApiRequest(ParseHttpTarget("/api/workers")), Json({{"op", "workers"}}));
-  EXPECT_TRUE(ApiRequest(ParseHttpTarget("/api/sweeps/demo/cancel")).is_null());  // no writes over HTTP
-  EXPECT_TRUE(ApiRequest(ParseHttpTarget("/report/demo/")).is_null());
+  EXPECT_EQ(*ApiRequest(ParseHttpTarget("/api/workers")), Json({{"op", "workers"}}));
+  EXPECT_TRUE(ApiRequest(ParseHttpTarget("/api/sweeps/demo/cancel"))->is_null());  // no writes over HTTP
+  EXPECT_TRUE(ApiRequest(ParseHttpTarget("/report/demo/"))->is_null());
   const HttpTarget t = ParseHttpTarget("/report/demo/table.csv?x=1&y");
   EXPECT_EQ(t.parts, (std::vector<std::string>{"report", "demo", "table.csv"}));
   EXPECT_EQ(t.query.at("x"), "1");

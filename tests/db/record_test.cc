@@ -167,6 +167,54 @@ TEST_F(RecordTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
   EXPECT_EQ(Count("SELECT attempt_id FROM results"), first->attempt_id);
 }
 
+// The ack of a result says whether it became the job's (then the worker
+// removes the job's checkpoints): a stale attempt's result that is not
+// stored says no, so the retry keeps its checkpoints; the retry's says yes.
+TEST_F(RecordTest, OnlyTheStoredResultLetsTheCheckpointsGo) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto first = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(store_->RecordLost(first->attempt_id, "worker w1 silent", 115.0).ok());
+  auto retry = store_->Dispatch(job, "w2", 116.0);
+  ASSERT_TRUE(retry.ok());
+  // The stale attempt finishes with a result the record cannot keep.
+  auto stale = store_->RecordResult(first->attempt_id, Json{{"status", "ok"}, {"compute_seconds", 1.0}}, "w1", 117.0);
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_FALSE(stale->result_stored);
+  EXPECT_EQ(stale->cancel_attempt, 0) << "the retry must go on";
+  auto kept = store_->RecordResult(retry->attempt_id, OkResult(), "w2", 120.0);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->result_stored);
+  // A duplicate is not the stored one either.
+  auto dup = store_->RecordResult(retry->attempt_id, OkResult(), "w2", 121.0);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_FALSE(dup->result_stored);
+}
+
+// A protocol-1 worker sends no compute_seconds: the wall time from dispatch
+// stands for it, and the stored result says so.
+TEST_F(RecordTest, AProtocolOneResultIsStoredWithTheWallTime) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto d = store_->Dispatch(job, "w1", 110.0);
+  Json v1 = OkResult();
+  v1.erase("compute_seconds");
+  auto refused_as_v2 = store_->RecordResult(d->attempt_id, v1, "w1", 112.0, 2);
+  ASSERT_TRUE(refused_as_v2.ok());
+  EXPECT_FALSE(refused_as_v2->result_stored);  // version 2 requires it: the attempt fails, retried
+  auto d2 = store_->Dispatch(job, "w1", 113.0);
+  auto stored = store_->RecordResult(d2->attempt_id, v1, "w1", 117.5, 1);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_TRUE(stored->result_stored);
+  auto results = store_->Results(1);
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 1u);
+  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 4.5);
+  auto q = store_->db()->Prepare("SELECT json_extract(result, '$.compute_seconds_source') FROM results");
+  ASSERT_TRUE(q.ok() && *q->Step());
+  EXPECT_NE(q->ColumnText(0).find("protocol-1 worker"), std::string::npos) << q->ColumnText(0);
+}
+
 TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();

@@ -13,6 +13,7 @@
 #include "sweeps/sweep_spec.h"
 #include "features/npy.h"
 #include "features/opensmile_csv.h"
+#include "fuzz/coordinator_fixture.h"
 
 namespace avctl {
 namespace {
@@ -71,6 +72,28 @@ TEST(FuzzRegressions, SweepSpecParser) {
 TEST(FuzzRegressions, FeatureReaders) {
   for (const std::string& in : Inputs("opensmile_csv")) EXPECT_NO_THROW((void)ParseOpenSmileLldCsv(in, "r.csv"));
   for (const std::string& in : Inputs("npy")) EXPECT_NO_THROW((void)ParseNpy(in, "r.npy"));
+}
+
+// The coordinator's handlers, as http_fuzz and control_fuzz drive them.
+TEST(FuzzRegressions, CoordinatorHttpAndControl) {
+  fuzz::CoordinatorFixture fx;
+  const auto http = Inputs("http");
+  EXPECT_GE(http.size(), 2u);
+  for (const std::string& in : http) {
+    int status = 0;
+    EXPECT_EQ(fuzz::HandleHttpBytes(fx, in, &status), 1) << in;
+    EXPECT_TRUE(status == 400 || status == 404) << status << " for " << in;
+  }
+  const auto control = Inputs("control");
+  EXPECT_GE(control.size(), 1u);
+  for (const std::string& in : control) {
+    bool internal = true;
+    auto reply = fuzz::HandleControlBytes(fx, in, &internal);
+    ASSERT_TRUE(reply.has_value()) << in;
+    EXPECT_FALSE(internal) << *reply;
+    EXPECT_NE(reply->find("\"ok\":false"), std::string::npos) << *reply;
+  }
+  fs::remove_all(fx.dir);
 }
 
 TEST(FuzzRegressions, NumbersBeyondADoubleAreInvalidJsonNotACrash) {
