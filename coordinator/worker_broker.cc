@@ -478,6 +478,17 @@ void WorkerBroker::Tick() {
     ++counters_->workers_lost;
     DeclareDead(id, fmt::format("worker {} silent for {} ms", id, ms));
   }
+  // workers.last_seen, for every connected worker at once, every
+  // last_seen_ms: inside this round's one commit, so a thousand workers'
+  // heartbeats cost no commit of their own.
+  if (paused_.empty() && now - last_seen_written_ >= std::chrono::milliseconds(opt_.last_seen_ms)) {
+    last_seen_written_ = now;
+    const double unix_now = clock_->Unix();
+    for (const auto& [id, w] : sessions) {
+      const double heard = unix_now - std::chrono::duration<double>(now - w.last_heard).count();
+      if (Status st = record_->TouchWorker(id, heard); !st.ok()) log_->Error("workers.last_seen of {}: {}", id, st.ToString());
+    }
+  }
   std::vector<int64_t> expired;
   for (const auto& [attempt, deadline] : orphans) {
     if (now >= deadline) expired.push_back(attempt);

@@ -26,6 +26,7 @@ struct BrokerOptions {
   int heartbeat_ms = 1000;
   int liveness = 3;               // heartbeats missed before a worker is declared dead
   int restart_grace_ms = 10000;   // after a restart, how long running attempts wait for their worker
+  int last_seen_ms = 10000;       // how often the record's workers.last_seen is brought up to date (one batch)
 };
 
 struct WorkerSession {
@@ -122,6 +123,7 @@ class WorkerBroker {
   std::map<std::string, std::string> by_identity;   // routing id -> worker id
   std::map<int64_t, Clock::TimePoint> orphans;     // running attempts waiting for their worker after a restart
   std::map<int64_t, std::string> attempt_worker;    // running attempt -> worker id
+  Clock::TimePoint last_seen_written_{};            // when workers.last_seen was last written
 };
 
 }  // namespace avctl

@@ -115,6 +115,19 @@ Json ParseStored(const std::string& text) {
   return j.is_discarded() ? Json(text) : j;
 }
 
+// A job's resources as the record stored them (JobResourcesToJson): text
+// that does not parse back is damage to the record, said as such with the
+// job, not a job that needs nothing.
+Result<JobResources> StoredResources(const std::string& text, int64_t job_id) {
+  auto r = ParseJobResources(ParseStored(text), "resources");
+  if (!r.ok()) {
+    return Status::Corruption(fmt::format("jobs.resources of job {} does not parse back ({}): {}", job_id,
+                                          SanitizeText(text, 80), r.status().message()))
+        .WithField("jobs.resources");
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<StatementRef> Record::Cached(const std::string& sql) {
@@ -332,7 +345,7 @@ Result<QueuedJob> Record::QueuedJobOf(int64_t job_id) {
   AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
   QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {}};
-  AVCTL_ASSIGN_OR_RETURN(j.resources, ParseJobResources(ParseStored(q->ColumnText(4)), "resources"));
+  AVCTL_ASSIGN_OR_RETURN(j.resources, StoredResources(q->ColumnText(4), j.job_id));
   return j;
 }
 
@@ -349,7 +362,7 @@ Result<std::vector<QueuedJob>> Record::QueuedJobs() {
     const std::string res = q->ColumnText(4);
     auto it = parsed.find(res);
     if (it == parsed.end()) {
-      AVCTL_ASSIGN_OR_RETURN(JobResources r, ParseJobResources(ParseStored(res), "resources"));
+      AVCTL_ASSIGN_OR_RETURN(JobResources r, StoredResources(res, j.job_id));
       it = parsed.emplace(res, r).first;
     }
     j.resources = it->second;
@@ -367,8 +380,8 @@ Result<std::vector<RunningAttempt>> Record::RunningAttempts() {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
     RunningAttempt a{q->ColumnInt(0), q->ColumnInt(1), q->ColumnText(2), q->ColumnDouble(3), 0};
-    auto res = ParseJobResources(ParseStored(q->ColumnText(4)), "resources");
-    if (res.ok()) a.memory_mb = res->memory_mb;
+    AVCTL_ASSIGN_OR_RETURN(JobResources res, StoredResources(q->ColumnText(4), a.job_id));
+    a.memory_mb = res.memory_mb;
     out.push_back(a);
   }
   return out;
@@ -464,7 +477,7 @@ Result<DispatchInfo> Record::AttemptInfo(int64_t attempt_id) {
   d.dataset_raw = q->ColumnText(5);
   d.job = ParseStored(d.job_raw);
   d.dataset = ParseStored(d.dataset_raw);
-  AVCTL_ASSIGN_OR_RETURN(d.resources, ParseJobResources(ParseStored(q->ColumnText(4)), "resources"));
+  AVCTL_ASSIGN_OR_RETURN(d.resources, StoredResources(q->ColumnText(4), d.job_id));
   return d;
 }
 
@@ -481,8 +494,8 @@ Result<AttemptRow> Record::GetAttempt(int64_t attempt_id) {
   a.worker_id = q->ColumnText(1);
   AVCTL_ASSIGN_OR_RETURN(a.state, ParseAttemptState(q->ColumnText(2)));
   AVCTL_ASSIGN_OR_RETURN(a.job_state, ParseJobState(q->ColumnText(3)));
-  auto res = ParseJobResources(ParseStored(q->ColumnText(4)), "resources");
-  if (res.ok()) a.memory_mb = res->memory_mb;
+  AVCTL_ASSIGN_OR_RETURN(JobResources res, StoredResources(q->ColumnText(4), a.job_id));
+  a.memory_mb = res.memory_mb;
   return a;
 }
 

@@ -226,7 +226,8 @@ class Record {
 
   Status UpsertWorker(const WorkerRecord& w, double now);
   Status SetWorkerState(const std::string& id, WorkerState state, double now);
-  Status TouchWorker(const std::string& id, double now);
+  // When the worker was last heard (the broker writes it in batches).
+  Status TouchWorker(const std::string& id, double last_heard);
 
   Status AddEvent(const std::string& kind, const std::string& message, double now, int64_t sweep_id = 0,
                   int64_t job_id = 0, int64_t attempt_id = 0, const std::string& worker_id = "");

@@ -1,6 +1,7 @@
 #include "worker/job_runners.h"
 
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 #include <cctype>
@@ -29,10 +30,35 @@ std::string LogTail(const std::string& path, size_t max_bytes) {
   return s;
 }
 
+// Why a job may have failed for want of disk on this worker: its log says
+// ENOSPC, or its spool's file system has under 1 MiB free. "" otherwise.
+std::string FullDiskNote(const std::string& dir) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) == 0) {
+    const double free_bytes = static_cast<double>(v.f_bavail) * static_cast<double>(v.f_frsize);
+    if (free_bytes < 1024.0 * 1024.0) {
+      return fmt::format("the worker's spool disk is full ({}: {:.0f} bytes free)", dir, free_bytes);
+    }
+  }
+  if (LogTail(dir + "/log.txt", 4000).find("No space left on device") != std::string::npos) {
+    return "a disk of the worker is full (the job's log says \"No space left on device\")";
+  }
+  return "";
+}
+
 }  // namespace
 
 AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled) {
   return {attempt, MsgType::kFailure, FailureToJson({attempt, kind, reason}), spooled};
+}
+
+Result<Json> ReadProgressLine(const std::string& line, const std::string& where) {
+  AVCTL_ASSIGN_OR_RETURN(Json p, ParseJson(line, where));
+  if (!p.is_object()) return Status::InvalidArgument("expected a JSON object, got " + DescribeJson(p)).WithFile(where);
+  if (!p.contains("epoch") || !p["epoch"].is_number_integer()) {
+    return Status::InvalidArgument("epoch: missing or not an integer").WithFile(where).WithField("epoch");
+  }
+  return p;
 }
 
 // ---- train ----
@@ -266,6 +292,12 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
     reason = fmt::format("the job's process was killed by signal {} ({}){}; log tail: {}", sig, strsignal(sig),
                          sig == SIGKILL ? ", often the kernel's out-of-memory killer" : "",
                          LogTail(a.dir + "/log.txt", 400));
+  } else if (const std::string full = FullDiskNote(a.dir); !full.empty()) {
+    // The job could not write its result (or its checkpoint) here: this
+    // worker's fault, so the job is retried elsewhere instead of failing.
+    kind = FailureKind::kWorker;
+    reason = fmt::format("the job's process exited with code {} without a result: {}; log tail: {}",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : -1, full, LogTail(a.dir + "/log.txt", 400));
   } else {
     reason = fmt::format("the job's process exited with code {} without a result; log tail: {}",
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, LogTail(a.dir + "/log.txt", 400));
@@ -281,11 +313,18 @@ void TrainRunner::ForwardProgress(int64_t attempt, Attempt& a, const std::functi
   std::string line;
   while (std::getline(in, line)) {
     if (in.eof()) break;  // a partial last line: read it next time
+    const auto at = a.progress_offset;
     a.progress_offset = in.tellg();
-    Json p = Json::parse(line, nullptr, false);
-    if (p.is_discarded() || !p.is_object() || !p.contains("epoch")) continue;
-    p["attempt_id"] = attempt;
-    progress(std::move(p));
+    auto p = ReadProgressLine(line, fmt::format("{}/progress.jsonl at byte {}", a.dir, static_cast<int64_t>(at)));
+    if (!p.ok()) {
+      // Not forwarded (the coordinator would refuse it too), but not silent:
+      // the trainer wrote something it should not have.
+      ++a.bad_progress_lines;
+      log_->Warn("attempt {}: progress line skipped: {}", attempt, p.status().ToString());
+      continue;
+    }
+    (*p)["attempt_id"] = attempt;
+    progress(std::move(*p));
   }
 }
 

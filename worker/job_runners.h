@@ -26,6 +26,11 @@
 
 namespace avctl {
 
+// One line of an attempt's progress file (written by `avworker train
+// --progress`): the object with its "epoch", or an error naming `where` and
+// saying what is wrong with it (pure).
+Result<Json> ReadProgressLine(const std::string& line, const std::string& where);
+
 // In an attempt's spool folder: the path of its job's checkpoint folder,
 // removed when the coordinator acknowledges the attempt's result as stored.
 inline constexpr const char* kCheckpointDirFile = "checkpoint_dir";
@@ -109,6 +114,7 @@ class TrainRunner : public JobRunner {
     Json dataset;
     pid_t pid = -1;
     std::streamoff progress_offset = 0;
+    int bad_progress_lines = 0;  // lines of progress.jsonl that did not parse (logged, not forwarded)
     bool killed = false;  // SIGKILLed after the preemption grace (sent once)
   };
 

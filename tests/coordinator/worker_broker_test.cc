@@ -173,5 +173,21 @@ TEST_F(WorkerBrokerTest, WhileTheRecordCannotBeWrittenNothingIsDispatchedOrAckno
   EXPECT_EQ((*record_->Results(1)).size(), 1u);
 }
 
+TEST_F(WorkerBrokerTest, LastSeenIsWrittenInBatchesWithWhenEachWorkerWasHeard) {
+  opt_.liveness = 100;  // silent for 8 s and still alive: this is about last_seen, not liveness
+  MakeBroker();
+  FromWorker("id1", MsgType::kHello, {{"protocol", kProtocolVersion}, {"worker_id", "w1"}, {"device", "cpu"}, {"slots", 1}});
+  const double hello_at = clock_.Unix();
+  broker_->Tick();  // the first batch
+  clock_.Advance(milliseconds(2000));
+  FromWorker("id1", MsgType::kHeartbeat, Json::object());
+  const double heard_at = clock_.Unix();
+  broker_->Tick();  // within the interval: not written
+  EXPECT_DOUBLE_EQ((*record_->Workers())[0]["last_seen"].get<double>(), hello_at);
+  clock_.Advance(milliseconds(8000));
+  broker_->Tick();  // 10 s since the last batch
+  EXPECT_NEAR((*record_->Workers())[0]["last_seen"].get<double>(), heard_at, 1e-3);
+}
+
 }  // namespace
 }  // namespace avctl

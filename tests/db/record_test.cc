@@ -215,6 +215,18 @@ TEST_F(RecordTest, AProtocolOneResultIsStoredWithTheWallTime) {
   EXPECT_NE(q->ColumnText(0).find("protocol-1 worker"), std::string::npos) << q->ColumnText(0);
 }
 
+// A job's stored resources that no longer parse are damage to the record,
+// said with the job, not a job that needs nothing.
+TEST_F(RecordTest, DamagedStoredResourcesAreCorruptionNamingTheJob) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  ASSERT_TRUE(store_->db()->Exec(fmt::format("UPDATE jobs SET resources = '{{\"device\": 7' WHERE id = {}", job)).ok());
+  auto q = store_->QueuedJobs();
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(q.status().ToString().find(fmt::format("job {}", job)), std::string::npos) << q.status().ToString();
+}
+
 TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   Submit(SpecJson(1));
   auto queued = *store_->QueuedJobs();

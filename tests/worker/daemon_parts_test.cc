@@ -177,6 +177,17 @@ TEST(CoordinatorLinkTest, HeartbeatsLivenessAndBackoffFollowTheClock) {
   EXPECT_EQ(next, MsgType::kHello);
 }
 
+TEST(JobRunnersTest, AProgressLineThatDoesNotParseIsAnErrorNamingWhere) {
+  auto ok = ReadProgressLine(R"({"epoch": 3, "train_loss": 0.5})", "p.jsonl at byte 0");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)["epoch"], 3);
+  for (const char* bad : {"{\"epoch\": 3", "[1, 2]", "{\"train_loss\": 1}", "{\"epoch\": \"3\"}"}) {
+    auto r = ReadProgressLine(bad, "p.jsonl at byte 40");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().ToString().find("p.jsonl at byte 40"), std::string::npos) << r.status().ToString();
+  }
+}
+
 TEST(JobRunnersTest, SleepReportsItsMeasuredTimeAndNoopAnswersAtOnce) {
   SleepRunner sleep;
   JobMessage m;
