@@ -212,7 +212,7 @@ void Coordinator::Impl::Round(F f) {
   if (stopping) return;
   if (!broker->paused().empty()) ProbeRecord();
   (void)store->TakeStorageFailure();  // from outside a round: already answered
-  auto tx = Transaction::Begin(store->db());
+  auto tx = store->Begin();
   if (!tx.ok()) {
     // Each record change still runs in a transaction of its own; with the
     // broker paused nothing is acknowledged or dispatched.
@@ -284,7 +284,7 @@ void Coordinator::Impl::ProbeRecord() {
   last_probe = now;
   const double since = unwritable_since;
   Status st = [&]() -> Status {
-    AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(store->db()));
+    AVCTL_ASSIGN_OR_RETURN(Transaction tx, store->Begin());
     AVCTL_RETURN_IF_ERROR(store->AddEvent(
         "record", fmt::format("the record takes writes again after {:.0f} s without ({})", UnixSeconds() - since,
                               broker->paused()),

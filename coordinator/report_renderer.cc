@@ -21,7 +21,8 @@ namespace asio = boost::asio;
 namespace {
 
 HttpResponse JsonError(const Status& s) {
-  const int code = s.code() == StatusCode::kNotFound ? 404 : 500;
+  // The request's fault (no such sweep, an id beyond range) or the record's.
+  const int code = s.code() == StatusCode::kNotFound ? 404 : s.code() == StatusCode::kInvalidArgument ? 400 : 500;
   return {code, "application/json", DumpJson(Json{{"ok", false}, {"error", s.ToString()}}) + "\n"};
 }
 

@@ -12,8 +12,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -87,6 +89,35 @@ class Statement {
   sqlite3_stmt* stmt_;  // owned; null once moved from
   std::string sql_;
 };
+
+// Binding one value by its C++ type: integers and bool as INTEGER, floating
+// point as REAL, text as TEXT, nullptr and an empty std::optional as NULL.
+template <typename T>
+Status BindValue(Statement& s, int index, const T& v) {
+  if constexpr (std::is_same_v<T, std::nullptr_t>) {
+    return s.BindNull(index);
+  } else if constexpr (std::is_integral_v<T>) {
+    return s.BindInt(index, static_cast<int64_t>(v));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return s.BindDouble(index, static_cast<double>(v));
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return s.BindText(index, std::string_view(v));
+  } else {
+    static_assert(std::is_same_v<T, std::optional<typename T::value_type>>, "BindValue: an unsupported type");
+    return v.has_value() ? BindValue(s, index, *v) : s.BindNull(index);
+  }
+}
+
+// Binds `values` to the parameters 1, 2, ... in order; the first failure is
+// returned (naming the parameter and the SQL):
+//   AVCTL_RETURN_IF_ERROR(BindRow(*q, job_id, worker, now));
+template <typename... T>
+Status BindRow(Statement& s, const T&... values) {
+  Status st;
+  int index = 0;
+  ((st = st.ok() ? BindValue(s, ++index, values) : st), ...);
+  return st;
+}
 
 // One connection to one database file; not copyable or movable (Open hands
 // out a unique_ptr), since Statements and Transactions point to it.

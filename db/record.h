@@ -21,7 +21,6 @@
 #include "common/protocol.h"
 #include "common/status.h"
 #include "sweeps/job_state.h"
-#include "common/protocol.h"
 #include "sweeps/job_resources.h"
 #include "sweeps/sweep_spec.h"
 #include "db/database.h"
@@ -156,23 +155,7 @@ struct SweepReportRows {
   std::vector<RestartRow> restarts;  // in job order, then attempt order
 };
 
-// A cached prepared statement in use; reset when it goes out of scope, so no
-// half-stepped statement keeps a read snapshot open.
-class StatementRef {
- public:
-  explicit StatementRef(Statement* s) : s_(s) {}
-  StatementRef(StatementRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  StatementRef(const StatementRef&) = delete;
-  StatementRef& operator=(const StatementRef&) = delete;
-  StatementRef& operator=(StatementRef&&) = delete;
-  ~StatementRef() {
-    if (s_ != nullptr) s_->Reset();
-  }
-  Statement* operator->() const { return s_; }
-
- private:
-  Statement* s_;
-};
+class StatementCache;  // db/record_internal.h
 
 class Record {
  public:
@@ -180,9 +163,18 @@ class Record {
   static Result<std::unique_ptr<Record>> Open(const std::string& path);
   static Result<std::unique_ptr<Record>> OpenReadOnly(const std::string& path);
 
-  Database* db() { return db_.get(); }
+  ~Record();
+  Record(const Record&) = delete;
+  Record& operator=(const Record&) = delete;
+
+  // A transaction that the record's changes join (as savepoints) until it
+  // commits: the coordinator groups a round's changes in one.
+  Result<Transaction> Begin();
   // See Database::TakeStorageFailure.
-  Status TakeStorageFailure() { return db_->TakeStorageFailure(); }
+  Status TakeStorageFailure();
+  // Lets the record grow by at most `pages` more pages on this connection
+  // (PRAGMA max_page_count): writes beyond fail as on a full disk (tests).
+  Status CapGrowth(int64_t pages);
 
   // Adds a sweep and its jobs, or, for a sweep of the same name, the jobs
   // whose keys are new. A known key whose job config differs is refused (the
@@ -245,7 +237,7 @@ class Record {
   Result<SweepReportRows> ReportRows(const std::string& sweep_ref);
 
  private:
-  explicit Record(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  explicit Record(std::unique_ptr<Database> db);
   Result<JobView> LoadJobView(int64_t job_id);
   // `sender`: the reporting worker ("" for the coordinator's own decisions:
   // losses); events are attributed to it, else to the attempt's worker.
@@ -253,11 +245,8 @@ class Record {
                             const std::function<Transition(const JobView&, AttemptState)>& decide,
                             const Json* result, const std::string& sender = "");
   Result<QueuedJob> QueuedJobOf(int64_t job_id);
-  // The statement for `sql`, prepared once per connection.
-  Result<StatementRef> Cached(const std::string& sql);
-
   std::unique_ptr<Database> db_;
-  std::map<std::string, std::unique_ptr<Statement>> cache_;  // destroyed before db_ (declared after it)
+  std::unique_ptr<StatementCache> cache_;  // destroyed before db_ (declared after it)
 };
 
 }  // namespace avctl

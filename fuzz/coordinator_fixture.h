@@ -120,7 +120,7 @@ inline std::optional<std::string> HandleControlBytes(CoordinatorFixture& fx, con
   auto queued = fx.record->QueuedJobs();
   if (queued.ok()) broker.Enqueue(*queued);
   ControlApi api(fx.record.get(), &broker, &fx.log);
-  auto tx = Transaction::Begin(fx.record->db());
+  auto tx = fx.record->Begin();
   if (!tx.ok()) return EncodeControl(ControlError(tx.status()));
   auto fields = api.Handle(*req);
   *internal = !fields.ok() && fields.status().code() == StatusCode::kInternal;

@@ -39,6 +39,7 @@ class RecordTest : public ::testing::Test {
     store_ = std::move(*store);
   }
   void TearDown() override {
+    sql_.reset();
     store_.reset();
     fs::remove_all(dir_);
   }
@@ -53,8 +54,19 @@ class RecordTest : public ::testing::Test {
     return out.ok() ? *out : SubmitOutcome{};
   }
 
+  // A second connection to the record for the test's own SQL (the record's
+  // own is not exposed); it sees what the record committed.
+  Database* Sql() {
+    if (!sql_) {
+      auto db = Database::Open((dir_ / "record.db").string());
+      EXPECT_TRUE(db.ok()) << db.status().ToString();
+      sql_ = std::move(*db);
+    }
+    return sql_.get();
+  }
+
   int64_t Count(const std::string& sql) {
-    auto q = store_->db()->Prepare(sql);
+    auto q = Sql()->Prepare(sql);
     EXPECT_TRUE(q.ok());
     auto row = q->Step();
     EXPECT_TRUE(row.ok() && *row);
@@ -63,6 +75,7 @@ class RecordTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<Record> store_;
+  std::unique_ptr<Database> sql_;
 };
 
 TEST_F(RecordTest, SubmitIsIdempotentByKeyAndGrowsWithNewSeeds) {
@@ -210,7 +223,7 @@ TEST_F(RecordTest, AProtocolOneResultIsStoredWithTheWallTime) {
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 1u);
   EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 4.5);
-  auto q = store_->db()->Prepare("SELECT json_extract(result, '$.compute_seconds_source') FROM results");
+  auto q = Sql()->Prepare("SELECT json_extract(result, '$.compute_seconds_source') FROM results");
   ASSERT_TRUE(q.ok() && *q->Step());
   EXPECT_NE(q->ColumnText(0).find("protocol-1 worker"), std::string::npos) << q->ColumnText(0);
 }
@@ -220,7 +233,7 @@ TEST_F(RecordTest, AProtocolOneResultIsStoredWithTheWallTime) {
 TEST_F(RecordTest, DamagedStoredResourcesAreCorruptionNamingTheJob) {
   Submit(SpecJson(1));
   const int64_t job = (*store_->QueuedJobs())[0].job_id;
-  ASSERT_TRUE(store_->db()->Exec(fmt::format("UPDATE jobs SET resources = '{{\"device\": 7' WHERE id = {}", job)).ok());
+  ASSERT_TRUE(Sql()->Exec(fmt::format("UPDATE jobs SET resources = '{{\"device\": 7' WHERE id = {}", job)).ok());
   auto q = store_->QueuedJobs();
   ASSERT_FALSE(q.ok());
   EXPECT_EQ(q.status().code(), StatusCode::kCorruption);
@@ -480,10 +493,12 @@ TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) 
   }
   auto record = Record::Open(path);
   ASSERT_TRUE(record.ok()) << record.status().ToString();
-  EXPECT_EQ(*UserVersion((*record)->db()), static_cast<int64_t>(RecordSchemaSteps().size()));
+  auto own = Database::Open(path);  // the test's own connection
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(*UserVersion(own->get()), static_cast<int64_t>(RecordSchemaSteps().size()));
   {
     // Step 7 rebuilt the attempts table: every row that refers to an attempt still finds it.
-    auto check = (*record)->db()->Prepare("PRAGMA foreign_key_check");
+    auto check = (*own)->Prepare("PRAGMA foreign_key_check");
     ASSERT_TRUE(check.ok());
     auto row = check->Step();
     ASSERT_TRUE(row.ok());
@@ -491,7 +506,7 @@ TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) 
     auto attempt = (*record)->GetAttempt(1);
     ASSERT_TRUE(attempt.ok()) << attempt.status().ToString();
     EXPECT_EQ(attempt->state, AttemptState::kSucceeded);
-    EXPECT_TRUE((*record)->db()->Exec("UPDATE attempts SET state = 'preempted' WHERE id = 1").ok());
+    EXPECT_TRUE((*own)->Exec("UPDATE attempts SET state = 'preempted' WHERE id = 1").ok());
   }
   auto results = (*record)->Results(1);
   ASSERT_TRUE(results.ok()) << results.status().ToString();
