@@ -63,11 +63,14 @@ inline std::string ReadUntilClosed(int fd, int timeout_ms, bool* closed = nullpt
 
 // One request on its own connection ("Connection: close" is the caller's
 // to add); the whole response, or "" when the connection failed.
-inline std::string RawHttp(int port, const std::string& request, int timeout_ms = 5000) {
+// `half_close`: no more bytes after the request (shutdown for writing).
+inline std::string RawHttp(int port, const std::string& request, int timeout_ms = 5000, bool half_close = false) {
   const int fd = ConnectLoopback(port);
   if (fd < 0) return "";
   std::string out;
-  if (SendAll(fd, request)) out = ReadUntilClosed(fd, timeout_ms);
+  const bool sent = SendAll(fd, request);
+  if (half_close) ::shutdown(fd, SHUT_WR);
+  if (sent || half_close) out = ReadUntilClosed(fd, timeout_ms);
   ::close(fd);
   return out;
 }
