@@ -28,6 +28,14 @@ std::string FormatDuration(double seconds) {
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
+std::string RenderRecordHealth(const Json& reply) {
+  const Json record = reply.is_object() ? reply.value("record", Json::object()) : Json::object();
+  if (!record.is_object() || record.value("writable", true)) return "";
+  return fmt::format("warning: {}; dispatch and results pause until it can be written (nothing is lost: workers "
+                     "keep their results)\n",
+                     record.value("reason", "the record cannot be written"));
+}
+
 std::string RenderUnrunnable(const Json& st) {
   if (!st.contains("unrunnable") || !st["unrunnable"].is_object()) return "";
   std::string out;

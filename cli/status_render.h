@@ -13,6 +13,9 @@ std::string RenderSweepStatus(const Json& status);
 // run ("waiting: 20 queued job(s) that no connected worker can run: ..."), "" if none.
 std::string RenderUnrunnable(const Json& status);
 std::string RenderSweepList(const Json& sweeps);
+// A warning line when a reply's "record" says it cannot be written (the
+// coordinator runs degraded: no dispatch, results held by the workers); "" otherwise.
+std::string RenderRecordHealth(const Json& reply);
 std::string RenderWorkers(const Json& workers);
 std::string RenderJobs(const Json& jobs);
 // One row per result: key, variant, point, seed, partition, worker, seconds, then every metric (sorted names).

@@ -156,7 +156,7 @@ int RunStatus(const std::vector<std::string>& args, Context& ctx) {
       if (power) status["power"] = PowerSoFarJson(*power);
       all.push_back(status);
     } else {
-      std::cout << RenderSweepStatus(status) << (power ? RenderPowerSoFar(*power) : "");
+      std::cout << RenderRecordHealth(*r) << RenderSweepStatus(status) << (power ? RenderPowerSoFar(*power) : "");
     }
   }
   if (vm["json"].as<bool>()) std::cout << (vm.count("sweep") ? all[0] : all).dump(2) << "\n";
@@ -184,7 +184,7 @@ int RunSimpleOp(const std::vector<std::string>& args, Context& ctx, const std::s
   if (vm["json"].as<bool>()) {
     std::cout << r->dump(2) << "\n";
   } else if (op == "list") {
-    std::cout << RenderSweepList((*r)["sweeps"]);
+    std::cout << RenderRecordHealth(*r) << RenderSweepList((*r)["sweeps"]);
   } else if (op == "cancel") {
     std::cout << fmt::format("cancelled {} job(s) of sweep {}\n", r->value("cancelled", 0), vm["sweep"].as<std::string>());
   } else {

@@ -96,6 +96,15 @@ TEST(StatusRender, QueuedJobsNoWorkerCanRunAreExplained) {
   EXPECT_EQ(cli::RenderSweepStatus(st).find("waiting:"), std::string::npos);
 }
 
+TEST(StatusRender, AnUnwritableRecordIsSaidFirst) {
+  EXPECT_EQ(RenderRecordHealth(Json{{"record", {{"writable", true}}}}), "");
+  EXPECT_EQ(RenderRecordHealth(Json{{"sweeps", Json::array()}}), "");  // an older coordinator says nothing
+  const std::string w = RenderRecordHealth(
+      Json{{"record", {{"writable", false}, {"reason", "the record cannot be written since 1: database or disk is full"}}}});
+  EXPECT_NE(w.find("warning: the record cannot be written since 1: database or disk is full"), std::string::npos) << w;
+  EXPECT_NE(w.find("nothing is lost"), std::string::npos) << w;
+}
+
 TEST(StatusRender, ResultsCsvHasEveryMetricAndQuotesFields) {
   Json results = {
       {{"key", "s/a,b/-/seed=0/partition=1"}, {"variant", "a,b"}, {"point", ""}, {"seed", 0}, {"partition", 1},
