@@ -97,9 +97,9 @@ TEST(StatusRender, QueuedJobsNoWorkerCanRunAreExplained) {
 }
 
 TEST(StatusRender, AnUnwritableRecordIsSaidFirst) {
-  EXPECT_EQ(RenderRecordHealth(Json{{"record", {{"writable", true}}}}), "");
-  EXPECT_EQ(RenderRecordHealth(Json{{"sweeps", Json::array()}}), "");  // an older coordinator says nothing
-  const std::string w = RenderRecordHealth(
+  EXPECT_EQ(cli::RenderRecordHealth(Json{{"record", {{"writable", true}}}}), "");
+  EXPECT_EQ(cli::RenderRecordHealth(Json{{"sweeps", Json::array()}}), "");  // an older coordinator says nothing
+  const std::string w = cli::RenderRecordHealth(
       Json{{"record", {{"writable", false}, {"reason", "the record cannot be written since 1: database or disk is full"}}}});
   EXPECT_NE(w.find("warning: the record cannot be written since 1: database or disk is full"), std::string::npos) << w;
   EXPECT_NE(w.find("nothing is lost"), std::string::npos) << w;
