@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -15,13 +16,21 @@
 
 namespace avctl {
 
-template <typename F>
-Status RunGuarded(const std::string& what, F&& f) {
+// `what` names the request: a string, or a callable giving one, called only
+// when something escaped (a hot path need not format it for every message).
+template <typename What, typename F>
+Status RunGuarded(What&& what, F&& f) {
   try {
     std::forward<F>(f)();
     return Status::OK();
   } catch (const std::exception& e) {
-    return Status::Internal(fmt::format("{}: unexpected exception: {}", what, e.what()));
+    std::string name;
+    if constexpr (std::is_invocable_v<What>) {
+      name = what();
+    } else {
+      name = std::string(what);
+    }
+    return Status::Internal(fmt::format("{}: unexpected exception: {}", name, e.what()));
   }
 }
 

@@ -138,7 +138,7 @@ Result<Json> ControlApi::Handle(const Json& request) {
     return Status::InvalidArgument(fmt::format("unknown op \"{}\" (expected {})", name, known)).WithField("request.op");
   }
   Result<Json> out = Status::Internal("unset");
-  Status guard = RunGuarded(fmt::format("control op \"{}\"", name), [&] { out = op->run(*this, request); });
+  Status guard = RunGuarded([&] { return fmt::format("control op \"{}\"", name); }, [&] { out = op->run(*this, request); });
   if (!guard.ok()) return guard;  // a bug, answered as an error instead of ending the coordinator
   return out;
 }

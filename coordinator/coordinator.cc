@@ -385,8 +385,10 @@ void Coordinator::Impl::ProcessSockets() {
 }
 
 void Coordinator::Impl::OnWorkerMessage(const std::vector<std::string>& frames) {
-  const std::string what = fmt::format("{} message from {}", frames.size() > 2 ? SanitizeText(frames[2], 24) : "a",
-                                       frames.empty() ? "?" : PrintableIdentity(frames[0]));
+  const auto what = [&] {
+    return fmt::format("{} message from {}", frames.size() > 2 ? SanitizeText(frames[2], 24) : "a",
+                       frames.empty() ? "?" : PrintableIdentity(frames[0]));
+  };
   if (Status st = RunGuarded(what, [&] { broker->OnMessage(frames); }); !st.ok()) {
     ++counters.handler_errors;  // not acknowledged: a result is sent again
     log->Error("{}", st.ToString());
