@@ -58,7 +58,7 @@ namespace {
   int heartbeat_ms = 1000;
   std::vector<zmq::pollitem_t> items(count);
   for (int i = 0; i < count; ++i) items[i] = {socks[i].handle(), 0, ZMQ_POLLIN, 0};
-  // A result the coordinator accepts for a train job (sweeps/result_schema.h), as small as it may be.
+  // A result the coordinator accepts for a train job (common/job_result.h), as small as it may be.
   const Json noop_result = {{"status", "ok"}, {"compute_seconds", 0.0}, {"test", {{"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.5}}}}}};
   auto result = [&](int i, int64_t attempt) {
     (void)avctl::SendFrames(socks[i], avctl::EncodeWorkerMessage(

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/progress_event.h"
+
 #include "common/text.h"
 
 namespace avctl::cli {
@@ -73,19 +75,18 @@ std::string RenderSweepStatus(const Json& st) {
     out += fmt::format("  running:\n");
     for (const auto& r : st["running"]) {
       std::string progress = "starting";
-      if (r.contains("progress") && r["progress"].is_object()) {
-        const Json& p = r["progress"];
-        const int64_t epoch = p.value("epoch", int64_t{0}), epochs = p.value("epochs", int64_t{0});
-        progress = fmt::format("epoch {}/{}", epoch, epochs);
-        if (epochs > 0) {
-          const int bar = 10, full = static_cast<int>(bar * std::min(epoch, epochs) / epochs);
-          progress = fmt::format("[{}{}] {}", std::string(full, '#'), std::string(bar - full, '.'), progress);
-        }
-        if (p.contains("dev_loss") && p["dev_loss"].is_number()) {
-          progress += fmt::format("  dev loss {:.4f}", p["dev_loss"].get<double>());
-        }
-        if (p.contains("dev_macro_f1") && p["dev_macro_f1"].is_number()) {
-          progress += fmt::format("  dev F1 {:.3f}", p["dev_macro_f1"].get<double>());
+      if (r.contains("progress") && !r["progress"].is_null()) {
+        auto p = ParseProgress(r["progress"], "progress of " + r.value("key", std::string("?")));
+        if (!p.ok()) {
+          progress = "unreadable progress: " + p.status().message();
+        } else {
+          progress = fmt::format("epoch {}/{}", p->epoch, p->epochs);
+          if (p->epochs > 0) {
+            const int bar = 10, full = static_cast<int>(bar * std::min(p->epoch, p->epochs) / p->epochs);
+            progress = fmt::format("[{}{}] {}", std::string(full, '#'), std::string(bar - full, '.'), progress);
+          }
+          if (auto v = p->Value("dev_loss")) progress += fmt::format("  dev loss {:.4f}", *v);
+          if (auto v = p->Value("dev_macro_f1")) progress += fmt::format("  dev F1 {:.3f}", *v);
         }
       }
       out += fmt::format("    {:<40} {:<16} {:>7}  {}\n", r.value("key", ""), r.value("worker", ""),

@@ -135,7 +135,7 @@ int64_t ReadAttemptId(const Json& body);  // of a decoded ack, cancel, progress,
 // The body of "refused" and "reconnect" (C->W).
 Json ReasonToJson(const std::string& reason);
 
-// The body of a "result" (W->C): the result itself is sweeps/result_schema.h's.
+// The body of a "result" (W->C): the result itself is common/job_result.h's.
 // The coordinator reads it in place (ReadAttemptId, body["result"]) rather
 // than copying a result of several hundred kB into a struct.
 struct ResultMessage {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/progress_event.h"
+
 #include "common/text.h"
 
 namespace avctl {
@@ -73,16 +75,21 @@ std::string RenderStatusPage(const Json& sweeps, const Json& workers, const Json
     html += "<table><tr><th>sweep</th><th>job</th><th>worker</th><th>running for</th><th>epoch</th>"
             "<th>dev macro F1</th><th>train loss</th></tr>";
     for (const auto& r : running) {
-      const Json p = r.value("progress", Json::object());
-      const bool has = p.is_object() && p.contains("epoch");
-      html += fmt::format(
-          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} s</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-          XmlEscape(r.value("sweep", "")), XmlEscape(r.value("key", "")), XmlEscape(r.value("worker", "")),
-          r.value("elapsed_seconds", 0.0), has ? (p.value("epochs", 0) > 0 ? fmt::format("{} / {}", p.value("epoch", 0), p.value("epochs", 0))
-                 : std::to_string(p.value("epoch", 0)))
-              : "-",
-          has && p.contains("dev_macro_f1") ? fmt::format("{:.3f}", p.value("dev_macro_f1", 0.0)) : "-",
-          has && p.contains("train_loss") ? fmt::format("{:.4f}", p.value("train_loss", 0.0)) : "-");
+      std::string epoch = "-", f1 = "-", loss = "-";
+      if (r.contains("progress") && !r["progress"].is_null()) {
+        auto p = ParseProgress(r["progress"], "progress");
+        if (!p.ok()) {
+          epoch = "unreadable: " + p.status().message();
+        } else {
+          epoch = p->epochs > 0 ? fmt::format("{} / {}", p->epoch, p->epochs) : std::to_string(p->epoch);
+          if (auto v = p->Value("dev_macro_f1")) f1 = fmt::format("{:.3f}", *v);
+          if (auto v = p->Value("train_loss")) loss = fmt::format("{:.4f}", *v);
+        }
+      }
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.0f} s</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                          XmlEscape(r.value("sweep", "")), XmlEscape(r.value("key", "")),
+                          XmlEscape(r.value("worker", "")), r.value("elapsed_seconds", 0.0), XmlEscape(epoch), f1,
+                          loss);
     }
     html += "</table><p class=\"muted\">The first running jobs of each sweep, with their latest finished epoch.</p>";
   }

@@ -195,7 +195,7 @@ class Record {
 
   // `sender`: the worker the report came from; events name it (it may not
   // be the worker the attempt was dispatched to). A result that does not
-  // meet sweeps/result_schema.h is recorded as a worker failure of the
+  // meet common/job_result.h is recorded as a worker failure of the
   // attempt naming the field at fault, and not stored.
   //
   // `protocol`: the version the sender speaks. A protocol-1 result has no

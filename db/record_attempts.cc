@@ -11,7 +11,8 @@
 
 #include "common/text.h"
 #include "db/record_internal.h"
-#include "sweeps/result_schema.h"
+#include "common/job_result.h"
+#include "common/progress_event.h"
 
 namespace avctl {
 
@@ -46,7 +47,17 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
   }
   Followup f;
   f.job_id = job_id;
-  Status schema = result != nullptr ? ValidateResult(*result, kind) : Status::OK();
+  // The result parsed into its type (common/job_result.h) and checked for
+  // what this kind of job must report.
+  std::optional<JobResult> parsed;
+  Status schema = Status::OK();
+  if (result != nullptr) {
+    ResultParseOptions options;
+    options.require_compute_seconds = true;
+    auto r = ParseJobResult(*result, options);
+    schema = r.ok() ? CheckResultFor(*r, kind) : r.status();
+    if (schema.ok()) parsed = std::move(*r);
+  }
   if (schema.ok()) {
     f.transition = decide(view, attempt_state);
   } else {
@@ -54,7 +65,6 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     // worker's software is at fault, not the job: retried elsewhere.
     f.transition = OnFailure(view, attempt_id, attempt_state, FailureKind::kWorker,
                              "its result does not meet the result schema (docs/PROTOCOL.md): " + schema.message());
-    result = nullptr;
   }
   const Transition& t = f.transition;
   {
@@ -70,33 +80,23 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     AVCTL_RETURN_IF_ERROR(BindRow(*up, AttemptStateName(t.attempt), now, NullIfEmpty(t.note), attempt_id));
     AVCTL_RETURN_IF_ERROR(up->Run());
   }
-  if (t.store_result && result != nullptr) {
+  if (t.store_result && parsed) {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, cache_->Get(
         "INSERT INTO results (job_id, attempt_id, metrics, result, received_at, compute_seconds) "
         "VALUES (?, ?, ?, ?, ?, ?)"));
-    Json metrics = Json::object();
-    if (result->contains("test") && (*result)["test"].is_object() && (*result)["test"].contains("metrics")) {
-      metrics = (*result)["test"]["metrics"];
-    } else if (result->contains("metrics")) {
-      metrics = (*result)["metrics"];
-    }
-    std::optional<double> compute_seconds;
-    if (result->contains("compute_seconds") && (*result)["compute_seconds"].is_number()) {
-      compute_seconds = (*result)["compute_seconds"].get<double>();
-    }
-    AVCTL_RETURN_IF_ERROR(BindRow(*ins, job_id, attempt_id, metrics.dump(), result->dump(), now, compute_seconds));
+    Json stored = JobResultToJson(*parsed);
+    AVCTL_RETURN_IF_ERROR(BindRow(*ins, job_id, attempt_id, stored["test"]["metrics"].dump(), stored.dump(), now,
+                                  parsed->compute_seconds));
     AVCTL_RETURN_IF_ERROR(ins->Run());
     f.result_stored = true;
     // Where the attempt began, from the result itself: the "resumed"
     // progress line says it too, but progress is not kept until
     // acknowledged, so it can be lost with a reconnect.
-    const Json& resume = result->contains("resume") ? (*result)["resume"] : Json();
-    if (resume.is_object() && resume.value("resumed", false) && resume.contains("from") && resume["from"].is_string() &&
-        resume.contains("epochs") && resume["epochs"].is_number_integer()) {
+    if (parsed->resume && parsed->resume->resumed) {
+      const ResumePosition& resume = *parsed->resume;
       AVCTL_ASSIGN_OR_RETURN(StatementRef up, cache_->Get(
           "UPDATE attempts SET resumed_from = ?, resumed_epochs = ?, resumed_batches = ? WHERE id = ?"));
-      AVCTL_RETURN_IF_ERROR(BindRow(*up, resume["from"].get<std::string>(), resume["epochs"].get<int64_t>(),
-                                           resume.value("batches", int64_t{0}), attempt_id));
+      AVCTL_RETURN_IF_ERROR(BindRow(*up, resume.from, resume.epochs, resume.batches, attempt_id));
       AVCTL_RETURN_IF_ERROR(up->Run());
     }
   }
@@ -178,20 +178,16 @@ Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reaso
 }
 
 Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double now) {
-  AVCTL_ASSIGN_OR_RETURN(int64_t epoch, GetInt(progress, "epoch", "progress"));
-  for (const char* event : {"checkpoint", "resumed"}) {
-    if (!progress.contains(event)) continue;
+  AVCTL_ASSIGN_OR_RETURN(ProgressEvent e, ParseProgress(progress, "progress"));
+  for (const std::optional<ProgressCheckpoint>* event : {&e.checkpoint, &e.resumed}) {
+    if (!*event) continue;
     // A checkpoint written, or the one the attempt began from: kept on the attempt.
-    const Json& c = progress[event];
-    const std::string field = std::string("progress.") + event;
-    AVCTL_ASSIGN_OR_RETURN(std::string path, GetString(c, "path", field));
-    AVCTL_ASSIGN_OR_RETURN(int64_t epochs, GetInt(c, "epochs", field));
-    AVCTL_ASSIGN_OR_RETURN(int64_t batches, GetInt(c, "batches", field));
+    const ProgressCheckpoint& c = **event;
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
-        std::string(event) == "checkpoint"
+        event == &e.checkpoint
             ? "UPDATE attempts SET checkpoint = ?, checkpoint_epochs = ?, checkpoint_batches = ? WHERE id = ?"
             : "UPDATE attempts SET resumed_from = ?, resumed_epochs = ?, resumed_batches = ? WHERE id = ?"));
-    AVCTL_RETURN_IF_ERROR(BindRow(*q, path, epochs, batches, attempt_id));
+    AVCTL_RETURN_IF_ERROR(BindRow(*q, c.path, c.epochs, c.batches, attempt_id));
     AVCTL_RETURN_IF_ERROR(q->Run());
     if (db_->Changes() == 0) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
     return Status::OK();
@@ -199,7 +195,7 @@ Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double n
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
       "INSERT INTO epochs (attempt_id, epoch, data, at) SELECT ?, ?, ?, ? WHERE EXISTS "
       "(SELECT 1 FROM attempts WHERE id = ?) ON CONFLICT (attempt_id, epoch) DO UPDATE SET data = excluded.data"));
-  AVCTL_RETURN_IF_ERROR(BindRow(*q, attempt_id, epoch, progress.dump(), now, attempt_id));
+  AVCTL_RETURN_IF_ERROR(BindRow(*q, attempt_id, e.epoch, ProgressToJson(e).dump(), now, attempt_id));
   AVCTL_RETURN_IF_ERROR(q->Run());
   if (db_->Changes() == 0) return Status::NotFound(fmt::format("no attempt {} in the record", attempt_id));
   return Status::OK();

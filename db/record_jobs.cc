@@ -10,7 +10,7 @@
 
 #include "common/text.h"
 #include "db/record_internal.h"
-#include "sweeps/result_schema.h"
+#include "common/protocol.h"
 
 namespace avctl {
 

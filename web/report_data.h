@@ -61,7 +61,8 @@ struct ReportRun {
   std::map<std::string, double> metrics;  // test metrics (macro_f1, micro_f1, accuracy, ...)
   int selected_epoch = 0;
   std::vector<ReportEpoch> epochs;
-  std::vector<int64_t> confusion;  // 6 x 6, rows = truth (common/emotions.h order)
+  std::vector<int64_t> confusion;  // k x k, rows = truth, in the order of class_names
+  std::vector<std::string> class_names;  // as the result names them (empty: common/emotions.h's six)
   std::map<std::string, double> params;  // the swept values of this point (numeric ones)
   RunResources resources;
 };

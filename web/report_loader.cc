@@ -8,27 +8,30 @@
 
 #include <fmt/format.h>
 
+#include "common/job_result.h"
 #include "common/text.h"
 
 namespace avctl {
 
 namespace {
 
-RunResources ResourcesOf(const Json& res) {
+RunResources ResourcesOf(const JobResult& res) {
   RunResources m;
-  auto number = [&](const char* key, double fallback) {
-    return res.contains(key) && res[key].is_number() ? res[key].get<double>() : fallback;
-  };
-  if (!res.contains("train_clips_per_s") || !res["train_clips_per_s"].is_number()) return m;
+  const ResultResources& r = res.resources;
+  if (!r.train_clips_per_s) return m;
   m.measured = true;
-  m.device = res.contains("device") && res["device"].is_string() ? res["device"].get<std::string>() : "";
-  m.train_clips_per_s = number("train_clips_per_s", 0);
-  m.data_wait_share = number("data_wait_share", -1);
-  m.peak_rss_mib = number("peak_rss_mib", 0);
-  m.peak_device_mib = number("peak_device_memory_mib", -1);
-  m.deterministic = !res.contains("deterministic") || !res["deterministic"].is_boolean() ||
-                    res["deterministic"].get<bool>();
+  m.device = r.device;
+  m.train_clips_per_s = *r.train_clips_per_s;
+  m.data_wait_share = r.data_wait_share.value_or(-1);
+  m.peak_rss_mib = r.peak_rss_mib.value_or(0);
+  m.peak_device_mib = r.peak_device_memory_mib.value_or(-1);
+  m.deterministic = r.deterministic.value_or(true);
   return m;
+}
+
+double ValueOr(const std::map<std::string, double>& row, const char* name, double fallback) {
+  auto it = row.find(name);
+  return it == row.end() ? fallback : it->second;
 }
 
 std::string IsoNow() {
@@ -135,36 +138,31 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
     r.params = ParsePoint(r.point);
     r.has_result = row.has_result;
     if (r.has_result) {
-      const Json& res = row.result.is_object() ? row.result : Json::object();
-      if (res.contains("test") && res["test"].is_object()) {
-        const Json& t = res["test"];
-        if (t.contains("metrics") && t["metrics"].is_object()) {
-          for (const auto& [k, v] : t["metrics"].items()) {
-            if (v.is_number()) r.metrics[k] = v.get<double>();
-          }
-        }
-        if (t.contains("confusion") && t["confusion"].is_array()) {
-          for (const auto& c : t["confusion"]) r.confusion.push_back(c.is_number() ? c.get<int64_t>() : 0);
-        }
-      }
-      r.selected_epoch = res.value("selected_epoch", 0);
+      // Stored results were checked when they arrived; one that no longer
+      // reads (a record edited by hand, a newer avctl's) is named, not skipped.
+      ResultParseOptions options;
+      options.require_compute_seconds = false;  // stored before protocol 2
+      options.path = fmt::format("the stored result of job {}", row.key);
+      auto parsed = ParseJobResult(row.result, options);
+      if (!parsed.ok()) return Status::Corruption(parsed.status().message()).WithField(parsed.status().field());
+      const JobResult& res = *parsed;
+      r.metrics = res.test.metrics;
+      r.confusion = res.test.confusion;
+      r.class_names = res.class_names;
+      r.selected_epoch = static_cast<int>(res.selected_epoch.value_or(0));
       r.resources = ResourcesOf(res);
-      for (const auto& e : res.value("epochs", Json::array())) {
-        r.epochs.push_back({e.value("epoch", 0), e.value("train_loss", 0.0), e.value("dev_loss", 0.0),
-                            e.value("dev_macro_f1", 0.0)});
+      for (const auto& e : res.epochs) {
+        r.epochs.push_back({static_cast<int>(ValueOr(e, "epoch", 0)), ValueOr(e, "train_loss", 0.0),
+                            ValueOr(e, "dev_loss", 0.0), ValueOr(e, "dev_macro_f1", 0.0)});
       }
-      if (res.contains("cpu_capability") && res["cpu_capability"].is_string()) {
-        std::string kernels = res["cpu_capability"].get<std::string>();
-        if (res.contains("blas_core") && res["blas_core"].is_string() && !res["blas_core"].get<std::string>().empty()) {
-          kernels += " + OpenBLAS " + res["blas_core"].get<std::string>();
-        }
+      if (!res.resources.cpu_capability.empty()) {
+        std::string kernels = res.resources.cpu_capability;
+        if (!res.resources.blas_core.empty()) kernels += " + OpenBLAS " + res.resources.blas_core;
         ++d.cpu_kernels[kernels];
       }
-      if (res.contains("code_version") && res["code_version"].is_string()) {
-        versions.insert(res["code_version"].get<std::string>());
-      }
-      if (d.store.empty() && res.contains("store") && res["store"].is_object()) {
-        d.store = res["store"];
+      if (!res.code_version.empty()) versions.insert(res.code_version);
+      if (d.store.empty() && res.store.is_object()) {
+        d.store = res.store;
         d.store.erase("dir");
       }
     }

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "common/job_result.h"
+#include "common/progress_event.h"
 #include "common/checksum.h"
 #include "common/file_util.h"
 #include "common/subprocess.h"
@@ -54,11 +56,8 @@ AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string
 
 Result<Json> ReadProgressLine(const std::string& line, const std::string& where) {
   AVCTL_ASSIGN_OR_RETURN(Json p, ParseJson(line, where));
-  if (!p.is_object()) return Status::InvalidArgument("expected a JSON object, got " + DescribeJson(p)).WithFile(where);
-  if (!p.contains("epoch") || !p["epoch"].is_number_integer()) {
-    return Status::InvalidArgument("epoch: missing or not an integer").WithFile(where).WithField("epoch");
-  }
-  return p;
+  AVCTL_ASSIGN_OR_RETURN(ProgressEvent e, ParseProgress(p, where));
+  return ProgressToJson(e);
 }
 
 // ---- train ----
@@ -263,24 +262,37 @@ std::vector<AttemptReport> TrainRunner::Poll(const std::function<void(Json)>& pr
 }
 
 AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status) {
-  auto result = ReadJsonFile(a.dir + "/result.json");
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && result.ok() && result->value("status", "") == "ok") {
+  const std::string result_file = a.dir + "/result.json";
+  Result<JobResult> result = Status::NotFound("no result");
+  if (fs::exists(result_file)) {
+    ResultParseOptions options;
+    options.path = result_file;
+    auto json = ReadJsonFile(result_file);
+    result = json.ok() ? ParseJobResult(*json, options) : Result<JobResult>(json.status());
+  }
+  const bool exited_0 = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (exited_0 && result.ok() && result->status == ResultStatus::kOk) {
     log_->Info("attempt {} finished", attempt);
-    return {attempt, MsgType::kResult, ResultToJson({attempt, std::move(*result)}), true};
+    return {attempt, MsgType::kResult, ResultToJson({attempt, JobResultToJson(*result)}), true};
   }
   FailureKind kind = FailureKind::kCrash;
   std::string reason;
-  if (result.ok() && result->value("status", "") == "preempted") {
+  if (result.ok() && result->status == ResultStatus::kPreempted) {
     kind = FailureKind::kPreempted;
-    reason = result->value("reason", "stopped on request");
+    reason = result->reason.empty() ? "stopped on request" : result->reason;
   } else if (kill_at_ && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
     kind = FailureKind::kPreempted;
     reason = "did not stop at a batch boundary within the stop timeout and was killed; it resumes from its last "
              "epoch checkpoint";
-  } else if (result.ok() && result->value("status", "") == "failed") {
-    auto parsed = ParseFailureKind(result->value("kind", FailureKindName(FailureKind::kJob)), "result.kind");
-    kind = parsed.ok() ? *parsed : FailureKind::kJob;
-    reason = result->value("reason", "the trainer failed without a reason");
+  } else if (result.ok() && result->status == ResultStatus::kFailed) {
+    kind = result->failure_kind;
+    reason = result->reason.empty() ? "the trainer failed without a reason" : result->reason;
+  } else if (exited_0 && !result.ok() && result.status().code() != StatusCode::kNotFound) {
+    // A result the trainer wrote but that cannot be read: its software is
+    // at fault here, so another worker may do better.
+    kind = FailureKind::kWorker;
+    reason = fmt::format("the job's process exited with code 0 but its result is unusable: {}",
+                         result.status().ToString());
   } else if (WIFSIGNALED(status) && draining_ && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL)) {
     // The stop reached the job too (scancel signals every process of the
     // Slurm step): the worker went away, the job itself did not crash.

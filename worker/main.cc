@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/parallel.h"
+#include "common/progress_event.h"
 #include "common/version.h"
 #include "store/feature_store.h"
 #include "store/synth_dataset.h"
@@ -178,36 +180,41 @@ int RunTrain(const po::variables_map& vm) {
 
   // kind "job": the job itself is bad (retrying gives the same); "worker": this
   // machine cannot run it (store missing or unreadable here).
-  auto fail_kind = [&](const avctl::Status& s, const char* kind) {
-    avctl::Json failure = {{"status", "failed"}, {"kind", kind}, {"reason", s.ToString()},
-                           {"config", avctl::JobConfigToJson(*job)}, {"code_version", avctl::CodeVersion()}};
-    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, failure); !w.ok()) {
+  auto fail_kind = [&](const avctl::Status& s, avctl::FailureKind kind) {
+    avctl::JobResult failure;
+    failure.status = avctl::ResultStatus::kFailed;
+    failure.failure_kind = kind;
+    failure.reason = s.ToString();
+    failure.out_of_memory = s.message().find("out of memory") != std::string::npos;
+    failure.config = avctl::JobConfigToJson(*job);
+    failure.code_version = avctl::CodeVersion();
+    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::JobResultToJson(failure)); !w.ok()) {
       std::cerr << "avworker: error: " << w.ToString() << "\n";
     }
     return Fail(s.ToString());
   };
-  auto fail = [&](const avctl::Status& s) { return fail_kind(s, "job"); };
+  auto fail = [&](const avctl::Status& s) { return fail_kind(s, avctl::FailureKind::kJob); };
   std::string store_dir;
   if (vm.count("store")) {
     store_dir = vm["store"].as<std::string>();
   } else {
     const std::string dataset_path = vm["dataset"].as<std::string>();
     auto dataset = avctl::ReadJsonFile(dataset_path);
-    if (!dataset.ok()) return fail_kind(dataset.status(), "worker");
+    if (!dataset.ok()) return fail_kind(dataset.status(), avctl::FailureKind::kWorker);
     auto dir = avctl::ResolveDatasetStore(*dataset, vm["cache"].as<std::string>(), &log, "dataset");
     if (!dir.ok()) {
       // A bad spec fails the same everywhere; a store this machine cannot build is the worker's.
       if (dir.status().code() == avctl::StatusCode::kInvalidArgument) {
         return fail(avctl::Status(dir.status()).WithFile(dataset_path));
       }
-      return fail_kind(dir.status(), "worker");
+      return fail_kind(dir.status(), avctl::FailureKind::kWorker);
     }
     store_dir = *dir;
   }
   avctl::FeatureStore::Options store_options;
   store_options.verify_checksums = !vm["no-verify"].as<bool>();
   auto store = avctl::FeatureStore::Open(store_dir, store_options);
-  if (!store.ok()) return fail_kind(store.status(), "worker");
+  if (!store.ok()) return fail_kind(store.status(), avctl::FailureKind::kWorker);
   const int epochs = job->train.epochs;
   avctl::TrainHooks hooks;
   const bool tty = ::isatty(STDERR_FILENO);
@@ -217,7 +224,7 @@ int RunTrain(const po::variables_map& vm) {
     progress_file = std::fopen(vm["progress"].as<std::string>().c_str(), "a");
     if (progress_file == nullptr) {
       return fail_kind(avctl::Status::FromErrno("cannot open the progress file", errno)
-                           .WithFile(vm["progress"].as<std::string>()), "worker");
+                           .WithFile(vm["progress"].as<std::string>()), avctl::FailureKind::kWorker);
     }
   }
   if (vm.count("checkpoint-dir")) {
@@ -230,30 +237,33 @@ int RunTrain(const po::variables_map& vm) {
   // Checkpoints written and resumed from: progress lines the coordinator
   // records per attempt (where the job's last checkpoint is, where each
   // attempt began).
-  hooks.on_checkpoint = [progress_file](const avctl::CheckpointEvent& c) {
-    if (progress_file == nullptr) return;
-    avctl::Json body = {{"path", c.path}, {"epochs", c.epochs}, {"batches", c.batches}};
-    if (c.resumed) {
-      body["attempt_id"] = c.attempt_id;
-    } else {
-      body["bytes"] = c.bytes;
-      body["seconds"] = c.seconds;
-    }
-    const avctl::Json line = {{"epoch", c.epochs}, {c.resumed ? "resumed" : "checkpoint", body}};
-    std::fprintf(progress_file, "%s\n", line.dump().c_str());
+  auto write_progress = [progress_file](const avctl::ProgressEvent& e) {
+    std::fprintf(progress_file, "%s\n", avctl::ProgressToJson(e).dump().c_str());
     std::fflush(progress_file);
   };
-  hooks.on_epoch = [progress_file, epochs, tty](const avctl::EpochRecord& e) {
+  hooks.on_checkpoint = [progress_file, write_progress](const avctl::CheckpointEvent& c) {
+    if (progress_file == nullptr) return;
+    avctl::ProgressCheckpoint at{c.path, c.epochs, c.batches, c.attempt_id, c.bytes, c.seconds};
+    avctl::ProgressEvent e;
+    e.epoch = c.epochs;
+    (c.resumed ? e.resumed : e.checkpoint) = at;
+    write_progress(e);
+  };
+  hooks.on_epoch = [progress_file, epochs, tty, write_progress](const avctl::EpochRecord& e) {
     if (tty) {
       std::fprintf(stderr, "epoch %d/%d: train loss %.4f, dev loss %.4f, dev macro F1 %.4f, %.1f train clips/s\n",
                    e.epoch, epochs, e.train_loss, e.dev_loss, e.dev_macro_f1, e.train_clips_per_s);
     }
     if (progress_file != nullptr) {
-      avctl::Json line = {{"epoch", e.epoch}, {"epochs", epochs}, {"train_loss", e.train_loss},
-                          {"dev_loss", e.dev_loss}, {"dev_macro_f1", e.dev_macro_f1}, {"lr", e.lr},
-                          {"seconds", e.seconds}};
-      std::fprintf(progress_file, "%s\n", line.dump().c_str());
-      std::fflush(progress_file);
+      avctl::ProgressEvent p;
+      p.epoch = e.epoch;
+      p.epochs = epochs;
+      p.values = {{"train_loss", e.train_loss}, {"dev_loss", e.dev_loss}, {"dev_macro_f1", e.dev_macro_f1},
+                  {"lr", e.lr}, {"seconds", e.seconds}};
+      for (auto it = p.values.begin(); it != p.values.end();) {
+        it = std::isfinite(it->second) ? std::next(it) : p.values.erase(it);  // a NaN loss: not measured
+      }
+      write_progress(p);
     }
   };
   auto result = avctl::TrainJob(*job, **store, &log, hooks);
@@ -264,21 +274,23 @@ int RunTrain(const po::variables_map& vm) {
     // Not a result: the attempt stopped on request, resumable from its checkpoint.
     const std::string where = result->last_checkpoint.empty() ? "no checkpoint (no --checkpoint-dir)"
                                                               : "checkpoint " + result->last_checkpoint;
-    avctl::Json stopped = {{"status", "preempted"},
-                           {"reason", fmt::format("stopped by signal {} after {} epochs; {}", signals.signal(),
-                                                  result->epochs.size(), where)},
-                           {"checkpoint", result->last_checkpoint},
-                           {"epochs_done", result->epochs.size()},
-                           {"resume", avctl::ResumeToJson(*result)},
-                           {"compute_seconds", compute},
-                           {"code_version", avctl::CodeVersion()}};
-    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, stopped); !w.ok()) return Fail(w.ToString());
-    log.Info("train: {}", stopped["reason"].get<std::string>());
+    avctl::JobResult stopped;
+    stopped.status = avctl::ResultStatus::kPreempted;
+    stopped.reason = fmt::format("stopped by signal {} after {} epochs; {}", signals.signal(), result->epochs.size(),
+                                 where);
+    stopped.resume = avctl::ResumeOf(*result);
+    stopped.compute_seconds = compute;
+    stopped.code_version = avctl::CodeVersion();
+    stopped.extra = {{"checkpoint", result->last_checkpoint}, {"epochs_done", result->epochs.size()}};
+    if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::JobResultToJson(stopped)); !w.ok()) {
+      return Fail(w.ToString());
+    }
+    log.Info("train: {}", stopped.reason);
     return kPreemptedExit;
   }
-  avctl::Json result_json = avctl::TrainResultToJson(*result, **store);
-  result_json["compute_seconds"] = compute;
-  if (avctl::Status w = avctl::WriteJsonFileAtomic(out, result_json); !w.ok()) {
+  avctl::JobResult done = avctl::ToJobResult(*result, **store);
+  done.compute_seconds = compute;
+  if (avctl::Status w = avctl::WriteJsonFileAtomic(out, avctl::JobResultToJson(done)); !w.ok()) {
     return Fail(w.ToString());
   }
   if (!hooks.checkpoints.dir.empty() && !vm.count("keep-checkpoints")) {

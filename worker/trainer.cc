@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/emotions.h"
 #include "common/parallel.h"
 #include "common/random.h"
 #include "common/version.h"
@@ -820,62 +821,78 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
 
 namespace {
 
-Json EvaluationToJson(const Evaluation& e, const FeatureStore& store, bool per_clip) {
-  Json j = {{"loss", e.loss}, {"metrics", MetricsToJson(e.metrics)}, {"confusion", e.confusion}};
+SplitEvaluation ToSplit(const Evaluation& e, const FeatureStore& store, bool per_clip) {
+  SplitEvaluation s;
+  if (std::isfinite(e.loss)) s.loss = e.loss;
+  const Json metrics = MetricsToJson(e.metrics);
+  for (const auto& [name, v] : metrics.items()) {
+    if (v.is_number()) s.metrics[name] = v.get<double>();
+  }
+  for (const ClassMetrics& c : e.metrics.per_class) {
+    s.per_class.push_back({{"precision", c.precision}, {"recall", c.recall}, {"f1", c.f1},
+                           {"support", static_cast<double>(c.support)}, {"predicted", static_cast<double>(c.predicted)},
+                           {"present", c.present ? 1.0 : 0.0}});
+  }
+  s.confusion = e.confusion;
   if (per_clip) {
-    Json clips = Json::array();
+    s.predictions.reserve(e.clips.size());
     for (size_t i = 0; i < e.clips.size(); ++i) {
       const ClipRecord& c = store.clip(e.clips[i]);
-      clips.push_back({{"id", c.id}, {"label", c.label}, {"pred", e.predictions[i]}, {"probs", e.probabilities[i]}});
+      s.predictions.push_back({c.id, static_cast<int64_t>(c.label), e.predictions[i],
+                               std::vector<double>(e.probabilities[i].begin(), e.probabilities[i].end())});
     }
-    j["predictions"] = clips;
   }
-  return j;
+  return s;
 }
 
 }  // namespace
 
-Json TrainResultToJson(const TrainResult& r, const FeatureStore& store) {
-  Json epochs = Json::array();
-  for (const auto& e : r.epochs) epochs.push_back(EpochRecordToJson(e));
+JobResult ToJobResult(const TrainResult& r, const FeatureStore& store) {
   const Manifest& m = store.manifest();
-  return {{"status", "ok"},
-          {"config", JobConfigToJson(r.config)},
-          {"seed", r.config.seed},
-          {"epochs", epochs},
-          {"selected_epoch", r.selected_epoch},
-          {"dev", EvaluationToJson(r.dev, store, false)},
-          {"test", EvaluationToJson(r.test, store, true)},
-          {"train_clips", r.train_clips},
-          {"labeled_train_clips", r.labeled_train_clips},
-          {"train_clips_per_s", r.train_clips_per_s},
-          {"wall_seconds", r.wall_seconds},
-          {"data_wait_share", r.data_wait_share},
-          {"peak_rss_mib", r.peak_rss_mib},
-          {"peak_device_memory_mib", r.peak_device_memory_mib >= 0 ? Json(r.peak_device_memory_mib) : Json()},
-          {"deterministic", r.deterministic},
-          {"device", r.device},
-          {"cpu_capability", r.cpu_capability},
-          {"blas_core", r.blas_core},
-          {"threads", r.threads},
-          {"code_version", CodeVersion()},
-          {"store",
-           {{"dir", store.dir()}, {"synthetic", m.synthetic}, {"audio_checksum", m.audio.checksum},
-            {"visual_checksum", m.visual.checksum}, {"clips", m.clips.size()}}},
-          {"resume", ResumeToJson(r)},
-          {"checkpoints", {{"written", r.checkpoints_written}, {"seconds", r.checkpoint_seconds},
-                           {"last_bytes", r.checkpoint_bytes}, {"last", r.last_checkpoint}}}};
+  JobResult j;
+  for (const EmotionInfo& e : AllEmotions()) j.class_names.emplace_back(e.name);
+  j.test = ToSplit(r.test, store, true);
+  j.dev = ToSplit(r.dev, store, false);
+  j.selected_epoch = r.selected_epoch;
+  for (const auto& e : r.epochs) {
+    auto row = ParseJobResult({{"status", "failed"}, {"epochs", {EpochRecordToJson(e)}}});
+    if (row.ok() && !row->epochs.empty()) j.epochs.push_back(std::move(row->epochs[0]));
+  }
+  j.resume = ResumeOf(r);
+  ResultResources& res = j.resources;
+  res.train_clips_per_s = r.train_clips_per_s;
+  res.wall_seconds = r.wall_seconds;
+  res.data_wait_share = r.data_wait_share;
+  res.peak_rss_mib = r.peak_rss_mib;
+  if (r.peak_device_memory_mib >= 0) res.peak_device_memory_mib = r.peak_device_memory_mib;
+  res.deterministic = r.deterministic;
+  res.device = r.device;
+  res.cpu_capability = r.cpu_capability;
+  res.blas_core = r.blas_core;
+  res.threads = r.threads;
+  j.code_version = CodeVersion();
+  j.config = JobConfigToJson(r.config);
+  j.store = {{"dir", store.dir()}, {"synthetic", m.synthetic}, {"audio_checksum", m.audio.checksum},
+             {"visual_checksum", m.visual.checksum}, {"clips", m.clips.size()}};
+  j.extra = {{"seed", r.config.seed},
+             {"train_clips", r.train_clips},
+             {"labeled_train_clips", r.labeled_train_clips},
+             {"checkpoints", {{"written", r.checkpoints_written}, {"seconds", r.checkpoint_seconds},
+                              {"last_bytes", r.checkpoint_bytes}, {"last", r.last_checkpoint}}}};
+  return j;
 }
 
-Json ResumeToJson(const TrainResult& r) {
-  Json j = {{"resumed", r.resumed}, {"skipped", r.skipped_checkpoints}};
+ResumePosition ResumeOf(const TrainResult& r) {
+  ResumePosition p;
+  p.resumed = r.resumed;
+  p.skipped = r.skipped_checkpoints;
   if (r.resumed) {
-    j["from"] = r.resumed_from;
-    j["epochs"] = r.resumed_epochs;
-    j["batches"] = r.resumed_batches;
-    j["attempt_id"] = r.resumed_attempt;
+    p.from = r.resumed_from;
+    p.epochs = r.resumed_epochs;
+    p.batches = r.resumed_batches;
+    p.attempt_id = r.resumed_attempt;
   }
-  return j;
+  return p;
 }
 
 }  // namespace avctl

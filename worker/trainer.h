@@ -14,6 +14,7 @@
 
 #include <torch/torch.h>
 
+#include "common/job_result.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -123,10 +124,11 @@ struct TrainHooks {
 Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
                              const TrainHooks& hooks = {});
 
-Json TrainResultToJson(const TrainResult& r, const FeatureStore& store);
-// {"resumed": bool, "skipped": [reasons], and when resumed "from", "epochs",
-// "batches", "attempt_id"}: the result's "resume" field.
-Json ResumeToJson(const TrainResult& r);
+// The result document (common/job_result.h) of a finished job; `avworker
+// train` adds compute_seconds and writes it with JobResultToJson.
+JobResult ToJobResult(const TrainResult& r, const FeatureStore& store);
+// Where the job began: the result's "resume" field.
+ResumePosition ResumeOf(const TrainResult& r);
 
 // Which Train clips keep their labels: per actor, a seeded shuffle keeps
 // round(fraction x n) clips (at least one). Returns a flag per entry of `train`.

@@ -24,7 +24,7 @@ Json SpecJson(int seeds = 2) {
               {"comparisons", {{{"variant", "ladder_av"}, {"baselines", {"backbone"}}}}}};
 }
 
-// A result that meets sweeps/result_schema.h.
+// A result that meets common/job_result.h.
 Json OkResult(double f1 = 0.5, double compute_seconds = 7.5) {
   return {{"status", "ok"}, {"compute_seconds", compute_seconds},
           {"test", {{"metrics", {{"macro_f1", f1}, {"accuracy", f1}}}}}};

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "store/synth.h"
-#include "sweeps/result_schema.h"
+#include "common/job_result.h"
 #include "worker/av_model.h"
 #include "worker/device.h"
 #include "worker/ladder.h"
@@ -294,12 +294,13 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
     ASSERT_TRUE(r.ok()) << variant << ": " << r.status().ToString();
     EXPECT_EQ(r->epochs.size(), 1u);
     EXPECT_EQ(r->test.clips.size(), store_->ClipsInSplit(1, Split::kTest)->size());
-    Json j_out = TrainResultToJson(*r, *store_);
+    Json j_out = JobResultToJson(ToJobResult(*r, *store_));
     EXPECT_EQ(j_out["config"]["variant"], variant);
     EXPECT_EQ(j_out["test"]["predictions"].size(), r->test.clips.size());
     // What the coordinator checks before storing (avworker train adds compute_seconds).
     j_out["compute_seconds"] = 1.0;
-    Status schema = ValidateResult(j_out, JobKind::kTrain);
+    auto parsed = ParseJobResult(j_out);
+    Status schema = parsed.ok() ? CheckResultFor(*parsed, JobKind::kTrain) : parsed.status();
     EXPECT_TRUE(schema.ok()) << variant << ": " << schema.ToString();
   }
 }
