@@ -119,6 +119,7 @@ std::string RenderWorkers(const Json& workers) {
     if (labels.is_object() && labels.contains("slurm_job_id")) {
       state += " slurm:" + labels["slurm_job_id"].get<std::string>();
     }
+    if (w.contains("held") && w["held"].is_string()) state += " (held: " + w["held"].get<std::string>() + ")";
     out += fmt::format("{:<20} {:<16} {:<22} {:>5} {:>7} {:>9}  {}\n", w.value("id", ""), w.value("hostname", ""),
                        device, w.value("slots", 0), w.value("running", 0), w.value("succeeded", 0), state);
   }

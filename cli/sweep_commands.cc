@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/code_check.h"
 #include "cli/control_client.h"
 #include "cli/local_cluster.h"
 #include "cli/report_command.h"
@@ -72,7 +73,7 @@ int RunExpand(const std::vector<std::string>& args, Context& ctx) {
 
 // Reads, validates and expands a spec locally, so errors name the file.
 Result<Json> LoadSpec(const std::string& path, SweepSpec* spec, std::vector<ExpandedJob>* jobs) {
-  AVCTL_ASSIGN_OR_RETURN(Json raw, ReadJsonFile(path));
+  AVCTL_ASSIGN_OR_RETURN(Json raw, ReadSweepSpecJson(path));  // relative workdirs made absolute
   AVCTL_ASSIGN_OR_RETURN(*spec, ParseSweepSpec(raw, path));
   auto expanded = ExpandSweep(*spec);
   if (!expanded.ok()) return std::move(expanded).TakeStatus().WithFile(path);
@@ -86,10 +87,38 @@ std::string SubmitSummary(const Json& r) {
                      r.value("existing", 0));
 }
 
+// Before adding jobs to a sweep the record already holds: the scripts of its
+// command variants must be the ones its stored results ran (cli/code_check.h).
+Status CheckCodeUnchanged(const std::string& coordinator, const SweepSpec& spec, const std::string& path, bool allow) {
+  std::vector<std::string> unchecked;
+  const auto now = CurrentCode(spec, &unchecked);
+  for (const auto& v : unchecked) {
+    std::cerr << fmt::format("avctl: note: variant {}: its script is not reachable from here; not checked against "
+                             "the stored results\n", v);
+  }
+  if (now.empty()) return Status::OK();
+  AVCTL_ASSIGN_OR_RETURN(Json stored, CallCoordinator(coordinator, {{"op", "code_versions"}, {"name", spec.name}}));
+  const std::string changed = ChangedCode(now, stored["code_versions"]);
+  if (changed.empty()) return Status::OK();
+  if (allow) {
+    std::cerr << "avctl: warning: the record holds results of sweep " << spec.name << " from other code:\n" << changed;
+    return Status::OK();
+  }
+  return Status::FailedPrecondition(fmt::format(
+             "the record holds results of sweep {} from other code:\n{}Jobs already in the record keep those results "
+             "and are not run again, so this sweep would mix two versions of the program in its tests. Submit it "
+             "under a new name, or pass --allow-changed-code to add its jobs anyway (the report then warns)",
+             spec.name, changed))
+      .WithFile(path);
+}
+
 int RunSubmit(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl sweep submit options");
   desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(), "sweep spec (JSON)")(
-      "dry-run", po::bool_switch(), "print the job count and table; send nothing");
+      "dry-run", po::bool_switch(), "print the job count and table; send nothing")(
+      "allow-changed-code", po::bool_switch(),
+      "add jobs even though the record holds results of this sweep from another version of a command variant's "
+      "script (the report then warns on each comparison that mixes them)");
   AddCoordinatorOption(&desc);
   AddLogOptions(&desc);
   po::positional_options_description pos;
@@ -109,8 +138,11 @@ int RunSubmit(const std::vector<std::string>& args, Context& ctx) {
     std::cout << fmt::format("dry run: {} jobs; nothing submitted\n", jobs.size()) << RenderExpansion(spec, jobs);
     return kExitOk;
   }
-  auto reply = CallCoordinator(vm["coordinator"].as<std::string>(),
-                               {{"op", "submit"}, {"spec", *raw}, {"source", path}});
+  const std::string coordinator = vm["coordinator"].as<std::string>();
+  if (Status s = CheckCodeUnchanged(coordinator, spec, path, vm["allow-changed-code"].as<bool>()); !s.ok()) {
+    return ReportError(s);
+  }
+  auto reply = CallCoordinator(coordinator, {{"op", "submit"}, {"spec", *raw}, {"source", path}});
   if (!reply.ok()) return ReportError(reply.status());
   std::cout << (vm["json"].as<bool>() ? reply->dump(2) + "\n" : SubmitSummary(*reply));
   return kExitOk;
@@ -204,6 +236,8 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
       "dir", po::value<std::string>(), "run directory: record, logs, spools, stores (default: runs/NAME); "
                                        "running again resumes: finished jobs are kept")(
       "metric", po::value<std::string>()->default_value("macro_f1"), "metric of the closing summary")(
+      "allow-changed-code", po::bool_switch(),
+      "run again although the run directory holds results from another version of a command variant's script")(
       "json", po::bool_switch(), "print the final status as JSON");
   AddLogOptions(&desc);
   po::positional_options_description pos;
@@ -237,6 +271,11 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
   LocalCluster cluster(o, ctx.log);
   if (Status s = cluster.Start(); !s.ok()) return ReportError(s);
+  if (Status s = CheckCodeUnchanged(cluster.control_endpoint(), spec, path, vm["allow-changed-code"].as<bool>());
+      !s.ok()) {
+    (void)cluster.Stop();
+    return ReportError(s);
+  }
   auto reply = CallCoordinator(cluster.control_endpoint(), {{"op", "submit"}, {"spec", *raw}, {"source", path}});
   if (!reply.ok()) {
     (void)cluster.Stop();

@@ -144,6 +144,8 @@ Status ValidateBody(MsgType type, const Json& body) {
       AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "job_key", path));
       AVCTL_RETURN_IF_ERROR(RequireNonEmptyString(body, "kind", path));
       AVCTL_RETURN_IF_ERROR(RequireObject(body, "job", path));
+      // A command job brings its own data: its dataset is null.
+      if (body.contains("dataset") && body["dataset"].is_null() && body["kind"] == "command") return Status::OK();
       return RequireObject(body, "dataset", path);
     }
     case MsgType::kProgress: {
@@ -232,12 +234,21 @@ Json ControlOk(Json fields) {
 
 Json ControlError(const Status& status) { return Json{{"ok", false}, {"error", status.ToString()}}; }
 
-const char* JobKindName(JobKind kind) { return kind == JobKind::kSleep ? "sleep" : "train"; }
+const char* JobKindName(JobKind kind) {
+  switch (kind) {
+    case JobKind::kTrain: return "train";
+    case JobKind::kSleep: return "sleep";
+    case JobKind::kCommand: return "command";
+  }
+  return "?";
+}
 
 Result<JobKind> ParseJobKind(const std::string& name, const std::string& field) {
   if (name == "train") return JobKind::kTrain;
   if (name == "sleep") return JobKind::kSleep;
-  return Status::InvalidArgument(fmt::format("expected \"train\" or \"sleep\", got \"{}\"", name)).WithField(field);
+  if (name == "command") return JobKind::kCommand;
+  return Status::InvalidArgument(fmt::format("expected \"train\", \"command\" or \"sleep\", got \"{}\"", name))
+      .WithField(field);
 }
 
 bool IsWorkerDevice(const std::string& device) {
@@ -360,7 +371,9 @@ Result<WelcomeMessage> ReadWelcome(const Json& body) {
 }
 
 Json FailureToJson(const FailureMessage& m) {
-  return {{"attempt_id", m.attempt_id}, {"kind", FailureKindName(m.kind)}, {"reason", m.reason}};
+  Json j = {{"attempt_id", m.attempt_id}, {"kind", FailureKindName(m.kind)}, {"reason", m.reason}};
+  if (m.out_of_memory) j["out_of_memory"] = true;
+  return j;
 }
 
 Result<FailureMessage> ReadFailure(const Json& body) {
@@ -369,6 +382,9 @@ Result<FailureMessage> ReadFailure(const Json& body) {
   m.attempt_id = body["attempt_id"].get<int64_t>();
   AVCTL_ASSIGN_OR_RETURN(m.kind, ParseFailureKind(body["kind"].get<std::string>(), "failure.kind"));
   m.reason = body["reason"].get<std::string>();
+  if (body.contains("out_of_memory")) {
+    AVCTL_ASSIGN_OR_RETURN(m.out_of_memory, GetBool(body, "out_of_memory", "failure"));
+  }
   return m;
 }
 

@@ -27,8 +27,11 @@ inline constexpr const char* kControlSignature = "AVCTL-C1";
 // serves workers of every version from kOldestProtocolVersion on (what each
 // changed: docs/PROTOCOL.md, "Versions") and refuses any other, naming both.
 // 2: a result's compute_seconds became required.
-inline constexpr int kProtocolVersion = 2;
+// 3: jobs may be of kind "command" (a researcher's program, docs/JOBS.md),
+//    whose dataset is null; only workers of version 3 on are sent them.
+inline constexpr int kProtocolVersion = 3;
 inline constexpr int kOldestProtocolVersion = 1;
+inline constexpr int kCommandJobsProtocolVersion = 3;
 // Largest message accepted (all frames together); also set as ZMQ_MAXMSGSIZE.
 inline constexpr size_t kMaxMessageBytes = size_t{16} << 20;
 
@@ -69,10 +72,11 @@ enum class FailureKind {
 const char* FailureKindName(FailureKind kind);
 Result<FailureKind> ParseFailureKind(const std::string& name, const std::string& field);
 
-// What a worker does with a job: train a model, or (benchmarks of the
-// scheduling overhead) sleep and train nothing.
-enum class JobKind { kTrain, kSleep };
-const char* JobKindName(JobKind kind);  // "train", "sleep"
+// What a worker does with a job: train a built-in model, run a
+// researcher's program (docs/JOBS.md), or (benchmarks of the scheduling
+// overhead) sleep and train nothing.
+enum class JobKind { kTrain, kSleep, kCommand };
+const char* JobKindName(JobKind kind);  // "train", "sleep", "command"
 Result<JobKind> ParseJobKind(const std::string& name, const std::string& field);
 
 // A hello's device: "cpu", "cuda" or "cuda:N" (anything else is refused).
@@ -111,6 +115,7 @@ struct FailureMessage {
   int64_t attempt_id = 0;
   FailureKind kind = FailureKind::kCrash;
   std::string reason;
+  bool out_of_memory = false;  // the device ran out of memory: retried once on another worker
 };
 Json FailureToJson(const FailureMessage& m);
 Result<FailureMessage> ReadFailure(const Json& body);

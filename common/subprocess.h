@@ -23,4 +23,21 @@ struct SpawnOptions {
 Result<pid_t> SpawnLogged(const std::vector<std::string>& args, const std::string& log_path,
                           const SpawnOptions& options);
 
+// A program started for a job (docs/JOBS.md): its own process group, the
+// environment given whole, a working folder, stdin from /dev/null, stdout
+// and stderr to the descriptors given (pipes the caller drains).
+struct ProgramSpawn {
+  std::vector<std::string> argv;     // argv[0] without a '/' is looked up in PATH
+  std::vector<std::string> env;      // every variable, "NAME=value"
+  std::string workdir;               // the child changes into it first; empty: stays
+  int stdout_fd = -1, stderr_fd = -1;  // -1: /dev/null
+  int parent_death_signal = 0;
+};
+
+// Starts it. A program that cannot be started (not found, not executable,
+// the workdir missing) is this call's error, naming the program or folder
+// and the reason, with no child left behind: the failure is known before
+// any output, not guessed from an exit code.
+Result<pid_t> SpawnProgram(const ProgramSpawn& spawn);
+
 }  // namespace avctl

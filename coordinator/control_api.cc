@@ -63,6 +63,11 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
          return Under("results", c.record_->Results(id));
        }},
+      {"code_versions", true,
+       [](ControlApi& c, const Json& req) -> R {
+         AVCTL_ASSIGN_OR_RETURN(std::string name, GetString(req, "name", "request"));
+         return Under("code_versions", c.record_->CodeVersions(name));
+       }},
       {"cancel", false,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
@@ -87,6 +92,7 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
            const WorkerSession* s = c.broker_->Session(row["id"].get<std::string>());
            row["connected"] = s != nullptr;
            row["accepting"] = s != nullptr && s->accepting;
+           if (s != nullptr && !s->held.empty()) row["held"] = s->held;
          }
          return Json{{"workers", std::move(w)}};
        }},

@@ -57,6 +57,7 @@ struct WorkerCapacity {
   int free_slots = 0;
   int64_t free_memory_mb = 0;  // device memory not promised to running jobs; < 0: not tracked
   bool accepting = true;       // false while draining or not ready
+  bool runs_commands = true;   // its protocol runs command jobs (kCommandJobsProtocolVersion on)
 };
 
 // The device memory a worker may promise to its jobs: the memory free when
@@ -69,16 +70,22 @@ struct Assignment {
 };
 
 bool DeviceMatches(const JobResources& r, const WorkerCapacity& w);
+// The worker may take the job, memory aside: its device matches, it runs
+// the job's kind, and the job did not run out of memory there before.
+bool CanTake(const QueuedJob& job, const WorkerCapacity& w);
 
 // Why no worker of `fleet` could ever run a job with these resources, even
 // with every slot and all its device memory free; "" when one could. `fleet`:
 // the connected workers, each with its whole slots and its GPU budget as
 // free_memory_mb (< 0: not tracked); draining ones (accepting false) do not
 // count. E.g. "it needs a cuda worker (resources.device); connected: 2 cpu workers".
-std::string WhyNoWorkerCanRun(const JobResources& r, const std::vector<WorkerCapacity>& fleet);
+std::string WhyNoWorkerCanRun(const QueuedJob& job, const std::vector<WorkerCapacity>& fleet);
 
 // Assigns queued jobs to free slots, in queue order, until no slot is left.
 // A job that fits no worker stays queued; later jobs may still be placed.
+// A job goes to a worker it failed on (failed_on) only when no other
+// connected worker could take it: one broken node does not take the same
+// job again and again.
 std::vector<Assignment> Schedule(const ReadyQueue& queue, std::vector<WorkerCapacity> workers);
 
 }  // namespace avctl

@@ -1,6 +1,8 @@
 #include "coordinator/worker_broker.h"
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -100,14 +102,16 @@ std::map<int64_t, Json> WorkerBroker::UnrunnableBySweep() const {
     c.accepting = w.accepting;
     c.free_slots = w.slots;
     c.free_memory_mb = w.gpu_budget_mb > 0 ? w.gpu_budget_mb : -1;
+    c.runs_commands = w.protocol >= kCommandJobsProtocolVersion;
     fleet.push_back(c);
   }
-  std::map<std::pair<std::string, int64_t>, std::string> why;  // by (device, memory): few distinct per sweep
+  // By what decides it (device, memory, kind, workers to avoid): few distinct per sweep.
+  std::map<std::tuple<std::string, int64_t, bool, std::vector<std::string>>, std::string> why;
   std::map<int64_t, std::map<std::string, int64_t>> counts;
   queue.ForEach([&](const QueuedJob& j) {
-    const auto key = std::make_pair(j.resources.device, j.resources.memory_mb);
+    const auto key = std::make_tuple(j.resources.device, j.resources.memory_mb, j.command, j.avoid_workers);
     auto it = why.find(key);
-    if (it == why.end()) it = why.emplace(key, WhyNoWorkerCanRun(j.resources, fleet)).first;
+    if (it == why.end()) it = why.emplace(key, WhyNoWorkerCanRun(j, fleet)).first;
     if (!it->second.empty()) ++counts[j.sweep_id][it->second];
     return true;
   });
@@ -238,6 +242,12 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, hello->gpu_free_mb);
   w.last_heard = w.last_sent = clock_->Now();
   w.accepting = false;
+  if (w.pid != hello->pid) {
+    if (!w.held.empty()) log_->Info("worker {} restarted: no longer held", id);
+    w.held.clear();
+    w.streak.OnSuccess();
+    w.pid = hello->pid;
+  }
   w.slurm_job_id.clear();
   if (hello->labels.contains("slurm_job_id") && hello->labels["slurm_job_id"].is_string()) {
     w.slurm_job_id = hello->labels["slurm_job_id"].get<std::string>();
@@ -322,7 +332,7 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
   const double now = clock_->Unix();
   switch (m.type) {
     case MsgType::kReady:
-      w->accepting = !stopping;
+      w->accepting = !stopping && w->held.empty();
       break;
     case MsgType::kHeartbeat:
       break;
@@ -359,11 +369,16 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
           log_->Warn("failure from {}: {}", w->id, failure.status().ToString());
           break;
         }
-        f = record_->RecordFailure(attempt, failure->kind, failure->reason, w->id, now);
+        f = record_->RecordFailure(attempt, failure->kind, failure->reason, w->id, now, failure->out_of_memory);
       }
       if (f.ok()) {
         if (f->transition.duplicate) ++counters_->duplicate_results;
         ApplyFollowup(*f);
+        if (m.type == MsgType::kResult && f->result_stored) {
+          w->streak.OnSuccess();
+        } else if (m.type == MsgType::kFailure) {
+          NoteFailure(*w, f->job_id, m.body);
+        }
         if (m.type == MsgType::kFailure || !f->transition.note.empty()) {
           log_->Info("attempt {} on {}: {}{}", attempt, w->id, MsgTypeName(m.type),
                     f->transition.note.empty() ? "" : " (" + f->transition.note + ")");
@@ -395,6 +410,27 @@ void WorkerBroker::OnMessage(const std::vector<std::string>& frames) {
   }
 }
 
+void WorkerBroker::NoteFailure(WorkerSession& w, int64_t job_id, const Json& failure_body) {
+  auto failure = ReadFailure(failure_body);
+  if (!failure.ok() || failure->out_of_memory) return;  // too large a job is not a broken node
+  if (failure->kind != FailureKind::kCrash && failure->kind != FailureKind::kWorker) return;
+  if (!w.streak.OnFailure(job_id, failure->reason) || !w.held.empty()) return;
+  // The last worker still taking jobs is never held: when every node fails
+  // alike the program is at fault, and its jobs end with their reasons.
+  const bool another = std::any_of(sessions.begin(), sessions.end(), [&](const auto& s) {
+    return s.first != w.id && s.second.accepting;
+  });
+  if (!another) return;
+  w.held = w.streak.Why();
+  w.accepting = false;
+  const double now = clock_->Unix();
+  log_->Warn("worker {} is held (fed no more jobs until its daemon restarts): {}", w.id, w.held);
+  if (Status s = record_->SetWorkerState(w.id, WorkerState::kDraining, now); !s.ok()) log_->Error("{}", s.ToString());
+  if (Status s = record_->AddEvent("worker_held", fmt::format("worker {} held: {}", w.id, w.held), now); !s.ok()) {
+    log_->Error("{}", s.ToString());
+  }
+}
+
 void WorkerBroker::DeclareDead(const std::string& worker_id, const std::string& reason) {
   EndSession(worker_id, WorkerState::kLost, reason);
 }
@@ -421,6 +457,7 @@ void WorkerBroker::Schedule() {
     c.id = id;
     c.device = w.device;
     c.accepting = w.accepting;
+    c.runs_commands = w.protocol >= kCommandJobsProtocolVersion;
     c.free_slots = w.slots - static_cast<int>(w.running.size());
     if (w.gpu_budget_mb > 0) {
       int64_t used = 0;

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/protocol.h"
+#include "coordinator/failure_streak.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/status_page.h"
 #include "db/record.h"
@@ -41,6 +42,9 @@ struct WorkerSession {
   bool accepting = false;               // after "ready", until "drain"
   std::string slurm_job_id;             // from hello.labels, when Slurm started it
   std::map<int64_t, int64_t> running;   // attempt id -> declared memory
+  FailureStreak streak;                 // its failures in a row (coordinator/failure_streak.h)
+  std::string held;                     // why it is fed no more jobs ("": it is not held)
+  int64_t pid = 0;                      // its daemon's, from hello: a new one is a restart, which ends a hold
 };
 
 class WorkerBroker {
@@ -106,6 +110,9 @@ class WorkerBroker {
   // Records the attempt lost (its job requeued or given up) and forgets it.
   void LoseAttempt(int64_t attempt, const std::string& reason, double now);
   void DeclareDead(const std::string& worker_id, const std::string& reason);
+  // A failure reported by `w`: a worker whose attempts of several different
+  // jobs fail in a row while others succeed is held (failure_streak.h).
+  void NoteFailure(WorkerSession& w, int64_t job_id, const Json& failure_body);
   // Forgets a worker's session: its running attempts are lost (requeued),
   // and the record shows it `state` (lost: silent or replaced; gone: said bye).
   void EndSession(const std::string& worker_id, WorkerState state, const std::string& reason);

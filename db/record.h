@@ -204,8 +204,10 @@ class Record {
   // says so.
   Result<Followup> RecordResult(int64_t attempt_id, const Json& result, const std::string& sender, double now,
                                 int64_t protocol = kProtocolVersion);
+  // `out_of_memory`: the job avoids this attempt's worker from now on, and
+  // fails as too large for the fleet when it runs out of memory again.
   Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
-                                 const std::string& sender, double now);
+                                 const std::string& sender, double now, bool out_of_memory = false);
   Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now);
   Status RecordProgress(int64_t attempt_id, const Json& progress, double now);
 
@@ -231,6 +233,10 @@ class Record {
   Result<Json> SweepStatus(int64_t sweep_id, double now);
   Result<Json> Jobs(int64_t sweep_id, const std::string& state);
   Result<Json> Results(int64_t sweep_id);
+  // The code behind the stored results of the command jobs of the sweep
+  // named `sweep_name`: [{variant, script, script_sha256, results}] (script
+  // and hash "" when the result has none); [] when no such sweep.
+  Result<Json> CodeVersions(const std::string& sweep_name);
   Result<Json> Workers();
   Result<Json> Events(int64_t after_id, int limit);
   // Everything a sweep's report shows (`sweep_ref`: id or name).

@@ -29,7 +29,8 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     // The attempt and its job's state in one read.
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
         "SELECT a.job_id, a.state, a.worker_id, j.sweep_id, j.state, j.attempts, j.max_attempts, "
-        "COALESCE(j.current_attempt, 0), EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id), j.kind "
+        "COALESCE(j.current_attempt, 0), EXISTS (SELECT 1 FROM results r WHERE r.job_id = j.id), j.kind, "
+        "(SELECT COUNT(*) FROM attempts o WHERE o.job_id = j.id AND o.out_of_memory = 1) "
         "FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?"));
     AVCTL_RETURN_IF_ERROR(BindRow(*q, attempt_id));
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
@@ -44,6 +45,7 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     view.current_attempt = q->ColumnInt(7);
     view.has_result = q->ColumnInt(8) != 0;
     AVCTL_ASSIGN_OR_RETURN(kind, ParseJobKind(q->ColumnText(9), "jobs.kind"));
+    view.out_of_memory_failures = static_cast<int>(q->ColumnInt(10));
   }
   Followup f;
   f.job_id = job_id;
@@ -73,11 +75,12 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     // stays lost unless its result arrives late.
     AVCTL_ASSIGN_OR_RETURN(StatementRef up, cache_->Get(
         t.attempt == AttemptState::kSucceeded
-            ? "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
-              "WHERE id = ? AND state IN ('running', 'lost')"
-            : "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason) "
-              "WHERE id = ? AND state = 'running'"));
-    AVCTL_RETURN_IF_ERROR(BindRow(*up, AttemptStateName(t.attempt), now, NullIfEmpty(t.note), attempt_id));
+            ? "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason), "
+              "out_of_memory = ? WHERE id = ? AND state IN ('running', 'lost')"
+            : "UPDATE attempts SET state = ?, ended_at = COALESCE(ended_at, ?), reason = COALESCE(?, reason), "
+              "out_of_memory = ? WHERE id = ? AND state = 'running'"));
+    AVCTL_RETURN_IF_ERROR(BindRow(*up, AttemptStateName(t.attempt), now, NullIfEmpty(t.note),
+                                  static_cast<int64_t>(t.out_of_memory), attempt_id));
     AVCTL_RETURN_IF_ERROR(up->Run());
   }
   if (t.store_result && parsed) {
@@ -166,10 +169,12 @@ Result<Followup> Record::RecordResult(int64_t attempt_id, const Json& result, co
 }
 
 Result<Followup> Record::RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
-                                       const std::string& sender, double now) {
+                                       const std::string& sender, double now, bool out_of_memory) {
   return ApplyEnd(attempt_id, now, "failure",
-                  [&](const JobView& v, AttemptState a) { return OnFailure(v, attempt_id, a, kind, reason); }, nullptr,
-                  sender);
+                  [&](const JobView& v, AttemptState a) {
+                    return OnFailure(v, attempt_id, a, kind, reason, out_of_memory);
+                  },
+                  nullptr, sender);
 }
 
 Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reason, double now) {

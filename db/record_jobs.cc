@@ -93,7 +93,7 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
     }
     ins->Reset();
     AVCTL_RETURN_IF_ERROR(BindRow(*ins, out.sweep_id, job.key, job.variant, job.point, static_cast<int64_t>(job.seed),
-                                         job.partition, static_cast<int64_t>(i), JobKindName(spec.kind), config,
+                                         job.partition, static_cast<int64_t>(i), JobKindName(job.kind), config,
                                          resources_json, spec.max_attempts, now, now, spec.sleep_seconds));
     AVCTL_RETURN_IF_ERROR(ins->Run());
     ++out.added;
@@ -105,28 +105,56 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
   return out;
 }
 
+namespace {
+
+// group_concat(worker_id, char(10)) as a list without repeats; "" (NULL): none.
+std::vector<std::string> WorkerList(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t end = joined.find('\n', start);
+    if (end == std::string::npos) end = joined.size();
+    std::string id = joined.substr(start, end - start);
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<QueuedJob> Record::QueuedJobOf(int64_t job_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
-      "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
+      "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources, j.kind = 'command', "
+      "(SELECT group_concat(o.worker_id, char(10)) FROM attempts o WHERE o.job_id = j.id AND o.out_of_memory = 1), "
+      "(SELECT group_concat(o.worker_id, char(10)) FROM attempts o WHERE o.job_id = j.id AND o.state = 'failed') "
+      "FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.id = ?"));
   AVCTL_RETURN_IF_ERROR(BindRow(*q, job_id));
   AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
-  QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {}};
+  QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {},
+              q->ColumnInt(5) != 0, WorkerList(q->ColumnText(6)),
+              WorkerList(q->ColumnText(7))};
   AVCTL_ASSIGN_OR_RETURN(j.resources, StoredResources(q->ColumnText(4), j.job_id));
   return j;
 }
 
 Result<std::vector<QueuedJob>> Record::QueuedJobs() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
-      "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
+      "SELECT j.id, s.priority, j.sweep_id, j.ord, j.resources, j.kind = 'command', "
+      "(SELECT group_concat(o.worker_id, char(10)) FROM attempts o WHERE o.job_id = j.id AND o.out_of_memory = 1), "
+      "(SELECT group_concat(o.worker_id, char(10)) FROM attempts o WHERE o.job_id = j.id AND o.state = 'failed') "
+      "FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
       "WHERE j.state = 'queued'"));
   std::vector<QueuedJob> out;
   std::map<std::string, JobResources> parsed;  // few distinct resource specs
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {}};
+    QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {},
+                q->ColumnInt(5) != 0, WorkerList(q->ColumnText(6)),
+                WorkerList(q->ColumnText(7))};
     const std::string res = q->ColumnText(4);
     auto it = parsed.find(res);
     if (it == parsed.end()) {

@@ -160,6 +160,23 @@ Result<Json> Record::Results(int64_t sweep_id) {
   return out;
 }
 
+Result<Json> Record::CodeVersions(const std::string& sweep_name) {
+  AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
+      "SELECT j.variant, COALESCE(json_extract(r.result, '$.provenance.command.script'), ''), "
+      "COALESCE(json_extract(r.result, '$.provenance.command.script_sha256'), ''), COUNT(*) "
+      "FROM results r JOIN jobs j ON j.id = r.job_id JOIN sweeps s ON s.id = j.sweep_id "
+      "WHERE s.name = ? AND j.kind = 'command' GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 3"));
+  AVCTL_RETURN_IF_ERROR(BindRow(*q, sweep_name));
+  Json out = Json::array();
+  while (true) {
+    AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    out.push_back({{"variant", q->ColumnText(0)}, {"script", q->ColumnText(1)}, {"script_sha256", q->ColumnText(2)},
+                   {"results", q->ColumnInt(3)}});
+  }
+  return out;
+}
+
 Result<Json> Record::Workers() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
       "SELECT w.id, w.hostname, w.pid, w.device, w.gpu_name, w.gpu_memory_mb, w.slots, w.state, w.first_seen, "

@@ -162,11 +162,15 @@ CREATE INDEX attempts_by_job ON attempts (job_id);
 CREATE INDEX attempts_running ON attempts (state) WHERE state = 'running';
 )SQL";
 
+// Step 8: an attempt that ran out of device memory; its job is retried
+// once, on another worker (sweeps/job_state.h, OnFailure).
+const char* kSchemaV8 = "ALTER TABLE attempts ADD COLUMN out_of_memory INTEGER NOT NULL DEFAULT 0;";
+
 }  // namespace
 
 const std::vector<std::string>& RecordSchemaSteps() {
   static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                                 kSchemaV5, kSchemaV6, kSchemaV7};
+                                                 kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
   return steps;
 }
 

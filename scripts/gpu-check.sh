@@ -8,7 +8,7 @@
 # The GPU machine has no package mirror: avctl's other libraries travel as
 # Debian 12 .debs, fetched here and unpacked there into a private prefix.
 #
-#   scripts/gpu-check.sh --fetch-debs DIR      # on Debian 12 with apt: download the .debs (19 packages, about 14 MB)
+#   scripts/gpu-check.sh --fetch-debs DIR      # on Debian 12 with apt: download the .debs (20 packages, about 14 MB)
 #   scripts/gpu-check.sh --debs DIR [--out DIR] [--budget-s S] [--device cuda:0] [--jobs N]
 #   scripts/gpu-check.sh --cpu-smoke [--out DIR] [--build DIR]
 #                                              # the same build and measurement path on a CPU machine
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 debs_needed=(
-  libzmq3-dev libzmq5 cppzmq-dev libsodium23 libpgm-5.3-0 libnorm1 libbsd0 libmd0
+  libzmq3-dev libzmq5 cppzmq-dev libsodium23 libsodium-dev libpgm-5.3-0 libnorm1 libbsd0 libmd0
   nlohmann-json3-dev libsqlite3-dev libsqlite3-0
   libboost1.74-dev libboost-program-options1.74-dev libboost-program-options1.74.0
   libfmt-dev libfmt9 libgtest-dev libxxhash-dev libxxhash0

@@ -18,6 +18,7 @@ packages=(
   libfmt-dev                        # formatting and logging
   libgtest-dev                      # unit and integration tests
   libxxhash-dev                     # XXH3 checksums of multi-GB feature files
+  libsodium-dev                     # SHA-256 of a command job's script (provenance, the resubmit check)
 )
 with_torch=1
 with_bench=0

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/json_util.h"
 #include "common/status.h"
@@ -26,6 +27,9 @@ struct QueuedJob {
   int64_t sweep_id = 0;
   int64_t order = 0;     // seed-major index within the sweep
   JobResources resources;
+  bool command = false;  // kind "command": only workers of kCommandJobsProtocolVersion on run it
+  std::vector<std::string> avoid_workers;  // where it ran out of memory: not given to them again
+  std::vector<std::string> failed_on;      // where an attempt failed: others first, while one is connected
 };
 
 }  // namespace avctl

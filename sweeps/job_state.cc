@@ -112,7 +112,7 @@ Transition OnResult(const JobView& job, int64_t attempt_id, AttemptState attempt
 }
 
 Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attempt, FailureKind kind,
-                     const std::string& reason) {
+                     const std::string& reason, bool out_of_memory) {
   (void)attempt;
   if (kind == FailureKind::kPreempted) {
     Transition t = Make(job.state, AttemptState::kPreempted);
@@ -124,6 +124,20 @@ Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attemp
     t.clear_current = true;
     t.refund_attempt = true;
     t.note = fmt::format("preempted, requeued (not counted against max_attempts): {}", reason);
+    return t;
+  }
+  if (out_of_memory) {
+    Transition t;
+    if (job.out_of_memory_failures >= 1) {
+      t = EndWithoutResult(job, attempt_id, AttemptState::kFailed, false,
+                           fmt::format("too large for the fleet: out of memory on {} workers (lower its batch size or "
+                                       "model, or add a worker with more memory); last: {}",
+                                       job.out_of_memory_failures + 1, reason));
+    } else {
+      t = EndWithoutResult(job, attempt_id, AttemptState::kFailed, true,
+                           fmt::format("out of memory, tried once more on another worker: {}", reason));
+    }
+    t.out_of_memory = true;
     return t;
   }
   return EndWithoutResult(job, attempt_id, AttemptState::kFailed, kind != FailureKind::kJob,

@@ -37,6 +37,7 @@ struct JobView {
   int max_attempts = 1;
   int64_t current_attempt = 0;    // the running attempt, 0 if none
   bool has_result = false;
+  int out_of_memory_failures = 0; // its attempts that ran out of memory so far
 };
 
 struct Transition {
@@ -47,6 +48,7 @@ struct Transition {
   bool cancel_current = false;    // the job's current (other) attempt must be cancelled
   bool clear_current = false;     // the job no longer has a current attempt
   bool refund_attempt = false;    // the attempt does not count against max_attempts (preempted)
+  bool out_of_memory = false;     // the attempt ran out of memory: its worker is not given the job again
   std::string note;               // for the event log and the job's reason
 };
 
@@ -54,9 +56,11 @@ struct Transition {
 Status CheckDispatch(const JobView& job);
 // The attempt `attempt_id` (in state `attempt`) reports a result.
 Transition OnResult(const JobView& job, int64_t attempt_id, AttemptState attempt);
-// ... reports a failure of `kind` with `reason`.
+// ... reports a failure of `kind` with `reason`. One that ran out of memory
+// (`out_of_memory`) is retried once, on another worker; a second fails the
+// job as too large for the fleet.
 Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attempt, FailureKind kind,
-                     const std::string& reason);
+                     const std::string& reason, bool out_of_memory = false);
 // ... was lost: its worker went silent, or the restart grace period ended.
 Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason);
 // The user cancels the job's sweep.

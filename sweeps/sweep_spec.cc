@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "common/random.h"
+#include "sweeps/command_job.h"
 #include "sweeps/job_resources.h"
 #include "store/synth_dataset.h"
 
@@ -106,10 +108,71 @@ void SetPath(Json* job, const std::string& dotted, const Json& value) {
 }
 
 Json JobBase(const SweepSpec& spec, const SweepVariant& v) {
+  if (v.kind == JobKind::kCommand) {
+    Json job = v.program;
+    if (v.overrides.contains("params")) job["params"].merge_patch(v.overrides["params"]);
+    return job;
+  }
   Json job = spec.base;
   job["variant"] = v.variant;
   job.merge_patch(v.overrides);
   return job;
+}
+
+const std::set<std::string>& ProgramKeys() {
+  static const std::set<std::string> kKeys = {"command", "params", "env", "workdir", "timeout_minutes"};
+  return kKeys;
+}
+
+// A command variant's program, its overrides and its space, checked against
+// the parameters the program declares. `v.program` is already merged.
+Status ParseCommandVariant(const Json& vj, const std::string& path, bool own_program, SweepVariant* v) {
+  const std::string where = own_program ? JoinJsonPath(path, "program") : "program";
+  if (vj.contains("variant")) {
+    return Invalid(JoinJsonPath(path, "variant"), "a command variant runs its program, not a model preset");
+  }
+  if (Status s = CheckKeys(v->program, where, ProgramKeys()); !s.ok()) return s;
+  if (!v->program.contains("command")) {
+    return Invalid(JoinJsonPath(where, "command"), "a command variant needs its program's argv, e.g. "
+                                                   "[\"python3\", \"train.py\", \"{args}\"] (docs/JOBS.md)");
+  }
+  if (auto check = CommandJobFromJson(v->program, ""); !check.ok()) {
+    // Name the block the faulty field came from: the variant's own program or the sweep's.
+    const std::string field = check.status().field();
+    const std::string top = field.substr(0, field.find_first_of(".["));
+    const bool from_variant = own_program && vj["program"].contains(top);
+    return Reroot(check.status(), from_variant ? JoinJsonPath(path, "program") : "program");
+  }
+  const Json declared = v->program.value("params", Json::object());
+  auto declared_list = [&] {
+    std::string names;
+    for (const auto& [k, val] : declared.items()) names += (names.empty() ? "" : ", ") + k;
+    return names.empty() ? std::string("none") : names;
+  };
+  if (vj.contains("overrides")) {
+    const std::string opath = JoinJsonPath(path, "overrides");
+    if (Status s = CheckKeys(v->overrides, opath, {"params"}); !s.ok()) return s;
+    if (v->overrides.contains("params")) {
+      const Json& p = v->overrides["params"];
+      const std::string ppath = JoinJsonPath(opath, "params");
+      if (!p.is_object()) return Invalid(ppath, "expected an object of declared parameter names and values");
+      for (const auto& [name, value] : p.items()) {
+        if (!declared.contains(name)) {
+          return Invalid(JoinJsonPath(ppath, name),
+                         fmt::format("not a parameter the program declares (declared: {})", declared_list()));
+        }
+      }
+    }
+  }
+  for (const SpaceDim& d : v->space) {
+    const std::string dpath = JoinJsonPath(JoinJsonPath(path, "space"), d.path);
+    if (d.path.rfind("params.", 0) != 0 || !declared.contains(d.path.substr(7))) {
+      return Invalid(dpath, fmt::format("a command variant's space sets \"params.NAME\" for a declared parameter "
+                                        "(declared: {})", declared_list()));
+    }
+  }
+  v->variant = "command";
+  return Status::OK();
 }
 
 }  // namespace
@@ -120,7 +183,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   if (!j.is_object()) return fail(Invalid("(top level)", "expected an object, got " + DescribeJson(j)));
   if (Status s = CheckKeys(j, "", {"name", "dataset", "base", "variants", "seeds", "partitions", "comparisons",
                                    "max_attempts", "priority", "alpha", "resources", "description", "kind",
-                                   "sleep_seconds", "checkpoint_dir"});
+                                   "sleep_seconds", "checkpoint_dir", "program"});
       !s.ok()) {
     return fail(s);
   }
@@ -129,10 +192,22 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   spec.name = *name;
   if (spec.name.empty() || spec.name.find('/') != std::string::npos) return fail(Invalid("name", "must be non-empty and contain no '/'"));
 
-  auto dataset = GetMember(j, "dataset", "");
-  if (!dataset.ok()) return fail(dataset.status());
-  spec.dataset = **dataset;
-  if (!spec.dataset.is_object() || spec.dataset.size() != 1 ||
+  if (j.contains("kind")) {
+    auto k = GetString(j, "kind", "");
+    if (!k.ok()) return fail(k.status());
+    auto kind = ParseJobKind(*k, "kind");
+    if (!kind.ok()) return fail(Invalid("kind", kind.status().message()));
+    spec.kind = *kind;
+  }
+  if (j.contains("program")) {
+    spec.program = j["program"];
+    if (!spec.program.is_object()) return fail(Invalid("program", "expected an object (command, params, env, workdir, timeout_minutes)"));
+    if (Status s = CheckKeys(spec.program, "program", ProgramKeys()); !s.ok()) return fail(s);
+  }
+  spec.dataset = j.contains("dataset") ? j["dataset"] : Json();
+  if (!j.contains("dataset")) {
+    // Checked once the variants are known: only command variants may go without.
+  } else if (!spec.dataset.is_object() || spec.dataset.size() != 1 ||
       (!spec.dataset.contains("store") && !spec.dataset.contains("synth"))) {
     return fail(Invalid("dataset", "expected {\"store\": DIR} or {\"synth\": {\"profile\": ..., \"seed\": ...}}, got " +
                                        DescribeJson(spec.dataset)));
@@ -164,7 +239,9 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     const Json& vj = (**variants)[i];
     const std::string path = JoinJsonPath("variants", i);
     if (!vj.is_object()) return fail(Invalid(path, "expected an object, got " + DescribeJson(vj)));
-    if (Status s = CheckKeys(vj, path, {"name", "variant", "role", "overrides", "space", "samples", "sample_seed"}); !s.ok()) {
+    if (Status s = CheckKeys(vj, path, {"name", "kind", "variant", "role", "overrides", "space", "samples", "sample_seed",
+                                    "program"});
+        !s.ok()) {
       return fail(s);
     }
     SweepVariant v;
@@ -173,13 +250,29 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     v.name = *vname;
     if (v.name.empty() || v.name.find('/') != std::string::npos) return fail(Invalid(JoinJsonPath(path, "name"), "must be non-empty and contain no '/'"));
     if (!names.insert(v.name).second) return fail(Invalid(JoinJsonPath(path, "name"), fmt::format("\"{}\" is used twice", v.name)));
+    v.kind = spec.kind;
+    if (vj.contains("kind")) {
+      auto k = GetString(vj, "kind", path);
+      if (!k.ok()) return fail(k.status());
+      auto kind = ParseJobKind(*k, JoinJsonPath(path, "kind"));
+      if (!kind.ok() || *kind == JobKind::kSleep) {
+        return fail(Invalid(JoinJsonPath(path, "kind"), fmt::format("expected \"train\" or \"command\", got \"{}\"", *k)));
+      }
+      if (spec.kind == JobKind::kSleep) return fail(Invalid(JoinJsonPath(path, "kind"), "a sleep sweep's variants all sleep"));
+      v.kind = *kind;
+    }
+    if (vj.contains("program") && v.kind != JobKind::kCommand) {
+      return fail(Invalid(JoinJsonPath(path, "program"), "only for a command variant (\"kind\": \"command\")"));
+    }
     v.variant = v.name;
-    if (vj.contains("variant")) {
+    if (v.kind == JobKind::kCommand) {
+      // Checked with its program, overrides and space below.
+    } else if (vj.contains("variant")) {
       auto preset = GetString(vj, "variant", path);
       if (!preset.ok()) return fail(preset.status());
       v.variant = *preset;
     }
-    if (!VariantPreset(v.variant).ok()) {
+    if (v.kind != JobKind::kCommand && !VariantPreset(v.variant).ok()) {
       return fail(Invalid(JoinJsonPath(path, vj.contains("variant") ? "variant" : "name"),
                           fmt::format("unknown model variant \"{}\"", v.variant)));
     }
@@ -195,8 +288,10 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
       v.overrides = vj["overrides"];
       if (!v.overrides.is_object()) return fail(Invalid(JoinJsonPath(path, "overrides"), "expected an object"));
     }
-    auto check = JobConfigFromJson(JobBase(spec, v), source);
-    if (!check.ok()) return fail(Reroot(check.status(), JoinJsonPath(path, "overrides")));
+    if (v.kind != JobKind::kCommand) {
+      auto check = JobConfigFromJson(JobBase(spec, v), source);
+      if (!check.ok()) return fail(Reroot(check.status(), JoinJsonPath(path, "overrides")));
+    }
     bool random = false;
     if (vj.contains("space")) {
       const Json& space = vj["space"];
@@ -215,6 +310,15 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
       if (*n < 1) return fail(Invalid(JoinJsonPath(path, "samples"), "must be at least 1"));
       v.samples = static_cast<int>(*n);
     }
+    if (v.kind == JobKind::kCommand) {
+      v.program = spec.program;
+      if (vj.contains("program")) {
+        if (!vj["program"].is_object()) return fail(Invalid(JoinJsonPath(path, "program"), "expected an object"));
+        // Field by field: a variant's "params" or "env" replaces the sweep's whole.
+        for (const auto& [k, val] : vj["program"].items()) v.program[k] = val;
+      }
+      if (Status s = ParseCommandVariant(vj, path, vj.contains("program"), &v); !s.ok()) return fail(s);
+    }
     if (random && v.samples == 0) return fail(Invalid(JoinJsonPath(path, "samples"), "the space has random dimensions: give a sample count"));
     if (vj.contains("sample_seed")) {
       auto s = GetInt(vj, "sample_seed", path);
@@ -222,6 +326,14 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
       v.sample_seed = static_cast<uint64_t>(*s);
     }
     spec.variants.push_back(std::move(v));
+  }
+  if (spec.dataset.is_null()) {
+    for (size_t i = 0; i < spec.variants.size(); ++i) {
+      if (spec.variants[i].kind == JobKind::kCommand) continue;
+      return fail(Invalid("dataset", fmt::format("missing: variant \"{}\" trains a built-in model, which needs "
+                                                 "{{\"store\": DIR}} or {{\"synth\": {{...}}}}",
+                                                 spec.variants[i].name)));
+    }
   }
 
   auto seeds = GetMember(j, "seeds", "");
@@ -258,13 +370,6 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     *slot = static_cast<int>(*v);
   }
   if (spec.max_attempts < 1) return fail(Invalid("max_attempts", "must be at least 1"));
-  if (j.contains("kind")) {
-    auto k = GetString(j, "kind", "");
-    if (!k.ok()) return fail(k.status());
-    auto kind = ParseJobKind(*k, "kind");
-    if (!kind.ok()) return fail(Invalid("kind", kind.status().message()));
-    spec.kind = *kind;
-  }
   if (j.contains("sleep_seconds")) {
     auto v = GetNumber(j, "sleep_seconds", "");
     if (!v.ok()) return fail(v.status());
@@ -334,8 +439,30 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   return spec;
 }
 
-Result<SweepSpec> ReadSweepSpec(const std::string& path) {
+Json ResolveSpecPaths(Json spec, const std::string& spec_dir) {
+  auto resolve = [&](Json* program) {
+    if (!program->is_object() || !program->contains("workdir") || !(*program)["workdir"].is_string()) return;
+    const std::string dir = (*program)["workdir"].get<std::string>();
+    if (dir.empty() || dir[0] == '/') return;
+    (*program)["workdir"] = (std::filesystem::absolute(spec_dir.empty() ? "." : spec_dir) / dir).lexically_normal().string();
+  };
+  if (!spec.is_object()) return spec;
+  if (spec.contains("program")) resolve(&spec["program"]);
+  if (spec.contains("variants") && spec["variants"].is_array()) {
+    for (Json& v : spec["variants"]) {
+      if (v.is_object() && v.contains("program")) resolve(&v["program"]);
+    }
+  }
+  return spec;
+}
+
+Result<Json> ReadSweepSpecJson(const std::string& path) {
   AVCTL_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+  return ResolveSpecPaths(std::move(j), std::filesystem::path(path).parent_path().string());
+}
+
+Result<SweepSpec> ReadSweepSpec(const std::string& path) {
+  AVCTL_ASSIGN_OR_RETURN(Json j, ReadSweepSpecJson(path));
   return ParseSweepSpec(j, path);
 }
 
@@ -409,6 +536,18 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
     }
   }
 
+  // A command job's result must carry the metric of every comparison its
+  // variant is in; the worker checks it when the program exits.
+  std::vector<std::vector<std::string>> required_metrics(spec.variants.size());
+  for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
+    std::set<std::string> metrics;
+    for (const Comparison& c : spec.comparisons) {
+      const bool in = c.variant == spec.variants[vi].name ||
+                      std::count(c.baselines.begin(), c.baselines.end(), spec.variants[vi].name) > 0;
+      if (in) metrics.insert(c.metric);
+    }
+    required_metrics[vi].assign(metrics.begin(), metrics.end());
+  }
   std::vector<ExpandedJob> jobs;
   for (uint64_t seed : spec.seeds) {
     for (int partition : spec.partitions) {
@@ -416,6 +555,7 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
         const SweepVariant& v = spec.variants[vi];
         for (const Point& p : points[vi]) {
           ExpandedJob e;
+          e.kind = v.kind;
           e.variant = v.name;
           e.point = p.label;
           e.seed = seed;
@@ -428,6 +568,16 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
           e.job["partition"] = partition;
           e.job["key"] = e.key;
           if (!spec.checkpoint_dir.empty()) e.job["checkpoint_dir"] = spec.checkpoint_dir;
+          if (v.kind == JobKind::kCommand) {
+            if (!required_metrics[vi].empty()) e.job["require_metrics"] = required_metrics[vi];
+            auto check = CommandJobFromJson(e.job, spec.name);
+            if (!check.ok()) {
+              return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "program"))
+                  .Annotate(fmt::format("job {}", e.key));
+            }
+            jobs.push_back(std::move(e));
+            continue;
+          }
           auto check = JobConfigFromJson(e.job, spec.name);
           if (!check.ok()) {
             return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "space"))

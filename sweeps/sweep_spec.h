@@ -34,9 +34,11 @@ struct SpaceDim {
 
 struct SweepVariant {
   std::string name;                 // unique within the sweep
-  std::string variant;              // preset (sweeps/job_config.h)
+  JobKind kind = JobKind::kTrain;   // a built-in model (train, or sleep in benchmarks) or a command
+  std::string variant;              // preset (sweeps/job_config.h); "command" for command variants
   std::string role = "proposed";    // "proposed", "baseline" or "ablation"
-  Json overrides = Json::object();  // {"model": {...}, "train": {...}}
+  Json overrides = Json::object();  // {"model": {...}, "train": {...}}; command variants: {"params": {...}}
+  Json program = Json::object();    // command variants: the sweep's "program", each field the variant gives replaced
   std::vector<SpaceDim> space;
   int samples = 0;                  // random points drawn (when the space has random dims)
   uint64_t sample_seed = 0;
@@ -52,7 +54,7 @@ struct Comparison {
 
 struct SweepSpec {
   std::string name;
-  Json dataset;                   // {"store": DIR} or {"synth": {...}}
+  Json dataset;                   // {"store": DIR} or {"synth": {...}}; null: none (only command variants)
   Json base = Json::object();     // job fields shared by every job
   std::vector<SweepVariant> variants;
   std::vector<uint64_t> seeds;
@@ -60,7 +62,11 @@ struct SweepSpec {
   std::vector<Comparison> comparisons;
   int max_attempts = 3;
   int priority = 0;
-  JobKind kind = JobKind::kTrain;  // or kSleep (benchmarks: the worker sleeps sleep_seconds, trains nothing)
+  // Every variant's kind unless it says otherwise: kTrain, kCommand (a
+  // researcher's program, docs/JOBS.md) or kSleep (benchmarks: the worker
+  // sleeps sleep_seconds, trains nothing).
+  JobKind kind = JobKind::kTrain;
+  Json program = Json::object();  // defaults of every command variant's "program" (command, params, env, ...)
   double sleep_seconds = 0;
   double alpha = 0.05;
   Json resources = Json::object();
@@ -69,15 +75,22 @@ struct SweepSpec {
 
 struct ExpandedJob {
   std::string key;      // stable: sweep, variant, point, seed, partition
+  JobKind kind = JobKind::kTrain;
   std::string variant;  // the sweep variant's name
   std::string point;    // "model.lambda=0.5,model.noise_std=0.3" or "" without a space
   uint64_t seed = 0;
   int partition = 1;
-  Json job;             // the job JSON avworker trains
+  Json job;             // the job JSON: avworker's (sweeps/job_config.h) or a command job (sweeps/command_job.h)
 };
 
 Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source);
+// Reads a spec file; a relative "workdir" of a program is resolved against
+// the file's folder first (ResolveSpecPaths), so the spec sent on names it
+// absolutely.
 Result<SweepSpec> ReadSweepSpec(const std::string& path);
+Result<Json> ReadSweepSpecJson(const std::string& path);
+// Relative program workdirs made absolute against `spec_dir`.
+Json ResolveSpecPaths(Json spec, const std::string& spec_dir);
 
 // The most jobs one sweep expands to (a bigger one is refused before expansion).
 inline constexpr int64_t kMaxSweepJobs = 1000000;

@@ -1,7 +1,10 @@
 #include "web/report_analysis.h"
 
 #include <cmath>
+#include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace avctl {
 
@@ -148,6 +151,32 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     c.plan = PlanSeeds(c.t.n, observed, c.t.sd_diff, a.alpha, static_cast<int>(a.comparisons.size()), c.min_effect);
   }
   return a;
+}
+
+std::vector<std::string> MixedCodeWarnings(const ReportData& data) {
+  std::set<std::string> compared;
+  for (const auto& c : data.comparisons) {
+    compared.insert(c.variant);
+    compared.insert(c.baselines.begin(), c.baselines.end());
+  }
+  std::vector<std::string> out;
+  for (const auto& v : data.variants) {
+    if (!compared.count(v.name)) continue;
+    std::map<std::string, int> versions;  // short hash -> results
+    std::string script;
+    for (const auto& r : data.runs) {
+      if (r.variant != v.name || !r.has_result || r.script_sha256.empty()) continue;
+      ++versions[r.script_sha256.substr(0, 12)];
+      script = r.script;
+    }
+    if (versions.size() < 2) continue;
+    std::string list;
+    for (const auto& [hash, n] : versions) list += fmt::format("{}{} ({} result{})", list.empty() ? "" : ", ", hash, n, n == 1 ? "" : "s");
+    out.push_back(fmt::format("Variant {} ran {} versions of {} (sha256 {}): its comparisons mix code, so their "
+                              "differences are not the model's alone.",
+                              v.name, versions.size(), script, list));
+  }
+  return out;
 }
 
 }  // namespace avctl

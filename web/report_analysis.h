@@ -72,6 +72,11 @@ std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& co
 
 ReportAnalysis AnalyzeReport(const ReportData& data);
 
+// One sentence per variant of a comparison whose results ran more than one
+// version of its program (a resubmit after the script changed, with
+// `avctl sweep submit --allow-changed-code`): its tests mix code.
+std::vector<std::string> MixedCodeWarnings(const ReportData& data);
+
 // The runs of one group.
 std::vector<const ReportRun*> RunsOf(const ReportData& data, const GroupSummary& group);
 

@@ -65,6 +65,7 @@ struct ReportRun {
   std::vector<std::string> class_names;  // as the result names them (empty: common/emotions.h's six)
   std::map<std::string, double> params;  // the swept values of this point (numeric ones)
   RunResources resources;
+  std::string script, script_sha256;     // a command job's script and its SHA-256 (provenance); "" otherwise
 };
 
 // An attempt that ended without its job's result, or resumed from a checkpoint.

@@ -161,6 +161,11 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
         ++d.cpu_kernels[kernels];
       }
       if (!res.code_version.empty()) versions.insert(res.code_version);
+      if (res.provenance.is_object() && res.provenance.contains("command") && res.provenance["command"].is_object()) {
+        const Json& command = res.provenance["command"];
+        r.script = command.value("script", "");
+        r.script_sha256 = command.value("script_sha256", "");
+      }
       if (d.store.empty() && res.store.is_object()) {
         d.store = res.store;
         d.store.erase("dir");

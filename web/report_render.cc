@@ -331,6 +331,7 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     }
     b += "</section>";
   }
+  for (const auto& w : MixedCodeWarnings(d)) b += "<p class=\"fail\">Warning: " + E(w) + "</p>";
   std::vector<const GroupSummary*> main, ablation;
   for (const auto& g : a.groups) (g.role == "ablation" ? ablation : main).push_back(&g);
   b += "<h2>Results on the test set (mean ± sd over runs, %)</h2>" + MetricsTable(main, index);

@@ -20,8 +20,10 @@
 #include "common/protocol.h"
 #include "common/version.h"
 #include "worker/checkpoint_file.h"
+#include "worker/command_runner.h"
 #include "worker/coordinator_link.h"
 #include "worker/job_runners.h"
+#include "worker/process_tree.h"
 #include "worker/store_registry.h"
 
 namespace avctl {
@@ -68,11 +70,33 @@ struct WorkerDaemon::Impl {
   std::unique_ptr<StoreRegistry> stores;  // opened once per daemon, shared by its jobs
   std::unique_ptr<CoordinatorLink> link;
   std::unique_ptr<TrainRunner> train;
+  std::unique_ptr<CommandRunner> command;
   SleepRunner sleep;
+  SteadyClock::time_point last_reap;  // of orphaned job processes
   NoopRunner noop;
 };
 
+namespace {
+
+// The signals the loop reads from its signalfd: SIGTERM and SIGINT stop the
+// worker (preemption); SIGCHLD wakes it the moment a job's process exits.
+sigset_t LoopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+}  // namespace
+
 Status WorkerDaemon::Impl::Prepare() {
+  // Blocked before any thread starts (ZeroMQ's, the output drains): threads
+  // inherit the mask, so none of them takes these signals from the signalfd.
+  // Children get an empty mask (common/subprocess.h).
+  const sigset_t set = LoopSignals();
+  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Status::Internal("cannot block SIGTERM/SIGINT/SIGCHLD");
   if (opt.worker_id.empty()) return Status::InvalidArgument("a worker id is required").WithField("--id");
   if (opt.work_dir.empty()) return Status::InvalidArgument("a work directory is required").WithField("--work-dir");
   if (opt.store_cache.empty()) opt.store_cache = (fs::path(opt.work_dir) / "stores").string();
@@ -85,6 +109,25 @@ Status WorkerDaemon::Impl::Prepare() {
   to.checkpoint_root = opt.checkpoint_dir;
   to.default_checkpoint_root = (fs::path(opt.work_dir) / "checkpoints").string();
   train = std::make_unique<TrainRunner>(to, stores.get(), log);
+  CommandRunnerOptions co;
+  co.spool = to.spool;
+  co.worker_id = opt.worker_id;
+  co.device = opt.device;
+  co.threads_per_job = opt.threads_per_job;
+  co.checkpoint_root = opt.checkpoint_dir;
+  co.default_checkpoint_root = to.default_checkpoint_root;
+  co.output_root = (fs::path(opt.work_dir) / "outputs").string();
+  co.stop_timeout = std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000));
+  co.environment = opt.environment;
+  if (co.environment.empty()) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) co.environment.emplace_back(*e);
+  }
+  co.visible_devices = opt.visible_devices;
+  co.hostname = Hostname();
+  command = std::make_unique<CommandRunner>(co, stores.get(), log);
+  // A job's orphans (a grandchild that called setsid) become this daemon's
+  // children, so they are found, stopped and reaped here.
+  if (Status s = BecomeChildSubreaper(); !s.ok()) log->Warn("{}: orphans of jobs go to init", s.ToString());
   LinkOptions lo;
   lo.endpoint = opt.coordinator;
   lo.curve_server_public = opt.curve_server_public;
@@ -132,11 +175,6 @@ Status WorkerDaemon::Impl::Prepare() {
     log->Info("{} finished attempt(s) in the spool await acknowledgement", link->unacknowledged());
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return Status::Internal("cannot block SIGTERM/SIGINT");
   signal_fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd < 0) return Status::FromErrno("signalfd", errno);
   return Status::OK();
@@ -144,10 +182,13 @@ Status WorkerDaemon::Impl::Prepare() {
 
 JobRunner& WorkerDaemon::Impl::RunnerFor(JobKind kind) {
   if (kind == JobKind::kSleep) return sleep;
+  if (kind == JobKind::kCommand) return *command;
   return *train;
 }
 
-bool WorkerDaemon::Impl::Idle() const { return train->Holding().empty() && sleep.Holding().empty(); }
+bool WorkerDaemon::Impl::Idle() const {
+  return train->Holding().empty() && command->Holding().empty() && sleep.Holding().empty();
+}
 
 Json WorkerDaemon::Impl::HelloBody() {
   HelloMessage h;
@@ -164,6 +205,7 @@ Json WorkerDaemon::Impl::HelloBody() {
   h.labels = opt.labels;
   h.running = train->Holding();
   for (int64_t a : sleep.Holding()) h.running.push_back(a);
+  for (int64_t a : command->Holding()) h.running.push_back(a);
   h.finished = link->Reported();
   return HelloToJson(h);
 }
@@ -188,6 +230,13 @@ void WorkerDaemon::Impl::OnAck(int64_t attempt, bool spooled, bool result_stored
     // The job's result is in the record: its checkpoints are no longer
     // needed. Only now, and only for the attempt whose result was stored: a
     // stale attempt's result (not stored) leaves them to the job's retry.
+    // A command job's folder is its program's: removed whole.
+    auto owned = ReadFileToString(AttemptDir(attempt) + "/" + kOwnedCheckpointDirFile);
+    if (owned.ok() && !owned->empty()) {
+      std::error_code rm;
+      fs::remove_all(*owned, rm);
+      if (rm) log->Warn("attempt {}: removing {}: {}", attempt, *owned, rm.message());
+    }
     auto folder = ReadFileToString(AttemptDir(attempt) + "/" + kCheckpointDirFile);
     if (folder.ok() && !folder->empty()) {
       if (Status p = PruneCheckpoints(*folder, 0); !p.ok()) log->Warn("attempt {}: {}", attempt, p.ToString());
@@ -207,7 +256,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       break;
     case MsgType::kCancel: {
       const int64_t a = ReadAttemptId(m.body);
-      if (train->Cancel(a) || sleep.Cancel(a)) log->Info("attempt {} cancelled by the coordinator", a);
+      if (train->Cancel(a) || command->Cancel(a) || sleep.Cancel(a)) log->Info("attempt {} cancelled by the coordinator", a);
       if (link->DropReport(a)) {
         std::error_code ec;
         fs::remove_all(AttemptDir(a), ec);
@@ -218,6 +267,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       if (!draining) log->Info("drain requested by the coordinator: finishing {} running job(s)", train->Holding().size());
       draining = true;
       train->SetDraining();
+      command->SetDraining();
       break;
     default:
       log->Warn("unexpected {} from the coordinator", MsgTypeName(m.type));
@@ -256,8 +306,10 @@ Status WorkerDaemon::Impl::Run() {
     link->Tick();
     std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
     if (link->socket() != nullptr) items.push_back({link->socket()->handle(), 0, ZMQ_POLLIN, 0});
-    auto timeout = std::chrono::milliseconds(train->Holding().empty() ? 100 : 50);
-    if (auto due = sleep.NextDue()) {
+    auto timeout = std::chrono::milliseconds(train->Holding().empty() && command->Holding().empty() ? 100 : 50);
+    std::optional<SteadyClock::time_point> due = sleep.NextDue();
+    if (auto c = command->NextDue(); c && (!due || *c < *due)) due = c;
+    if (due) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - SteadyClock::now()) +
                         std::chrono::milliseconds(1);
       timeout = std::max(std::chrono::milliseconds(0), std::min(timeout, left));
@@ -266,13 +318,15 @@ Status WorkerDaemon::Impl::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       signalfd_siginfo info;
       while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGCHLD) continue;  // a job's process ended: the runners' Poll below reaps it
         // Preemption (Slurm's time limit or scancel, a spot reclaim): jobs
         // checkpoint at their next batch boundary and go back to the queue.
         if (!preempted_at) {
           log->Info("signal {}: stopping; {} running job(s) checkpoint and are reported preempted (at most {:.0f} s)",
-                    info.ssi_signo, train->Holding().size(), opt.stop_timeout_s);
+                    info.ssi_signo, train->Holding().size() + command->Holding().size(), opt.stop_timeout_s);
           preempted_at = SteadyClock::now();
           train->Preempt(std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000)));
+          command->Preempt(std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000)));
         }
         draining = true;
       }
@@ -280,10 +334,19 @@ Status WorkerDaemon::Impl::Run() {
     if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) link->OnReadable();
     if (!link->refused().ok()) {
       train->KillAll();
+      command->KillAll();
       return link->refused();
     }
-    for (JobRunner* r : std::initializer_list<JobRunner*>{train.get(), &sleep}) {
+    for (JobRunner* r : std::initializer_list<JobRunner*>{train.get(), command.get(), &sleep}) {
       for (AttemptReport& report : r->Poll(progress)) Deliver(std::move(report));
+    }
+    if (SteadyClock::now() - last_reap > std::chrono::seconds(1)) {
+      // Orphans of jobs that exited on their own: reaped, every job's own
+      // process left to its runner.
+      std::vector<pid_t> known = train->ChildPids();
+      for (pid_t p : command->ChildPids()) known.push_back(p);
+      ReapOrphans(known);
+      last_reap = SteadyClock::now();
     }
     if (draining && !drain_announced && link->connected()) {
       link->Send(MsgType::kDrain, Json::object());

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "common/json_util.h"
@@ -50,6 +52,11 @@ struct WorkerDaemonOptions {
   int liveness = 3;
   int max_backoff_ms = 32000;
   Json labels = Json::object();   // free-form, e.g. {"slurm_job_id": "123"}
+  // What command jobs' programs inherit (docs/JOBS.md): the daemon's own
+  // environment ("NAME=value"; empty: the process's) and the GPUs it was
+  // given (CUDA_VISIBLE_DEVICES, as under Slurm; unset: none given).
+  std::vector<std::string> environment;
+  std::optional<std::string> visible_devices;
 };
 
 class WorkerDaemon {

@@ -50,8 +50,9 @@ std::string FullDiskNote(const std::string& dir) {
 
 }  // namespace
 
-AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled) {
-  return {attempt, MsgType::kFailure, FailureToJson({attempt, kind, reason}), spooled};
+AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled,
+                            bool out_of_memory) {
+  return {attempt, MsgType::kFailure, FailureToJson({attempt, kind, reason, out_of_memory}), spooled};
 }
 
 Result<Json> ReadProgressLine(const std::string& line, const std::string& where) {
@@ -142,6 +143,14 @@ void TrainRunner::Preempt(std::chrono::milliseconds grace) {
   for (auto& [id, a] : attempts_) {
     if (a.phase == Phase::kRunning) ::kill(-a.pid, SIGTERM);
   }
+}
+
+std::vector<pid_t> TrainRunner::ChildPids() const {
+  std::vector<pid_t> out;
+  for (const auto& [id, a] : attempts_) {
+    if (a.pid > 0) out.push_back(a.pid);
+  }
+  return out;
 }
 
 void TrainRunner::KillAll() {
@@ -244,7 +253,10 @@ std::vector<AttemptReport> TrainRunner::Poll(const std::function<void(Json)>& pr
     }
     int status = 0;
     const pid_t r = ::waitpid(a.pid, &status, WNOHANG);
-    if (a.phase == Phase::kRunning) ForwardProgress(it->first, a, progress);
+    if (a.phase == Phase::kRunning) {
+      ForwardProgressFile(a.dir + "/progress.jsonl", it->first, &a.progress_offset, &a.bad_progress_lines, log_,
+                          progress);
+    }
     if (r != a.pid) {
       ++it;
       continue;
@@ -277,6 +289,7 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
   }
   FailureKind kind = FailureKind::kCrash;
   std::string reason;
+  bool out_of_memory = false;
   if (result.ok() && result->status == ResultStatus::kPreempted) {
     kind = FailureKind::kPreempted;
     reason = result->reason.empty() ? "stopped on request" : result->reason;
@@ -287,6 +300,7 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
   } else if (result.ok() && result->status == ResultStatus::kFailed) {
     kind = result->failure_kind;
     reason = result->reason.empty() ? "the trainer failed without a reason" : result->reason;
+    out_of_memory = result->out_of_memory;
   } else if (exited_0 && !result.ok() && result.status().code() != StatusCode::kNotFound) {
     // A result the trainer wrote but that cannot be read: its software is
     // at fault here, so another worker may do better.
@@ -315,24 +329,25 @@ AttemptReport TrainRunner::Finish(int64_t attempt, const Attempt& a, int status)
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, LogTail(a.dir + "/log.txt", 400));
   }
   log_->Warn("attempt {} failed ({}): {}", attempt, FailureKindName(kind), reason);
-  return FailureReport(attempt, kind, reason, true);
+  return FailureReport(attempt, kind, reason, true, out_of_memory);
 }
 
-void TrainRunner::ForwardProgress(int64_t attempt, Attempt& a, const std::function<void(Json)>& progress) {
-  std::ifstream in(a.dir + "/progress.jsonl");
+void ForwardProgressFile(const std::string& path, int64_t attempt, std::streamoff* offset, int* bad_lines,
+                         Logger* log, const std::function<void(Json)>& progress) {
+  std::ifstream in(path);
   if (!in) return;
-  in.seekg(a.progress_offset);
+  in.seekg(*offset);
   std::string line;
   while (std::getline(in, line)) {
     if (in.eof()) break;  // a partial last line: read it next time
-    const auto at = a.progress_offset;
-    a.progress_offset = in.tellg();
-    auto p = ReadProgressLine(line, fmt::format("{}/progress.jsonl at byte {}", a.dir, static_cast<int64_t>(at)));
+    const auto at = *offset;
+    *offset = in.tellg();
+    auto p = ReadProgressLine(line, fmt::format("{} at byte {}", path, static_cast<int64_t>(at)));
     if (!p.ok()) {
       // Not forwarded (the coordinator would refuse it too), but not silent:
-      // the trainer wrote something it should not have.
-      ++a.bad_progress_lines;
-      log_->Warn("attempt {}: progress line skipped: {}", attempt, p.status().ToString());
+      // the program wrote something it should not have.
+      ++*bad_lines;
+      log->Warn("attempt {}: progress line skipped: {}", attempt, p.status().ToString());
       continue;
     }
     (*p)["attempt_id"] = attempt;

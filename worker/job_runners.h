@@ -31,6 +31,12 @@ namespace avctl {
 // saying what is wrong with it (pure).
 Result<Json> ReadProgressLine(const std::string& line, const std::string& where);
 
+// Forwards the complete lines appended to an attempt's progress file since
+// `*offset` (each with its attempt_id) and moves `*offset` past them; a line
+// that does not parse is logged and counted in `*bad_lines`, not forwarded.
+void ForwardProgressFile(const std::string& path, int64_t attempt, std::streamoff* offset, int* bad_lines,
+                         Logger* log, const std::function<void(Json)>& progress);
+
 // In an attempt's spool folder: the path of its job's checkpoint folder,
 // removed when the coordinator acknowledges the attempt's result as stored.
 inline constexpr const char* kCheckpointDirFile = "checkpoint_dir";
@@ -44,7 +50,9 @@ struct AttemptReport {
   Json body;
   bool spooled = false;
 };
-AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled);
+// `out_of_memory`: the device ran out of memory (the coordinator retries the job once on another worker).
+AttemptReport FailureReport(int64_t attempt, FailureKind kind, const std::string& reason, bool spooled,
+                            bool out_of_memory = false);
 
 class JobRunner {
  public:
@@ -103,6 +111,8 @@ class TrainRunner : public JobRunner {
   std::string CheckpointDir(int64_t attempt) const;
   // Kills every child (the daemon is leaving on an error).
   void KillAll();
+  // The `avworker train` children still to be reaped.
+  std::vector<pid_t> ChildPids() const;
   std::string AttemptDir(int64_t attempt) const;
 
  private:
@@ -121,7 +131,6 @@ class TrainRunner : public JobRunner {
   void Launch(std::vector<AttemptReport>* out);
   std::optional<AttemptReport> Spawn(int64_t attempt, Attempt& a, const std::string& store_dir);
   AttemptReport Finish(int64_t attempt, const Attempt& a, int wait_status);
-  void ForwardProgress(int64_t attempt, Attempt& a, const std::function<void(Json)>& progress);
 
   TrainRunnerOptions opt_;
   StoreRegistry* stores_;

@@ -352,6 +352,9 @@ int RunServe(const po::variables_map& vm, const std::string& self_exe) {
     o.curve_server_public = server->public_key;
     o.curve_keys = *mine;
   }
+  // The GPUs this worker was given (Slurm sets it): a command job's
+  // CUDA_VISIBLE_DEVICES is mapped through it (docs/JOBS.md).
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES")) o.visible_devices = visible;
   if (const char* job = std::getenv("SLURM_JOB_ID")) o.labels["slurm_job_id"] = job;
   if (const char* proc = std::getenv("SLURM_PROCID")) o.labels["slurm_procid"] = proc;
   avctl::WorkerDaemon daemon(o, &log);

@@ -145,8 +145,15 @@ WorkerCapacity Fleet(const std::string& id, const std::string& device, int64_t b
   return w;
 }
 
+QueuedJob Needs(const JobResources& r, bool command = false) {
+  QueuedJob j;
+  j.resources = r;
+  j.command = command;
+  return j;
+}
+
 TEST(WhyNoWorkerCanRun, DeviceKindMemoryAndAnEmptyFleet) {
-  const JobResources cuda{"cuda", 20000};
+  const QueuedJob cuda = Needs({"cuda", 20000});
   EXPECT_EQ(WhyNoWorkerCanRun(cuda, {}), "no worker is connected");
   EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("a", "cpu", -1), Fleet("b", "cpu", -1)}),
             "it needs a cuda worker (resources.device); connected: 2 cpu workers");
@@ -158,9 +165,79 @@ TEST(WhyNoWorkerCanRun, DeviceKindMemoryAndAnEmptyFleet) {
   // A draining worker will take no job: it does not count.
   EXPECT_EQ(WhyNoWorkerCanRun(cuda, {Fleet("g1", "cuda", 40000, false), Fleet("a", "cpu", -1)}),
             "it needs a cuda worker (resources.device); connected: 1 cpu worker");
-  EXPECT_EQ(WhyNoWorkerCanRun(JobResources{"any", 0}, {Fleet("a", "cpu", -1)}), "");
-  EXPECT_EQ(WhyNoWorkerCanRun(JobResources{"cpu", 0}, {Fleet("g", "cuda", 8000)}),
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"any", 0}), {Fleet("a", "cpu", -1)}), "");
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"cpu", 0}), {Fleet("g", "cuda", 8000)}),
             "it needs a cpu worker (resources.device); connected: 1 cuda worker");
+}
+
+// A command job goes only to workers whose protocol runs programs; an
+// older worker next to a newer one just takes the built-in jobs.
+TEST(Scheduler, CommandJobsGoOnlyToWorkersThatRunThem) {
+  ReadyQueue q;
+  QueuedJob program = Job(1, 1, 0);
+  program.command = true;
+  q.Push(program);
+  q.Push(Job(2, 1, 1));
+  WorkerCapacity old_worker = Worker("old", 2);
+  old_worker.runs_commands = false;
+  auto a = Schedule(q, {old_worker});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].job_id, 2);
+  a = Schedule(q, {old_worker, Worker("new", 1)});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].job_id, 1);
+  EXPECT_EQ(a[0].worker_id, "new");
+  EXPECT_EQ(a[1].worker_id, "old");
+}
+
+TEST(WhyNoWorkerCanRun, ACommandJobAndOnlyOlderWorkers) {
+  WorkerCapacity old_worker = Fleet("old", "cpu", -1);
+  old_worker.runs_commands = false;
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"any", 0}, true), {old_worker}),
+            "it is a command job and the 1 connected worker speaks a protocol older than version 3, which runs "
+            "built-in models only (upgrade avworker)");
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"any", 0}, false), {old_worker}), "");
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"any", 0}, true), {old_worker, Fleet("new", "cpu", -1)}), "");
+  // A newer worker of the wrong device: the device is what is missing.
+  EXPECT_EQ(WhyNoWorkerCanRun(Needs({"cuda", 0}, true), {old_worker, Fleet("new", "cpu", -1)}),
+            "it needs a cuda worker (resources.device); connected: 2 cpu workers");
+}
+
+TEST(Scheduler, AJobThatRanOutOfMemoryOnAWorkerGoesElsewhere) {
+  ReadyQueue q;
+  QueuedJob big = Job(1, 1, 0);
+  big.avoid_workers = {"small"};
+  q.Push(big);
+  EXPECT_TRUE(Schedule(q, {Worker("small", 4)}).empty());
+  auto a = Schedule(q, {Worker("small", 4), Worker("big", 1)});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].worker_id, "big");
+  QueuedJob only_small = Needs({"any", 0});
+  only_small.avoid_workers = {"small"};
+  EXPECT_EQ(WhyNoWorkerCanRun(only_small, {Fleet("small", "cpu", -1)}),
+            "it ran out of memory on small and waits for another worker that can run it");
+  EXPECT_EQ(WhyNoWorkerCanRun(only_small, {Fleet("small", "cpu", -1), Fleet("other", "cpu", -1)}), "");
+}
+
+TEST(Scheduler, ARetriedJobWaitsForAWorkerItHasNotFailedOnWhileOneIsConnected) {
+  ReadyQueue q;
+  QueuedJob retried = Job(1, 1, 0);
+  retried.failed_on = {"broken"};
+  q.Push(retried);
+  q.Push(Job(2, 1, 1));
+  WorkerCapacity busy = Worker("healthy", 0);  // connected, no free slot now
+  auto a = Schedule(q, {Worker("broken", 1), busy});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].job_id, 2) << "the broken worker takes the other job, not the one that failed there";
+  // Alone, the worker it failed on gets it again.
+  a = Schedule(q, {Worker("broken", 1)});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].job_id, 1);
+  // A draining other worker does not count.
+  busy.accepting = false;
+  a = Schedule(q, {Worker("broken", 1), busy});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].job_id, 1);
 }
 
 }  // namespace

@@ -267,6 +267,35 @@ TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 2);
 }
 
+TEST_F(RecordTest, AnOutOfMemoryJobAvoidsItsWorkerAndFailsAsTooLargeTheSecondTime) {
+  Submit(SpecJson(1));
+  const int64_t job = (*store_->QueuedJobs())[0].job_id;
+  auto a = store_->Dispatch(job, "w1", 110.0);
+  ASSERT_TRUE(a.ok());
+  auto f = store_->RecordFailure(a->attempt_id, FailureKind::kWorker, "CUDA out of memory", "w1", 111.0, true);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_TRUE(f->requeue.has_value());
+  EXPECT_EQ(f->requeue->avoid_workers, std::vector<std::string>{"w1"});
+  // The same from the start-up scan (a restarted coordinator).
+  auto queued = store_->QueuedJobs();
+  ASSERT_TRUE(queued.ok());
+  for (const QueuedJob& q : *queued) {
+    EXPECT_EQ(q.avoid_workers, q.job_id == job ? std::vector<std::string>{"w1"} : std::vector<std::string>{});
+  }
+  auto b = store_->Dispatch(job, "w2", 112.0);
+  ASSERT_TRUE(b.ok());
+  auto g = store_->RecordFailure(b->attempt_id, FailureKind::kWorker, "CUDA out of memory", "w2", 113.0, true);
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(g->requeue.has_value());
+  EXPECT_EQ(g->transition.job, JobState::kFailed);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM attempts WHERE out_of_memory = 1"), 2);
+  auto jobs = store_->Jobs(1, "failed");
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_NE((*jobs)[0]["reason"].get<std::string>().find("too large for the fleet"), std::string::npos)
+      << (*jobs)[0].dump();
+}
+
 TEST_F(RecordTest, PreemptedAttemptsRequeueUncountedAndTheNextOneLearnsWhereTheCheckpointIs) {
   Submit(SpecJson(1));
   const int64_t job = (*store_->QueuedJobs())[0].job_id;

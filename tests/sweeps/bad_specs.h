@@ -15,6 +15,8 @@ struct BadSpec {
   std::string fragment;
 };
 
+#define CMD_SPEC(program, variants) \
+  R"({"name": "s", "seeds": 2, "program": )" program R"(, "variants": )" variants "}"
 #define SPEC(variants) R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": )" variants "}"
 
 inline std::vector<BadSpec> BadSpecs() {
@@ -51,14 +53,54 @@ inline std::vector<BadSpec> BadSpecs() {
       BadSpec{"Alpha", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "alpha": 1.5, "variants": [{"name": "ladder_av"}]})", "alpha", "(0, 1)"},
       BadSpec{"MaxAttempts", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "max_attempts": 0, "variants": [{"name": "ladder_av"}]})", "max_attempts", "at least 1"},
       BadSpec{"NameWithSlash", R"({"name": "a/b", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "name", "no '/'"},
-      BadSpec{"UnknownKind", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "eval", "variants": [{"name": "ladder_av"}]})", "kind", "\"train\" or \"sleep\""},
+      BadSpec{"UnknownKind", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "eval", "variants": [{"name": "ladder_av"}]})", "kind", "\"command\" or \"sleep\""},
       BadSpec{"SleepSecondsWithoutSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "sleep_seconds": 1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "only for"},
       BadSpec{"NegativeSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "sleep", "sleep_seconds": -1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "0 to 86400"},
       BadSpec{"BadResources", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "resources": {"device": "tpu"}, "variants": [{"name": "ladder_av"}]})", "resources.device", "\"any\", \"cpu\" or \"cuda\""},
       BadSpec{"BadSynthProfile", R"({"name": "s", "dataset": {"synth": {"profile": "huge", "seed": 1}}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset.synth.profile", "huge"},
+      // Command variants (docs/JOBS.md).
+      BadSpec{"CommandUndeclaredOverride",
+              CMD_SPEC(R"({"command": ["./run.sh", "{args}"], "params": {"lr": 0.1}})",
+                       R"([{"name": "a", "kind": "command", "overrides": {"params": {"lrr": 1}}}])"),
+              "variants[0].overrides.params.lrr", "not a parameter the program declares (declared: lr)"},
+      BadSpec{"CommandUndeclaredSpace",
+              CMD_SPEC(R"({"command": ["./run.sh", "{args}"], "params": {"lr": 0.1}})",
+                       R"([{"name": "a", "kind": "command", "space": {"params.hidden": [1, 2]}}])"),
+              "variants[0].space.params.hidden", "declared parameter"},
+      BadSpec{"CommandUnknownPlaceholder",
+              CMD_SPEC(R"({"command": ["./run.sh", "--config", "{cfg}"]})", R"([{"name": "a", "kind": "command"}])"),
+              "program.command[2]", "unknown placeholder {cfg}"},
+      BadSpec{"CommandUndeclaredParamPlaceholder",
+              CMD_SPEC(R"({"command": ["./run.sh", "--lr={param.lr}"]})", R"([{"name": "a", "kind": "command"}])"),
+              "program.command[1]", "does not declare"},
+      BadSpec{"CommandArgsInsideElement",
+              CMD_SPEC(R"({"command": ["./run.sh", "x{args}"]})", R"([{"name": "a", "kind": "command"}])"),
+              "program.command[1]", "element of its own"},
+      BadSpec{"CommandWithoutProgram", R"({"name": "s", "seeds": 2, "variants": [{"name": "a", "kind": "command"}]})",
+              "program.command", "needs its program's argv"},
+      BadSpec{"CommandWithPreset",
+              CMD_SPEC(R"({"command": ["./run.sh"]})", R"([{"name": "a", "kind": "command", "variant": "ladder_av"}])"),
+              "variants[0].variant", "not a model preset"},
+      BadSpec{"CommandReservedEnv",
+              CMD_SPEC(R"({"command": ["./run.sh"]})",
+                       R"([{"name": "a", "kind": "command", "program": {"env": {"AVCTL_RESULT": "x"}}}])"),
+              "variants[0].program.env.AVCTL_RESULT", "set by the worker"},
+      BadSpec{"CommandRelativeWorkdir",
+              CMD_SPEC(R"({"command": ["./run.sh"], "workdir": "code"})", R"([{"name": "a", "kind": "command"}])"),
+              "program.workdir", "relative"},
+      BadSpec{"CommandProgramTypo",
+              CMD_SPEC(R"({"command": ["./run.sh"], "timeout": 3})", R"([{"name": "a", "kind": "command"}])"),
+              "program.timeout", "unknown field"},
+      BadSpec{"ProgramOnBuiltInVariant",
+              R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "variants": [{"name": "ladder_av", "program": {}}]})",
+              "variants[0].program", "only for a command variant"},
+      BadSpec{"BuiltInVariantWithoutDataset",
+              CMD_SPEC(R"({"command": ["./run.sh"]})", R"([{"name": "a", "kind": "command"}, {"name": "backbone"}])"),
+              "dataset", "variant \"backbone\" trains a built-in model"},
   };
 }
 
 #undef SPEC
+#undef CMD_SPEC
 
 }  // namespace avctl::testutil

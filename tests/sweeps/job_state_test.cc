@@ -142,5 +142,27 @@ TEST(JobState, NamesRoundTrip) {
   EXPECT_FALSE(ParseJobState("finished").ok());
 }
 
+// Out of memory: tried once more (elsewhere: the transition marks the
+// attempt so the scheduler avoids its worker), then the job is too large
+// for the fleet and fails without spending its other attempts.
+TEST(JobState, OutOfMemoryIsRetriedOnceThenTheJobIsTooLargeForTheFleet) {
+  Transition first = OnFailure(Running(5, 1, 5), 5, AttemptState::kRunning, FailureKind::kWorker,
+                               "CUDA out of memory", true);
+  EXPECT_EQ(first.job, JobState::kQueued);
+  EXPECT_EQ(first.attempt, AttemptState::kFailed);
+  EXPECT_TRUE(first.out_of_memory);
+  EXPECT_NE(first.note.find("out of memory, tried once more on another worker"), std::string::npos) << first.note;
+  JobView again = Running(6, 2, 5);
+  again.out_of_memory_failures = 1;
+  Transition second = OnFailure(again, 6, AttemptState::kRunning, FailureKind::kWorker, "CUDA out of memory", true);
+  EXPECT_EQ(second.job, JobState::kFailed) << "not retried although 3 attempts are left";
+  EXPECT_TRUE(second.out_of_memory);
+  EXPECT_NE(second.note.find("too large for the fleet: out of memory on 2 workers"), std::string::npos) << second.note;
+  // An ordinary crash after an out-of-memory attempt is retried as usual.
+  Transition crash = OnFailure(again, 6, AttemptState::kRunning, FailureKind::kCrash, "segfault");
+  EXPECT_EQ(crash.job, JobState::kQueued);
+  EXPECT_FALSE(crash.out_of_memory);
+}
+
 }  // namespace
 }  // namespace avctl

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sweeps/command_job.h"
 #include "tests/sweeps/bad_specs.h"
 
 namespace avctl {
@@ -114,6 +115,71 @@ TEST(SweepSpecTest, AnExpansionTooBigIsRefusedBeforeItIsBuilt) {
   auto jobs = ExpandSweep(*spec);
   ASSERT_FALSE(jobs.ok());
   EXPECT_NE(jobs.status().message().find("expands to 20000000 jobs"), std::string::npos) << jobs.status().ToString();
+}
+
+TEST(SweepSpecTest, CommandVariantsExpandBesideBuiltInOnes) {
+  // A command variant against a built-in baseline and a command variant of
+  // another program: params declared once, set by overrides and the space.
+  auto spec = Parse(R"({"name": "mine", "dataset": {"store": "/data/crema"}, "seeds": 2,
+    "program": {"command": ["python3", "train.py", "--config", "{config}", "{args}"],
+                "params": {"lr": 0.001, "hidden": 64}, "env": {"OMP_NUM_THREADS": "1"},
+                "workdir": "/code/mine", "timeout_minutes": 30},
+    "variants": [
+      {"name": "mine", "kind": "command", "space": {"params.lr": [0.001, 0.01]}},
+      {"name": "mine_small", "kind": "command", "role": "ablation", "overrides": {"params": {"hidden": 16}}},
+      {"name": "theirs", "kind": "command", "role": "baseline",
+       "program": {"command": ["./run.sh", "{param.depth}", "{seed}"], "params": {"depth": 3}, "workdir": "/code/theirs"}},
+      {"name": "backbone", "role": "baseline"}],
+    "comparisons": [{"variant": "mine", "baselines": ["theirs", "backbone"], "metric": "uar"},
+                    {"variant": "mine", "baselines": ["theirs"], "metric": "macro_f1"}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->variants[0].kind, JobKind::kCommand);
+  EXPECT_EQ(spec->variants[0].variant, "command");
+  EXPECT_EQ(spec->variants[3].kind, JobKind::kTrain);
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), (2u + 1u + 1u + 1u) * 2u);
+  const ExpandedJob& first = (*jobs)[0];
+  EXPECT_EQ(first.kind, JobKind::kCommand);
+  EXPECT_EQ(first.key, "mine/mine/params.lr=0.001/seed=0/partition=1");
+  EXPECT_EQ(first.job["params"], (Json{{"lr", 0.001}, {"hidden", 64}}));
+  EXPECT_EQ(first.job["require_metrics"], (Json{"macro_f1", "uar"}));
+  EXPECT_EQ(first.job["env"]["OMP_NUM_THREADS"], "1");
+  EXPECT_EQ(first.job["timeout_minutes"], 30);
+  const ExpandedJob& small = (*jobs)[2];
+  EXPECT_EQ(small.variant, "mine_small");
+  EXPECT_EQ(small.job["params"]["hidden"], 16);
+  EXPECT_FALSE(small.job.contains("require_metrics"));  // in no comparison
+  const ExpandedJob& theirs = (*jobs)[3];
+  EXPECT_EQ(theirs.job["command"], (Json{"./run.sh", "{param.depth}", "{seed}"}));
+  EXPECT_EQ(theirs.job["params"], (Json{{"depth", 3}}));  // its own params replace the sweep's whole
+  EXPECT_EQ(theirs.job["workdir"], "/code/theirs");
+  EXPECT_EQ((*jobs)[4].kind, JobKind::kTrain);
+  EXPECT_EQ((*jobs)[4].job["variant"], "backbone");
+  for (const auto& j : *jobs) {
+    if (j.kind != JobKind::kCommand) continue;
+    auto parsed = CommandJobFromJson(j.job, "job");
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  }
+}
+
+TEST(SweepSpecTest, CommandOnlySweepNeedsNoDatasetAndResolvesWorkdirAgainstTheSpecFile) {
+  Json raw = Json::parse(R"({"name": "own", "kind": "command", "seeds": 3,
+    "program": {"command": ["sh", "run.sh", "{result}"], "workdir": "examples/own"},
+    "variants": [{"name": "a"}, {"name": "b", "role": "baseline"}]})");
+  const Json resolved = ResolveSpecPaths(raw, "/home/me/specs");
+  EXPECT_EQ(resolved["program"]["workdir"], "/home/me/specs/examples/own");
+  auto spec = ParseSweepSpec(resolved, "own.json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_TRUE(spec->dataset.is_null());
+  EXPECT_EQ(spec->variants[1].kind, JobKind::kCommand);
+  auto jobs = ExpandSweep(*spec);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(jobs->size(), 6u);
+  // Sent unresolved (straight to the coordinator), a relative workdir is refused.
+  auto unresolved = ParseSweepSpec(raw, "own.json");
+  ASSERT_FALSE(unresolved.ok());
+  EXPECT_EQ(unresolved.status().field(), "program.workdir");
 }
 
 }  // namespace

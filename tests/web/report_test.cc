@@ -314,5 +314,33 @@ TEST(ReportProvenance, ListsTheCpuKernelsAndSaysWhenASweepMixedThem) {
   EXPECT_NE(index.find("mixed: CPU kernels of different vector widths"), std::string::npos);
 }
 
+TEST(ReportProvenance, WarnsWhenAComparedVariantRanTwoVersionsOfItsScript) {
+  ReportData d;
+  d.sweep_name = "own";
+  d.variants = {{"mine", "proposed", "command"}, {"base", "baseline", "command"}, {"other", "baseline", "command"}};
+  d.comparisons = {{"mine", {"base"}, "macro_f1", "greater", 0}};
+  auto run = [](const std::string& variant, uint64_t seed, const std::string& sha) {
+    ReportRun r;
+    r.variant = variant;
+    r.seed = seed;
+    r.has_result = true;
+    r.metrics = {{"macro_f1", 0.5}};
+    r.script = "/work/train.sh";
+    r.script_sha256 = sha;
+    return r;
+  };
+  const std::string a(64, 'a'), b(64, 'b');
+  d.runs = {run("mine", 0, a), run("mine", 1, a), run("base", 0, a), run("base", 1, a),
+            run("other", 0, a), run("other", 1, b)};
+  EXPECT_TRUE(MixedCodeWarnings(d).empty()) << "other is in no comparison";
+  d.runs.push_back(run("mine", 2, b));
+  const auto w = MixedCodeWarnings(d);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], "Variant mine ran 2 versions of /work/train.sh (sha256 aaaaaaaaaaaa (2 results), bbbbbbbbbbbb "
+                  "(1 result)): its comparisons mix code, so their differences are not the model's alone.");
+  const std::string index = RenderReport(d, AnalyzeReport(d))["index.html"];
+  EXPECT_NE(index.find("Warning: Variant mine ran 2 versions"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace avctl

@@ -1,0 +1,375 @@
+#include "worker/command_runner.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/job_result.h"
+#include "common/subprocess.h"
+#include "sweeps/program_fingerprint.h"
+#include "worker/process_tree.h"
+#include "worker/program_env.h"
+#include "worker/program_exit.h"
+
+namespace avctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// How long a finished program's output may still take to reach end of
+// file (a process of the job was just killed) before the worker stops reading.
+constexpr std::chrono::seconds kOutputDrainLimit{2};
+
+}  // namespace
+
+struct CommandRunner::Attempt {
+  Phase phase = Phase::kWaitingForStore;
+  std::string dir, checkpoint_dir, output_dir, token;
+  CommandJob job;
+  Json dataset;  // the sweep's spec; null: none
+  pid_t pid = -1;
+  std::unique_ptr<OutputCapture> capture;
+  Clock::time_point started;
+  std::optional<Clock::time_point> deadline;  // timeout_minutes
+  std::optional<Clock::time_point> kill_at;   // SIGTERM sent: SIGKILL then
+  bool killed = false, cancelled = false, stop_requested = false, timed_out = false;
+  int wait_status = 0;
+  Clock::time_point ended;
+  std::vector<pid_t> leftovers;  // processes of the job killed after its program exited
+  std::streamoff progress_offset = 0;
+  int bad_progress_lines = 0;
+  Json provenance;
+};
+
+CommandRunner::CommandRunner(CommandRunnerOptions options, StoreRegistry* stores, Logger* log)
+    : opt_(std::move(options)), stores_(stores), log_(log) {}
+
+CommandRunner::~CommandRunner() { KillAll(); }
+
+std::string CommandRunner::AttemptDir(int64_t attempt) const {
+  return (fs::path(opt_.spool) / std::to_string(attempt)).string();
+}
+
+std::optional<AttemptReport> CommandRunner::Start(const JobMessage& m) {
+  const int64_t id = m.attempt_id;
+  if (attempts_.count(id)) return std::nullopt;  // a repeated dispatch
+  auto a = std::make_unique<Attempt>();
+  a->dir = AttemptDir(id);
+  auto config = ParseJson(m.job, "job.config");
+  Result<CommandJob> job = config.ok() ? CommandJobFromJson(*config, "job.config") : Result<CommandJob>(config.status());
+  if (!job.ok()) return FailureReport(id, FailureKind::kJob, job.status().ToString(), false);
+  a->job = std::move(*job);
+  auto dataset = ParseJson(m.dataset.empty() ? "null" : m.dataset, "job.dataset");
+  if (!dataset.ok()) return FailureReport(id, FailureKind::kJob, dataset.status().ToString(), false);
+  a->dataset = std::move(*dataset);
+  std::error_code ec;
+  fs::create_directories(a->dir, ec);
+  if (ec) return FailureReport(id, FailureKind::kWorker, fmt::format("cannot create {}: {}", a->dir, ec.message()), false);
+  // The job's folders: its checkpoints (kept across attempts, on a shared
+  // file system when the sweep or the worker says so) and its outputs.
+  std::string root = opt_.checkpoint_root;
+  if (root.empty()) root = a->job.checkpoint_dir;
+  if (root.empty()) root = opt_.default_checkpoint_root;
+  const std::string folder = CheckpointFolderName(m.job_key);
+  a->checkpoint_dir = (fs::path(root) / folder).string();
+  a->output_dir = (fs::path(opt_.output_root) / folder).string();
+  a->token = fmt::format("{}-{}-{}", opt_.worker_id, ::getpid(), id);
+  attempts_[id] = std::move(a);
+  return std::nullopt;  // started by the next Poll (once its store, if any, is ready)
+}
+
+std::vector<int64_t> CommandRunner::Holding() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, a] : attempts_) {
+    if (!a->cancelled) out.push_back(id);
+  }
+  return out;
+}
+
+std::optional<JobRunner::Clock::time_point> CommandRunner::NextDue() const {
+  std::optional<Clock::time_point> due;
+  auto consider = [&](Clock::time_point t) {
+    if (!due || t < *due) due = t;
+  };
+  for (const auto& [id, a] : attempts_) {
+    if (a->phase == Phase::kFinishing) consider(Clock::now() + std::chrono::milliseconds(2));
+    if (a->deadline && !a->timed_out) consider(*a->deadline);
+    if (a->kill_at && !a->killed) consider(*a->kill_at);
+  }
+  return due;
+}
+
+std::vector<pid_t> CommandRunner::ChildPids() const {
+  std::vector<pid_t> out;
+  for (const auto& [id, a] : attempts_) {
+    if (a->pid > 0) out.push_back(a->pid);
+  }
+  return out;
+}
+
+// SIGTERM goes to the program's own process only, as a scheduler tells a job
+// step: a program with helpers (DataLoader workers, a shell's sleep) stops
+// them itself, and a helper torn down under it would read as a crash. At
+// the deadline everything of the attempt gets SIGKILL.
+void CommandRunner::Stop(Attempt& a, std::chrono::milliseconds grace) {
+  if (a.phase != Phase::kRunning || a.kill_at) return;
+  ::kill(a.pid, SIGTERM);
+  a.kill_at = Clock::now() + grace;
+}
+
+bool CommandRunner::Cancel(int64_t attempt) {
+  auto it = attempts_.find(attempt);
+  if (it == attempts_.end() || it->second->cancelled) return false;
+  Attempt& a = *it->second;
+  if (a.phase == Phase::kWaitingForStore) {
+    std::error_code ec;
+    fs::remove_all(a.dir, ec);
+    attempts_.erase(it);
+    return true;
+  }
+  a.cancelled = true;  // reaped, then forgotten, by Poll
+  Stop(a, opt_.stop_timeout);
+  return true;
+}
+
+void CommandRunner::Preempt(std::chrono::milliseconds grace) {
+  draining_ = true;
+  for (auto& [id, a] : attempts_) {
+    a->stop_requested = true;
+    Stop(*a, grace);
+  }
+}
+
+void CommandRunner::KillAll() {
+  for (auto& [id, a] : attempts_) {
+    if (a->phase == Phase::kRunning) SignalJobProcesses(a->pid, kAttemptTokenVar + std::string("=") + a->token, SIGKILL);
+  }
+}
+
+void CommandRunner::Launch(std::vector<AttemptReport>* out) {
+  bool waiting = false;
+  for (const auto& [id, a] : attempts_) waiting |= a->phase == Phase::kWaitingForStore;
+  if (!waiting) return;
+  stores_->Poll();
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    Attempt& a = *it->second;
+    const int64_t id = it->first;
+    if (a.phase != Phase::kWaitingForStore) {
+      ++it;
+      continue;
+    }
+    if (a.stop_requested) {  // preempted before it started: straight back to the queue
+      out->push_back(FailureReport(id, FailureKind::kPreempted, "the worker stopped before the job started", false));
+      it = attempts_.erase(it);
+      continue;
+    }
+    std::string store_dir;
+    if (!a.dataset.is_null()) {
+      const StoreRegistry::Lookup l = stores_->Get(a.dataset);
+      if (l.state == StoreRegistry::State::kPreparing) {
+        ++it;
+        continue;
+      }
+      if (l.state != StoreRegistry::State::kReady) {
+        const FailureKind kind =
+            l.error.code() == StatusCode::kInvalidArgument ? FailureKind::kJob : FailureKind::kWorker;
+        out->push_back(FailureReport(id, kind, l.error.ToString(), false));
+        stores_->Forget(StoreRegistry::Key(a.dataset));
+        it = attempts_.erase(it);
+        continue;
+      }
+      store_dir = l.dir;
+    }
+    if (auto failed = Spawn(id, a, store_dir)) {
+      out->push_back(std::move(*failed));
+      it = attempts_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const std::string& store_dir) {
+  auto worker_failure = [&](const Status& s) { return FailureReport(id, FailureKind::kWorker, s.ToString(), true); };
+  std::error_code ec;
+  for (const std::string& d : {a.checkpoint_dir, a.output_dir}) {
+    fs::create_directories(d, ec);
+    if (ec) return worker_failure(Status::IOError(fmt::format("cannot create {}: {}", d, ec.message())).WithFile(d));
+  }
+  ProgramSetup setup;
+  setup.job = &a.job;
+  setup.attempt = id;
+  setup.token = a.token;
+  setup.config_path = a.dir + "/config.json";
+  // The program's own result; the worker's checked one (result.json) is
+  // what a restarted daemon finds and reports.
+  setup.result_path = a.dir + "/program_result.json";
+  setup.progress_path = a.dir + "/progress.jsonl";
+  setup.checkpoint_dir = a.checkpoint_dir;
+  setup.output_dir = a.output_dir;
+  setup.dataset_dir = store_dir;
+  setup.dataset_spec = a.dataset;
+  setup.device = opt_.device;
+  setup.threads = opt_.threads_per_job;
+  auto variables = ProgramVariables(setup, opt_.visible_devices ? &*opt_.visible_devices : nullptr);
+  if (!variables.ok()) return worker_failure(variables.status());
+  auto argv = RenderCommand(a.job, {setup.config_path, setup.result_path, setup.progress_path, setup.checkpoint_dir,
+                                    setup.output_dir, id});
+  if (!argv.ok()) return FailureReport(id, FailureKind::kJob, argv.status().ToString(), true);
+  // The checkpoint folder is the job's: removed whole once its result is stored.
+  if (Status w = WriteFileAtomic(a.dir + "/" + kOwnedCheckpointDirFile, a.checkpoint_dir); !w.ok()) return worker_failure(w);
+  if (Status w = WriteJsonFileAtomic(setup.config_path, ProgramConfig(setup)); !w.ok()) return worker_failure(w);
+  // Logs are kept with the job's outputs, past the acknowledgement that
+  // removes the attempt's spool folder.
+  const std::string logs = a.output_dir + "/logs";
+  fs::create_directories(logs, ec);
+  if (ec) return worker_failure(Status::IOError(fmt::format("cannot create {}: {}", logs, ec.message())).WithFile(logs));
+  const std::string stdout_log = fmt::format("{}/attempt-{}.stdout.log", logs, id);
+  const std::string stderr_log = fmt::format("{}/attempt-{}.stderr.log", logs, id);
+  auto capture = OutputCapture::Open(stdout_log, stderr_log, opt_.capture);
+  if (!capture.ok()) return worker_failure(capture.status());
+  ProgramSpawn spawn;
+  spawn.argv = *argv;
+  spawn.env = ProgramEnvironment(opt_.environment, *variables);
+  spawn.workdir = a.job.workdir.empty() ? a.dir : a.job.workdir;
+  spawn.stdout_fd = (*capture)->ChildStdout();
+  spawn.stderr_fd = (*capture)->ChildStderr();
+  spawn.parent_death_signal = SIGKILL;  // the job dies with its worker
+  // The code it runs, before it runs: the script's SHA-256 (the resubmit
+  // check compares it) and the interpreter's path and version.
+  Json code = {{"interpreter", interpreters_.Describe(spawn.argv, spawn.env, spawn.workdir)}};
+  if (auto fingerprint = FingerprintProgram(spawn.argv, spawn.workdir); !fingerprint.ok()) {
+    code["script_error"] = fingerprint.status().ToString();
+  } else if (!fingerprint->script.empty()) {
+    code["script"] = fingerprint->script;
+    code["script_sha256"] = fingerprint->script_sha256;
+  }
+  auto pid = SpawnProgram(spawn);
+  if (!pid.ok()) {
+    // A program that is not there, or not executable, is the same on every
+    // worker: a job failure, not retried (no retry storm). A workdir this
+    // worker cannot enter is this worker's (a shared file system not mounted).
+    const bool workdir = pid.status().message().find("workdir") != std::string::npos;
+    return FailureReport(id, workdir ? FailureKind::kWorker : FailureKind::kJob, pid.status().ToString(), true);
+  }
+  a.capture = std::move(*capture);
+  if (Status s = a.capture->Start(); !s.ok()) log_->Warn("attempt {}: {}", id, s.ToString());
+  a.pid = *pid;
+  a.phase = Phase::kRunning;
+  a.started = Clock::now();
+  if (a.job.timeout_minutes > 0) {
+    a.deadline = a.started + std::chrono::milliseconds(static_cast<int64_t>(a.job.timeout_minutes * 60000));
+  }
+  a.provenance = {{"argv", *argv}, {"workdir", spawn.workdir}, {"env", RedactedVariables(*variables)},
+                  {"host", opt_.hostname}, {"worker_id", opt_.worker_id}, {"device", opt_.device},
+                  {"output_dir", a.output_dir}, {"stdout_log", stdout_log}, {"stderr_log", stderr_log},
+                  {"contract", kJobContractVersion}};
+  a.provenance.update(code);
+  log_->Info("attempt {} ({}) started {} as pid {}", id, a.job.key, (*argv)[0], *pid);
+  return std::nullopt;
+}
+
+std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& progress) {
+  std::vector<AttemptReport> out;
+  const auto now = Clock::now();
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    const int64_t id = it->first;
+    Attempt& a = *it->second;
+    if (a.phase == Phase::kRunning) {
+      int status = 0;
+      const pid_t r = ::waitpid(a.pid, &status, WNOHANG);
+      if (!a.cancelled) {
+        ForwardProgressFile(a.dir + "/progress.jsonl", id, &a.progress_offset, &a.bad_progress_lines, log_, progress);
+      }
+      const std::string marker = kAttemptTokenVar + std::string("=") + a.token;
+      if (r == a.pid) {
+        // The program is gone; so is everything it started (a process
+        // group, or a setsid grandchild found by its marker).
+        a.wait_status = status;
+        a.ended = now;
+        SignalJobProcesses(a.pid, marker, SIGKILL);
+        a.leftovers = ProcessesWithEnvEntry(marker);
+        a.phase = Phase::kFinishing;
+      } else {
+        if (a.deadline && now >= *a.deadline && !a.timed_out) {
+          a.timed_out = true;
+          log_->Warn("attempt {} ran past its timeout of {} minute(s): stopping it", id, a.job.timeout_minutes);
+          Stop(a, opt_.stop_timeout);
+        }
+        if (a.kill_at && now >= *a.kill_at && !a.killed) {
+          log_->Warn("attempt {} did not exit within the stop timeout: SIGKILL to all of its processes", id);
+          SignalJobProcesses(a.pid, marker, SIGKILL);
+          a.killed = true;
+        }
+      }
+    }
+    if (a.phase == Phase::kFinishing) {
+      a.leftovers = ReapExited(a.leftovers);
+      const bool drained = a.capture == nullptr || a.capture->Done();
+      if (!drained && now - a.ended < kOutputDrainLimit) {
+        ++it;
+        continue;
+      }
+      if (a.capture) a.capture->Stop();
+      if (a.cancelled) {
+        std::error_code ec;
+        fs::remove_all(a.dir, ec);
+      } else {
+        out.push_back(Finish(id, a));
+      }
+      it = attempts_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  Launch(&out);
+  return out;
+}
+
+AttemptReport CommandRunner::Finish(int64_t id, Attempt& a) {
+  ProgramEnd end;
+  end.wait_status = a.wait_status;
+  end.result_path = a.dir + "/program_result.json";
+  end.stderr_tail = a.capture ? a.capture->StderrTail() : "";
+  end.require_metrics = a.job.require_metrics;
+  end.stop_requested = a.stop_requested;
+  end.timed_out = a.timed_out;
+  end.timeout_minutes = a.job.timeout_minutes;
+  if (fs::exists(end.result_path)) {
+    ResultParseOptions options;
+    options.require_compute_seconds = false;  // the worker measures it when the program does not
+    auto json = ReadJsonFile(end.result_path);
+    end.result = json.ok() ? ParseJobResult(*json, options) : Result<JobResult>(json.status());
+    if (!end.result.ok()) end.result = std::move(end.result).TakeStatus().WithFile(end.result_path);
+  }
+  ProgramOutcome o = ClassifyProgramEnd(end);
+  if (o.done) {
+    JobResult& r = o.result;
+    const double wall = std::chrono::duration<double>(a.ended - a.started).count();
+    if (!r.compute_seconds) {
+      r.compute_seconds = wall;
+      r.compute_seconds_source = "the program's wall time, measured by the worker";
+    }
+    if (!r.resources.wall_seconds) r.resources.wall_seconds = wall;
+    if (r.resources.device.empty()) r.resources.device = opt_.device;
+    Json provenance = r.provenance.is_object() ? r.provenance : Json::object();
+    provenance["command"] = a.provenance;
+    r.provenance = std::move(provenance);
+    Json checked = JobResultToJson(r);
+    if (Status w = WriteJsonFileAtomic(a.dir + "/result.json", checked); !w.ok()) {
+      log_->Warn("attempt {}: keeping its result in the spool: {}", id, w.ToString());
+    }
+    log_->Info("attempt {} finished", id);
+    return {id, MsgType::kResult, ResultToJson({id, std::move(checked)}), true};
+  }
+  if (o.out_of_memory) o.reason = "out of memory: " + o.reason;
+  log_->Warn("attempt {} failed ({}): {}", id, FailureKindName(o.kind), o.reason);
+  return FailureReport(id, o.kind, o.reason, true, o.out_of_memory);
+}
+
+}  // namespace avctl

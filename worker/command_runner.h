@@ -1,0 +1,88 @@
+// `command` jobs: a researcher's own program run under the worker-program
+// contract (docs/JOBS.md). Each attempt gets a config file, a result path,
+// a progress file, a checkpoint folder kept across attempts and an output
+// folder kept after the job; the program runs in its own process group
+// with stdin from /dev/null and its stdout and stderr drained into capped
+// log files. Every process of the attempt carries a marker in its
+// environment, so that cancel, preemption, a timeout or the end of the
+// program stop all of them (SIGTERM, then SIGKILL after the stop timeout),
+// setsid or not. What the end means is worker/program_exit.h's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "sweeps/command_job.h"
+#include "worker/job_runners.h"
+#include "worker/output_capture.h"
+#include "worker/interpreter_info.h"
+#include "worker/store_registry.h"
+
+namespace avctl {
+
+// In an attempt's spool folder: the command job's checkpoint folder, removed
+// whole when the coordinator has stored the job's result (the program's
+// files are its own format, so nothing in it is kept).
+inline constexpr const char* kOwnedCheckpointDirFile = "job_checkpoint_dir";
+
+struct CommandRunnerOptions {
+  std::string spool;                    // attempts/<id>/ (ids are unique across runners)
+  std::string worker_id;
+  std::string device = "cpu";
+  int threads_per_job = 1;
+  std::string checkpoint_root;          // the worker's --checkpoint-dir (wins over the job's)
+  std::string default_checkpoint_root;  // WORK_DIR/checkpoints
+  std::string output_root;              // AVCTL_OUTPUT_DIR is output_root/<job folder>
+  std::chrono::milliseconds stop_timeout{25000};
+  CaptureLimits capture;
+  std::vector<std::string> environment;  // the worker's own, "NAME=value" (programs inherit it)
+  std::optional<std::string> visible_devices;  // the worker's own CUDA_VISIBLE_DEVICES, if set
+  std::string hostname;
+};
+
+class CommandRunner : public JobRunner {
+ public:
+  CommandRunner(CommandRunnerOptions options, StoreRegistry* stores, Logger* log);
+  ~CommandRunner() override;
+  std::optional<AttemptReport> Start(const JobMessage& job) override;
+  std::vector<AttemptReport> Poll(const std::function<void(Json)>& progress) override;
+  // SIGTERM to every process of the attempt, SIGKILL after the stop timeout; forgotten once gone.
+  bool Cancel(int64_t attempt) override;
+  std::vector<int64_t> Holding() const override;
+  // Soon when an ended program's output is still draining; else the next
+  // timeout or stop deadline.
+  std::optional<Clock::time_point> NextDue() const override;
+  // Preemption: every running program gets SIGTERM (it should checkpoint
+  // and exit 3) and SIGKILL after `grace`; each is reported preempted.
+  void Preempt(std::chrono::milliseconds grace);
+  void SetDraining() { draining_ = true; }
+  void KillAll();
+  // The job roots still to be reaped (for the daemon's orphan reaping).
+  std::vector<pid_t> ChildPids() const;
+  std::string AttemptDir(int64_t attempt) const;
+
+ private:
+  enum class Phase { kWaitingForStore, kRunning, kFinishing };
+  struct Attempt;
+
+  std::optional<AttemptReport> Spawn(int64_t id, Attempt& a, const std::string& store_dir);
+  void Launch(std::vector<AttemptReport>* out);
+  void Stop(Attempt& a, std::chrono::milliseconds grace);
+  AttemptReport Finish(int64_t id, Attempt& a);
+
+  CommandRunnerOptions opt_;
+  StoreRegistry* stores_;
+  Logger* log_;
+  bool draining_ = false;
+  std::map<int64_t, std::unique_ptr<Attempt>> attempts_;
+  InterpreterInfo interpreters_;  // versions asked once per interpreter
+};
+
+}  // namespace avctl

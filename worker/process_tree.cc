@@ -1,0 +1,93 @@
+#include "worker/process_tree.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace avctl {
+
+Status BecomeChildSubreaper() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return Status::FromErrno("prctl(PR_SET_CHILD_SUBREAPER)", errno);
+  return Status::OK();
+}
+
+std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry) {
+  std::vector<pid_t> out;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return out;
+  const pid_t self = ::getpid();
+  while (dirent* d = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(d->d_name, &end, 10);
+    if (end == d->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+    std::ifstream in(std::string("/proc/") + d->d_name + "/environ", std::ios::binary);
+    if (!in) continue;
+    const std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Entries are NUL-separated: match a whole entry.
+    for (size_t at = env.find(entry); at != std::string::npos; at = env.find(entry, at + 1)) {
+      const bool starts = at == 0 || env[at - 1] == '\0';
+      const size_t after = at + entry.size();
+      if (starts && (after == env.size() || env[after] == '\0')) {
+        out.push_back(static_cast<pid_t>(pid));
+        break;
+      }
+    }
+  }
+  ::closedir(proc);
+  return out;
+}
+
+int SignalJobProcesses(pid_t pgid, const std::string& entry, int sig) {
+  if (pgid > 0) ::kill(-pgid, sig);
+  int n = 0;
+  for (pid_t p : ProcessesWithEnvEntry(entry)) {
+    if (::kill(p, sig) == 0) ++n;
+  }
+  return n;
+}
+
+std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids) {
+  std::vector<pid_t> left;
+  for (pid_t p : pids) {
+    int status = 0;
+    const pid_t r = ::waitpid(p, &status, WNOHANG);
+    if (r == 0) left.push_back(p);  // our child, still running
+    // r == p: reaped; r < 0 (ECHILD): not ours, its parent or init reaps it
+  }
+  return left;
+}
+
+int ReapOrphans(const std::vector<pid_t>& known) {
+  int reaped = 0;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  const pid_t self = ::getpid();
+  while (dirent* d = ::readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(d->d_name, &end, 10);
+    if (end == d->d_name || *end != '\0' || pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + d->d_name + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 > stat.size()) continue;
+    const char state = stat[close + 2];
+    const long ppid = std::strtol(stat.c_str() + close + 4, nullptr, 10);
+    if (ppid != self || state != 'Z') continue;
+    if (std::find(known.begin(), known.end(), static_cast<pid_t>(pid)) != known.end()) continue;
+    int status = 0;
+    if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid) ++reaped;
+  }
+  ::closedir(proc);
+  return reaped;
+}
+
+}  // namespace avctl

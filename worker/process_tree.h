@@ -1,0 +1,42 @@
+// Finding and stopping every process of a job, however it was started: its
+// process group, and any process carrying the job's marker in its
+// environment (AVCTL_ATTEMPT_TOKEN, inherited by children, grandchildren,
+// and one that called setsid to leave the group). The worker is a child
+// subreaper, so a job's orphans become its children and are reaped here
+// rather than by init. Linux only (/proc, prctl).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace avctl {
+
+// The environment entry that marks every process of one attempt.
+inline constexpr const char* kAttemptTokenVar = "AVCTL_ATTEMPT_TOKEN";
+
+// PR_SET_CHILD_SUBREAPER for the calling process.
+Status BecomeChildSubreaper();
+
+// The processes (other than the caller) whose environment holds exactly
+// `entry` ("AVCTL_ATTEMPT_TOKEN=..."); processes that cannot be read (other
+// users', gone meanwhile) are skipped.
+std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry);
+
+// Sends `sig` to process group `pgid` (when > 0) and to every process marked
+// with `entry`; returns how many marked processes it signalled.
+int SignalJobProcesses(pid_t pgid, const std::string& entry, int sig);
+
+// Reaps those of `pids` that are the caller's children and have exited;
+// returns the ones still to wait for (not exited yet).
+std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids);
+
+// Reaps the caller's exited children that are not in `known` (orphans of
+// jobs that the subreaper inherited and that exited on their own); returns
+// how many it reaped.
+int ReapOrphans(const std::vector<pid_t>& known);
+
+}  // namespace avctl
