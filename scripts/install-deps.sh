@@ -35,6 +35,7 @@ if (( with_test )); then
   packages+=(chromium)                 # headless browser check of the HTML report (tests/web)
   packages+=(slurmctld slurmd slurm-client munge)  # avctl workers slurm against a real one-node Slurm (tests/cluster)
   packages+=(clang libclang-rt-14-dev)  # libFuzzer targets with ASan/UBSan (fuzz/, scripts/fuzz.sh)
+  packages+=(python3-torch python3-numpy)  # examples/pytorch, run as a command job (tests/cluster)
 fi
 if (( with_bench )); then
   packages+=(python3-torch)            # the PyTorch/Python reference of bench/train_bench
