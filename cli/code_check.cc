@@ -1,5 +1,7 @@
 #include "cli/code_check.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 namespace avctl::cli {
@@ -16,7 +18,9 @@ std::map<std::string, ProgramFingerprint> CurrentCode(const SweepSpec& spec, std
     }
     const std::string workdir =
         v.program.contains("workdir") && v.program["workdir"].is_string() ? v.program["workdir"].get<std::string>() : "";
-    auto f = FingerprintProgram(argv, workdir);
+    std::vector<std::string> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+    auto f = FingerprintProgram(argv, workdir, env);
     if (!f.ok() || f->script.empty()) {
       if (unchecked != nullptr) unchecked->push_back(v.name);
       continue;
@@ -30,20 +34,36 @@ std::string ChangedCode(const std::map<std::string, ProgramFingerprint>& now, co
   std::string out;
   if (!stored.is_array()) return out;
   for (const auto& [variant, code] : now) {
-    int64_t other = 0;
-    std::vector<std::string> hashes;
+    int64_t other_script = 0, other_commit = 0;
+    std::vector<std::string> hashes, commits;
     for (const auto& row : stored) {
       if (!row.is_object() || row.value("variant", "") != variant) continue;
       const std::string sha = row.value("script_sha256", "");
-      if (sha == code.script_sha256) continue;
-      other += row.value("results", int64_t{0});
-      hashes.push_back(sha.empty() ? "no recorded script" : sha.substr(0, 12));
+      const std::string commit = row.value("git_commit", "");
+      const int64_t n = row.value("results", int64_t{0});
+      if (sha != code.script_sha256) {
+        other_script += n;
+        hashes.push_back(sha.empty() ? "no recorded script" : sha.substr(0, 12));
+      } else if (!commit.empty() && !code.git.commit.empty() && commit != code.git.commit) {
+        // The script is the same; what it imports from its repository may not be.
+        other_commit += n;
+        commits.push_back(commit.substr(0, 12));
+      }
     }
-    if (other == 0) continue;
-    std::string list;
-    for (const auto& h : hashes) list += (list.empty() ? "" : ", ") + h;
-    out += fmt::format("  variant {}: {} stored result(s) ran another version of {} (sha256 {}); it is now {}\n",
-                       variant, other, code.script, list, code.script_sha256.substr(0, 12));
+    auto join = [](const std::vector<std::string>& xs) {
+      std::string s;
+      for (const auto& x : xs) s += (s.empty() ? "" : ", ") + x;
+      return s;
+    };
+    if (other_script > 0) {
+      out += fmt::format("  variant {}: {} stored result(s) ran another version of {} (sha256 {}); it is now {}\n",
+                         variant, other_script, code.script, join(hashes), code.script_sha256.substr(0, 12));
+    }
+    if (other_commit > 0) {
+      out += fmt::format("  variant {}: {} stored result(s) ran {} at another commit ({}); its repository is now at "
+                         "{}\n",
+                         variant, other_commit, code.script, join(commits), code.git.commit.substr(0, 12));
+    }
   }
   return out;
 }

@@ -22,8 +22,9 @@ namespace avctl::cli {
 std::map<std::string, ProgramFingerprint> CurrentCode(const SweepSpec& spec, std::vector<std::string>* unchecked);
 
 // One line per variant whose stored results ran another version of its
-// script ("" when none did), from the record's code_versions reply
-// ([{variant, script, script_sha256, results}]).
+// script, or the same script at another commit of its repository ("" when
+// none did), from the record's code_versions reply ([{variant, script,
+// script_sha256, git_commit, results}]).
 std::string ChangedCode(const std::map<std::string, ProgramFingerprint>& now, const Json& stored);
 
 }  // namespace avctl::cli

@@ -200,7 +200,9 @@ int RunResultsCommand(const std::vector<std::string>& args, Context& ctx) {
   auto r = CallCoordinator(vm["coordinator"].as<std::string>(),
                            {{"op", "results"}, {"sweep", vm["sweep"].as<std::string>()}});
   if (!r.ok()) return ReportError(r.status());
-  std::cout << (format == "json" ? (*r)["results"].dump(2) + "\n" : ResultsToCsv((*r)["results"]));
+  auto rows = ParseResultRows((*r)["results"], "the coordinator's results");
+  if (!rows.ok()) return ReportError(rows.status());
+  std::cout << (format == "json" ? ResultRowsToJson(*rows).dump(2) + "\n" : ResultsToCsv(*rows));
   return kExitOk;
 }
 

@@ -136,42 +136,34 @@ std::string RenderJobs(const Json& jobs) {
   return out;
 }
 
-std::string ResultsToCsv(const Json& results) {
+std::string ResultsToCsv(const std::vector<ResultRow>& results) {
   std::set<std::string> metrics;
   for (const auto& r : results) {
-    if (!r.contains("metrics") || !r["metrics"].is_object()) continue;
-    for (const auto& [k, v] : r["metrics"].items()) {
-      if (v.is_number()) metrics.insert(k);
-    }
+    for (const auto& [k, v] : r.metrics) metrics.insert(k);
   }
   std::string out = "key,variant,point,seed,partition,worker,seconds";
   for (const auto& m : metrics) out += "," + CsvField(m);
   out += "\n";
   for (const auto& r : results) {
-    out += fmt::format("{},{},{},{},{},{},{:.3f}", CsvField(r.value("key", "")), CsvField(r.value("variant", "")),
-                       CsvField(r.value("point", "")), r.value("seed", 0), r.value("partition", 0),
-                       CsvField(r.value("worker", "")), r.value("seconds", 0.0));
+    out += fmt::format("{},{},{},{},{},{},{:.3f}", CsvField(r.key), CsvField(r.variant), CsvField(r.point), r.seed,
+                       r.partition, CsvField(r.worker), r.seconds);
     for (const auto& m : metrics) {
-      const Json& ms = r["metrics"];
-      out += ms.is_object() && ms.contains(m) && ms[m].is_number() ? fmt::format(",{:.6g}", ms[m].get<double>())
-                                                                    : std::string(",");
+      auto it = r.metrics.find(m);
+      out += it != r.metrics.end() ? fmt::format(",{:.6g}", it->second) : std::string(",");
     }
     out += "\n";
   }
   return out;
 }
 
-std::string RenderResultSummary(const Json& results, const std::string& metric) {
+std::string RenderResultSummary(const std::vector<ResultRow>& results, const std::string& metric) {
   std::map<std::string, std::vector<double>> by_variant;
   std::vector<std::string> order;
   for (const auto& r : results) {
-    const std::string v = r.value("variant", "") + (r.value("point", "").empty() ? "" : " " + r.value("point", ""));
+    const std::string v = r.variant + (r.point.empty() ? "" : " " + r.point);
     if (!by_variant.count(v)) order.push_back(v);
     auto& xs = by_variant[v];
-    if (r.contains("metrics") && r["metrics"].is_object() && r["metrics"].contains(metric) &&
-        r["metrics"][metric].is_number()) {
-      xs.push_back(r["metrics"][metric].get<double>());
-    }
+    if (auto it = r.metrics.find(metric); it != r.metrics.end()) xs.push_back(it->second);
   }
   std::string out = fmt::format("  {:<32} {:>5} {:>10} {:>8}\n", "variant", "runs", metric, "sd");
   for (const auto& v : order) {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/json_util.h"
+#include "sweeps/result_rows.h"
 
 namespace avctl::cli {
 
@@ -19,9 +21,9 @@ std::string RenderRecordHealth(const Json& reply);
 std::string RenderWorkers(const Json& workers);
 std::string RenderJobs(const Json& jobs);
 // One row per result: key, variant, point, seed, partition, worker, seconds, then every metric (sorted names).
-std::string ResultsToCsv(const Json& results);
+std::string ResultsToCsv(const std::vector<ResultRow>& results);
 // Mean and sample standard deviation of `metric` over each variant's results.
-std::string RenderResultSummary(const Json& results, const std::string& metric);
+std::string RenderResultSummary(const std::vector<ResultRow>& results, const std::string& metric);
 std::string FormatDuration(double seconds);
 
 }  // namespace avctl::cli

@@ -330,10 +330,13 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
     }
   }
   if (tty) std::cout << "\n";
-  Json results;
+  std::optional<std::vector<ResultRow>> results;
   if (failure.ok()) {
     auto r = CallCoordinator(cluster.control_endpoint(), {{"op", "results"}, {"sweep", sweep}});
-    if (r.ok()) results = (*r)["results"];
+    if (r.ok()) {
+      auto rows = ParseResultRows((*r)["results"], "the coordinator's results");
+      if (rows.ok()) results = std::move(*rows);
+    }
   }
   Status stopped = cluster.Stop();
   if (!failure.ok()) return ReportError(failure);
@@ -341,8 +344,8 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
     std::cout << status.dump(2) << "\n";
   } else {
     std::cout << RenderSweepStatus(status);
-    if (results.is_array()) std::cout << "test " << vm["metric"].as<std::string>() << " per variant:\n"
-                                      << RenderResultSummary(results, vm["metric"].as<std::string>());
+    if (results) std::cout << "test " << vm["metric"].as<std::string>() << " per variant:\n"
+                           << RenderResultSummary(*results, vm["metric"].as<std::string>());
     std::cout << fmt::format("record: {}\n", cluster.db_path());
   }
   auto report = WriteSweepReport(cluster.db_path(), sweep, (fs::path(o.run_dir) / "report").string());

@@ -1,14 +1,17 @@
 #include "common/subprocess.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -115,6 +118,65 @@ Result<pid_t> SpawnProgram(const ProgramSpawn& spawn) {
   return Status::FromErrno(fmt::format("cannot run {}{}", spawn.argv[0], where.empty() ? "" : " (" + where + ")"),
                            failure[1])
       .WithFile(spawn.argv[0]);
+}
+
+bool CapturedRun::succeeded() const { return !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
+
+Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                const std::string& workdir, std::chrono::milliseconds timeout, size_t max_bytes) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::FromErrno("cannot make a pipe", errno);
+  ProgramSpawn spawn;
+  spawn.argv = argv;
+  spawn.env = env;
+  spawn.workdir = workdir;
+  spawn.stdout_fd = fds[1];
+  spawn.stderr_fd = fds[1];
+  auto pid = SpawnProgram(spawn);
+  ::close(fds[1]);
+  if (!pid.ok()) {
+    ::close(fds[0]);
+    return pid.status();
+  }
+  CapturedRun run;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (run.output.size() < max_bytes) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      run.timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      run.timed_out = ready == 0;
+      break;
+    }
+    char buf[4096];
+    const ssize_t n = ::read(fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of output: it exited (or closed both streams)
+    run.output.append(buf, static_cast<size_t>(std::min<size_t>(static_cast<size_t>(n), max_bytes - run.output.size())));
+  }
+  ::close(fds[0]);
+  if (run.timed_out) ::kill(-*pid, SIGKILL);
+  // Its output closed: it has exited or is about to; the timeout bounds a
+  // program that closed its streams and kept running.
+  while (true) {
+    const pid_t r = ::waitpid(*pid, &run.wait_status, run.timed_out ? 0 : WNOHANG);
+    if (r == *pid || (r < 0 && errno != EINTR)) break;
+    if (r == 0) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        run.timed_out = true;
+        ::kill(-*pid, SIGKILL);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+  return run;
 }
 
 }  // namespace avctl

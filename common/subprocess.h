@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -39,5 +40,18 @@ struct ProgramSpawn {
 // and the reason, with no child left behind: the failure is known before
 // any output, not guessed from an exit code.
 Result<pid_t> SpawnProgram(const ProgramSpawn& spawn);
+
+// A short question put to a tool (`git rev-parse HEAD`, `python3 --version`):
+// run with SpawnProgram, its stdout and stderr read together (at most
+// `max_bytes`), killed with its process group after `timeout`.
+struct CapturedRun {
+  int wait_status = 0;     // as waitpid gave it
+  bool timed_out = false;
+  std::string output;
+  bool succeeded() const;  // exited 0 within the timeout
+};
+Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                const std::string& workdir, std::chrono::milliseconds timeout,
+                                size_t max_bytes = 65536);
 
 }  // namespace avctl

@@ -61,7 +61,8 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
       {"results", true,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         return Under("results", c.record_->Results(id));
+         AVCTL_ASSIGN_OR_RETURN(auto rows, c.record_->Results(id));
+         return Json{{"results", ResultRowsToJson(rows)}};
        }},
       {"code_versions", true,
        [](ControlApi& c, const Json& req) -> R {

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "sweeps/job_state.h"
 #include "sweeps/job_resources.h"
+#include "sweeps/result_rows.h"
 #include "sweeps/sweep_spec.h"
 #include "db/database.h"
 
@@ -232,10 +233,10 @@ class Record {
   // latest epoch record ("running": [{key, worker, elapsed_seconds, progress}]).
   Result<Json> SweepStatus(int64_t sweep_id, double now);
   Result<Json> Jobs(int64_t sweep_id, const std::string& state);
-  Result<Json> Results(int64_t sweep_id);
+  Result<std::vector<ResultRow>> Results(int64_t sweep_id);
   // The code behind the stored results of the command jobs of the sweep
-  // named `sweep_name`: [{variant, script, script_sha256, results}] (script
-  // and hash "" when the result has none); [] when no such sweep.
+  // named `sweep_name`: [{variant, script, script_sha256, git_commit,
+  // results}] ("" where the result has none); [] when no such sweep.
   Result<Json> CodeVersions(const std::string& sweep_name);
   Result<Json> Workers();
   Result<Json> Events(int64_t after_id, int limit);

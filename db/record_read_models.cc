@@ -141,21 +141,36 @@ Result<Json> Record::Jobs(int64_t sweep_id, const std::string& state) {
   return out;
 }
 
-Result<Json> Record::Results(int64_t sweep_id) {
+Result<std::vector<ResultRow>> Record::Results(int64_t sweep_id) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
       "SELECT j.key, j.variant, j.point, j.seed, j.partition, r.attempt_id, a.worker_id, "
       "COALESCE(r.compute_seconds, a.ended_at - a.started_at), r.metrics, a.ended_at - a.started_at "
       "FROM results r JOIN jobs j ON j.id = r.job_id "
       "JOIN attempts a ON a.id = r.attempt_id WHERE j.sweep_id = ? ORDER BY j.ord"));
   AVCTL_RETURN_IF_ERROR(BindRow(*q, sweep_id));
-  Json out = Json::array();
+  std::vector<ResultRow> out;
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    out.push_back({{"key", q->ColumnText(0)}, {"variant", q->ColumnText(1)}, {"point", q->ColumnText(2)},
-                   {"seed", q->ColumnInt(3)}, {"partition", q->ColumnInt(4)}, {"attempt_id", q->ColumnInt(5)},
-                   {"worker", q->ColumnText(6)}, {"seconds", q->ColumnDouble(7)},
-                   {"metrics", ParseStored(q->ColumnText(8))}, {"wall_seconds", q->ColumnDouble(9)}});
+    ResultRow r;
+    r.key = q->ColumnText(0);
+    r.variant = q->ColumnText(1);
+    r.point = q->ColumnText(2);
+    r.seed = static_cast<uint64_t>(q->ColumnInt(3));
+    r.partition = static_cast<int>(q->ColumnInt(4));
+    r.attempt_id = q->ColumnInt(5);
+    r.worker = q->ColumnText(6);
+    r.seconds = q->ColumnDouble(7);
+    r.wall_seconds = q->ColumnDouble(9);
+    // Stored only after it parsed (common/job_result): one that no longer
+    // reads is named, not skipped.
+    auto metrics = ParseJson(q->ColumnText(8), "results.metrics");
+    if (!metrics.ok()) return Status::Corruption(fmt::format("the stored metrics of job {}: {}", r.key,
+                                                             metrics.status().message()));
+    auto numbers = MetricNumbers(*metrics, fmt::format("the stored metrics of job {}", r.key));
+    if (!numbers.ok()) return Status::Corruption(numbers.status().message());
+    r.metrics = std::move(*numbers);
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -163,16 +178,17 @@ Result<Json> Record::Results(int64_t sweep_id) {
 Result<Json> Record::CodeVersions(const std::string& sweep_name) {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
       "SELECT j.variant, COALESCE(json_extract(r.result, '$.provenance.command.script'), ''), "
-      "COALESCE(json_extract(r.result, '$.provenance.command.script_sha256'), ''), COUNT(*) "
+      "COALESCE(json_extract(r.result, '$.provenance.command.script_sha256'), ''), COUNT(*), "
+      "COALESCE(json_extract(r.result, '$.provenance.command.git.commit'), '') "
       "FROM results r JOIN jobs j ON j.id = r.job_id JOIN sweeps s ON s.id = j.sweep_id "
-      "WHERE s.name = ? AND j.kind = 'command' GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 3"));
+      "WHERE s.name = ? AND j.kind = 'command' GROUP BY 1, 2, 3, 5 ORDER BY 1, 4 DESC, 3, 5"));
   AVCTL_RETURN_IF_ERROR(BindRow(*q, sweep_name));
   Json out = Json::array();
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
     out.push_back({{"variant", q->ColumnText(0)}, {"script", q->ColumnText(1)}, {"script_sha256", q->ColumnText(2)},
-                   {"results", q->ColumnInt(3)}});
+                   {"git_commit", q->ColumnText(4)}, {"results", q->ColumnInt(3)}});
   }
   return out;
 }

@@ -3,10 +3,13 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
+
+#include "common/subprocess.h"
 
 namespace avctl {
 
@@ -44,12 +47,30 @@ Result<std::string> FileSha256(const std::string& path) {
   return hex;
 }
 
-Result<ProgramFingerprint> FingerprintProgram(const std::vector<std::string>& argv, const std::string& workdir) {
+GitState ReadGitState(const std::string& dir, const std::vector<std::string>& env) {
+  GitState g;
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return g;
+  auto head = RunCaptured({"git", "-C", dir, "rev-parse", "--verify", "HEAD"}, env, "", std::chrono::seconds(5), 256);
+  if (!head.ok() || !head->succeeded()) return g;  // no git here, or not a repository (with a commit)
+  std::string commit = head->output.substr(0, head->output.find('\n'));
+  if (commit.size() != 40 && commit.size() != 64) return g;
+  auto status = RunCaptured({"git", "-C", dir, "status", "--porcelain", "--untracked-files=no"}, env, "",
+                            std::chrono::seconds(10), 4096);
+  if (!status.ok() || !status->succeeded()) return g;
+  g.commit = std::move(commit);
+  g.dirty = !status->output.empty();
+  return g;
+}
+
+Result<ProgramFingerprint> FingerprintProgram(const std::vector<std::string>& argv, const std::string& workdir,
+                                              const std::vector<std::string>& env) {
   ProgramFingerprint f;
   f.script = FindScript(argv, workdir);
   if (!f.script.empty()) {
     AVCTL_ASSIGN_OR_RETURN(f.script_sha256, FileSha256(f.script));
   }
+  f.git = ReadGitState(f.script.empty() ? workdir : fs::path(f.script).parent_path().string(), env);
   return f;
 }
 

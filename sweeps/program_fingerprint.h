@@ -22,10 +22,22 @@ std::string FindScript(const std::vector<std::string>& argv, const std::string& 
 // Lower-case hex SHA-256 of a file's bytes (libsodium); errors name the file.
 Result<std::string> FileSha256(const std::string& path);
 
+// The git state of a folder: the commit checked out and whether tracked
+// files differ from it (`git status --porcelain --untracked-files=no`).
+// Empty commit when git is not installed or the folder is in no repository.
+struct GitState {
+  std::string commit;
+  bool dirty = false;
+};
+GitState ReadGitState(const std::string& dir, const std::vector<std::string>& env);
+
 struct ProgramFingerprint {
   std::string script;         // absolute path; "" when the command names no script
   std::string script_sha256;  // "" when there is no script
+  GitState git;               // of the script's folder (else the workdir)
 };
-Result<ProgramFingerprint> FingerprintProgram(const std::vector<std::string>& argv, const std::string& workdir);
+// `env`: where git is looked up (PATH), "NAME=value" each.
+Result<ProgramFingerprint> FingerprintProgram(const std::vector<std::string>& argv, const std::string& workdir,
+                                              const std::vector<std::string>& env);
 
 }  // namespace avctl

@@ -1,5 +1,6 @@
 #include "web/report_analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -45,6 +46,45 @@ const std::vector<std::string>& TableMetrics() {
   return m;
 }
 
+namespace {
+
+std::string ColumnLabel(const std::string& metric) {
+  static const std::map<std::string, std::string> known = {
+      {"macro_precision", "Macro Prec"}, {"macro_recall", "Macro Rec"}, {"macro_f1", "Macro F1"},
+      {"micro_precision", "Micro Prec"}, {"micro_recall", "Micro Rec"}, {"micro_f1", "Micro F1"},
+      {"accuracy", "Accuracy"},          {"uar", "UAR"},                {"war", "WAR"}};
+  auto it = known.find(metric);
+  return it == known.end() ? metric : it->second;
+}
+
+}  // namespace
+
+std::vector<MetricColumn> ReportColumns(const ReportData& d) {
+  std::map<std::string, bool> unit;  // metric -> every value in [0, 1]
+  for (const auto& r : d.runs) {
+    if (!r.has_result) continue;
+    for (const auto& [k, v] : r.metrics) {
+      auto [it, fresh] = unit.emplace(k, true);
+      it->second = it->second && v >= 0 && v <= 1;
+    }
+  }
+  std::vector<MetricColumn> out;
+  const bool paper = std::all_of(TableMetrics().begin(), TableMetrics().end(),
+                                 [&](const std::string& m) { return unit.count(m) != 0; });
+  if (paper || unit.empty()) {
+    for (const auto& m : TableMetrics()) out.push_back({m, ColumnLabel(m), !unit.count(m) || unit[m]});
+    return out;
+  }
+  std::set<std::string> placed;
+  for (const auto& c : d.comparisons) {
+    if (unit.count(c.metric) && placed.insert(c.metric).second) out.push_back({c.metric, ColumnLabel(c.metric), unit[c.metric]});
+  }
+  for (const auto& [m, in_unit] : unit) {
+    if (placed.insert(m).second) out.push_back({m, ColumnLabel(m), in_unit});
+  }
+  return out;
+}
+
 std::vector<const ReportRun*> RunsOf(const ReportData& data, const GroupSummary& group) {
   std::vector<const ReportRun*> out;
   for (const auto& r : data.runs) {
@@ -82,6 +122,9 @@ std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& co
 ReportAnalysis AnalyzeReport(const ReportData& d) {
   ReportAnalysis a;
   a.alpha = d.alpha;
+  a.columns = ReportColumns(d);
+  std::map<std::string, bool> percent;
+  for (const auto& c : a.columns) percent[c.name] = c.percent;
   std::map<std::string, std::string> role;
   for (const auto& v : d.variants) role[v.name] = v.role;
   // Groups in the order their runs appear (the sweep's seed-major order keeps variants in spec order).
@@ -121,6 +164,7 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     c.variant = x.label;
     c.baseline = y.label;
     c.metric = metric;
+    c.percent = !percent.count(metric) || percent[metric];
     c.tail = tail;
     c.pairs = MatchPairs(Values(d, x, metric), Values(d, y, metric));
     c.t = PairedTTestOneTailed(c.pairs.x, c.pairs.y, tail);
@@ -166,7 +210,8 @@ std::vector<std::string> MixedCodeWarnings(const ReportData& data) {
     std::string script;
     for (const auto& r : data.runs) {
       if (r.variant != v.name || !r.has_result || r.script_sha256.empty()) continue;
-      ++versions[r.script_sha256.substr(0, 12)];
+      ++versions[r.script_sha256.substr(0, 12) +
+                 (r.git_commit.empty() ? "" : " at commit " + r.git_commit.substr(0, 12))];
       script = r.script;
     }
     if (versions.size() < 2) continue;

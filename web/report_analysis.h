@@ -19,6 +19,19 @@ namespace avctl {
 // The paper's table: macro and micro precision, recall and F1.
 const std::vector<std::string>& TableMetrics();
 
+// A column of the results table: a metric the results carry.
+struct MetricColumn {
+  std::string name;     // as the results name it ("macro_f1", "ccc")
+  std::string label;    // as the table heads it ("Macro F1", "ccc")
+  bool percent = true;  // every value in [0, 1]: shown x100, differences in percentage points
+};
+
+// The results table's columns: the paper's six when the results carry them
+// all (the built-in models); otherwise every metric the results carry,
+// the compared ones first, each shown as a percentage only when all its
+// values lie in [0, 1] (a loss or a concordance coefficient stays as is).
+std::vector<MetricColumn> ReportColumns(const ReportData& data);
+
 struct MetricSummary {
   int n = 0;
   double mean = 0;
@@ -47,11 +60,13 @@ struct ComparisonResult {
   bool significant = false;      // Holm-adjusted p < alpha
   bool significant_raw = false;  // unadjusted p < alpha
   double min_effect = 0;         // from the spec; 0: none (ablations)
+  bool percent = true;           // the metric lies in [0, 1]: differences in percentage points
   SeedPlan plan;                 // power and pairs needed, from the observed differences
 };
 
 struct ReportAnalysis {
   double alpha = 0.05;
+  std::vector<MetricColumn> columns;  // ReportColumns
   std::vector<GroupSummary> groups;
   std::vector<ComparisonResult> comparisons;
 };
@@ -73,8 +88,9 @@ std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& co
 ReportAnalysis AnalyzeReport(const ReportData& data);
 
 // One sentence per variant of a comparison whose results ran more than one
-// version of its program (a resubmit after the script changed, with
-// `avctl sweep submit --allow-changed-code`): its tests mix code.
+// version of its program: another script, or the same script at another
+// commit of its repository (a resubmit with `avctl sweep submit
+// --allow-changed-code`): its tests mix code.
 std::vector<std::string> MixedCodeWarnings(const ReportData& data);
 
 // The runs of one group.

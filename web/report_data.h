@@ -66,6 +66,7 @@ struct ReportRun {
   std::map<std::string, double> params;  // the swept values of this point (numeric ones)
   RunResources resources;
   std::string script, script_sha256;     // a command job's script and its SHA-256 (provenance); "" otherwise
+  std::string git_commit;                // the commit of the script's repository; "" when unknown
 };
 
 // An attempt that ended without its job's result, or resumed from a checkpoint.

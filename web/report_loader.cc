@@ -165,6 +165,7 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
         const Json& command = res.provenance["command"];
         r.script = command.value("script", "");
         r.script_sha256 = command.value("script_sha256", "");
+        if (command.contains("git") && command["git"].is_object()) r.git_commit = command["git"].value("commit", "");
       }
       if (d.store.empty() && res.store.is_object()) {
         d.store = res.store;

@@ -1,5 +1,6 @@
 #include "web/report_render.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -66,6 +67,17 @@ std::string Pct(const MetricSummary& m) {
   return m.n > 1 ? fmt::format("{:.1f} ± {:.1f}", 100 * m.mean, 100 * m.sd) : fmt::format("{:.1f}", 100 * m.mean);
 }
 
+// A metric's mean ± sd as its column shows it: x100 for [0, 1] metrics, else as is.
+std::string Shown(const MetricSummary& m, bool percent) {
+  if (percent || m.n == 0) return Pct(m);
+  return m.n > 1 ? fmt::format("{:.4g} ± {:.3g}", m.mean, m.sd) : fmt::format("{:.4g}", m.mean);
+}
+
+// A difference of a metric: percentage points for [0, 1] metrics, else the metric's own units.
+std::string Diff(double d, bool percent) {
+  return percent ? fmt::format("{:+.2f}", 100 * d) : fmt::format("{:+.4g}", d);
+}
+
 MetricSummary Get(const GroupSummary& g, const std::string& metric) {
   auto it = g.metrics.find(metric);
   return it == g.metrics.end() ? MetricSummary{} : it->second;
@@ -85,11 +97,12 @@ std::string Page(const std::string& title, const std::string& body) {
 
 std::string GroupFile(size_t i) { return fmt::format("variant-{}.html", i + 1); }
 
-std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
+std::string MetricsTable(const std::vector<const GroupSummary*>& groups, const std::vector<MetricColumn>& columns,
                          const std::map<std::string, size_t>& index,
                          const std::set<std::string>& references = {}) {
-  HtmlTable t({"Architecture", "runs", "Macro Prec", "Macro Rec", "Macro F1", "Micro Prec", "Micro Rec", "Micro F1"},
-              "sortable");
+  std::vector<std::string> heads = {"Architecture", "runs"};
+  for (const auto& c : columns) heads.push_back(E(c.label));
+  HtmlTable t(heads, "sortable");
   for (const GroupSummary* g : groups) {
     std::vector<HtmlCell> row;
     const std::string page = GroupFile(index.at(g->label));
@@ -102,9 +115,9 @@ std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
                                                   g->failed > 0 ? fmt::format(" <span class=\"fail\">({} failed)</span>",
                                                                               g->failed)
                                                                 : "")));
-    for (const auto& m : TableMetrics()) {
-      const MetricSummary ms = Get(*g, m);
-      row.push_back(NumberCell(ms.mean, Pct(ms)));
+    for (const auto& c : columns) {
+      const MetricSummary ms = Get(*g, c.name);
+      row.push_back(NumberCell(ms.mean, Shown(ms, c.percent)));
     }
     t.AddRow(std::move(row));
   }
@@ -112,7 +125,9 @@ std::string MetricsTable(const std::vector<const GroupSummary*>& groups,
 }
 
 std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, double alpha) {
-  HtmlTable t({"variant", "baseline", "metric", "pairs", "mean diff (pp)", "95% CI (pp)", "t (df)",
+  // Percentage points when every compared metric lies in [0, 1]; else each in its own units.
+  const bool pp = std::all_of(cs.begin(), cs.end(), [](const ComparisonResult* c) { return c->percent; });
+  HtmlTable t({"variant", "baseline", "metric", "pairs", pp ? "mean diff (pp)" : "mean diff", pp ? "95% CI (pp)" : "95% CI", "t (df)",
                "p (one-tailed)", "p (Holm)", "d<sub>z</sub>", "Wilcoxon p", fmt::format("at α = {}", alpha)},
               "sortable");
   for (const ComparisonResult* c : cs) {
@@ -130,8 +145,8 @@ std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, dou
                                  NumberCell(static_cast<double>(c->pairs.x.size()),
                                             fmt::format("{}{}", c->pairs.x.size(), missing))};
     if (c->t.defined) {
-      row.push_back(NumberCell(c->t.mean_diff, fmt::format("{:+.2f}", 100 * c->t.mean_diff)));
-      row.push_back({fmt::format("[{:+.2f}, {:+.2f}]", 100 * c->t.ci_low, 100 * c->t.ci_high)});
+      row.push_back(NumberCell(c->t.mean_diff, Diff(c->t.mean_diff, c->percent)));
+      row.push_back({fmt::format("[{}, {}]", Diff(c->t.ci_low, c->percent), Diff(c->t.ci_high, c->percent))});
       row.push_back(NumberCell(c->t.t, fmt::format("{:.2f} ({:.0f})", c->t.t, c->t.df)));
       row.push_back(NumberCell(c->t.p, PValue(c->t.p)));
       row.push_back(NumberCell(c->p_holm, PValue(c->p_holm)));
@@ -167,14 +182,16 @@ std::string SeedPlanningTable(const std::vector<ComparisonResult>& cs) {
       continue;
     }
     // Each figure: at α, then Holm's worst case (α / family size) after the slash.
-    row.push_back({fmt::format("{:+.2f}", 100 * p.observed)});
-    row.push_back({fmt::format("{:.2f}", 100 * p.sd)});
+    // pp for a metric in [0, 1], else the metric's own units (as the comparisons table).
+    const auto v = [&](double x) { return c.percent ? fmt::format("{:.2f}", 100 * x) : fmt::format("{:.4g}", x); };
+    row.push_back({Diff(p.observed, c.percent)});
+    row.push_back({v(p.sd)});
     row.push_back({fmt::format("{} / {}", Power(p.power), Power(p.power_holm))});
-    row.push_back({fmt::format("{:.2f} / {:.2f}", 100 * p.detectable, 100 * p.detectable_holm)});
+    row.push_back({fmt::format("{} / {}", v(p.detectable), v(p.detectable_holm))});
     row.push_back({fmt::format("{} / {}", Pairs(p.pairs), Pairs(p.pairs_holm))});
     if (p.min_effect > 0) {
       any_min_effect = true;
-      row.push_back({fmt::format("{:.2f}", 100 * p.min_effect)});
+      row.push_back({v(p.min_effect)});
       row.push_back({fmt::format("{} / {}", Power(p.power_min_effect), Power(p.power_min_effect_holm))});
       row.push_back({fmt::format("{} / {}", Pairs(p.pairs_min_effect), Pairs(p.pairs_min_effect_holm))});
     } else {
@@ -334,13 +351,17 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
   for (const auto& w : MixedCodeWarnings(d)) b += "<p class=\"fail\">Warning: " + E(w) + "</p>";
   std::vector<const GroupSummary*> main, ablation;
   for (const auto& g : a.groups) (g.role == "ablation" ? ablation : main).push_back(&g);
-  b += "<h2>Results on the test set (mean ± sd over runs, %)</h2>" + MetricsTable(main, index);
+  const bool all_percent = std::all_of(a.columns.begin(), a.columns.end(), [](const auto& c) { return c.percent; });
+  b += fmt::format("<h2>Results on the test set (mean ± sd over runs{})</h2>",
+                   all_percent ? ", %" : "; metrics in [0, 1] as %") +
+       MetricsTable(main, a.columns, index);
   std::vector<const ComparisonResult*> comps, ablations;
   for (const auto& c : a.comparisons) (c.kind == "ablation" ? ablations : comps).push_back(&c);
   if (!comps.empty()) {
     b += "<h2>Comparisons: matched paired one-tailed t-tests</h2><p class=\"muted\">Pairs matched on partition and "
          "seed; only complete pairs are used. ★: Holm-adjusted p below α over the sweep's family of " +
-         std::to_string(a.comparisons.size()) + " test(s); ☆: only the unadjusted p is. pp = percentage points.</p>" +
+         std::to_string(a.comparisons.size()) + " test(s); ☆: only the unadjusted p is. pp = percentage points "
+         "(metrics in [0, 1]; others in their own units).</p>" +
          ComparisonsTable(comps, a.alpha);
   }
   if (!ablation.empty()) {
@@ -367,7 +388,7 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     }
     rows.insert(rows.end(), ablation.begin(), ablation.end());
     b += "<h2>Ablations</h2><p class=\"muted\">Each ablation against the reference row, the proposed variant it "
-         "removes a part of.</p>" + MetricsTable(rows, index, references);
+         "removes a part of.</p>" + MetricsTable(rows, a.columns, index, references);
     if (!ablations.empty()) b += ComparisonsTable(ablations, a.alpha);
   }
   if (!a.comparisons.empty()) {
@@ -571,12 +592,12 @@ std::string LatexEscape(const std::string& s) {
 
 std::string MainTableCsv(const ReportAnalysis& a) {
   std::string s = "architecture,role,runs";
-  for (const auto& m : TableMetrics()) s += "," + m + "_mean," + m + "_sd";
+  for (const auto& c : a.columns) s += "," + CsvField(c.name + "_mean") + "," + CsvField(c.name + "_sd");
   s += "\n";
   for (const auto& g : a.groups) {
     s += CsvField(g.label) + "," + CsvField(g.role) + "," + std::to_string(g.done);
-    for (const auto& m : TableMetrics()) {
-      const MetricSummary ms = Get(g, m);
+    for (const auto& c : a.columns) {
+      const MetricSummary ms = Get(g, c.name);
       s += ms.n ? fmt::format(",{:.6f},{:.6f}", ms.mean, ms.sd) : std::string(",,");
     }
     s += "\n";
@@ -608,14 +629,25 @@ std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
 }
 
 std::string MainTableLatex(const ReportData& d, const ReportAnalysis& a) {
+  const bool paper = a.columns.size() == TableMetrics().size() &&
+                     std::equal(a.columns.begin(), a.columns.end(), TableMetrics().begin(),
+                                [](const MetricColumn& c, const std::string& m) { return c.name == m; });
+  // The metric the star marks: the paper's macro F1, else the first compared one.
+  const std::string starred = paper || a.comparisons.empty() ? "macro_f1" : a.comparisons.front().metric;
   std::string s = fmt::format(
-      "% Sweep {}: test-set metrics, mean $\\pm$ sd over runs (%). Generated by avctl.\n"
+      "% Sweep {}: test-set metrics, mean $\\pm$ sd over runs ({}). Generated by avctl.\n"
       "% $^{{*}}$: better than every baseline it was compared with, one-tailed matched paired t-test, "
-      "Holm-adjusted p < {}.\n"
-      "\\begin{{tabular}}{{lcccccc}}\n\\hline\n"
-      " & \\multicolumn{{3}}{{c}}{{Macro}} & \\multicolumn{{3}}{{c}}{{Micro}} \\\\\n"
-      "Architecture & Prec & Rec & F1 & Prec & Rec & F1 \\\\\n\\hline\n",
-      LatexEscape(d.sweep_name), a.alpha);
+      "Holm-adjusted p < {}.\n",
+      LatexEscape(d.sweep_name), paper ? "%" : "metrics in [0, 1] as %", a.alpha);
+  if (paper) {
+    s += "\\begin{tabular}{lcccccc}\n\\hline\n"
+         " & \\multicolumn{3}{c}{Macro} & \\multicolumn{3}{c}{Micro} \\\\\n"
+         "Architecture & Prec & Rec & F1 & Prec & Rec & F1 \\\\\n\\hline\n";
+  } else {
+    s += "\\begin{tabular}{l" + std::string(a.columns.size(), 'c') + "}\n\\hline\nArchitecture";
+    for (const auto& c : a.columns) s += " & " + LatexEscape(c.label);
+    s += " \\\\\n\\hline\n";
+  }
   for (const auto& g : a.groups) {
     bool all_sig = false, any = false;
     for (const auto& c : a.comparisons) {
@@ -625,10 +657,10 @@ std::string MainTableLatex(const ReportData& d, const ReportAnalysis& a) {
       all_sig = all_sig && c.significant;
     }
     s += LatexEscape(g.label);
-    for (const auto& m : TableMetrics()) {
-      const MetricSummary ms = Get(g, m);
-      std::string cell = ms.n ? fmt::format("{:.1f}", 100 * ms.mean) : "--";
-      if (m == "macro_f1" && any && all_sig) cell += "$^{*}$";
+    for (const auto& c : a.columns) {
+      const MetricSummary ms = Get(g, c.name);
+      std::string cell = !ms.n ? "--" : c.percent ? fmt::format("{:.1f}", 100 * ms.mean) : fmt::format("{:.4g}", ms.mean);
+      if (c.name == starred && any && all_sig) cell += "$^{*}$";
       s += " & " + cell;
     }
     s += " \\\\\n";

@@ -18,6 +18,13 @@ std::string Pp(double fraction) {
   return (v < 0 ? "\u2212" : "+") + digits;
 }
 
+// A difference in the metric's own units, with a sign (U+2212 for minus).
+std::string Units(double v) {
+  const std::string digits = fmt::format("{:.4g}", std::fabs(v));
+  if (v == 0) return "0";
+  return (v < 0 ? "\u2212" : "+") + digits;
+}
+
 }  // namespace
 
 std::string MetricWords(const std::string& metric) {
@@ -43,9 +50,11 @@ std::vector<std::string> VerdictSentences(const ReportAnalysis& a) {
                                 c.baseline, c.pairs.x.size(), metric));
       continue;
     }
+    // Percentage points for a metric in [0, 1]; otherwise the metric's own units.
+    const auto d = [&](double v) { return c.percent ? Pp(v) : Units(v); };
     const std::string numbers =
-        fmt::format("{} pp {} (95% CI {} to {}), {} matched pairs, Holm-adjusted p = {}", Pp(c.t.mean_diff), metric,
-                    Pp(c.t.ci_low), Pp(c.t.ci_high), c.t.n, P(c.p_holm));
+        fmt::format("{}{} {} (95% CI {} to {}), {} matched pairs, Holm-adjusted p = {}", d(c.t.mean_diff),
+                    c.percent ? " pp" : "", metric, d(c.t.ci_low), d(c.t.ci_high), c.t.n, P(c.p_holm));
     if (c.significant) {
       out.push_back(fmt::format("{} beats {} by {}: significant at α = {}.", c.variant, c.baseline, numbers, a.alpha));
     } else {

@@ -243,11 +243,16 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   // The code it runs, before it runs: the script's SHA-256 (the resubmit
   // check compares it) and the interpreter's path and version.
   Json code = {{"interpreter", interpreters_.Describe(spawn.argv, spawn.env, spawn.workdir)}};
-  if (auto fingerprint = FingerprintProgram(spawn.argv, spawn.workdir); !fingerprint.ok()) {
+  if (auto fingerprint = FingerprintProgram(spawn.argv, spawn.workdir, spawn.env); !fingerprint.ok()) {
     code["script_error"] = fingerprint.status().ToString();
-  } else if (!fingerprint->script.empty()) {
-    code["script"] = fingerprint->script;
-    code["script_sha256"] = fingerprint->script_sha256;
+  } else {
+    if (!fingerprint->script.empty()) {
+      code["script"] = fingerprint->script;
+      code["script_sha256"] = fingerprint->script_sha256;
+    }
+    if (!fingerprint->git.commit.empty()) {
+      code["git"] = {{"commit", fingerprint->git.commit}, {"dirty", fingerprint->git.dirty}};
+    }
   }
   auto pid = SpawnProgram(spawn);
   if (!pid.ok()) {

@@ -1,9 +1,5 @@
 #include "worker/interpreter_info.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,40 +34,12 @@ std::string ResolveInPath(const std::string& name, const std::string& path_var) 
 
 namespace {
 
-// The first line `argv --version` prints (stdout and stderr) within two
+// The first line `path --version` prints (stdout and stderr) within two
 // seconds; "" if it prints nothing, fails or hangs (then it is killed).
 std::string VersionLine(const std::string& path, const std::vector<std::string>& env) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return "";
-  ProgramSpawn spawn;
-  spawn.argv = {path, "--version"};
-  spawn.env = env;
-  spawn.stdout_fd = fds[1];
-  spawn.stderr_fd = fds[1];
-  auto pid = SpawnProgram(spawn);
-  ::close(fds[1]);
-  if (!pid.ok()) {
-    ::close(fds[0]);
-    return "";
-  }
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (out.size() < 4096) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[512];
-    const ssize_t n = ::read(fds[0], buf, sizeof(buf));
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  ::kill(-*pid, SIGKILL);  // its own group: nothing of it outlives the question
-  int status = 0;
-  ::waitpid(*pid, &status, 0);
-  const size_t nl = out.find('\n');
-  std::string line = out.substr(0, nl);
+  auto run = RunCaptured({path, "--version"}, env, "", std::chrono::seconds(2), 4096);
+  if (!run.ok() || run->timed_out) return "";
+  std::string line = run->output.substr(0, run->output.find('\n'));
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   return line.substr(0, 200);
 }

@@ -27,6 +27,13 @@ TEST(CodeCheck, NamesEachVariantWhoseStoredResultsRanAnotherScript) {
   EXPECT_EQ(ChangedCode(now, Json::array()), "") << "a new sweep";
   now["mine"].script_sha256 = std::string(64, 'a');
   EXPECT_EQ(ChangedCode(now, Json::array({stored[0]})), "");
+  // The same script at another commit: what it imports may have changed.
+  now["base"].git.commit = std::string(40, 'e');
+  const Json at_commit = Json::array({{{"variant", "base"}, {"script", "/w/base.py"},
+                                       {"script_sha256", std::string(64, 'b')}, {"git_commit", std::string(40, 'd')},
+                                       {"results", 3}}});
+  EXPECT_EQ(ChangedCode(now, at_commit), "  variant base: 3 stored result(s) ran /w/base.py at another commit "
+                                         "(dddddddddddd); its repository is now at eeeeeeeeeeee\n");
 }
 
 TEST(CodeCheck, FingerprintsTheCommandVariantsItCanReach) {

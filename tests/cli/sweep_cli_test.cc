@@ -106,21 +106,39 @@ TEST(StatusRender, AnUnwritableRecordIsSaidFirst) {
 }
 
 TEST(StatusRender, ResultsCsvHasEveryMetricAndQuotesFields) {
-  Json results = {
+  const Json reply = {
       {{"key", "s/a,b/-/seed=0/partition=1"}, {"variant", "a,b"}, {"point", ""}, {"seed", 0}, {"partition", 1},
-       {"worker", "w1"}, {"seconds", 1.5}, {"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.25}}}},
+       {"attempt_id", 1}, {"worker", "w1"}, {"seconds", 1.5}, {"wall_seconds", 2.0},
+       {"metrics", {{"macro_f1", 0.5}, {"accuracy", 0.25}, {"per_class", Json::array()}}}},
       {{"key", "s/c/-/seed=0/partition=1"}, {"variant", "c"}, {"point", ""}, {"seed", 0}, {"partition", 1},
-       {"worker", "w2"}, {"seconds", 2.0}, {"metrics", {{"macro_f1", 0.75}}}}};
-  std::string csv = cli::ResultsToCsv(results);
+       {"attempt_id", 2}, {"worker", "w2"}, {"seconds", 2.0}, {"wall_seconds", 2.5}, {"metrics", {{"macro_f1", 0.75}}}}};
+  auto results = ParseResultRows(reply);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  EXPECT_EQ(ResultRowsToJson(*results)[1], reply[1]) << "written back as read";
+  std::string csv = cli::ResultsToCsv(*results);
   EXPECT_EQ(csv,
             "key,variant,point,seed,partition,worker,seconds,accuracy,macro_f1\n"
             "\"s/a,b/-/seed=0/partition=1\",\"a,b\",,0,1,w1,1.500,0.25,0.5\n"
             "s/c/-/seed=0/partition=1,c,,0,1,w2,2.000,,0.75\n");
 }
 
+TEST(StatusRender, ResultRowsNameTheFieldAtFault) {
+  auto bad = ParseResultRows(Json::array({{{"key", "k"}, {"variant", "v"}, {"point", ""}, {"seed", 0},
+                                           {"partition", 1}, {"attempt_id", 1}, {"worker", "w"}, {"seconds", 1},
+                                           {"wall_seconds", 1}, {"metrics", {{"ccc", "high"}}}}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("results[0].metrics.ccc: expected a number"), std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST(StatusRender, SummaryMeanAndSampleSd) {
-  Json results = Json::array();
-  for (double x : {0.5, 0.7, 0.6}) results.push_back({{"variant", "v"}, {"point", ""}, {"metrics", {{"macro_f1", x}}}});
+  std::vector<ResultRow> results;
+  for (double x : {0.5, 0.7, 0.6}) {
+    ResultRow r;
+    r.variant = "v";
+    r.metrics = {{"macro_f1", x}};
+    results.push_back(r);
+  }
   std::string out = cli::RenderResultSummary(results, "macro_f1");
   EXPECT_NE(out.find("0.6000"), std::string::npos) << out;
   EXPECT_NE(out.find("0.1000"), std::string::npos) << out;  // sample sd of 0.5, 0.7, 0.6

@@ -61,6 +61,8 @@ TEST(PytorchExample, TheExampleSweepRunsToItsReportWithAVerdict) {
                        index->find("audiovisual does not beat audio_only") != std::string::npos;
   EXPECT_TRUE(verdict) << "the report states its verdict";
   EXPECT_NE(index->find("Confusion matrices"), std::string::npos) << "from the program's confusion matrices";
+  EXPECT_NE(index->find("<th scope=\"col\">Accuracy</th>"), std::string::npos) << "the metrics the program reports";
+  EXPECT_EQ(index->find("Micro F1"), std::string::npos) << "not the paper's columns it does not report";
   // What the program handed back, as stored: per-clip predictions, the
   // helper's curves, the worker's provenance of the script and interpreter.
   const fs::path db = dir / "run" / "avctl.db";
@@ -74,6 +76,10 @@ TEST(PytorchExample, TheExampleSweepRunsToItsReportWithAVerdict) {
   EXPECT_EQ(Query(db, "SELECT substr(json_extract(result, '$.provenance.command.interpreter.version'), 1, 8) "
                       "FROM results LIMIT 1"), "Python 3");
   EXPECT_EQ(Query(db, "SELECT COUNT(*) FROM epochs"), "36") << "six epochs of progress per job, live";
+  if (testutil::RunCommand("git -C " + example.string() + " rev-parse HEAD").exit_code == 0) {
+    EXPECT_EQ(Query(db, "SELECT length(json_extract(result, '$.provenance.command.git.commit')) FROM results LIMIT 1"),
+              "40") << "the commit of the example's repository";
+  }
   if (!HasFailure()) fs::remove_all(dir);
 }
 

@@ -149,9 +149,9 @@ TEST_F(RecordTest, DispatchResultAndDuplicate) {
   auto results = store_->Results(1);
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 1u);
-  EXPECT_DOUBLE_EQ((*results)[0]["metrics"]["macro_f1"].get<double>(), 0.5);
-  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 7.5);  // the worker's measured compute time
-  EXPECT_DOUBLE_EQ((*results)[0]["wall_seconds"].get<double>(), 10.0);  // dispatch to result, as the coordinator saw it
+  EXPECT_DOUBLE_EQ((*results)[0].metrics.at("macro_f1"), 0.5);
+  EXPECT_DOUBLE_EQ((*results)[0].seconds, 7.5);  // the worker's measured compute time
+  EXPECT_DOUBLE_EQ((*results)[0].wall_seconds, 10.0);  // dispatch to result, as the coordinator saw it
 }
 
 TEST_F(RecordTest, LostAttemptRequeuesAndALateResultIsStoredOnce) {
@@ -222,7 +222,7 @@ TEST_F(RecordTest, AProtocolOneResultIsStoredWithTheWallTime) {
   auto results = store_->Results(1);
   ASSERT_TRUE(results.ok());
   ASSERT_EQ(results->size(), 1u);
-  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 4.5);
+  EXPECT_DOUBLE_EQ((*results)[0].seconds, 4.5);
   auto q = Sql()->Prepare("SELECT json_extract(result, '$.compute_seconds_source') FROM results");
   ASSERT_TRUE(q.ok() && *q->Step());
   EXPECT_NE(q->ColumnText(0).find("protocol-1 worker"), std::string::npos) << q->ColumnText(0);
@@ -540,7 +540,7 @@ TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) 
   auto results = (*record)->Results(1);
   ASSERT_TRUE(results.ok()) << results.status().ToString();
   ASSERT_EQ(results->size(), 1u);
-  EXPECT_DOUBLE_EQ((*results)[0]["seconds"].get<double>(), 12.0);  // no compute time: the wall time
+  EXPECT_DOUBLE_EQ((*results)[0].seconds, 12.0);  // no compute time: the wall time
   record->reset();
   fs::remove_all(dir);
 }

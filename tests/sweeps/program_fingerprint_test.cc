@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 namespace avctl {
 namespace {
 
@@ -34,7 +36,7 @@ TEST_F(ProgramFingerprintTest, TheScriptIsTheFirstFileArgumentNotTheInterpreter)
 
 // Reference: printf "print('hello')\n" | sha256sum
 TEST_F(ProgramFingerprintTest, Sha256MatchesCoreutils) {
-  auto f = FingerprintProgram({"python3", "train.py"}, dir_.string());
+  auto f = FingerprintProgram({"python3", "train.py"}, dir_.string(), {});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->script_sha256, "03e693d9f2f687e0f40e36a8df7fcb4d1c22974012b7c2a55c000eb30f305824");
   EXPECT_EQ(f->script, (dir_ / "train.py").string());
@@ -45,6 +47,26 @@ TEST_F(ProgramFingerprintTest, Sha256MatchesCoreutils) {
   auto missing = FileSha256((dir_ / "nope.py").string());
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().ToString().find("nope.py"), std::string::npos);
+}
+
+TEST_F(ProgramFingerprintTest, GitCommitAndWhetherTrackedFilesChanged) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  EXPECT_TRUE(ReadGitState(dir_.string(), env).commit.empty()) << "not a repository";
+  const std::string git = "git -C " + dir_.string() + " -c user.name=t -c user.email=t@t ";
+  if (std::system((git + "init -q && " + git + "add train.py && " + git + "commit -q -m one").c_str()) != 0) {
+    GTEST_SKIP() << "no git here";
+  }
+  GitState g = ReadGitState(dir_.string(), env);
+  EXPECT_EQ(g.commit.size(), 40u) << g.commit;
+  EXPECT_FALSE(g.dirty);
+  std::ofstream(dir_ / "train.py", std::ios::app) << "# edited\n";
+  GitState edited = ReadGitState((dir_ / "src").string(), env);
+  EXPECT_EQ(edited.commit, g.commit) << "a subfolder of the repository";
+  EXPECT_TRUE(edited.dirty);
+  auto f = FingerprintProgram({"python3", "train.py"}, dir_.string(), env);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->git.commit, g.commit);
 }
 
 }  // namespace

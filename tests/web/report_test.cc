@@ -340,6 +340,57 @@ TEST(ReportProvenance, WarnsWhenAComparedVariantRanTwoVersionsOfItsScript) {
                   "(1 result)): its comparisons mix code, so their differences are not the model's alone.");
   const std::string index = RenderReport(d, AnalyzeReport(d))["index.html"];
   EXPECT_NE(index.find("Warning: Variant mine ran 2 versions"), std::string::npos);
+  // The same script at another commit of its repository is another version too.
+  d.runs[2].git_commit = std::string(40, 'c');
+  const auto w2 = MixedCodeWarnings(d);
+  ASSERT_EQ(w2.size(), 2u);
+  EXPECT_NE(w2[1].find("Variant base ran 2 versions"), std::string::npos) << w2[1];
+  EXPECT_NE(w2[1].find("aaaaaaaaaaaa at commit cccccccccccc (1 result)"), std::string::npos) << w2[1];
+}
+
+// A program's own metrics (examples/pytorch reports macro_f1 and accuracy;
+// a regression model a CCC and a loss): the table shows what the results
+// carry, the compared metric first, [0, 1] metrics as percentages and the
+// others as they are, in the HTML, CSV and LaTeX tables alike.
+TEST(ReportColumns, TheMetricsTheResultsCarryComparedFirst) {
+  ReportData d;
+  d.sweep_name = "own";
+  d.variants = {{"mine", "proposed", "command"}, {"base", "baseline", "command"}};
+  d.comparisons = {{"mine", {"base"}, "ccc", "greater", 0}};
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    for (const std::string v : {"mine", "base"}) {
+      ReportRun r;
+      r.variant = v;
+      r.seed = seed;
+      r.state = "done";
+      r.has_result = true;
+      r.metrics = {{"accuracy", 0.5 + 0.01 * seed}, {"ccc", (v == "mine" ? 0.4 : 0.3) + 0.01 * seed},
+                   {"loss", 1.5 + seed}};
+      d.runs.push_back(r);
+    }
+  }
+  const auto columns = ReportColumns(d);
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_EQ(columns[0].name, "ccc");
+  EXPECT_EQ(columns[1].label, "Accuracy");
+  EXPECT_EQ(columns[2].name, "loss");
+  EXPECT_TRUE(columns[0].percent);
+  EXPECT_FALSE(columns[2].percent) << "values above 1 are not shown as percentages";
+  const auto a = AnalyzeReport(d);
+  auto files = RenderReport(d, a);
+  EXPECT_NE(files["index.html"].find("<th scope=\"col\">ccc</th>"), std::string::npos) << files["index.html"];
+  EXPECT_NE(files["index.html"].find("2.5 ± 1"), std::string::npos) << "loss as is: " << files["index.html"];
+  EXPECT_EQ(files["index.html"].find("Macro Prec"), std::string::npos);
+  EXPECT_EQ(files["table.csv"].substr(0, files["table.csv"].find('\n')),
+            "architecture,role,runs,ccc_mean,ccc_sd,accuracy_mean,accuracy_sd,loss_mean,loss_sd");
+  EXPECT_NE(files["table.tex"].find("Architecture & ccc & Accuracy & loss"), std::string::npos) << files["table.tex"];
+  // The paper's six when the results carry them (the built-in models): as before.
+  for (auto& r : d.runs) {
+    for (const auto& m : TableMetrics()) r.metrics[m] = 0.5;
+  }
+  const auto paper = ReportColumns(d);
+  ASSERT_EQ(paper.size(), 6u);
+  EXPECT_EQ(paper[2].label, "Macro F1");
 }
 
 }  // namespace

@@ -52,5 +52,19 @@ TEST(VerdictTest, MetricNamesReadAsWords) {
   EXPECT_NE(SyntheticCaveat().find("synthetic"), std::string::npos);
 }
 
+TEST(VerdictTest, AMetricOutsideZeroToOneIsInItsOwnUnits) {
+  ReportAnalysis a;
+  a.alpha = 0.05;
+  ComparisonResult c = Comparison(-0.125, -0.2, -0.05, 10, 0.001, 0.001, 0.05);
+  c.metric = "dev_loss";
+  c.tail = Tail::kLess;
+  c.percent = false;
+  a.comparisons.push_back(c);
+  const auto v = VerdictSentences(a);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0], "ladder_av beats backbone by \u22120.125 dev loss (lower is better) (95% CI \u22120.2 to \u22120.05), "
+                  "10 matched pairs, Holm-adjusted p = 0.001: significant at α = 0.05.");
+}
+
 }  // namespace
 }  // namespace avctl
