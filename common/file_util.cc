@@ -32,7 +32,7 @@ Status SyncDirectory(const std::string& dir) {
   return Status::OK();
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, Durability durability) {
   std::string tmp = path + ".tmp-XXXXXX";
   std::vector<char> name(tmp.begin(), tmp.end());
   name.push_back('\0');
@@ -55,7 +55,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     done += static_cast<size_t>(n);
   }
   if (::fchmod(fd, 0644) != 0) return fail("chmod failed");
-  if (::fsync(fd) != 0) return fail("fsync failed");
+  if (durability == Durability::kDurable && ::fsync(fd) != 0) return fail("fsync failed");
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp_path.c_str());
@@ -66,6 +66,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
     ::unlink(tmp_path.c_str());
     return Status::FromErrno("rename failed", err).WithFile(path);
   }
+  if (durability != Durability::kDurable) return Status::OK();
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return SyncDirectory(parent.empty() ? "." : parent.string());
 }

@@ -48,7 +48,7 @@ struct CapturedRun {
   int wait_status = 0;     // as waitpid gave it
   bool timed_out = false;
   std::string output;
-  bool succeeded() const;  // exited 0 within the timeout
+  bool succeeded() const;  // exited 0 within the timeout (-1: reaped elsewhere, unknown: not succeeded)
 };
 Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                 const std::string& workdir, std::chrono::milliseconds timeout,

@@ -51,6 +51,16 @@ GitState ReadGitState(const std::string& dir, const std::vector<std::string>& en
   GitState g;
   std::error_code ec;
   if (dir.empty() || !fs::is_directory(dir, ec)) return g;
+  // No .git in it or above it: no repository, and no git process to ask.
+  bool in_repo = false;
+  for (fs::path p = fs::absolute(dir, ec); !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p / ".git", ec)) {
+      in_repo = true;
+      break;
+    }
+    if (p == p.root_path()) break;
+  }
+  if (!in_repo) return g;
   auto head = RunCaptured({"git", "-C", dir, "rev-parse", "--verify", "HEAD"}, env, "", std::chrono::seconds(5), 256);
   if (!head.ok() || !head->succeeded()) return g;  // no git here, or not a repository (with a commit)
   std::string commit = head->output.substr(0, head->output.find('\n'));

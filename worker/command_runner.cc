@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -44,6 +45,10 @@ struct CommandRunner::Attempt {
   std::streamoff progress_offset = 0;
   int bad_progress_lines = 0;
   Json provenance;
+  // The code it runs (script hash, git state, interpreter version), worked
+  // out beside the job on a thread of its own: git in a large repository
+  // can take seconds, which the daemon's loop must not wait.
+  std::future<Json> code;
 };
 
 CommandRunner::CommandRunner(CommandRunnerOptions options, StoreRegistry* stores, Logger* log)
@@ -221,9 +226,17 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   auto argv = RenderCommand(a.job, {setup.config_path, setup.result_path, setup.progress_path, setup.checkpoint_dir,
                                     setup.output_dir, id});
   if (!argv.ok()) return FailureReport(id, FailureKind::kJob, argv.status().ToString(), true);
-  // The checkpoint folder is the job's: removed whole once its result is stored.
-  if (Status w = WriteFileAtomic(a.dir + "/" + kOwnedCheckpointDirFile, a.checkpoint_dir); !w.ok()) return worker_failure(w);
-  if (Status w = WriteJsonFileAtomic(setup.config_path, ProgramConfig(setup)); !w.ok()) return worker_failure(w);
+  // The checkpoint folder is the job's: removed whole once its result is
+  // stored. Neither file needs to survive a machine crash (the attempt does
+  // not), so no fsync: each costs milliseconds on every job.
+  if (Status w = WriteFileAtomic(a.dir + "/" + kOwnedCheckpointDirFile, a.checkpoint_dir, Durability::kProcessLifetime);
+      !w.ok()) {
+    return worker_failure(w);
+  }
+  if (Status w = WriteFileAtomic(setup.config_path, ProgramConfig(setup).dump(2) + "\n", Durability::kProcessLifetime);
+      !w.ok()) {
+    return worker_failure(w);
+  }
   // Logs are kept with the job's outputs, past the acknowledgement that
   // removes the attempt's spool folder.
   const std::string logs = a.output_dir + "/logs";
@@ -240,20 +253,24 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   spawn.stdout_fd = (*capture)->ChildStdout();
   spawn.stderr_fd = (*capture)->ChildStderr();
   spawn.parent_death_signal = SIGKILL;  // the job dies with its worker
-  // The code it runs, before it runs: the script's SHA-256 (the resubmit
-  // check compares it) and the interpreter's path and version.
-  Json code = {{"interpreter", interpreters_.Describe(spawn.argv, spawn.env, spawn.workdir)}};
-  if (auto fingerprint = FingerprintProgram(spawn.argv, spawn.workdir, spawn.env); !fingerprint.ok()) {
-    code["script_error"] = fingerprint.status().ToString();
-  } else {
-    if (!fingerprint->script.empty()) {
-      code["script"] = fingerprint->script;
-      code["script_sha256"] = fingerprint->script_sha256;
+  // The code it runs, from when it starts: the script's SHA-256 (the
+  // resubmit check compares it), the repository's commit, the interpreter.
+  a.code = std::async(std::launch::async, [argv = spawn.argv, env = spawn.env, workdir = spawn.workdir,
+                                           interpreters = interpreters_] {
+    Json code = {{"interpreter", interpreters->Describe(argv, env, workdir)}};
+    if (auto fingerprint = FingerprintProgram(argv, workdir, env); !fingerprint.ok()) {
+      code["script_error"] = fingerprint.status().ToString();
+    } else {
+      if (!fingerprint->script.empty()) {
+        code["script"] = fingerprint->script;
+        code["script_sha256"] = fingerprint->script_sha256;
+      }
+      if (!fingerprint->git.commit.empty()) {
+        code["git"] = {{"commit", fingerprint->git.commit}, {"dirty", fingerprint->git.dirty}};
+      }
     }
-    if (!fingerprint->git.commit.empty()) {
-      code["git"] = {{"commit", fingerprint->git.commit}, {"dirty", fingerprint->git.dirty}};
-    }
-  }
+    return code;
+  });
   auto pid = SpawnProgram(spawn);
   if (!pid.ok()) {
     // A program that is not there, or not executable, is the same on every
@@ -274,7 +291,6 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
                   {"host", opt_.hostname}, {"worker_id", opt_.worker_id}, {"device", opt_.device},
                   {"output_dir", a.output_dir}, {"stdout_log", stdout_log}, {"stderr_log", stderr_log},
                   {"contract", kJobContractVersion}};
-  a.provenance.update(code);
   log_->Info("attempt {} ({}) started {} as pid {}", id, a.job.key, (*argv)[0], *pid);
   return std::nullopt;
 }
@@ -282,6 +298,11 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
 std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& progress) {
   std::vector<AttemptReport> out;
   const auto now = Clock::now();
+  pending_code_.erase(std::remove_if(pending_code_.begin(), pending_code_.end(),
+                                     [](const std::future<Json>& f) {
+                                       return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                                     }),
+                      pending_code_.end());
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     const int64_t id = it->first;
     Attempt& a = *it->second;
@@ -297,8 +318,7 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
         // group, or a setsid grandchild found by its marker).
         a.wait_status = status;
         a.ended = now;
-        SignalJobProcesses(a.pid, marker, SIGKILL);
-        a.leftovers = ProcessesWithEnvEntry(marker);
+        a.leftovers = SignalJobProcesses(a.pid, marker, SIGKILL);  // reaped as they go
         a.phase = Phase::kFinishing;
       } else {
         if (a.deadline && now >= *a.deadline && !a.timed_out) {
@@ -316,10 +336,12 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
     if (a.phase == Phase::kFinishing) {
       a.leftovers = ReapExited(a.leftovers);
       const bool drained = a.capture == nullptr || a.capture->Done();
-      if (!drained && now - a.ended < kOutputDrainLimit) {
+      const bool code_known = !a.code.valid() || a.code.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      if ((!drained && now - a.ended < kOutputDrainLimit) || (!code_known && !a.cancelled)) {
         ++it;
         continue;
       }
+      if (a.code.valid() && !code_known) pending_code_.push_back(std::move(a.code));  // not waited for here
       if (a.capture) a.capture->Stop();
       if (a.cancelled) {
         std::error_code ec;
@@ -337,6 +359,7 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
 }
 
 AttemptReport CommandRunner::Finish(int64_t id, Attempt& a) {
+  if (a.code.valid()) a.provenance.update(a.code.get());  // ready: Poll waited for it
   ProgramEnd end;
   end.wait_status = a.wait_status;
   end.result_path = a.dir + "/program_result.json";

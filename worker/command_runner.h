@@ -22,6 +22,9 @@
 #include "sweeps/command_job.h"
 #include "worker/job_runners.h"
 #include "worker/output_capture.h"
+#include <future>
+#include <memory>
+
 #include "worker/interpreter_info.h"
 #include "worker/store_registry.h"
 
@@ -82,7 +85,9 @@ class CommandRunner : public JobRunner {
   Logger* log_;
   bool draining_ = false;
   std::map<int64_t, std::unique_ptr<Attempt>> attempts_;
-  InterpreterInfo interpreters_;  // versions asked once per interpreter
+  // Versions asked once per interpreter, from the attempts' provenance threads.
+  std::shared_ptr<InterpreterInfo> interpreters_ = std::make_shared<InterpreterInfo>();
+  std::vector<std::future<Json>> pending_code_;  // of cancelled attempts: dropped once done, never waited for
 };
 
 }  // namespace avctl

@@ -62,6 +62,7 @@ Json InterpreterInfo::Describe(const std::vector<std::string>& argv, const std::
   }
   Json out = {{"path", path.empty() ? first : path}};
   if (path.empty() || !IsKnownInterpreter(fs::path(path).filename().string())) return out;
+  std::lock_guard<std::mutex> lock(mu_);  // one question per interpreter, even from two attempts at once
   auto it = versions_.find(path);
   if (it == versions_.end()) it = versions_.emplace(path, VersionLine(path, env)).first;
   if (!it->second.empty()) out["version"] = it->second;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ class InterpreterInfo {
   Json Describe(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& workdir);
 
  private:
+  std::mutex mu_;  // Describe runs on the attempts' provenance threads
   std::map<std::string, std::string> versions_;  // by resolved path
 };
 

@@ -1,6 +1,7 @@
 #include "worker/process_tree.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -9,10 +10,31 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
+#include <string>
 
 namespace avctl {
+
+namespace {
+
+// A /proc file's bytes (at most `max`), "" when it cannot be read: a process
+// may exit between the listing and the read (ESRCH), and that is no error.
+// Plain read(2): a stream would throw from underflow on such a read.
+std::string ReadProcFile(const std::string& path, size_t max) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  while (out.size() < max) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
 
 Status BecomeChildSubreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return Status::FromErrno("prctl(PR_SET_CHILD_SUBREAPER)", errno);
@@ -28,9 +50,7 @@ std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry) {
     char* end = nullptr;
     const long pid = std::strtol(d->d_name, &end, 10);
     if (end == d->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
-    std::ifstream in(std::string("/proc/") + d->d_name + "/environ", std::ios::binary);
-    if (!in) continue;
-    const std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string env = ReadProcFile(std::string("/proc/") + d->d_name + "/environ", size_t{1} << 20);
     // Entries are NUL-separated: match a whole entry.
     for (size_t at = env.find(entry); at != std::string::npos; at = env.find(entry, at + 1)) {
       const bool starts = at == 0 || env[at - 1] == '\0';
@@ -45,13 +65,13 @@ std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry) {
   return out;
 }
 
-int SignalJobProcesses(pid_t pgid, const std::string& entry, int sig) {
+std::vector<pid_t> SignalJobProcesses(pid_t pgid, const std::string& entry, int sig) {
   if (pgid > 0) ::kill(-pgid, sig);
-  int n = 0;
+  std::vector<pid_t> signalled;
   for (pid_t p : ProcessesWithEnvEntry(entry)) {
-    if (::kill(p, sig) == 0) ++n;
+    if (::kill(p, sig) == 0) signalled.push_back(p);
   }
-  return n;
+  return signalled;
 }
 
 std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids) {
@@ -74,8 +94,7 @@ int ReapOrphans(const std::vector<pid_t>& known) {
     char* end = nullptr;
     const long pid = std::strtol(d->d_name, &end, 10);
     if (end == d->d_name || *end != '\0' || pid <= 0) continue;
-    std::ifstream in(std::string("/proc/") + d->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string stat = ReadProcFile(std::string("/proc/") + d->d_name + "/stat", 4096);
     // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
     const size_t close = stat.rfind(')');
     if (close == std::string::npos || close + 4 > stat.size()) continue;

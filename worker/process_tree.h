@@ -27,8 +27,8 @@ Status BecomeChildSubreaper();
 std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry);
 
 // Sends `sig` to process group `pgid` (when > 0) and to every process marked
-// with `entry`; returns how many marked processes it signalled.
-int SignalJobProcesses(pid_t pgid, const std::string& entry, int sig);
+// with `entry`; returns the marked processes it signalled (one scan of /proc).
+std::vector<pid_t> SignalJobProcesses(pid_t pgid, const std::string& entry, int sig);
 
 // Reaps those of `pids` that are the caller's children and have exited;
 // returns the ones still to wait for (not exited yet).
