@@ -238,10 +238,8 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
     return worker_failure(w);
   }
   // Logs are kept with the job's outputs, past the acknowledgement that
-  // removes the attempt's spool folder.
+  // removes the attempt's spool folder; made when the program first writes.
   const std::string logs = a.output_dir + "/logs";
-  fs::create_directories(logs, ec);
-  if (ec) return worker_failure(Status::IOError(fmt::format("cannot create {}: {}", logs, ec.message())).WithFile(logs));
   const std::string stdout_log = fmt::format("{}/attempt-{}.stdout.log", logs, id);
   const std::string stderr_log = fmt::format("{}/attempt-{}.stderr.log", logs, id);
   auto capture = OutputCapture::Open(stdout_log, stderr_log, opt_.capture);
@@ -255,7 +253,13 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   spawn.parent_death_signal = SIGKILL;  // the job dies with its worker
   // The code it runs, from when it starts: the script's SHA-256 (the
   // resubmit check compares it), the repository's commit, the interpreter.
-  a.code = std::async(std::launch::async, [argv = spawn.argv, env = spawn.env, workdir = spawn.workdir,
+  // Without the AVCTL_* variables: git and `--version` are not the job's
+  // processes, and the attempt's token would have them killed with it.
+  std::vector<std::string> tool_env;
+  for (const auto& e : spawn.env) {
+    if (e.rfind("AVCTL_", 0) != 0) tool_env.push_back(e);
+  }
+  a.code = std::async(std::launch::async, [argv = spawn.argv, env = std::move(tool_env), workdir = spawn.workdir,
                                            interpreters = interpreters_] {
     Json code = {{"interpreter", interpreters->Describe(argv, env, workdir)}};
     if (auto fingerprint = FingerprintProgram(argv, workdir, env); !fingerprint.ok()) {
@@ -289,6 +293,7 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   }
   a.provenance = {{"argv", *argv}, {"workdir", spawn.workdir}, {"env", RedactedVariables(*variables)},
                   {"host", opt_.hostname}, {"worker_id", opt_.worker_id}, {"device", opt_.device},
+                  {"gpu", opt_.gpu_name},
                   {"output_dir", a.output_dir}, {"stdout_log", stdout_log}, {"stderr_log", stderr_log},
                   {"contract", kJobContractVersion}};
   log_->Info("attempt {} ({}) started {} as pid {}", id, a.job.key, (*argv)[0], *pid);
@@ -386,6 +391,11 @@ AttemptReport CommandRunner::Finish(int64_t id, Attempt& a) {
     if (!r.resources.wall_seconds) r.resources.wall_seconds = wall;
     if (r.resources.device.empty()) r.resources.device = opt_.device;
     Json provenance = r.provenance.is_object() ? r.provenance : Json::object();
+    // Only the logs the program wrote: a silent stream leaves no file.
+    for (const char* log : {"stdout_log", "stderr_log"}) {
+      std::error_code ec;
+      if (a.provenance.contains(log) && !fs::exists(a.provenance[log].get<std::string>(), ec)) a.provenance.erase(log);
+    }
     provenance["command"] = a.provenance;
     r.provenance = std::move(provenance);
     Json checked = JobResultToJson(r);

@@ -48,6 +48,7 @@ struct CommandRunnerOptions {
   std::vector<std::string> environment;  // the worker's own, "NAME=value" (programs inherit it)
   std::optional<std::string> visible_devices;  // the worker's own CUDA_VISIBLE_DEVICES, if set
   std::string hostname;
+  std::string gpu_name;  // the worker's GPU (nvidia-smi), for provenance; "" on CPU
 };
 
 class CommandRunner : public JobRunner {

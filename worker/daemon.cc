@@ -124,6 +124,7 @@ Status WorkerDaemon::Impl::Prepare() {
   }
   co.visible_devices = opt.visible_devices;
   co.hostname = Hostname();
+  co.gpu_name = opt.gpu_name;
   command = std::make_unique<CommandRunner>(co, stores.get(), log);
   // A job's orphans (a grandchild that called setsid) become this daemon's
   // children, so they are found, stopped and reaped here.

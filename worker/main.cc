@@ -53,6 +53,9 @@ constexpr const char* kUsage =
     "               [--slots N] [--device auto|cpu|cuda:N] [--threads N per job] [--noop]\n"
     "               [--checkpoint-dir DIR: shared by the workers of a sweep; default WORK_DIR/checkpoints]\n"
     "               SIGTERM or SIGINT: every running job checkpoints and is reported preempted, then it exits\n"
+    "               Runs built-in models (train) and researchers' programs (command jobs, docs/JOBS.md: their\n"
+    "               logs and outputs under WORK_DIR/outputs/, SIGTERM to the program, SIGKILL to all of it\n"
+    "               after --stop-timeout)\n"
     "\n"
     "Every command takes --threads N (intra-op threads for libtorch; default: all cores).";
 
@@ -392,7 +395,8 @@ int main(int argc, char** argv) {
       "resume-hint", po::value<std::string>(), "the job's last checkpoint as the coordinator knows it (train)")(
       "attempt", po::value<int64_t>()->default_value(0), "the attempt id written into checkpoints (train)")(
       "stop-timeout", po::value<double>()->default_value(25.0),
-      "seconds a SIGTERM leaves running jobs to checkpoint before they are killed (serve; Slurm's KillWait is 30)")(
+      "seconds a SIGTERM (preemption, a cancel, a command job's timeout) leaves running jobs to checkpoint and exit "
+      "before all of their processes are killed (serve; Slurm's KillWait is 30)")(
       "no-verify", po::bool_switch(),
       "skip the store's checksum verification: the worker daemon verified it when it opened it (train)")(
       "coordinator", po::value<std::string>()->default_value("tcp://127.0.0.1:5555"),

@@ -1,11 +1,14 @@
 #include "worker/output_capture.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -18,12 +21,25 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-// One stream: its pipe's read end and its log file.
+// One stream: its pipe's read end and its log file, made when the first
+// bytes arrive (a silent program costs no files: most of a job's cost on a
+// busy worker is creating them).
 struct Stream {
   int fd = -1;
+  const std::string* path = nullptr;
   std::FILE* file = nullptr;
   int64_t kept = 0;
   bool noted = false;  // the "dropped" note is written
+
+  std::FILE* File() {
+    if (file == nullptr && path != nullptr) {
+      const size_t slash = path->rfind('/');
+      if (slash != std::string::npos && slash > 0) ::mkdir(path->substr(0, slash).c_str(), 0755);  // its logs folder
+      file = std::fopen(path->c_str(), "we");
+      path = nullptr;  // one try
+    }
+    return file;
+  }
 };
 
 }  // namespace
@@ -79,8 +95,8 @@ void OutputCapture::Drain() {
   Stream streams[2];
   streams[0].fd = out_read_;
   streams[1].fd = err_read_;
-  streams[0].file = std::fopen(stdout_path_.c_str(), "we");
-  streams[1].file = std::fopen(stderr_path_.c_str(), "we");
+  streams[0].path = &stdout_path_;
+  streams[1].path = &stderr_path_;
   char buf[65536];
   int open_streams = 2;
   while (open_streams > 0) {
@@ -104,11 +120,11 @@ void OutputCapture::Drain() {
         }
         const int64_t room = std::max<int64_t>(0, limits_.max_bytes - s.kept);
         const int64_t keep = std::min<int64_t>(room, n);
-        if (s.file != nullptr && keep > 0) std::fwrite(buf, 1, static_cast<size_t>(keep), s.file);
+        if (keep > 0 && s.File() != nullptr) std::fwrite(buf, 1, static_cast<size_t>(keep), s.file);
         s.kept += keep;
         if (keep < n) {
           dropped_ += n - keep;
-          if (!s.noted && s.file != nullptr) {
+          if (!s.noted && s.File() != nullptr) {
             std::fprintf(s.file, "\n[avctl: output beyond %lld bytes is not kept]\n",
                          static_cast<long long>(limits_.max_bytes));
             s.noted = true;

@@ -1,6 +1,7 @@
 // What a job's program writes to stdout and stderr, drained on a thread of
 // its own so that a program that floods its output never blocks the worker
-// (nor itself, for long): each stream goes to its log file up to a cap,
+// (nor itself, for long): each stream goes to its log file (made, with its
+// folder, when the stream's first bytes arrive) up to a cap,
 // what is beyond the cap is read and counted but not kept, and the last
 // bytes of stderr stay in memory for the failure reason.
 #pragma once

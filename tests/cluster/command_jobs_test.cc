@@ -49,6 +49,7 @@ while [ "$epoch" -lt "$EPOCHS" ]; do
   sum=$((sum + epoch * (AVCTL_SEED + 1)))
   echo "$epoch $sum" > "$state.tmp"; mv "$state.tmp" "$state"
   printf '{"epoch": %d, "epochs": %d, "train_loss": 0.5}\n' "$epoch" "$EPOCHS" >> "$AVCTL_PROGRESS"
+  echo "epoch $epoch done"
 done
 f1=$(awk -v s="$sum" -v seed="$AVCTL_SEED" -v b="$boost" 'BEGIN { printf "%.6f", 0.4 + (s % 97) / 1000 + 0.003 * (seed % 3) * (b > 0) + b }')
 resume='{"resumed": false}'
@@ -121,8 +122,11 @@ TEST_F(CommandJobsTest, AConformingShellProgramRunsASweepToItsReport) {
   EXPECT_EQ((*stored)["provenance"]["command"]["env"]["EPOCHS"], "2");
   EXPECT_EQ((*stored)["state_sum"], 6) << "a field of the program's own is kept";
   EXPECT_TRUE((*stored).contains("compute_seconds"));
-  const std::string log = (*stored)["provenance"]["command"]["stderr_log"].get<std::string>();
-  EXPECT_TRUE(fs::exists(log)) << "the attempt's logs outlive its spool folder: " << log;
+  const std::string log = (*stored)["provenance"]["command"].value("stdout_log", "");
+  EXPECT_TRUE(fs::exists(log)) << "the attempt's logs outlive its spool folder: " << stored->dump();
+  auto logged = ReadFileToString(log);
+  EXPECT_TRUE(logged.ok() && *logged == "epoch 1 done\nepoch 2 done\n") << (logged.ok() ? *logged : "unreadable");
+  EXPECT_FALSE((*stored)["provenance"]["command"].contains("stderr_log")) << "a silent stream leaves no file";
   // The report: its verdict for the comparison.
   auto report = testutil::RunCommand(fmt::format("{}avctl report own --db {} --out {}", testutil::kBin, db_,
                                                  (dir_ / "report").string()));

@@ -251,6 +251,29 @@ TEST(OutputCapture, AFloodIsDrainedAndCappedAndStderrsTailKept) {
   fs::remove_all(dir);
 }
 
+TEST(OutputCapture, ASilentStreamMakesNoFileAndALogFolderIsMadeWhenNeeded) {
+  const fs::path dir = testutil::FreshTestDir("output-capture-lazy");
+  auto capture = OutputCapture::Open((dir / "logs" / "out.log").string(), (dir / "logs" / "err.log").string(), {});
+  ASSERT_TRUE(capture.ok()) << capture.status().ToString();
+  ProgramSpawn s;
+  s.argv = {"sh", "-c", "echo only stderr >&2"};
+  s.env = ThisEnvironment("");
+  s.stdout_fd = (*capture)->ChildStdout();
+  s.stderr_fd = (*capture)->ChildStderr();
+  auto pid = SpawnProgram(s);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  ASSERT_TRUE((*capture)->Start().ok());
+  int status = 0;
+  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
+  ASSERT_TRUE(testutil::WaitUntil([&] { return (*capture)->Done(); }, 30));
+  (*capture)->Stop();
+  EXPECT_FALSE(fs::exists(dir / "logs" / "out.log"));
+  auto err = ReadFileToString((dir / "logs" / "err.log").string());
+  ASSERT_TRUE(err.ok()) << err.status().ToString();
+  EXPECT_EQ(*err, "only stderr\n");
+  fs::remove_all(dir);
+}
+
 bool Gone(pid_t pid) { return testutil::ProcessGone(pid); }
 
 TEST(ProcessTree, AGrandchildThatCalledSetsidIsFoundByItsMarkerAndStopped) {
