@@ -222,25 +222,32 @@ TEST(SpawnProgram, AProgramThatCannotStartIsTheCallsErrorNamingIt) {
   fs::remove_all(dir);
 }
 
+// Runs `script` with its output captured by `capture`, until the program has
+// exited and both streams are drained.
+void RunCapturing(OutputCapture& capture, const std::string& script) {
+  ProgramSpawn s;
+  s.argv = {"sh", "-c", script};
+  s.env = ThisEnvironment("");
+  s.stdout_fd = capture.ChildStdout();
+  s.stderr_fd = capture.ChildStderr();
+  auto pid = SpawnProgram(s);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  ASSERT_TRUE(capture.Start().ok());
+  int status = 0;
+  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
+  ASSERT_TRUE(testutil::WaitUntil([&] { return capture.Done(); }, 30));
+  capture.Stop();
+}
+
 TEST(OutputCapture, AFloodIsDrainedAndCappedAndStderrsTailKept) {
   const fs::path dir = testutil::FreshTestDir("output-capture");
   CaptureLimits limits;
   limits.max_bytes = 1 << 20;
   auto capture = OutputCapture::Open((dir / "out.log").string(), (dir / "err.log").string(), limits);
   ASSERT_TRUE(capture.ok()) << capture.status().ToString();
-  ProgramSpawn s;
   // 100 MB on stdout, then a last word on stderr: the program must not block on a full pipe.
-  s.argv = {"sh", "-c", "head -c 100000000 /dev/zero; echo 'line 1' >&2; echo 'the last line' >&2"};
-  s.env = ThisEnvironment("");
-  s.stdout_fd = (*capture)->ChildStdout();
-  s.stderr_fd = (*capture)->ChildStderr();
-  auto pid = SpawnProgram(s);
-  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  ASSERT_TRUE((*capture)->Start().ok());
-  int status = 0;
-  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
-  ASSERT_TRUE(testutil::WaitUntil([&] { return (*capture)->Done(); }, 30));
-  (*capture)->Stop();
+  RunCapturing(**capture, "head -c 100000000 /dev/zero; echo 'line 1' >&2; echo 'the last line' >&2");
+  if (HasFatalFailure()) return;
   EXPECT_EQ((*capture)->StderrTail(), "line 1\nthe last line");
   EXPECT_EQ((*capture)->DroppedBytes(), 100000000 - (1 << 20));
   const auto size = fs::file_size(dir / "out.log");
@@ -255,18 +262,8 @@ TEST(OutputCapture, ASilentStreamMakesNoFileAndALogFolderIsMadeWhenNeeded) {
   const fs::path dir = testutil::FreshTestDir("output-capture-lazy");
   auto capture = OutputCapture::Open((dir / "logs" / "out.log").string(), (dir / "logs" / "err.log").string(), {});
   ASSERT_TRUE(capture.ok()) << capture.status().ToString();
-  ProgramSpawn s;
-  s.argv = {"sh", "-c", "echo only stderr >&2"};
-  s.env = ThisEnvironment("");
-  s.stdout_fd = (*capture)->ChildStdout();
-  s.stderr_fd = (*capture)->ChildStderr();
-  auto pid = SpawnProgram(s);
-  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  ASSERT_TRUE((*capture)->Start().ok());
-  int status = 0;
-  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
-  ASSERT_TRUE(testutil::WaitUntil([&] { return (*capture)->Done(); }, 30));
-  (*capture)->Stop();
+  RunCapturing(**capture, "echo only stderr >&2");
+  if (HasFatalFailure()) return;
   EXPECT_FALSE(fs::exists(dir / "logs" / "out.log"));
   auto err = ReadFileToString((dir / "logs" / "err.log").string());
   ASSERT_TRUE(err.ok()) << err.status().ToString();
