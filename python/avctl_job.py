@@ -86,7 +86,9 @@ def config(defaults=None):
 
 def seed_everything(seed):
     """Seeds Python's random, NumPy and PyTorch (CPU and CUDA) when they are
-    importable, and asks PyTorch for deterministic algorithms where it has them."""
+    importable. It does not switch PyTorch to deterministic algorithms (that
+    costs speed and some operations refuse): call
+    torch.use_deterministic_algorithms(True) yourself where you need it."""
     random.seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     try:
