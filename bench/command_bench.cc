@@ -26,9 +26,8 @@
 #include "cli/control_client.h"
 #include "cli/local_cluster.h"
 #include "common/json_util.h"
+#include "common/subprocess.h"
 #include "db/database.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using avctl::Json;
@@ -47,8 +46,7 @@ double Now() { return std::chrono::duration<double>(std::chrono::system_clock::n
 // Seconds per run of the script started by hand, `n` runs in a row.
 double ByHand(const fs::path& dir, int n) {
   const std::string result = "AVCTL_RESULT=" + (dir / "hand-result.json").string();
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  std::vector<std::string> env = avctl::ProcessEnvironment();
   env.push_back(result);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());

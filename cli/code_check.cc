@@ -1,13 +1,14 @@
 #include "cli/code_check.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+
+#include "common/subprocess.h"
 
 namespace avctl::cli {
 
 std::map<std::string, ProgramFingerprint> CurrentCode(const SweepSpec& spec, std::vector<std::string>* unchecked) {
   std::map<std::string, ProgramFingerprint> out;
+  const std::vector<std::string> env = ProcessEnvironment();  // where git is looked up
   for (const SweepVariant& v : spec.variants) {
     if (v.kind != JobKind::kCommand) continue;
     std::vector<std::string> argv;
@@ -18,8 +19,6 @@ std::map<std::string, ProgramFingerprint> CurrentCode(const SweepSpec& spec, std
     }
     const std::string workdir =
         v.program.contains("workdir") && v.program["workdir"].is_string() ? v.program["workdir"].get<std::string>() : "";
-    std::vector<std::string> env;
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
     auto f = FingerprintProgram(argv, workdir, env);
     if (!f.ok() || f->script.empty()) {
       if (unchecked != nullptr) unchecked->push_back(v.name);

@@ -62,7 +62,6 @@ Result<pid_t> SpawnProgram(const ProgramSpawn& spawn) {
   envp.push_back(nullptr);
   int report[2];  // the child writes {stage, errno} here when it cannot exec; closed on exec
   if (::pipe2(report, O_CLOEXEC) != 0) return Status::FromErrno("cannot make a pipe", errno);
-  const char* workdir = spawn.workdir.empty() ? nullptr : spawn.workdir.c_str();
   const pid_t parent = ::getpid();
   // vfork: the child borrows this process's memory until it execs, so no
   // page tables are copied (a fork of a daemon with libtorch mapped costs
@@ -88,7 +87,7 @@ Result<pid_t> SpawnProgram(const ProgramSpawn& spawn) {
     ::dup2(spawn.stdout_fd >= 0 ? spawn.stdout_fd : devnull, STDOUT_FILENO);
     ::dup2(spawn.stderr_fd >= 0 ? spawn.stderr_fd : devnull, STDERR_FILENO);
     int failure[2] = {0, 0};
-    if (workdir != nullptr && ::chdir(workdir) != 0) {
+    if (!spawn.workdir.empty() && ::chdir(spawn.workdir.c_str()) != 0) {
       failure[0] = 1;
     } else {
       ::execvpe(argv[0], argv.data(), envp.data());
@@ -191,6 +190,12 @@ Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std:
     }
   }
   return run;
+}
+
+std::vector<std::string> ProcessEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
 }
 
 }  // namespace avctl

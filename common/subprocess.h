@@ -41,6 +41,10 @@ struct ProgramSpawn {
 // any output, not guessed from an exit code.
 Result<pid_t> SpawnProgram(const ProgramSpawn& spawn);
 
+// This process's environment, "NAME=value" each (what a spawned program
+// inherits when the caller passes it on).
+std::vector<std::string> ProcessEnvironment();
+
 // A short question put to a tool (`git rev-parse HEAD`, `python3 --version`):
 // run with SpawnProgram, its stdout and stderr read together (at most
 // `max_bytes`), killed with its process group after `timeout`.

@@ -18,6 +18,7 @@
 
 #include "common/file_util.h"
 #include "common/protocol.h"
+#include "common/subprocess.h"
 #include "common/version.h"
 #include "worker/checkpoint_file.h"
 #include "worker/command_runner.h"
@@ -119,9 +120,7 @@ Status WorkerDaemon::Impl::Prepare() {
   co.output_root = (fs::path(opt.work_dir) / "outputs").string();
   co.stop_timeout = std::chrono::milliseconds(static_cast<int64_t>(opt.stop_timeout_s * 1000));
   co.environment = opt.environment;
-  if (co.environment.empty()) {
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) co.environment.emplace_back(*e);
-  }
+  if (co.environment.empty()) co.environment = ProcessEnvironment();
   co.visible_devices = opt.visible_devices;
   co.hostname = Hostname();
   co.gpu_name = opt.gpu_name;

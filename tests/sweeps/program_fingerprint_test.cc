@@ -1,5 +1,7 @@
 #include "sweeps/program_fingerprint.h"
 
+#include "common/subprocess.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -50,8 +52,7 @@ TEST_F(ProgramFingerprintTest, Sha256MatchesCoreutils) {
 }
 
 TEST_F(ProgramFingerprintTest, GitCommitAndWhetherTrackedFilesChanged) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  const std::vector<std::string> env = ProcessEnvironment();
   EXPECT_TRUE(ReadGitState(dir_.string(), env).commit.empty()) << "not a repository";
   const std::string git = "git -C " + dir_.string() + " -c user.name=t -c user.email=t@t ";
   if (std::system((git + "init -q && " + git + "add train.py && " + git + "commit -q -m one").c_str()) != 0) {
