@@ -20,6 +20,15 @@ namespace avctl {
 
 namespace fs = std::filesystem;
 
+std::string OwnedCheckpointDir(const std::string& dir) {
+  if (auto config = ReadJsonFile(dir + "/" + kProgramConfigFile); config.ok() && config->is_object()) {
+    const auto it = config->find("checkpoint_dir");
+    return it != config->end() && it->is_string() ? it->get<std::string>() : "";
+  }
+  auto legacy = ReadFileToString(dir + "/" + kLegacyOwnedCheckpointDirFile);
+  return legacy.ok() ? *legacy : "";
+}
+
 namespace {
 
 // How long a finished program's output may still take to reach end of
@@ -46,13 +55,20 @@ struct CommandRunner::Attempt {
   int bad_progress_lines = 0;
   Json provenance;
   // The code it runs (script hash, git state, interpreter version), worked
-  // out beside the job on a thread of its own: git in a large repository
-  // can take seconds, which the daemon's loop must not wait.
-  std::future<Json> code;
+  // out beside the job by the runner's code worker.
+  std::future<Json> code;  // from code_worker_
 };
 
 CommandRunner::CommandRunner(CommandRunnerOptions options, StoreRegistry* stores, Logger* log)
-    : opt_(std::move(options)), stores_(stores), log_(log) {}
+    : opt_(std::move(options)), stores_(stores), log_(log) {
+  auto wake = Wakeup::Create();
+  if (wake.ok()) {
+    wake_ = std::move(*wake);
+  } else {
+    log_->Warn("{}: a job's worked-out provenance is noticed at the loop's next tick instead", wake.status().ToString());
+  }
+  code_worker_ = std::make_unique<BackgroundWorker<Json>>(wake_);
+}
 
 CommandRunner::~CommandRunner() { KillAll(); }
 
@@ -102,11 +118,24 @@ std::optional<JobRunner::Clock::time_point> CommandRunner::NextDue() const {
     if (!due || t < *due) due = t;
   };
   for (const auto& [id, a] : attempts_) {
-    if (a->phase == Phase::kFinishing) consider(Clock::now() + std::chrono::milliseconds(2));
+    if (a->phase == Phase::kFinishing) {
+      const bool code_pending = a->code.valid() && a->code.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+      consider(code_pending && !wake_ ? Clock::now() + std::chrono::milliseconds(2) : a->ended + kOutputDrainLimit);
+    }
     if (a->deadline && !a->timed_out) consider(*a->deadline);
     if (a->kill_at && !a->killed) consider(*a->kill_at);
   }
   return due;
+}
+
+std::vector<int> CommandRunner::PollFds() const {
+  std::vector<int> fds;
+  if (wake_) fds.push_back(wake_->fd());
+  for (const auto& [id, a] : attempts_) {
+    if (a->capture == nullptr) continue;
+    for (int fd : a->capture->Fds()) fds.push_back(fd);
+  }
+  return fds;
 }
 
 std::vector<pid_t> CommandRunner::ChildPids() const {
@@ -210,7 +239,7 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   setup.job = &a.job;
   setup.attempt = id;
   setup.token = a.token;
-  setup.config_path = a.dir + "/config.json";
+  setup.config_path = a.dir + "/" + kProgramConfigFile;
   // The program's own result; the worker's checked one (result.json) is
   // what a restarted daemon finds and reports.
   setup.result_path = a.dir + "/program_result.json";
@@ -226,13 +255,9 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   auto argv = RenderCommand(a.job, {setup.config_path, setup.result_path, setup.progress_path, setup.checkpoint_dir,
                                     setup.output_dir, id});
   if (!argv.ok()) return FailureReport(id, FailureKind::kJob, argv.status().ToString(), true);
-  // The checkpoint folder is the job's: removed whole once its result is
-  // stored. Neither file needs to survive a machine crash (the attempt does
-  // not), so no fsync: each costs milliseconds on every job.
-  if (Status w = WriteFileAtomic(a.dir + "/" + kOwnedCheckpointDirFile, a.checkpoint_dir, Durability::kProcessLifetime);
-      !w.ok()) {
-    return worker_failure(w);
-  }
+  // Its checkpoint_dir is also what the acknowledgement of the job's stored
+  // result removes (OwnedCheckpointDir). It need not survive a machine crash
+  // (the attempt does not), so no fsync: that costs milliseconds on every job.
   if (Status w = WriteFileAtomic(setup.config_path, ProgramConfig(setup).dump(2) + "\n", Durability::kProcessLifetime);
       !w.ok()) {
     return worker_failure(w);
@@ -259,8 +284,7 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
   for (const auto& e : spawn.env) {
     if (e.rfind("AVCTL_", 0) != 0) tool_env.push_back(e);
   }
-  a.code = std::async(std::launch::async, [argv = spawn.argv, env = std::move(tool_env), workdir = spawn.workdir,
-                                           interpreters = interpreters_] {
+  auto work = [argv = spawn.argv, env = std::move(tool_env), workdir = spawn.workdir, interpreters = interpreters_] {
     Json code = {{"interpreter", interpreters->Describe(argv, env, workdir)}};
     if (auto fingerprint = FingerprintProgram(argv, workdir, env); !fingerprint.ok()) {
       code["script_error"] = fingerprint.status().ToString();
@@ -274,7 +298,8 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
       }
     }
     return code;
-  });
+  };
+  a.code = code_worker_->Submit(std::move(work));
   auto pid = SpawnProgram(spawn);
   if (!pid.ok()) {
     // A program that is not there, or not executable, is the same on every
@@ -284,7 +309,7 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
     return FailureReport(id, workdir ? FailureKind::kWorker : FailureKind::kJob, pid.status().ToString(), true);
   }
   a.capture = std::move(*capture);
-  if (Status s = a.capture->Start(); !s.ok()) log_->Warn("attempt {}: {}", id, s.ToString());
+  a.capture->Start();
   a.pid = *pid;
   a.phase = Phase::kRunning;
   a.started = Clock::now();
@@ -302,6 +327,7 @@ std::optional<AttemptReport> CommandRunner::Spawn(int64_t id, Attempt& a, const 
 
 std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& progress) {
   std::vector<AttemptReport> out;
+  if (wake_) wake_->Clear();
   const auto now = Clock::now();
   pending_code_.erase(std::remove_if(pending_code_.begin(), pending_code_.end(),
                                      [](const std::future<Json>& f) {
@@ -311,6 +337,7 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     const int64_t id = it->first;
     Attempt& a = *it->second;
+    if (a.capture) a.capture->Pump();
     if (a.phase == Phase::kRunning) {
       int status = 0;
       const pid_t r = ::waitpid(a.pid, &status, WNOHANG);
@@ -323,7 +350,7 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
         // group, or a setsid grandchild found by its marker).
         a.wait_status = status;
         a.ended = now;
-        a.leftovers = SignalJobProcesses(a.pid, marker, SIGKILL);  // reaped as they go
+        a.leftovers = KillLeftovers(a.pid, marker);  // reaped as they go
         a.phase = Phase::kFinishing;
       } else {
         if (a.deadline && now >= *a.deadline && !a.timed_out) {

@@ -25,15 +25,25 @@
 #include <future>
 #include <memory>
 
+#include "common/wakeup.h"
+#include "worker/background_worker.h"
 #include "worker/interpreter_info.h"
 #include "worker/store_registry.h"
 
 namespace avctl {
 
-// In an attempt's spool folder: the command job's checkpoint folder, removed
-// whole when the coordinator has stored the job's result (the program's
-// files are its own format, so nothing in it is kept).
-inline constexpr const char* kOwnedCheckpointDirFile = "job_checkpoint_dir";
+// In an attempt's spool folder: the program's config file (docs/JOBS.md),
+// whose checkpoint_dir is the command job's checkpoint folder, removed whole
+// when the coordinator has stored the job's result (the program's files are
+// its own format, so nothing in it is kept).
+inline constexpr const char* kProgramConfigFile = "config.json";
+// Where spools of daemons before 2026-12-06 named that folder.
+inline constexpr const char* kLegacyOwnedCheckpointDirFile = "job_checkpoint_dir";
+
+// The checkpoint folder of the command job whose attempt spool is `dir`;
+// "" when `dir` is not a command job's (or its config cannot be read).
+std::string OwnedCheckpointDir(const std::string& dir);
+
 
 struct CommandRunnerOptions {
   std::string spool;                    // attempts/<id>/ (ids are unique across runners)
@@ -60,9 +70,11 @@ class CommandRunner : public JobRunner {
   // SIGTERM to every process of the attempt, SIGKILL after the stop timeout; forgotten once gone.
   bool Cancel(int64_t attempt) override;
   std::vector<int64_t> Holding() const override;
-  // Soon when an ended program's output is still draining; else the next
-  // timeout or stop deadline.
+  // The next timeout or stop deadline, or the end of an ended program's
+  // output drain; output and worked-out provenance wake PollFds() instead.
   std::optional<Clock::time_point> NextDue() const override;
+  // The running programs' output pipes and the provenance thread's wakeup.
+  std::vector<int> PollFds() const override;
   // Preemption: every running program gets SIGTERM (it should checkpoint
   // and exit 3) and SIGKILL after `grace`; each is reported preempted.
   void Preempt(std::chrono::milliseconds grace);
@@ -85,6 +97,12 @@ class CommandRunner : public JobRunner {
   StoreRegistry* stores_;
   Logger* log_;
   bool draining_ = false;
+  // Made readable by the provenance thread when an attempt's code is worked out.
+  std::shared_ptr<Wakeup> wake_;
+  // The code each attempt runs (script hash, git state, interpreter
+  // version): git in a large repository can take seconds, which the
+  // daemon's loop must not wait.
+  std::unique_ptr<BackgroundWorker<Json>> code_worker_;
   std::map<int64_t, std::unique_ptr<Attempt>> attempts_;
   // Versions asked once per interpreter, from the attempts' provenance threads.
   std::shared_ptr<InterpreterInfo> interpreters_ = std::make_shared<InterpreterInfo>();

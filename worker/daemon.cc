@@ -231,11 +231,10 @@ void WorkerDaemon::Impl::OnAck(int64_t attempt, bool spooled, bool result_stored
     // needed. Only now, and only for the attempt whose result was stored: a
     // stale attempt's result (not stored) leaves them to the job's retry.
     // A command job's folder is its program's: removed whole.
-    auto owned = ReadFileToString(AttemptDir(attempt) + "/" + kOwnedCheckpointDirFile);
-    if (owned.ok() && !owned->empty()) {
+    if (const std::string owned = OwnedCheckpointDir(AttemptDir(attempt)); !owned.empty()) {
       std::error_code rm;
-      fs::remove_all(*owned, rm);
-      if (rm) log->Warn("attempt {}: removing {}: {}", attempt, *owned, rm.message());
+      fs::remove_all(owned, rm);
+      if (rm) log->Warn("attempt {}: removing {}: {}", attempt, owned, rm.message());
     }
     auto folder = ReadFileToString(AttemptDir(attempt) + "/" + kCheckpointDirFile);
     if (folder.ok() && !folder->empty()) {
@@ -305,7 +304,13 @@ Status WorkerDaemon::Impl::Run() {
   while (true) {
     link->Tick();
     std::vector<zmq::pollitem_t> items = {{nullptr, signal_fd, ZMQ_POLLIN, 0}};
-    if (link->socket() != nullptr) items.push_back({link->socket()->handle(), 0, ZMQ_POLLIN, 0});
+    const bool linked = link->socket() != nullptr;
+    if (linked) items.push_back({link->socket()->handle(), 0, ZMQ_POLLIN, 0});
+    // A job's output, or a runner's thread that finished (a job's
+    // provenance worked out), wakes the loop; the runner's Poll handles it.
+    for (const JobRunner* r : std::initializer_list<const JobRunner*>{train.get(), command.get()}) {
+      for (int fd : r->PollFds()) items.push_back({nullptr, fd, ZMQ_POLLIN, 0});
+    }
     auto timeout = std::chrono::milliseconds(train->Holding().empty() && command->Holding().empty() ? 100 : 50);
     std::optional<SteadyClock::time_point> due = sleep.NextDue();
     if (auto c = command->NextDue(); c && (!due || *c < *due)) due = c;
@@ -331,7 +336,7 @@ Status WorkerDaemon::Impl::Run() {
         draining = true;
       }
     }
-    if (items.size() > 1 && (items[1].revents & ZMQ_POLLIN)) link->OnReadable();
+    if (linked && (items[1].revents & ZMQ_POLLIN)) link->OnReadable();
     if (!link->refused().ok()) {
       train->KillAll();
       command->KillAll();

@@ -69,6 +69,9 @@ class JobRunner {
   virtual std::vector<int64_t> Holding() const = 0;
   // When Poll next has something to do, if it waits on a clock.
   virtual std::optional<Clock::time_point> NextDue() const { return std::nullopt; }
+  // Descriptors whose readability means Poll has something to do (a job's
+  // output, a thread of the runner that finished), for the loop's poll.
+  virtual std::vector<int> PollFds() const { return {}; }
 };
 
 struct TrainRunnerOptions {

@@ -2,15 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <poll.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
-#include <cstdio>
-#include <string>
-
-#include <fmt/format.h>
+#include <cerrno>
 
 namespace avctl {
 
@@ -21,127 +16,102 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-// One stream: its pipe's read end and its log file, made when the first
-// bytes arrive (a silent program costs no files: most of a job's cost on a
-// busy worker is creating them).
-struct Stream {
-  int fd = -1;
-  const std::string* path = nullptr;
-  std::FILE* file = nullptr;
-  int64_t kept = 0;
-  bool noted = false;  // the "dropped" note is written
-
-  std::FILE* File() {
-    if (file == nullptr && path != nullptr) {
-      const size_t slash = path->rfind('/');
-      if (slash != std::string::npos && slash > 0) ::mkdir(path->substr(0, slash).c_str(), 0755);  // its logs folder
-      file = std::fopen(path->c_str(), "we");
-      path = nullptr;  // one try
-    }
-    return file;
-  }
-};
-
 }  // namespace
 
-OutputCapture::OutputCapture(std::string stdout_path, std::string stderr_path, CaptureLimits limits)
-    : stdout_path_(std::move(stdout_path)), stderr_path_(std::move(stderr_path)), limits_(limits) {}
+std::FILE* OutputCapture::Stream::File() {
+  if (file == nullptr && !path.empty()) {
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0755);  // its logs folder
+    file = std::fopen(path.c_str(), "we");
+    path.clear();  // one try
+  }
+  return file;
+}
 
 Result<std::unique_ptr<OutputCapture>> OutputCapture::Open(std::string stdout_path, std::string stderr_path,
                                                            CaptureLimits limits) {
-  std::unique_ptr<OutputCapture> c(new OutputCapture(std::move(stdout_path), std::move(stderr_path), limits));
-  int p[2];
-  for (auto [r, w] : {std::pair{&c->out_read_, &c->out_write_}, std::pair{&c->err_read_, &c->err_write_},
-                      std::pair{&c->wake_read_, &c->wake_write_}}) {
+  std::unique_ptr<OutputCapture> c(new OutputCapture(limits));
+  c->streams_[0].path = std::move(stdout_path);
+  c->streams_[1].path = std::move(stderr_path);
+  for (Stream& s : c->streams_) {
+    int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return Status::FromErrno("cannot make a pipe for a job's output", errno);
-    *r = p[0];
-    *w = p[1];
+    s.read_fd = p[0];
+    s.write_fd = p[1];
+    ::fcntl(s.read_fd, F_SETFL, ::fcntl(s.read_fd, F_GETFL) | O_NONBLOCK);  // Pump never blocks
   }
-  // The read ends are non-blocking: the thread polls them.
-  for (int fd : {c->out_read_, c->err_read_, c->wake_read_}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return c;
 }
 
 OutputCapture::~OutputCapture() {
   Stop();
-  for (int* fd : {&out_read_, &out_write_, &err_read_, &err_write_, &wake_read_, &wake_write_}) CloseFd(fd);
+  for (Stream& s : streams_) CloseFd(&s.write_fd);
 }
 
-Status OutputCapture::Start() {
-  CloseFd(&out_write_);
-  CloseFd(&err_write_);
-  thread_ = std::thread([this] { Drain(); });
-  return Status::OK();
+void OutputCapture::Start() {
+  for (Stream& s : streams_) CloseFd(&s.write_fd);
+}
+
+std::vector<int> OutputCapture::Fds() const {
+  std::vector<int> fds;
+  for (const Stream& s : streams_) {
+    if (s.read_fd >= 0) fds.push_back(s.read_fd);
+  }
+  return fds;
+}
+
+void OutputCapture::Keep(Stream& s, const char* data, size_t n, bool is_stderr) {
+  const int64_t room = std::max<int64_t>(0, limits_.max_bytes - s.kept);
+  const int64_t keep = std::min<int64_t>(room, static_cast<int64_t>(n));
+  if (keep > 0 && s.File() != nullptr) std::fwrite(data, 1, static_cast<size_t>(keep), s.file);
+  s.kept += keep;
+  if (keep < static_cast<int64_t>(n)) {
+    dropped_ += static_cast<int64_t>(n) - keep;
+    if (!s.noted && s.File() != nullptr) {
+      std::fprintf(s.file, "\n[avctl: output beyond %lld bytes is not kept]\n", static_cast<long long>(limits_.max_bytes));
+      s.noted = true;
+    }
+  }
+  if (is_stderr) {
+    tail_.append(data, n);
+    if (tail_.size() > limits_.tail_bytes) tail_.erase(0, tail_.size() - limits_.tail_bytes);
+  }
+}
+
+void OutputCapture::Pump(size_t budget) {
+  char buf[65536];
+  for (int i = 0; i < 2; ++i) {  // half each: a flood on one stream does not starve the other
+    Stream& s = streams_[i];
+    size_t read_so_far = 0;
+    const size_t share = std::max<size_t>(1, budget / 2);
+    while (s.read_fd >= 0 && read_so_far < share) {
+      const ssize_t n = ::read(s.read_fd, buf, std::min(sizeof(buf), share - read_so_far));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;  // EAGAIN: drained for now
+      if (n == 0) {      // every writer closed it
+        CloseFd(&s.read_fd);
+        if (s.file != nullptr) std::fclose(s.file);
+        s.file = nullptr;
+        break;
+      }
+      read_so_far += static_cast<size_t>(n);
+      Keep(s, buf, static_cast<size_t>(n), i == 1);
+    }
+  }
 }
 
 void OutputCapture::Stop() {
-  if (!thread_.joinable()) return;
-  if (wake_write_ >= 0) {
-    const char c = 'x';
-    ssize_t w = ::write(wake_write_, &c, 1);
-    (void)w;
+  for (Stream& s : streams_) {
+    CloseFd(&s.read_fd);
+    if (s.file != nullptr) std::fclose(s.file);
+    s.file = nullptr;
   }
-  thread_.join();
 }
 
 std::string OutputCapture::StderrTail() const {
-  std::lock_guard<std::mutex> lock(tail_mu_);
   std::string s = tail_;
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
-}
-
-void OutputCapture::Drain() {
-  Stream streams[2];
-  streams[0].fd = out_read_;
-  streams[1].fd = err_read_;
-  streams[0].path = &stdout_path_;
-  streams[1].path = &stderr_path_;
-  char buf[65536];
-  int open_streams = 2;
-  while (open_streams > 0) {
-    pollfd fds[3] = {{streams[0].fd, POLLIN, 0}, {streams[1].fd, POLLIN, 0}, {wake_read_, POLLIN, 0}};
-    if (::poll(fds, 3, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[2].revents != 0) break;  // Stop()
-    for (int i = 0; i < 2; ++i) {
-      Stream& s = streams[i];
-      if (s.fd < 0 || fds[i].revents == 0) continue;
-      while (true) {
-        const ssize_t n = ::read(s.fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;  // EAGAIN: drained for now
-        if (n == 0) {      // every writer closed it
-          s.fd = -1;
-          --open_streams;
-          break;
-        }
-        const int64_t room = std::max<int64_t>(0, limits_.max_bytes - s.kept);
-        const int64_t keep = std::min<int64_t>(room, n);
-        if (keep > 0 && s.File() != nullptr) std::fwrite(buf, 1, static_cast<size_t>(keep), s.file);
-        s.kept += keep;
-        if (keep < n) {
-          dropped_ += n - keep;
-          if (!s.noted && s.File() != nullptr) {
-            std::fprintf(s.file, "\n[avctl: output beyond %lld bytes is not kept]\n",
-                         static_cast<long long>(limits_.max_bytes));
-            s.noted = true;
-          }
-        }
-        if (i == 1) {
-          std::lock_guard<std::mutex> lock(tail_mu_);
-          tail_.append(buf, static_cast<size_t>(n));
-          if (tail_.size() > limits_.tail_bytes) tail_.erase(0, tail_.size() - limits_.tail_bytes);
-        }
-      }
-    }
-  }
-  for (Stream& s : streams) {
-    if (s.file != nullptr) std::fclose(s.file);
-  }
-  done_ = open_streams == 0;
 }
 
 }  // namespace avctl

@@ -74,6 +74,19 @@ std::vector<pid_t> SignalJobProcesses(pid_t pgid, const std::string& entry, int 
   return signalled;
 }
 
+bool HasChildren() {
+  siginfo_t info{};
+  while (true) {
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return true;
+    if (errno != EINTR) return errno != ECHILD;  // other errors: assume some, so that the caller looks
+  }
+}
+
+std::vector<pid_t> KillLeftovers(pid_t pgid, const std::string& entry) {
+  if (!HasChildren()) return {};
+  return SignalJobProcesses(pgid, entry, SIGKILL);
+}
+
 std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids) {
   std::vector<pid_t> left;
   for (pid_t p : pids) {
@@ -87,6 +100,7 @@ std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids) {
 
 int ReapOrphans(const std::vector<pid_t>& known) {
   int reaped = 0;
+  if (!HasChildren()) return 0;  // nothing to reap: no scan of /proc
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) return 0;
   const pid_t self = ::getpid();

@@ -30,6 +30,16 @@ std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry);
 // with `entry`; returns the marked processes it signalled (one scan of /proc).
 std::vector<pid_t> SignalJobProcesses(pid_t pgid, const std::string& entry, int sig);
 
+// Whether the caller has any child process (running, or exited and not yet
+// reaped), without reaping one.
+bool HasChildren();
+
+// After a job's program was reaped: SIGKILL to whatever of the job is left
+// (its group, processes with `entry`); returns the marked ones signalled.
+// Every process of the job descends from the caller, a subreaper, so with no
+// child left nothing of the job is: /proc is scanned only when one is.
+std::vector<pid_t> KillLeftovers(pid_t pgid, const std::string& entry);
+
 // Reaps those of `pids` that are the caller's children and have exited;
 // returns the ones still to wait for (not exited yet).
 std::vector<pid_t> ReapExited(const std::vector<pid_t>& pids);

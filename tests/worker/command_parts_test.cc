@@ -1,6 +1,7 @@
 // The parts of a command job's run (docs/JOBS.md): what its end means
 // (pure), what it is given (pure), how a program is started, how its output
 // is drained and capped, and how every process of it is found.
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -232,10 +233,16 @@ void RunCapturing(OutputCapture& capture, const std::string& script) {
   s.stderr_fd = capture.ChildStderr();
   auto pid = SpawnProgram(s);
   ASSERT_TRUE(pid.ok()) << pid.status().ToString();
-  ASSERT_TRUE(capture.Start().ok());
+  capture.Start();
+  // As the worker's loop does: poll the pipes, pump what is there.
+  while (!capture.Done()) {
+    std::vector<pollfd> fds;
+    for (int fd : capture.Fds()) fds.push_back({fd, POLLIN, 0});
+    ASSERT_GT(::poll(fds.data(), fds.size(), 30000), 0) << "the program's output neither came nor ended";
+    capture.Pump();
+  }
   int status = 0;
   ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
-  ASSERT_TRUE(testutil::WaitUntil([&] { return capture.Done(); }, 30));
   capture.Stop();
 }
 
@@ -304,6 +311,45 @@ TEST(ProcessTree, AGrandchildThatCalledSetsidIsFoundByItsMarkerAndStopped) {
     return Gone(stubborn) && Gone(escaped);
   }, 10));
   EXPECT_TRUE(ProcessesWithEnvEntry(marker).empty());
+  fs::remove_all(dir);
+}
+
+// A program that exits leaving nothing: no child is left, so nothing of the
+// job is, without a scan; one that leaves a setsid grandchild: it is found.
+TEST(ProcessTree, LeftoversOfAnExitedProgramAreKilledAndNoneMeansNoScan) {
+  const fs::path dir = testutil::FreshTestDir("leftovers");
+  ASSERT_TRUE(BecomeChildSubreaper().ok());
+  const std::string marker = std::string(kAttemptTokenVar) + "=left-" + std::to_string(::getpid());
+  ProgramSpawn s;
+  s.env = ThisEnvironment(marker);
+  s.workdir = dir.string();
+  s.argv = {"sh", "-c", "exit 0"};
+  auto quiet = SpawnProgram(s);
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  int status = 0;
+  ASSERT_EQ(::waitpid(*quiet, &status, 0), *quiet);
+  EXPECT_FALSE(HasChildren());
+  EXPECT_TRUE(KillLeftovers(*quiet, marker).empty());
+
+  s.argv = {"sh", "-c", "setsid sleep 300 & echo $! > escaped.pid; exit 0"};
+  auto leaving = SpawnProgram(s);
+  ASSERT_TRUE(leaving.ok()) << leaving.status().ToString();
+  ASSERT_EQ(::waitpid(*leaving, &status, 0), *leaving);
+  ASSERT_TRUE(testutil::WaitUntil([&] { return fs::exists(dir / "escaped.pid"); }, 10));
+  const pid_t escaped = std::stoi(*ReadFileToString((dir / "escaped.pid").string()));
+  // Past its exec (mid-exec, its environment reads empty for an instant).
+  ASSERT_TRUE(testutil::WaitUntil([&] {
+    const auto marked = ProcessesWithEnvEntry(marker);
+    return std::find(marked.begin(), marked.end(), escaped) != marked.end();
+  }, 10));
+  EXPECT_TRUE(HasChildren()) << "the orphan is this subreaper's child";
+  const auto killed = KillLeftovers(*leaving, marker);
+  EXPECT_NE(std::find(killed.begin(), killed.end(), escaped), killed.end());
+  ASSERT_TRUE(testutil::WaitUntil([&] {
+    ReapOrphans({});
+    return Gone(escaped);
+  }, 10));
+  EXPECT_FALSE(HasChildren());
   fs::remove_all(dir);
 }
 
