@@ -1,5 +1,6 @@
 #include "common/job_result.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -14,6 +15,29 @@ const char* ResultStatusName(ResultStatus s) {
     case ResultStatus::kPreempted: return "preempted";
   }
   return "?";
+}
+
+std::vector<int64_t> SplitEvaluation::ConfusionOrCounted(size_t k) const {
+  if (!confusion.empty()) {
+    const auto side = static_cast<size_t>(std::llround(std::sqrt(static_cast<double>(confusion.size()))));
+    return k == 0 || side == k ? confusion : std::vector<int64_t>{};
+  }
+  size_t seen = 0;
+  bool labelled = false;
+  for (const Prediction& p : predictions) {
+    if (p.label < 0 || p.pred < 0) continue;
+    labelled = true;
+    seen = std::max(seen, static_cast<size_t>(std::max(p.label, p.pred)) + 1);
+  }
+  if (!labelled) return {};
+  if (k == 0) k = seen;
+  if (seen > k) return {};  // an index beyond the classes: ParseJobResult refuses such a result
+  std::vector<int64_t> counts(k * k, 0);
+  for (const Prediction& p : predictions) {
+    if (p.label < 0 || p.pred < 0) continue;
+    ++counts[static_cast<size_t>(p.label) * k + static_cast<size_t>(p.pred)];
+  }
+  return counts;
 }
 
 std::optional<double> SplitEvaluation::Metric(const std::string& name) const {

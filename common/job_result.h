@@ -48,6 +48,11 @@ struct SplitEvaluation {
 
   // The metric, if present.
   std::optional<double> Metric(const std::string& name) const;
+  // The confusion matrix as given, else counted from the predictions that
+  // carry a label; k x k with `k` classes (0: the given matrix's size, else
+  // the largest class index seen + 1). Empty when there is neither, or when
+  // the given one is not k x k.
+  std::vector<int64_t> ConfusionOrCounted(size_t k = 0) const;
 };
 
 // Where the attempt began, when it resumed from a checkpoint.

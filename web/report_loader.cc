@@ -147,7 +147,8 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
       if (!parsed.ok()) return Status::Corruption(parsed.status().message()).WithField(parsed.status().field());
       const JobResult& res = *parsed;
       r.metrics = res.test.metrics;
-      r.confusion = res.test.confusion;
+      // As given, or counted from per-example predictions with labels.
+      r.confusion = res.test.ConfusionOrCounted(res.class_names.size());
       r.class_names = res.class_names;
       r.selected_epoch = static_cast<int>(res.selected_epoch.value_or(0));
       r.resources = ResourcesOf(res);

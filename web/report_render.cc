@@ -207,9 +207,20 @@ std::string SeedPlanningTable(const std::vector<ComparisonResult>& cs) {
   return s;
 }
 
-std::vector<std::string> EmotionCodes() {
+// A confusion matrix's axis labels for `cells` counts: CREMA-D's six codes
+// for its six classes (or a result that names none, stored before results
+// named their classes), else the result's class names (their first five
+// characters: a cell is narrow), else the class indices.
+std::vector<std::string> ClassLabels(const std::vector<std::string>& names, size_t cells) {
+  const auto k = static_cast<size_t>(std::llround(std::sqrt(static_cast<double>(cells))));
+  std::vector<std::string> six, six_names;
+  for (const EmotionInfo& e : AllEmotions()) {
+    six.emplace_back(e.code);
+    six_names.emplace_back(e.name);
+  }
+  if (k == six.size() && (names.empty() || names == six_names)) return six;
   std::vector<std::string> out;
-  for (int i = 0; i < kNumEmotions; ++i) out.emplace_back(EmotionCode(*EmotionFromIndex(i)));
+  for (size_t i = 0; i < k; ++i) out.push_back(i < names.size() ? names[i].substr(0, 5) : std::to_string(i));
   return out;
 }
 
@@ -440,19 +451,30 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
     b += "<h2>Learning curves (development macro F1, mean over runs)</h2><div class=\"plots\">" +
          LineChartSvg(curves, "epoch", "dev macro F1") + "</div>";
   }
-  // Confusion matrices summed over each group's runs.
-  b += "<h2>Confusion matrices (test, summed over runs; rows: true class)</h2><div class=\"plots\">";
+  // Confusion matrices summed over each group's runs (those with the
+  // classes of the group's first run that has one).
+  std::string matrices;
   for (const auto& g : a.groups) {
-    std::vector<int64_t> sum(kNumEmotions * kNumEmotions, 0);
-    bool any = false;
+    std::vector<int64_t> sum;
+    std::vector<std::string> classes;
     for (const ReportRun* r : RunsOf(d, g)) {
-      if (r->confusion.size() != sum.size()) continue;
-      any = true;
+      if (r->confusion.empty()) continue;
+      if (sum.empty()) {
+        sum.assign(r->confusion.size(), 0);
+        classes = r->class_names;
+      }
+      if (r->confusion.size() != sum.size() || r->class_names != classes) continue;
       for (size_t i = 0; i < sum.size(); ++i) sum[i] += r->confusion[i];
     }
-    if (any) b += "<div><div>" + E(g.label) + "</div>" + HeatmapSvg(sum, EmotionCodes(), g.label) + "</div>";
+    if (!sum.empty()) {
+      matrices += "<div><div>" + E(g.label) + "</div>" + HeatmapSvg(sum, ClassLabels(classes, sum.size()), g.label) +
+                  "</div>";
+    }
   }
-  b += "</div>";
+  if (!matrices.empty()) {
+    b += "<h2>Confusion matrices (test, summed over runs; rows: true class)</h2><div class=\"plots\">" + matrices +
+         "</div>";
+  }
   // Metric against each swept hyperparameter: one series per variant (and
   // per value of the other swept parameters), mean and 95% CI per value.
   std::set<std::string> params;

@@ -109,6 +109,24 @@ TEST(JobResultTest, ReadsFailedAndPreemptedDocuments) {
   EXPECT_EQ(JobResultToJson(*worker)["kind"], "worker");
 }
 
+// A program that gives per-example predictions with labels but no matrix
+// gets one counted from them (what the report shows); a given one wins.
+TEST(JobResultTest, AConfusionMatrixIsCountedFromLabelledPredictionsWhenNoneIsGiven) {
+  SplitEvaluation s;
+  s.predictions = {{"a", 0, 0, {}}, {"b", 0, 2, {}}, {"c", 2, 2, {}}, {"d", 1, 0, {}}, {"e", -1, 1, {}}};
+  // Rows: truth 0, 1, 2; the unlabelled example is not counted.
+  EXPECT_EQ(s.ConfusionOrCounted(3), (std::vector<int64_t>{1, 0, 1, 1, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(s.ConfusionOrCounted(), s.ConfusionOrCounted(3)) << "k from the largest index seen";
+  EXPECT_EQ(s.ConfusionOrCounted(4).size(), 16u) << "a class never seen is a row and column of zeros";
+  EXPECT_TRUE(s.ConfusionOrCounted(2).empty()) << "an index beyond the classes";
+  s.confusion = {5, 0, 0, 5};
+  EXPECT_EQ(s.ConfusionOrCounted(2), s.confusion);
+  EXPECT_TRUE(s.ConfusionOrCounted(3).empty()) << "a given matrix of another size";
+  SplitEvaluation unlabelled;
+  unlabelled.predictions = {{"a", -1, 0, {}}};
+  EXPECT_TRUE(unlabelled.ConfusionOrCounted(2).empty());
+}
+
 TEST(JobResultTest, NamesTheFieldAtFault) {
   struct Case {
     const char* what;

@@ -393,5 +393,46 @@ TEST(ReportColumns, TheMetricsTheResultsCarryComparedFirst) {
   EXPECT_EQ(paper[2].label, "Macro F1");
 }
 
+// Confusion matrices for any class count, labelled with the results' class
+// names (CREMA-D's codes for its six); a run with other classes is not summed
+// into its group's matrix; no matrix at all: no section.
+TEST(ReportConfusion, AnyClassCountLabelledWithTheResultsClassNames) {
+  ReportData d;
+  d.sweep_name = "four";
+  d.variants = {{"mine", "proposed", "command"}, {"base", "baseline", "command"}};
+  d.comparisons = {{"mine", {"base"}, "macro_f1", "greater", 0}};
+  const std::vector<std::string> four = {"anger", "happiness", "neutral", "sadness"};
+  for (uint64_t seed = 0; seed < 2; ++seed) {
+    for (const std::string v : {"mine", "base"}) {
+      ReportRun r;
+      r.variant = v;
+      r.seed = seed;
+      r.state = "done";
+      r.has_result = true;
+      r.metrics = {{"macro_f1", 0.5 + 0.01 * seed}};
+      d.runs.push_back(r);
+    }
+  }
+  EXPECT_EQ(RenderReport(d, AnalyzeReport(d))["index.html"].find("Confusion matrices"), std::string::npos);
+  for (auto& r : d.runs) {
+    r.class_names = four;
+    r.confusion.assign(16, 0);
+    r.confusion[5] = 7;  // happiness as happiness, per run
+  }
+  d.runs[0].class_names = {"a", "b", "c", "d"};  // another corpus's run: left out of mine's sum
+  const std::string index = RenderReport(d, AnalyzeReport(d))["index.html"];
+  EXPECT_NE(index.find("Confusion matrices"), std::string::npos);
+  EXPECT_NE(index.find(">happi</text>"), std::string::npos) << "names cut to a cell's width";
+  EXPECT_NE(index.find("<title>happi as happi: 14 (100%)</title>"), std::string::npos) << "base: two runs summed";
+  EXPECT_NE(index.find(">a</text>"), std::string::npos) << "mine's first run sets its classes";
+  EXPECT_EQ(index.find(">ANG</text>"), std::string::npos);
+  // The built-in models' six (named, or stored before results named them): the codes.
+  for (auto& r : d.runs) {
+    r.class_names.clear();
+    r.confusion.assign(36, 1);
+  }
+  EXPECT_NE(RenderReport(d, AnalyzeReport(d))["index.html"].find(">ANG</text>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace avctl
