@@ -128,6 +128,14 @@ Result<std::map<std::string, double>> ReadNumbers(const Json& j, const std::stri
   return out;
 }
 
+}  // namespace
+
+Result<std::map<std::string, double>> ReadSplitMetrics(const Json& metrics, const std::string& path) {
+  return ReadNumbers(metrics, path, {"per_class"});
+}
+
+namespace {
+
 Result<std::vector<int64_t>> ReadCounts(const Json& j, const std::string& path) {
   if (!j.is_array()) return Expected(path, "an array", j);
   std::vector<int64_t> out;
@@ -168,7 +176,7 @@ Result<SplitEvaluation> ReadSplit(const Json& j, const std::string& path) {
   }
   AVCTL_ASSIGN_OR_RETURN(const Json* metrics, GetMember(j, "metrics", path));
   const std::string mpath = JoinJsonPath(path, "metrics");
-  AVCTL_ASSIGN_OR_RETURN(s.metrics, ReadNumbers(*metrics, mpath, {"per_class"}));
+  AVCTL_ASSIGN_OR_RETURN(s.metrics, ReadSplitMetrics(*metrics, mpath));
   if (auto it = metrics->find("per_class"); it != metrics->end()) {
     const std::string ppath = JoinJsonPath(mpath, "per_class");
     if (!it->is_array()) return Expected(ppath, "an array", *it);

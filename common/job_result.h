@@ -113,6 +113,10 @@ Result<JobResult> ParseJobResult(const Json& j, const ResultParseOptions& option
 // accuracy, in [0, 1].
 Status CheckResultFor(const JobResult& r, JobKind kind, const std::string& path = "result");
 Json JobResultToJson(const JobResult& r);
+// A split's "metrics" object as numbers by name (per_class, read apart, and
+// nulls left out; booleans as 0 or 1): what ParseJobResult reads, for other
+// documents that carry a split's metrics (sweeps/result_rows).
+Result<std::map<std::string, double>> ReadSplitMetrics(const Json& metrics, const std::string& path);
 Json PredictionToJson(const Prediction& p);
 Json ResumePositionToJson(const ResumePosition& r);
 

@@ -110,13 +110,8 @@ namespace {
 // group_concat(worker_id, char(10)) as a list without repeats; "" (NULL): none.
 std::vector<std::string> WorkerList(const std::string& joined) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start < joined.size()) {
-    size_t end = joined.find('\n', start);
-    if (end == std::string::npos) end = joined.size();
-    std::string id = joined.substr(start, end - start);
-    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
-    start = end + 1;
+  for (std::string_view id : SplitOn(joined, '\n')) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.emplace_back(id);
   }
   return out;
 }

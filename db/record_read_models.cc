@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/job_result.h"
 #include "common/text.h"
 #include "db/record_internal.h"
 
@@ -167,7 +168,7 @@ Result<std::vector<ResultRow>> Record::Results(int64_t sweep_id) {
     auto metrics = ParseJson(q->ColumnText(8), "results.metrics");
     if (!metrics.ok()) return Status::Corruption(fmt::format("the stored metrics of job {}: {}", r.key,
                                                              metrics.status().message()));
-    auto numbers = MetricNumbers(*metrics, fmt::format("the stored metrics of job {}", r.key));
+    auto numbers = ReadSplitMetrics(*metrics, fmt::format("the stored metrics of job {}", r.key));
     if (!numbers.ok()) return Status::Corruption(numbers.status().message());
     r.metrics = std::move(*numbers);
     out.push_back(std::move(r));

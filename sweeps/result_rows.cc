@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/job_result.h"
+
 namespace avctl {
 
 Json ResultRowsToJson(const std::vector<ResultRow>& rows) {
@@ -12,24 +14,6 @@ Json ResultRowsToJson(const std::vector<ResultRow>& rows) {
     out.push_back({{"key", r.key}, {"variant", r.variant}, {"point", r.point}, {"seed", r.seed},
                    {"partition", r.partition}, {"attempt_id", r.attempt_id}, {"worker", r.worker},
                    {"seconds", r.seconds}, {"wall_seconds", r.wall_seconds}, {"metrics", std::move(metrics)}});
-  }
-  return out;
-}
-
-Result<std::map<std::string, double>> MetricNumbers(const Json& metrics, const std::string& path) {
-  if (!metrics.is_object()) {
-    return Status::InvalidArgument(fmt::format("{}: expected an object, got {}", path, DescribeJson(metrics)))
-        .WithField(path);
-  }
-  std::map<std::string, double> out;
-  for (const auto& [k, v] : metrics.items()) {
-    if (k == "per_class" || v.is_null()) continue;
-    if (!v.is_number()) {
-      const std::string field = JoinJsonPath(path, k);
-      return Status::InvalidArgument(fmt::format("{}: expected a number, got {}", field, DescribeJson(v)))
-          .WithField(field);
-    }
-    out[k] = v.get<double>();
   }
   return out;
 }
@@ -59,7 +43,7 @@ Result<std::vector<ResultRow>> ParseResultRows(const Json& j, const std::string&
     r.seed = static_cast<uint64_t>(seed);
     r.partition = static_cast<int>(partition);
     AVCTL_ASSIGN_OR_RETURN(const Json* metrics, GetMember(o, "metrics", p));
-    AVCTL_ASSIGN_OR_RETURN(r.metrics, MetricNumbers(*metrics, JoinJsonPath(p, "metrics")));
+    AVCTL_ASSIGN_OR_RETURN(r.metrics, ReadSplitMetrics(*metrics, JoinJsonPath(p, "metrics")));
     rows.push_back(std::move(r));
   }
   return rows;

@@ -28,8 +28,4 @@ Json ResultRowsToJson(const std::vector<ResultRow>& rows);
 // Errors name the field (`results[3].metrics.ccc: expected a number`).
 Result<std::vector<ResultRow>> ParseResultRows(const Json& j, const std::string& path = "results");
 
-// The stored test-metrics object as numbers by name; per_class and nulls
-// (a NaN as JSON writes it) are left out.
-Result<std::map<std::string, double>> MetricNumbers(const Json& metrics, const std::string& path);
-
 }  // namespace avctl
