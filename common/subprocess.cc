@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,7 +172,10 @@ Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std:
   ::close(fds[0]);
   if (run.timed_out) ::kill(-*pid, SIGKILL);
   // Its output closed: it has exited or is about to; the timeout bounds a
-  // program that closed its streams and kept running.
+  // program that closed its streams and kept running. Its exit is waited for
+  // on a pidfd (readable when it exits), else by a 1 ms poll (kernels
+  // before 5.3).
+  const int exit_fd = static_cast<int>(::syscall(SYS_pidfd_open, *pid, 0));
   while (true) {
     const pid_t r = ::waitpid(*pid, &run.wait_status, run.timed_out ? 0 : WNOHANG);
     if (r == *pid) break;
@@ -181,14 +185,20 @@ Result<CapturedRun> RunCaptured(const std::vector<std::string>& argv, const std:
       break;
     }
     if (r == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
         run.timed_out = true;
         ::kill(-*pid, SIGKILL);
+      } else if (exit_fd >= 0) {
+        pollfd p{exit_fd, POLLIN, 0};
+        ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
       } else {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     }
   }
+  if (exit_fd >= 0) ::close(exit_fd);
   return run;
 }
 
