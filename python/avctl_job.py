@@ -84,11 +84,17 @@ def config(defaults=None):
     return cfg
 
 
-def seed_everything(seed):
+def seed_everything(seed, deterministic=False):
     """Seeds Python's random, NumPy and PyTorch (CPU and CUDA) when they are
-    importable. It does not switch PyTorch to deterministic algorithms (that
-    costs speed and some operations refuse): call
-    torch.use_deterministic_algorithms(True) yourself where you need it."""
+    importable. With deterministic=True it also asks PyTorch for
+    deterministic algorithms (torch.use_deterministic_algorithms(True), cuDNN
+    benchmarking off, and CUBLAS_WORKSPACE_CONFIG=:4096:8 unless already set,
+    which CUDA's cuBLAS needs for it): the same seed then gives the same
+    numbers on the same hardware and versions, at some cost in speed, and an
+    operation without a deterministic implementation raises instead of
+    running. PyTorch reads CUBLAS_WORKSPACE_CONFIG when CUDA starts: call this
+    before the first CUDA operation. Returns whether deterministic algorithms
+    are on."""
     random.seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     try:
@@ -98,11 +104,18 @@ def seed_everything(seed):
         pass
     try:
         import torch
-        torch.manual_seed(seed)
-        if torch.cuda.is_available():
-            torch.cuda.manual_seed_all(seed)
     except ImportError:
-        pass
+        return False
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        if hasattr(torch.backends, "cudnn"):
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return torch.are_deterministic_algorithms_enabled()
 
 
 def checkpoint_dir():

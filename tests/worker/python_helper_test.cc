@@ -82,6 +82,26 @@ TEST_F(PythonHelperTest, AResultAndProgressLinesTheWorkerAccepts) {
   EXPECT_FALSE(fs::exists(dir_ / "result.json.tmp")) << "written to a temporary name and renamed";
 }
 
+// The same seed gives the same numbers; deterministic=True also switches
+// PyTorch to deterministic algorithms (and says so).
+TEST_F(PythonHelperTest, SeedEverythingRepeatsNumbersAndAsksForDeterministicAlgorithms) {
+  ASSERT_EQ(Run("try:\n"
+                "    import torch\n"
+                "except ImportError:\n"
+                "    print('no torch'); sys.exit(0)\n"
+                "assert h.seed_everything(5) is False\n"
+                "a = torch.randn(4).tolist()\n"
+                "assert h.seed_everything(5, deterministic=True) is True\n"
+                "assert torch.randn(4).tolist() == a\n"
+                "assert torch.are_deterministic_algorithms_enabled()\n"
+                "assert os.environ['CUBLAS_WORKSPACE_CONFIG'] == ':4096:8'\n"
+                "print('seeded')\n"),
+            0)
+      << output_;
+  if (output_.find("no torch") != std::string::npos) GTEST_SKIP() << "python3 has no torch here";
+  EXPECT_NE(output_.find("seeded"), std::string::npos) << output_;
+}
+
 TEST_F(PythonHelperTest, AnExceptionBecomesAFailedResultAndOutOfMemoryIsMarked) {
   EXPECT_NE(Run("with h.failure_reporting():\n"
                 "    raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB')\n"),
