@@ -103,7 +103,17 @@ avctl::Result<Row> RunAvctl(int workers, int64_t jobs, const std::string& dir, a
       wait.push_back(q.ColumnDouble(1));
     }
     if (static_cast<int64_t>(rt.size()) != jobs) {
-      return avctl::Status::Internal(fmt::format("{} results for {} jobs", rt.size(), jobs));
+      // Say why the others did not succeed: the record's reasons, counted.
+      std::string why;
+      AVCTL_ASSIGN_OR_RETURN(auto reasons, db->Prepare(
+          "SELECT state, COALESCE(reason, ''), COUNT(*) FROM attempts WHERE state != 'succeeded' "
+          "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"));
+      while (true) {
+        AVCTL_ASSIGN_OR_RETURN(bool row, reasons.Step());
+        if (!row) break;
+        why += fmt::format("; {} x {}: {}", reasons.ColumnInt(2), reasons.ColumnText(0), reasons.ColumnText(1));
+      }
+      return avctl::Status::Internal(fmt::format("{} results for {} jobs{}", rt.size(), jobs, why));
     }
     AVCTL_ASSIGN_OR_RETURN(auto last, db->Prepare("SELECT MAX(ended_at) FROM attempts"));
     AVCTL_ASSIGN_OR_RETURN(bool has, last.Step());

@@ -180,8 +180,8 @@ void WorkerBroker::ForgetAttempt(int64_t attempt_id) {
   attempt_worker.erase(it);
 }
 
-void WorkerBroker::LoseAttempt(int64_t attempt, const std::string& reason, double now) {
-  auto f = record_->RecordLost(attempt, reason, now);
+void WorkerBroker::LoseAttempt(int64_t attempt, const std::string& reason, double now, bool never_started) {
+  auto f = record_->RecordLost(attempt, reason, now, never_started);
   if (f.ok()) {
     ++counters_->lost_attempts;
     ApplyFollowup(*f);
@@ -242,6 +242,9 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   w.gpu_budget_mb = GpuBudgetMb(w.gpu_memory_mb, hello->gpu_free_mb);
   w.last_heard = w.last_sent = clock_->Now();
   w.accepting = false;
+  // The same daemon process (not a restart): what it does not hold, it never
+  // got; a restarted one may have died of the job.
+  const bool same_process = w.pid != 0 && w.pid == hello->pid;
   if (w.pid != hello->pid) {
     if (!w.held.empty()) log_->Info("worker {} restarted: no longer held", id);
     w.held.clear();
@@ -263,7 +266,10 @@ void WorkerBroker::OnHello(const std::string& identity, const Json& body) {
   }
   for (int64_t attempt : mine) {
     if (claimed.count(attempt) || finished.count(attempt)) continue;
-    LoseAttempt(attempt, fmt::format("worker {} reconnected without it", id), now);
+    LoseAttempt(attempt,
+                same_process ? fmt::format("its dispatch never reached worker {} (it reconnected without it)", id)
+                             : fmt::format("worker {} reconnected without it", id),
+                now, same_process);
   }
   w.running.clear();
   for (int64_t attempt : claimed) {

@@ -108,7 +108,7 @@ class WorkerBroker {
   void SendToIdentity(const std::string& identity, MsgType type, Json body);
   void ForgetAttempt(int64_t attempt_id);
   // Records the attempt lost (its job requeued or given up) and forgets it.
-  void LoseAttempt(int64_t attempt, const std::string& reason, double now);
+  void LoseAttempt(int64_t attempt, const std::string& reason, double now, bool never_started = false);
   void DeclareDead(const std::string& worker_id, const std::string& reason);
   // A failure reported by `w`: a worker whose attempts of several different
   // jobs fail in a row while others succeed is held (failure_streak.h).

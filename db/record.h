@@ -209,7 +209,8 @@ class Record {
   // fails as too large for the fleet when it runs out of memory again.
   Result<Followup> RecordFailure(int64_t attempt_id, FailureKind kind, const std::string& reason,
                                  const std::string& sender, double now, bool out_of_memory = false);
-  Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now);
+  // `never_started`: see OnLost (sweeps/job_state.h).
+  Result<Followup> RecordLost(int64_t attempt_id, const std::string& reason, double now, bool never_started = false);
   Status RecordProgress(int64_t attempt_id, const Json& progress, double now);
 
   // Sweep references are an id ("3") or a name ("demo").

@@ -177,9 +177,10 @@ Result<Followup> Record::RecordFailure(int64_t attempt_id, FailureKind kind, con
                   nullptr, sender);
 }
 
-Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reason, double now) {
+Result<Followup> Record::RecordLost(int64_t attempt_id, const std::string& reason, double now, bool never_started) {
   return ApplyEnd(attempt_id, now, "lost",
-                  [&](const JobView& v, AttemptState a) { return OnLost(v, attempt_id, a, reason); }, nullptr);
+                  [&](const JobView& v, AttemptState a) { return OnLost(v, attempt_id, a, reason, never_started); },
+                  nullptr);
 }
 
 Status Record::RecordProgress(int64_t attempt_id, const Json& progress, double now) {

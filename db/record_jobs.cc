@@ -116,6 +116,19 @@ std::vector<std::string> WorkerList(const std::string& joined) {
   return out;
 }
 
+// A row of the queued-job queries below, but its resources (column 4).
+QueuedJob QueuedRow(Statement& q) {
+  QueuedJob j;
+  j.job_id = q.ColumnInt(0);
+  j.priority = static_cast<int>(q.ColumnInt(1));
+  j.sweep_id = q.ColumnInt(2);
+  j.order = q.ColumnInt(3);
+  j.command = q.ColumnInt(5) != 0;
+  j.avoid_workers = WorkerList(q.ColumnText(6));
+  j.failed_on = WorkerList(q.ColumnText(7));
+  return j;
+}
+
 }  // namespace
 
 Result<QueuedJob> Record::QueuedJobOf(int64_t job_id) {
@@ -128,9 +141,7 @@ Result<QueuedJob> Record::QueuedJobOf(int64_t job_id) {
   AVCTL_RETURN_IF_ERROR(BindRow(*q, job_id));
   AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound(fmt::format("no job {}", job_id));
-  QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {},
-              q->ColumnInt(5) != 0, WorkerList(q->ColumnText(6)),
-              WorkerList(q->ColumnText(7))};
+  QueuedJob j = QueuedRow(*q);
   AVCTL_ASSIGN_OR_RETURN(j.resources, StoredResources(q->ColumnText(4), j.job_id));
   return j;
 }
@@ -147,9 +158,7 @@ Result<std::vector<QueuedJob>> Record::QueuedJobs() {
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
     if (!row) break;
-    QueuedJob j{q->ColumnInt(0), static_cast<int>(q->ColumnInt(1)), q->ColumnInt(2), q->ColumnInt(3), {},
-                q->ColumnInt(5) != 0, WorkerList(q->ColumnText(6)),
-                WorkerList(q->ColumnText(7))};
+    QueuedJob j = QueuedRow(*q);
     const std::string res = q->ColumnText(4);
     auto it = parsed.find(res);
     if (it == parsed.end()) {

@@ -144,9 +144,17 @@ Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attemp
                           fmt::format("{} failure: {}", FailureKindName(kind), reason));
 }
 
-Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason) {
+Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason,
+                  bool never_started) {
   if (attempt != AttemptState::kRunning) {
     return Make(job.state, attempt);  // already ended
+  }
+  if (never_started && IsCurrent(job, attempt_id) && job.state == JobState::kRunning) {
+    Transition t = Make(JobState::kQueued, AttemptState::kLost);
+    t.clear_current = true;
+    t.refund_attempt = true;
+    t.note = fmt::format("requeued (not counted against max_attempts): {}", reason);
+    return t;
   }
   return EndWithoutResult(job, attempt_id, AttemptState::kLost, true, reason);
 }

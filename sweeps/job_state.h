@@ -5,8 +5,9 @@
 //   job:      queued -> running -> done | failed | cancelled; running -> queued (requeue)
 //   attempt:  running -> succeeded | failed | lost | cancelled | preempted
 //
-// A preempted attempt (stopped on request after a checkpoint) requeues its
-// job at once and is not counted against max_attempts.
+// A preempted attempt (stopped on request after a checkpoint), and one whose
+// dispatch never reached its worker, requeue the job at once and are not
+// counted against max_attempts.
 //
 // A job has at most one result. A late result (from an attempt already
 // declared lost) is stored if the job has none yet, and the attempt that
@@ -62,7 +63,11 @@ Transition OnResult(const JobView& job, int64_t attempt_id, AttemptState attempt
 Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attempt, FailureKind kind,
                      const std::string& reason, bool out_of_memory = false);
 // ... was lost: its worker went silent, or the restart grace period ended.
-Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason);
+// `never_started`: the worker that had it is alive and never got it (the
+// same daemon process reconnected without it: the dispatch was lost with its
+// old connection), so it requeues without counting against max_attempts.
+Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason,
+                  bool never_started = false);
 // The user cancels the job's sweep.
 Transition OnCancel(const JobView& job);
 // The user retries the sweep: failed and cancelled jobs go back to the queue

@@ -37,11 +37,12 @@ class WorkerBrokerTest : public ::testing::Test {
                                              [this](std::vector<std::string> f) { sent_.push_back(std::move(f)); },
                                              &clock_);
   }
-  void Submit(int seeds) {
+  void Submit(int seeds, int max_attempts = 3) {
     Json spec = {{"name", "t"},
                  {"dataset", {{"synth", {{"profile", "tiny"}, {"seed", 1}}}}},
                  {"variants", {{{"name", "backbone"}, {"role", "baseline"}}}},
-                 {"seeds", seeds}};
+                 {"seeds", seeds},
+                 {"max_attempts", max_attempts}};
     auto parsed = ParseSweepSpec(spec, "t.json");
     ASSERT_TRUE(parsed.ok());
     auto jobs = ExpandSweep(*parsed);
@@ -111,6 +112,33 @@ TEST_F(WorkerBrokerTest, AQuietWorkerGetsHeartbeatsAndASilentOneIsDeclaredDeadWi
   Sent();
   FromWorker("id1", MsgType::kHeartbeat, Json::object());
   EXPECT_EQ(Sent(), (std::vector<std::string>{"reconnect"}));
+}
+
+// A worker whose connection is renewed while a job is on its way comes back
+// (the same daemon, by its pid) without it: the job never reached it, so it
+// is requeued without using up an attempt. A restarted daemon (another pid)
+// without it may have died of it: that attempt counts.
+TEST_F(WorkerBrokerTest, ADispatchLostWithAConnectionIsRequeuedUncountedButARestartCounts) {
+  Submit(1, /*max_attempts=*/1);
+  const Json hello = {{"protocol", kProtocolVersion}, {"worker_id", "w1"}, {"device", "cpu"}, {"slots", 1}, {"pid", 100}};
+  FromWorker("id1", MsgType::kHello, hello);
+  FromWorker("id1", MsgType::kReady, Json::object());
+  broker_->Schedule();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{"welcome", "job"}));
+  FromWorker("id2", MsgType::kHello, hello);  // a new connection, the same process, nothing running
+  EXPECT_EQ(counters_.lost_attempts, 1);
+  EXPECT_EQ(broker_->queued(), 1u) << "requeued although max_attempts is 1";
+  FromWorker("id2", MsgType::kReady, Json::object());
+  broker_->Schedule();
+  EXPECT_EQ(Sent(), (std::vector<std::string>{"welcome", "job"}));
+  Json restarted = hello;
+  restarted["pid"] = 200;
+  FromWorker("id3", MsgType::kHello, restarted);
+  EXPECT_EQ(counters_.lost_attempts, 2);
+  EXPECT_EQ(broker_->queued(), 0u) << "its one attempt is used up";
+  auto queued = record_->QueuedJobs();
+  ASSERT_TRUE(queued.ok());
+  EXPECT_TRUE(queued->empty());
 }
 
 TEST_F(WorkerBrokerTest, AfterARestartRunningAttemptsWaitTheGraceForTheirWorker) {

@@ -116,6 +116,27 @@ TEST(JobState, LostAttemptsRequeue) {
   EXPECT_EQ(ended.attempt, AttemptState::kFailed);
 }
 
+// Found by dispatch_bench (60,000 jobs, 100 workers, max_attempts 1): a
+// worker whose connection was renewed while a dispatch was in flight came
+// back without it, and the job failed without ever running. The same daemon
+// process never got it: requeued, not counted, even on the last attempt.
+TEST(JobState, ADispatchThatNeverReachedALiveWorkerRequeuesUncounted) {
+  Transition t = OnLost(Running(5, 1, 1), 5, AttemptState::kRunning, "its dispatch never reached worker w1", true);
+  EXPECT_EQ(t.job, JobState::kQueued);
+  EXPECT_EQ(t.attempt, AttemptState::kLost);
+  EXPECT_TRUE(t.refund_attempt);
+  EXPECT_TRUE(t.clear_current);
+  EXPECT_NE(t.note.find("not counted"), std::string::npos) << t.note;
+  // A restarted worker (or a silent one) may have died of the job: counted.
+  Transition restarted = OnLost(Running(5, 1, 1), 5, AttemptState::kRunning, "worker w1 reconnected without it");
+  EXPECT_EQ(restarted.job, JobState::kFailed);
+  EXPECT_FALSE(restarted.refund_attempt);
+  // Only the job's current attempt moves it.
+  Transition replaced = OnLost(Running(6, 2, 3), 5, AttemptState::kRunning, "never reached", true);
+  EXPECT_EQ(replaced.job, JobState::kRunning);
+  EXPECT_FALSE(replaced.refund_attempt);
+}
+
 TEST(JobState, FailureOfAReplacedAttemptLeavesTheJobAlone) {
   Transition t = OnFailure(Running(6, 2, 3), 5, AttemptState::kLost, FailureKind::kCrash, "killed");
   EXPECT_EQ(t.job, JobState::kRunning);
