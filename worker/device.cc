@@ -83,6 +83,14 @@ void SynchronizeDevice(const OpenedDevice& d) {
   if (d.cuda) torch::cuda::synchronize(d.device.index());
 }
 
+bool WorkerCudaCode() {
+#if AVCTL_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 double PeakDeviceMemoryMiB(const OpenedDevice& d) {
 #if AVCTL_CUDA
   if (d.cuda) {

@@ -48,6 +48,8 @@ void SynchronizeDevice(const OpenedDevice& d);
 // process started, in MiB; negative where not measured (CPU, or a libtorch
 // built without CUDA).
 double PeakDeviceMemoryMiB(const OpenedDevice& d);
+// Whether this build compiled its CUDA code (AVCTL_CUDA: a CUDA libtorch).
+bool WorkerCudaCode();
 
 // The vector instruction set ATen's CPU kernels dispatch to on this machine
 // ("default", "avx2", "avx512", "vsx", "zvector"; ATEN_CPU_CAPABILITY can

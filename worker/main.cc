@@ -16,6 +16,7 @@
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <ATen/Version.h>
 #include <torch/torch.h>
 
 #include "common/file_util.h"
@@ -28,7 +29,9 @@
 #include "store/feature_store.h"
 #include "store/synth_dataset.h"
 #include "worker/daemon.h"
+#include "worker/device.h"
 #include "worker/gpu_query.h"
+#include "worker/torch_build.h"
 #include "worker/store_batches.h"
 #include "worker/checkpoint_file.h"
 #include "worker/trainer.h"
@@ -70,10 +73,20 @@ void SetThreads(int threads) {
 
 int RunInfo(int threads) {
   SetThreads(threads);
-  std::cout << fmt::format("avworker {}\nlibtorch {}.{}.{}\nintra-op threads {}\ncuda available {}\ncuda devices {}\n",
-                           avctl::CodeVersion(), TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH,
-                           torch::get_num_threads(), torch::cuda::is_available() ? "yes" : "no",
-                           torch::cuda::device_count());
+  // What this binary was built against, and what it finds: what a user
+  // compares with the supported builds (README, "Supported builds").
+  const avctl::TorchBuild build = avctl::ParseTorchBuild(at::show_config());
+  auto driver = avctl::ReadFileToString("/proc/driver/nvidia/version");
+  const std::string driver_version = driver.ok() ? avctl::ParseNvidiaDriverVersion(*driver) : "";
+  std::cout << fmt::format(
+      "avworker {}\nlibtorch {}.{}.{}\nlibtorch CUDA {}\nlibtorch cuDNN {}\nC++11 string ABI {}\n"
+      "avworker CUDA code {}\nNVIDIA driver {}\nintra-op threads {}\ncuda available {}\ncuda devices {}\n",
+      avctl::CodeVersion(), TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR, TORCH_VERSION_PATCH,
+      build.cuda ? (build.cuda_version.empty() ? std::string("yes") : build.cuda_version) : std::string("none (CPU only)"),
+      build.cudnn_version.empty() ? "none" : build.cudnn_version, _GLIBCXX_USE_CXX11_ABI ? "yes" : "no (pre-C++11)",
+      avctl::WorkerCudaCode() ? "compiled in" : "not compiled in (a CPU libtorch)",
+      driver_version.empty() ? "none found" : driver_version, torch::get_num_threads(),
+      torch::cuda::is_available() ? "yes" : "no", torch::cuda::device_count());
   return 0;
 }
 
