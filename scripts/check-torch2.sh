@@ -6,13 +6,17 @@
 # is kept in the root, so a second run rebuilds only what changed. Needs
 # root (sudo is used otherwise).
 #
+# Exits 90 or 91 when this machine cannot make or enter the root (no
+# privilege to mount or chroot, no mirror): scripts/test.sh says so and goes
+# on; any other failure is the build's or a test's.
+#
 # Usage: scripts/check-torch2.sh
 # Environment: AVCTL_TRIXIE_ROOT, AVCTL_DEBIAN_MIRROR (scripts/trixie-root.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$(pwd -P)"
 start=$SECONDS
-root="$(scripts/trixie-root.sh)"
+root="$(scripts/trixie-root.sh)" || exit $?
 echo "check-torch2: root ready in $((SECONDS - start)) s: $root"
 sudo_cmd=()
 if (( EUID != 0 )); then sudo_cmd=(sudo); fi

@@ -5,6 +5,8 @@
 # ends. Needs root.
 #
 # Usage: scripts/in-root.sh ROOT [--bind DIR]... -- COMMAND [ARG]...
+# Exits 90 when this machine does not let it mount or chroot (no privilege),
+# else with the command's status.
 set -euo pipefail
 root="$1"
 shift
@@ -29,12 +31,13 @@ mount_at() {  # mount_at TARGET MOUNT-ARGS...
   local target="$1"
   shift
   mkdir -p "$target"
-  mount "$@" "$target"
+  mount "$@" "$target" || { echo "in-root: cannot mount $target here (mount $*)" >&2; exit 90; }
   mounted+=("$target")
 }
 mount_at "$root/proc" -t proc proc
 mount_at "$root/sys" --rbind /sys
 mount_at "$root/dev" --rbind /dev
 for dir in "${binds[@]}"; do mount_at "$root$dir" --bind "$dir"; done
+chroot "$root" /bin/true || { echo "in-root: cannot chroot into $root here" >&2; exit 90; }
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
   TERM="${TERM:-dumb}" "$@"

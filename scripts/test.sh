@@ -19,6 +19,14 @@ scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 scripts/fuzz.sh "${AVCTL_FUZZ_SECONDS:-15}"
 if [[ -n "$root_pid" ]]; then
-  wait "$root_pid" || { cat build/trixie-root.log; echo "test: making the trixie root failed" >&2; exit 1; }
-  scripts/check-torch2.sh
+  status=0
+  wait "$root_pid" || status=$?
+  if (( status == 0 )); then scripts/check-torch2.sh || status=$?; fi
+  if (( status == 90 || status == 91 )); then
+    tail -5 build/trixie-root.log >&2
+    echo "test: SKIPPED the PyTorch 2.6 build: this machine cannot make or enter a Debian 13 root (see above)" >&2
+  elif (( status != 0 )); then
+    cat build/trixie-root.log >&2
+    exit "$status"
+  fi
 fi

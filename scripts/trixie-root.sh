@@ -3,7 +3,8 @@
 # library (libtorch-dev 2.6) and avctl's other build dependencies, with
 # debootstrap from Debian's mirror; prints its path. A later run with the
 # same package list reuses it (a second); a changed list installs what is new.
-# Needs root (sudo is used otherwise).
+# Needs root (sudo is used otherwise). Exits 91 when the root cannot be
+# made here (debootstrap or the mirror failed), 90 when it cannot be entered.
 #
 # Usage: scripts/trixie-root.sh [--bench]
 #   --bench  also Python's torch 2.6 and NumPy (bench/ladder_av_torch.py)
@@ -48,12 +49,16 @@ if [[ ! -x "$root/usr/bin/apt-get" ]]; then
   "${sudo_cmd[@]}" rm -rf "$root.partial"
   mkdir -p "$(dirname "$root")"
   echo "trixie-root: debootstrap into $root (minbase, from $mirror)" >&2
-  "${sudo_cmd[@]}" debootstrap --variant=minbase trixie "$root.partial" "$mirror" >&2
+  "${sudo_cmd[@]}" debootstrap --variant=minbase trixie "$root.partial" "$mirror" >&2 ||
+    { echo "trixie-root: debootstrap from $mirror failed" >&2; exit 91; }
   "${sudo_cmd[@]}" mv "$root.partial" "$root"
 fi
 "${sudo_cmd[@]}" cp /etc/resolv.conf "$root/etc/resolv.conf"
 echo "trixie-root: installing ${packages[*]}" >&2
+status=0
 "${sudo_cmd[@]}" scripts/in-root.sh "$root" -- bash -c \
-  "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages[*]} > /dev/null"
+  "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages[*]} > /dev/null" || status=$?
+if (( status == 90 )); then exit 90; fi
+if (( status != 0 )); then echo "trixie-root: installing the packages failed ($status)" >&2; exit 91; fi
 echo "$want" | "${sudo_cmd[@]}" tee "$stamp" > /dev/null
 echo "$root"
