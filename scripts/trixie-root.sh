@@ -13,7 +13,7 @@
 #   AVCTL_DEBIAN_MIRROR  default http://deb.debian.org/debian
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="${AVCTL_TRIXIE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/avctl/trixie-root}"
+root="${AVCTL_TRIXIE_ROOT:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/avctl/trixie-root}"
 mirror="${AVCTL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 packages=(
@@ -43,11 +43,11 @@ if (( EUID != 0 )); then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 if [[ ! -x "$root/usr/bin/apt-get" ]]; then
   if ! command -v debootstrap > /dev/null; then
-    "${sudo_cmd[@]}" apt-get update -qq
-    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends debootstrap >&2
+    { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends debootstrap >&2; } ||
+      { echo "trixie-root: cannot install debootstrap" >&2; exit 91; }
   fi
   "${sudo_cmd[@]}" rm -rf "$root.partial"
-  mkdir -p "$(dirname "$root")"
+  mkdir -p "$(dirname "$root")" || exit 91
   echo "trixie-root: debootstrap into $root (minbase, from $mirror)" >&2
   "${sudo_cmd[@]}" debootstrap --variant=minbase trixie "$root.partial" "$mirror" >&2 ||
     { echo "trixie-root: debootstrap from $mirror failed" >&2; exit 91; }
