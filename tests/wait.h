@@ -4,6 +4,8 @@
 // interval is not a synchronisation.
 #pragma once
 
+#include <poll.h>
+
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -17,6 +19,13 @@ inline bool WaitUntil(const std::function<bool()>& pred, int timeout_s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return pred();
+}
+
+// Whether `fd` becomes readable within `timeout_ms` (0: now): the event
+// itself, waited on by poll(2).
+inline bool Readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
 }
 
 }  // namespace avctl::testutil

@@ -1,18 +1,15 @@
 #include "common/wakeup.h"
 
-#include <poll.h>
-
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "tests/wait.h"
+
 namespace avctl {
 namespace {
 
-bool Readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
+using testutil::Readable;
 
 TEST(WakeupTest, ReadableFromNotifyUntilClear) {
   auto w = Wakeup::Create();

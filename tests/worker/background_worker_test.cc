@@ -1,19 +1,16 @@
 #include "worker/background_worker.h"
 
-#include <poll.h>
-
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "tests/wait.h"
+
 namespace avctl {
 namespace {
 
-bool Readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
-}
+using testutil::Readable;
 
 TEST(BackgroundWorker, ValuesInSubmissionOrderEachWakingTheLoopWhenReady) {
   auto wake = Wakeup::Create();
