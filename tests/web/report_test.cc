@@ -2,8 +2,11 @@
 // Record with known metrics, so tables, significance marks and escaping
 // can be checked exactly.
 #include <filesystem>
+#include <functional>
+#include <map>
 
 #include <fmt/format.h>
+
 #include <gtest/gtest.h>
 
 #include "db/record.h"
@@ -348,27 +351,38 @@ TEST(ReportProvenance, WarnsWhenAComparedVariantRanTwoVersionsOfItsScript) {
   EXPECT_NE(w2[1].find("aaaaaaaaaaaa at commit cccccccccccc (1 result)"), std::string::npos) << w2[1];
 }
 
-// A program's own metrics (examples/pytorch reports macro_f1 and accuracy;
-// a regression model a CCC and a loss): the table shows what the results
-// carry, the compared metric first, [0, 1] metrics as percentages and the
-// others as they are, in the HTML, CSV and LaTeX tables alike.
-TEST(ReportColumns, TheMetricsTheResultsCarryComparedFirst) {
+// A sweep of two command variants, mine (proposed) against base, compared on
+// `metric` (greater is better), with `seeds` finished runs each whose
+// metrics `metrics(variant, seed)` gives.
+ReportData TwoCommandVariants(const std::string& name, const std::string& metric, uint64_t seeds,
+                              const std::function<std::map<std::string, double>(const std::string&, uint64_t)>& metrics) {
   ReportData d;
-  d.sweep_name = "own";
+  d.sweep_name = name;
   d.variants = {{"mine", "proposed", "command"}, {"base", "baseline", "command"}};
-  d.comparisons = {{"mine", {"base"}, "ccc", "greater", 0}};
-  for (uint64_t seed = 0; seed < 3; ++seed) {
+  d.comparisons = {{"mine", {"base"}, metric, "greater", 0}};
+  for (uint64_t seed = 0; seed < seeds; ++seed) {
     for (const std::string v : {"mine", "base"}) {
       ReportRun r;
       r.variant = v;
       r.seed = seed;
       r.state = "done";
       r.has_result = true;
-      r.metrics = {{"accuracy", 0.5 + 0.01 * seed}, {"ccc", (v == "mine" ? 0.4 : 0.3) + 0.01 * seed},
-                   {"loss", 1.5 + seed}};
+      r.metrics = metrics(v, seed);
       d.runs.push_back(r);
     }
   }
+  return d;
+}
+
+// A program's own metrics (examples/pytorch reports macro_f1 and accuracy;
+// a regression model a CCC and a loss): the table shows what the results
+// carry, the compared metric first, [0, 1] metrics as percentages and the
+// others as they are, in the HTML, CSV and LaTeX tables alike.
+TEST(ReportColumns, TheMetricsTheResultsCarryComparedFirst) {
+  ReportData d = TwoCommandVariants("own", "ccc", 3, [](const std::string& v, uint64_t seed) {
+    return std::map<std::string, double>{
+        {"accuracy", 0.5 + 0.01 * seed}, {"ccc", (v == "mine" ? 0.4 : 0.3) + 0.01 * seed}, {"loss", 1.5 + seed}};
+  });
   const auto columns = ReportColumns(d);
   ASSERT_EQ(columns.size(), 3u);
   EXPECT_EQ(columns[0].name, "ccc");
@@ -397,22 +411,10 @@ TEST(ReportColumns, TheMetricsTheResultsCarryComparedFirst) {
 // names (CREMA-D's codes for its six); a run with other classes is not summed
 // into its group's matrix; no matrix at all: no section.
 TEST(ReportConfusion, AnyClassCountLabelledWithTheResultsClassNames) {
-  ReportData d;
-  d.sweep_name = "four";
-  d.variants = {{"mine", "proposed", "command"}, {"base", "baseline", "command"}};
-  d.comparisons = {{"mine", {"base"}, "macro_f1", "greater", 0}};
+  ReportData d = TwoCommandVariants("four", "macro_f1", 2, [](const std::string&, uint64_t seed) {
+    return std::map<std::string, double>{{"macro_f1", 0.5 + 0.01 * seed}};
+  });
   const std::vector<std::string> four = {"anger", "happiness", "neutral", "sadness"};
-  for (uint64_t seed = 0; seed < 2; ++seed) {
-    for (const std::string v : {"mine", "base"}) {
-      ReportRun r;
-      r.variant = v;
-      r.seed = seed;
-      r.state = "done";
-      r.has_result = true;
-      r.metrics = {{"macro_f1", 0.5 + 0.01 * seed}};
-      d.runs.push_back(r);
-    }
-  }
   EXPECT_EQ(RenderReport(d, AnalyzeReport(d))["index.html"].find("Confusion matrices"), std::string::npos);
   for (auto& r : d.runs) {
     r.class_names = four;
