@@ -329,11 +329,6 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
   std::vector<AttemptReport> out;
   if (wake_) wake_->Clear();
   const auto now = Clock::now();
-  pending_code_.erase(std::remove_if(pending_code_.begin(), pending_code_.end(),
-                                     [](const std::future<Json>& f) {
-                                       return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-                                     }),
-                      pending_code_.end());
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     const int64_t id = it->first;
     Attempt& a = *it->second;
@@ -373,7 +368,6 @@ std::vector<AttemptReport> CommandRunner::Poll(const std::function<void(Json)>& 
         ++it;
         continue;
       }
-      if (a.code.valid() && !code_known) pending_code_.push_back(std::move(a.code));  // not waited for here
       if (a.capture) a.capture->Stop();
       if (a.cancelled) {
         std::error_code ec;

@@ -106,7 +106,6 @@ class CommandRunner : public JobRunner {
   std::map<int64_t, std::unique_ptr<Attempt>> attempts_;
   // Versions asked once per interpreter, from the attempts' provenance threads.
   std::shared_ptr<InterpreterInfo> interpreters_ = std::make_shared<InterpreterInfo>();
-  std::vector<std::future<Json>> pending_code_;  // of cancelled attempts: dropped once done, never waited for
 };
 
 }  // namespace avctl
