@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -34,7 +35,47 @@ std::string ReadProcFile(const std::string& path, size_t max) {
   return out;
 }
 
+// Whether process `pid` is inside exec(2): environ and cmdline both empty
+// while it is neither a kernel thread nor exiting. A process started with an
+// empty environment still has a command line, so it is not taken for one.
+bool InsideExec(const std::string& pid) {
+  if (!ReadProcFile("/proc/" + pid + "/cmdline", 1).empty()) return false;
+  const auto stat = ParseProcStat(ReadProcFile("/proc/" + pid + "/stat", 4096));
+  return stat && !stat->KernelThread() && !stat->Dead();
+}
+
+// The environment of `pid`, read again while it is inside exec (bounded: an
+// exec that has not set up its stack in 10,000 tries is taken as it reads).
+std::string ReadEnvironment(const std::string& pid) {
+  const std::string path = "/proc/" + pid + "/environ";
+  std::string env = ReadProcFile(path, size_t{1} << 20);
+  for (int tries = 0; env.empty() && tries < 10000 && InsideExec(pid); ++tries) {
+    ::sched_yield();
+    env = ReadProcFile(path, size_t{1} << 20);
+  }
+  return env;
+}
+
 }  // namespace
+
+std::optional<ProcStat> ParseProcStat(const std::string& text) {
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 4 > text.size() || text[close + 1] != ' ') return std::nullopt;
+  ProcStat st;
+  st.state = text[close + 2];
+  const char* p = text.c_str() + close + 3;
+  char* end = nullptr;
+  // ppid pgrp session tty_nr tpgid flags
+  long fields[6];
+  for (long& f : fields) {
+    f = std::strtol(p, &end, 10);
+    if (end == p) return std::nullopt;
+    p = end;
+  }
+  st.ppid = static_cast<pid_t>(fields[0]);
+  st.flags = static_cast<unsigned>(fields[5]);
+  return st;
+}
 
 Status BecomeChildSubreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return Status::FromErrno("prctl(PR_SET_CHILD_SUBREAPER)", errno);
@@ -50,7 +91,7 @@ std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry) {
     char* end = nullptr;
     const long pid = std::strtol(d->d_name, &end, 10);
     if (end == d->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
-    const std::string env = ReadProcFile(std::string("/proc/") + d->d_name + "/environ", size_t{1} << 20);
+    const std::string env = ReadEnvironment(d->d_name);
     // Entries are NUL-separated: match a whole entry.
     for (size_t at = env.find(entry); at != std::string::npos; at = env.find(entry, at + 1)) {
       const bool starts = at == 0 || env[at - 1] == '\0';
@@ -108,13 +149,8 @@ int ReapOrphans(const std::vector<pid_t>& known) {
     char* end = nullptr;
     const long pid = std::strtol(d->d_name, &end, 10);
     if (end == d->d_name || *end != '\0' || pid <= 0) continue;
-    const std::string stat = ReadProcFile(std::string("/proc/") + d->d_name + "/stat", 4096);
-    // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos || close + 4 > stat.size()) continue;
-    const char state = stat[close + 2];
-    const long ppid = std::strtol(stat.c_str() + close + 4, nullptr, 10);
-    if (ppid != self || state != 'Z') continue;
+    const auto stat = ParseProcStat(ReadProcFile(std::string("/proc/") + d->d_name + "/stat", 4096));
+    if (!stat || stat->ppid != self || stat->state != 'Z') continue;
     if (std::find(known.begin(), known.end(), static_cast<pid_t>(pid)) != known.end()) continue;
     int status = 0;
     if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid) ++reaped;

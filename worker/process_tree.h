@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,25 @@ inline constexpr const char* kAttemptTokenVar = "AVCTL_ATTEMPT_TOKEN";
 // PR_SET_CHILD_SUBREAPER for the calling process.
 Status BecomeChildSubreaper();
 
+// The fields of /proc/PID/stat that the scans use.
+struct ProcStat {
+  char state = '?';      // R, S, D, Z (zombie), X (dead), ...
+  pid_t ppid = 0;
+  unsigned flags = 0;    // the kernel's PF_* flags
+  bool KernelThread() const { return (flags & 0x00200000u) != 0; }  // PF_KTHREAD
+  bool Dead() const { return state == 'Z' || state == 'X'; }
+};
+// Parses "pid (comm) S ppid pgrp session tty tpgid flags ..." (comm may hold
+// spaces and parentheses); nullopt when the text is not such a line.
+std::optional<ProcStat> ParseProcStat(const std::string& text);
+
 // The processes (other than the caller) whose environment holds exactly
 // `entry` ("AVCTL_ATTEMPT_TOKEN=..."); processes that cannot be read (other
-// users', gone meanwhile) are skipped.
+// users', gone meanwhile) are skipped. A process caught inside exec(2),
+// between its new address space and its new environment (both environ and
+// cmdline read empty for a few microseconds), is read again until its
+// environment is there, so that a grandchild exec'ing at the moment of a
+// scan is not missed.
 std::vector<pid_t> ProcessesWithEnvEntry(const std::string& entry);
 
 // Sends `sig` to process group `pgid` (when > 0) and to every process marked

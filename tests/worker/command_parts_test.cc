@@ -305,13 +305,40 @@ TEST(ProcessTree, AGrandchildThatCalledSetsidIsFoundByItsMarkerAndStopped) {
   ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
   EXPECT_FALSE(Gone(stubborn));
   SignalJobProcesses(*pid, marker, SIGKILL);
-  // Both were reparented to this process (the subreaper): reaped here.
+  // Both were reparented to this process (the subreaper): reaped here, and
+  // so is the subshell's own sleep, so that no child is left to the next test.
   ASSERT_TRUE(testutil::WaitUntil([&] {
     ReapOrphans({});
-    return Gone(stubborn) && Gone(escaped);
+    return Gone(stubborn) && Gone(escaped) && !HasChildren();
   }, 10));
   EXPECT_TRUE(ProcessesWithEnvEntry(marker).empty());
   fs::remove_all(dir);
+}
+
+// /proc/PID/stat as the kernel writes it: a command name may hold spaces and
+// parentheses; a kernel thread carries PF_KTHREAD (0x00200000) in flags.
+TEST(ProcessTree, StatLinesParseToStateParentAndFlags) {
+  // kthreadd on Linux 6.1: flags 2129984 = 0x208040.
+  auto kthread = ParseProcStat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 4 0 0");
+  ASSERT_TRUE(kthread.has_value());
+  EXPECT_EQ(kthread->state, 'S');
+  EXPECT_EQ(kthread->ppid, 0);
+  EXPECT_TRUE(kthread->KernelThread());
+  EXPECT_FALSE(kthread->Dead());
+  auto odd = ParseProcStat("4242 (a) b) (c) Z 17 4242 4242 0 -1 4194636 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0");
+  ASSERT_TRUE(odd.has_value());
+  EXPECT_EQ(odd->state, 'Z');
+  EXPECT_EQ(odd->ppid, 17);
+  EXPECT_FALSE(odd->KernelThread());
+  EXPECT_TRUE(odd->Dead());
+  EXPECT_FALSE(ParseProcStat("").has_value());
+  EXPECT_FALSE(ParseProcStat("12 (cut").has_value());
+  EXPECT_FALSE(ParseProcStat("12 (short) S 1 2").has_value());
+  auto self = ParseProcStat(*ReadFileToString("/proc/self/stat"));
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(self->ppid, ::getppid());
+  EXPECT_EQ(self->state, 'R');
+  EXPECT_FALSE(self->KernelThread());
 }
 
 // A program that exits leaving nothing: no child is left, so nothing of the
@@ -337,19 +364,18 @@ TEST(ProcessTree, LeftoversOfAnExitedProgramAreKilledAndNoneMeansNoScan) {
   ASSERT_EQ(::waitpid(*leaving, &status, 0), *leaving);
   ASSERT_TRUE(testutil::WaitUntil([&] { return fs::exists(dir / "escaped.pid"); }, 10));
   const pid_t escaped = std::stoi(*ReadFileToString((dir / "escaped.pid").string()));
-  // Past its exec (mid-exec, its environment reads empty for an instant).
-  ASSERT_TRUE(testutil::WaitUntil([&] {
-    const auto marked = ProcessesWithEnvEntry(marker);
-    return std::find(marked.begin(), marked.end(), escaped) != marked.end();
-  }, 10));
+  // Past its setsid (before it, the group's SIGKILL takes it and the scan
+  // finds a zombie); the exec of sleep that follows may be under way while
+  // KillLeftovers scans, which the scan waits out.
+  ASSERT_TRUE(testutil::WaitUntil([&] { return ::getpgid(escaped) == escaped; }, 10));
   EXPECT_TRUE(HasChildren()) << "the orphan is this subreaper's child";
   const auto killed = KillLeftovers(*leaving, marker);
   EXPECT_NE(std::find(killed.begin(), killed.end(), escaped), killed.end());
+  // Gone counts a zombie as gone: reaped too, no child is left.
   ASSERT_TRUE(testutil::WaitUntil([&] {
     ReapOrphans({});
-    return Gone(escaped);
+    return Gone(escaped) && !HasChildren();
   }, 10));
-  EXPECT_FALSE(HasChildren());
   fs::remove_all(dir);
 }
 
