@@ -420,7 +420,10 @@ AttemptReport CommandRunner::Finish(int64_t id, Attempt& a) {
     provenance["command"] = a.provenance;
     r.provenance = std::move(provenance);
     Json checked = JobResultToJson(r);
-    if (Status w = WriteJsonFileAtomic(a.dir + "/result.json", checked); !w.ok()) {
+    // Not synced here: the daemon syncs it if the coordinator does not
+    // acknowledge it soon (worker/spool_sync.h).
+    if (Status w = WriteFileAtomic(a.dir + "/result.json", DumpJson(checked, 2) + "\n", Durability::kProcessLifetime);
+        !w.ok()) {
       log_->Warn("attempt {}: keeping its result in the spool: {}", id, w.ToString());
     }
     log_->Info("attempt {} finished", id);

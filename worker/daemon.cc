@@ -25,6 +25,7 @@
 #include "worker/coordinator_link.h"
 #include "worker/job_runners.h"
 #include "worker/process_tree.h"
+#include "worker/spool_sync.h"
 #include "worker/store_registry.h"
 
 namespace avctl {
@@ -74,6 +75,9 @@ struct WorkerDaemon::Impl {
   std::unique_ptr<CommandRunner> command;
   SleepRunner sleep;
   SteadyClock::time_point last_reap;  // of orphaned job processes
+  // Results written to the spool without fsync, synced if not acknowledged
+  // within a second (worker/spool_sync.h).
+  SpoolSyncQueue spool_sync{std::chrono::seconds(1)};
   NoopRunner noop;
 };
 
@@ -166,6 +170,7 @@ Status WorkerDaemon::Impl::Prepare() {
       Deliver(FailureReport(attempt, FailureKind::kPreempted, result->value("reason", "stopped on request"), true));
     } else if (result.ok() && result->value("status", "") == "ok") {
       link->Report(attempt, MsgType::kResult, ResultToJson({attempt, *result}), true);
+      spool_sync.Written(attempt, SteadyClock::now());
     } else {
       Deliver(FailureReport(attempt, FailureKind::kCrash, "the worker daemon stopped while the job ran", true));
     }
@@ -221,11 +226,13 @@ void WorkerDaemon::Impl::Deliver(AttemptReport r) {
       log->Error("keeping the failure of attempt {}: {}", r.attempt_id, s.ToString());
     }
   }
+  if (r.type == MsgType::kResult && r.spooled) spool_sync.Written(r.attempt_id, SteadyClock::now());
   link->Report(r.attempt_id, r.type, std::move(r.body), r.spooled);
 }
 
 void WorkerDaemon::Impl::OnAck(int64_t attempt, bool spooled, bool result_stored) {
   if (!spooled) return;  // no-op and sleep results have no files: nothing to remove
+  spool_sync.Forget(attempt);
   if (result_stored) {
     // The job's result is in the record: its checkpoints are no longer
     // needed. Only now, and only for the attempt whose result was stored: a
@@ -257,6 +264,7 @@ void WorkerDaemon::Impl::OnMessage(const WireMessage& m) {
       const int64_t a = ReadAttemptId(m.body);
       if (train->Cancel(a) || command->Cancel(a) || sleep.Cancel(a)) log->Info("attempt {} cancelled by the coordinator", a);
       if (link->DropReport(a)) {
+        spool_sync.Forget(a);
         std::error_code ec;
         fs::remove_all(AttemptDir(a), ec);
       }
@@ -314,6 +322,7 @@ Status WorkerDaemon::Impl::Run() {
     auto timeout = std::chrono::milliseconds(train->Holding().empty() && command->Holding().empty() ? 100 : 50);
     std::optional<SteadyClock::time_point> due = sleep.NextDue();
     if (auto c = command->NextDue(); c && (!due || *c < *due)) due = c;
+    if (auto c = spool_sync.NextDue(); c && (!due || *c < *due)) due = c;
     if (due) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - SteadyClock::now()) +
                         std::chrono::milliseconds(1);
@@ -344,6 +353,13 @@ Status WorkerDaemon::Impl::Run() {
     }
     for (JobRunner* r : std::initializer_list<JobRunner*>{train.get(), command.get(), &sleep}) {
       for (AttemptReport& report : r->Poll(progress)) Deliver(std::move(report));
+    }
+    for (int64_t a : spool_sync.TakeDue(SteadyClock::now())) {
+      if (Status s = SyncSpooledFile(AttemptDir(a), "result.json"); !s.ok()) {
+        log->Warn("attempt {}: its unacknowledged result may not survive a machine crash: {}", a, s.ToString());
+      } else {
+        log->Info("attempt {}: result not acknowledged yet, synced to disk in the spool", a);
+      }
     }
     if (SteadyClock::now() - last_reap > std::chrono::seconds(1)) {
       // Orphans of jobs that exited on their own: reaped, every job's own

@@ -321,6 +321,45 @@ TEST_F(CommandJobsTest, PreemptionIsRequeuedUncountedAndAKilledWorkersJobResumes
   EXPECT_TRUE(testutil::WaitUntil([&] { return fs::is_empty(dir_ / "shared-checkpoints"); }, 10));
 }
 
+// A result finished while the coordinator is away stays in the worker's
+// spool (written without fsync, synced once it has waited a second without
+// acknowledgement), survives the worker's SIGKILL and restart, and is stored
+// once when the coordinator is back: the program does not run again.
+TEST_F(CommandJobsTest, AResultFinishedWhileTheCoordinatorIsAwayIsSyncedAndStoredOnceAfterRestarts) {
+  Program("gated.sh",
+          "#!/bin/sh\n"
+          "echo run >> runs.txt\n"
+          "while [ ! -f go ]; do sleep 0.05; done\n"
+          "printf '{\"status\": \"ok\", \"test\": {\"metrics\": {\"macro_f1\": 0.625}}}' > \"$AVCTL_RESULT\"\n");
+  StartCoordinator();
+  testutil::ChildProcess* w1 = StartWorker(1);
+  const Json spec = {{"name", "away"},
+                     {"kind", "command"},
+                     {"program", {{"command", {"./gated.sh"}}, {"workdir", (dir_ / "program").string()}}},
+                     {"variants", {{{"name", "a"}}}},
+                     {"seeds", {1}}};
+  Call({{"op", "submit"}, {"spec", spec}, {"source", "away.json"}});
+  ASSERT_TRUE(testutil::WaitUntil([&] { return fs::exists(dir_ / "program" / "runs.txt"); }, 30)) << w1->Log();
+  coord_->Kill(SIGKILL);
+  const size_t mark = w1->Log().size();
+  std::ofstream(dir_ / "program" / "go") << "go\n";
+  ASSERT_TRUE(testutil::WaitUntil([&] { return w1->Log().find("synced to disk", mark) != std::string::npos; }, 30))
+      << w1->Log();
+  bool spooled = false;
+  for (const auto& d : fs::directory_iterator(dir_ / "w1" / "attempts")) spooled |= fs::exists(d.path() / "result.json");
+  EXPECT_TRUE(spooled);
+  w1->Kill(SIGKILL);
+  StartWorker(1);
+  StartCoordinator();
+  ASSERT_TRUE(Settled("away", 60)) << Status("away").dump() << coord_->Log();
+  EXPECT_EQ(Job("a", "state"), "done") << Job("a", "reason");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM results"), 1);
+  EXPECT_EQ(Text("SELECT json_extract(result, '$.test.metrics.macro_f1') FROM results"), "0.625");
+  auto runs = ReadFileToString((dir_ / "program" / "runs.txt").string());
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(*runs, "run\n") << "the program ran once";
+}
+
 // Out of memory (said on stderr, as PyTorch says it): tried once more on the
 // other worker, then failed as too large for the fleet. A node whose jobs
 // all fail (w1 here: "its driver is gone") is held after three different
