@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "store/feature_store.h"
 #include "sweeps/job_config.h"
+#include "worker/train_sampling.h"
 
 namespace avctl {
 
@@ -121,6 +122,12 @@ struct TrainHooks {
 
 // A NaN or infinite loss ends the job, at the end of the epoch in which it
 // happened, with FailedPrecondition naming the epoch and the first bad batch.
+//
+// Process-wide torch state: TrainJob sets torch's intra-op thread count
+// (job.threads), seeds torch's default CPU (and CUDA) generators with
+// job.seed, and on CUDA sets the deterministic-algorithm and cuDNN flags
+// (worker/device.h OpenDevice). So one job trains per process at a time, as
+// `avworker train` does; a second TrainJob in the same process resets them.
 Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
                              const TrainHooks& hooks = {});
 
@@ -129,16 +136,5 @@ Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Lo
 JobResult ToJobResult(const TrainResult& r, const FeatureStore& store);
 // Where the job began: the result's "resume" field.
 ResumePosition ResumeOf(const TrainResult& r);
-
-// Which Train clips keep their labels: per actor, a seeded shuffle keeps
-// round(fraction x n) clips (at least one). Returns a flag per entry of `train`.
-std::vector<bool> ChooseLabeled(const FeatureStore& store, const std::vector<size_t>& train, double fraction,
-                                uint64_t seed);
-
-// Batches of the Train clips for one epoch: sorted by length with seeded
-// jitter and cut into batches whose order is shuffled (length buckets), or a
-// plain seeded shuffle.
-std::vector<std::vector<size_t>> EpochBatches(const FeatureStore& store, const std::vector<size_t>& train,
-                                              int batch_size, bool buckets, uint64_t seed);
 
 }  // namespace avctl
