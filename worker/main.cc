@@ -282,7 +282,13 @@ int RunTrain(const po::variables_map& vm) {
       write_progress(p);
     }
   };
-  auto result = avctl::TrainJob(*job, **store, &log, hooks);
+  // This process's torch settings, as the job asks (threads, device, determinism).
+  auto process = avctl::SetUpTorchProcess(*job);
+  if (!process.ok()) {
+    if (progress_file != nullptr) std::fclose(progress_file);
+    return fail(process.status());
+  }
+  auto result = avctl::TrainJob(*job, *process, **store, &log, hooks);
   if (progress_file != nullptr) std::fclose(progress_file);
   if (!result.ok()) return fail(result.status());
   const double compute = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

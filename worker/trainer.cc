@@ -148,11 +148,13 @@ Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec)
 }
 
 // Everything a run needs before its first epoch.
-Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const FeatureStore& store, Logger* log,
-                                     const TrainHooks& hooks, TrainResult* r) {
-  r->threads = ResolveThreads(job.threads);
-  torch::set_num_threads(r->threads);
-  AVCTL_ASSIGN_OR_RETURN(OpenedDevice dev, OpenDevice(job.device, job.train.deterministic));
+Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const TorchProcess& process, const FeatureStore& store,
+                                     Logger* log, const TrainHooks& hooks, TrainResult* r) {
+  AVCTL_RETURN_IF_ERROR(CheckTorchProcess(process, job));
+  r->threads = process.threads;
+  const OpenedDevice& dev = process.device;
+  // The job's own random stream: the model's initial weights are drawn from
+  // torch's default generators.
   torch::manual_seed(job.seed);
   if (dev.cuda) torch::cuda::manual_seed_all(job.seed);
   r->device = dev.device.str();
@@ -193,12 +195,12 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const FeatureStore& s
 
 bool StopAsked(const TrainHooks& hooks) { return hooks.stop != nullptr && hooks.stop->load(); }
 
-Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& store, Logger* log,
-                                    const TrainHooks& hooks) {
+Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const TorchProcess& process, const FeatureStore& store,
+                                    Logger* log, const TrainHooks& hooks) {
   const auto wall_start = SteadyClock::now();
   TrainResult r;
   r.config = job;
-  AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, store, log, hooks, &r));
+  AVCTL_ASSIGN_OR_RETURN(std::unique_ptr<Run> run, Prepare(job, process, store, log, hooks, &r));
   Loop loop(job);
   EpochProgress partial(run->place.dev.device);
   if (auto resume = FindResume(job, hooks.checkpoints, log, &r)) {
@@ -295,12 +297,13 @@ Result<TrainResult> TrainJobOrThrow(const JobConfig& job, const FeatureStore& st
 
 }  // namespace
 
-Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log, const TrainHooks& hooks) {
+Result<TrainResult> TrainJob(const JobConfig& job, const TorchProcess& process, const FeatureStore& store, Logger* log,
+                             const TrainHooks& hooks) {
   // libtorch reports device failures by throwing: out of GPU memory, an op
   // without a deterministic CUDA kernel, a driver error. They fail the job
   // with libtorch's message instead of ending the process.
   try {
-    return TrainJobOrThrow(job, store, log, hooks);
+    return TrainJobOrThrow(job, process, store, log, hooks);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
     if (what.find("deterministic") != std::string::npos) what += " (train.deterministic: false allows it)";

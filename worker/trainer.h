@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "store/feature_store.h"
 #include "sweeps/job_config.h"
+#include "worker/torch_process.h"
 #include "worker/train_sampling.h"
 
 namespace avctl {
@@ -123,13 +124,13 @@ struct TrainHooks {
 // A NaN or infinite loss ends the job, at the end of the epoch in which it
 // happened, with FailedPrecondition naming the epoch and the first bad batch.
 //
-// Process-wide torch state: TrainJob sets torch's intra-op thread count
-// (job.threads), seeds torch's default CPU (and CUDA) generators with
-// job.seed, and on CUDA sets the deterministic-algorithm and cuDNN flags
-// (worker/device.h OpenDevice). So one job trains per process at a time, as
-// `avworker train` does; a second TrainJob in the same process resets them.
-Result<TrainResult> TrainJob(const JobConfig& job, const FeatureStore& store, Logger* log,
-                             const TrainHooks& hooks = {});
+// The process-wide torch settings (threads; on CUDA the deterministic and
+// cuDNN flags) are the caller's: SetUpTorchProcess (worker/torch_process.h)
+// before TrainJob, which refuses a job asking for others. TrainJob itself
+// reseeds torch's default CPU (and CUDA) generators with job.seed: the
+// model's initial weights are drawn from them. One job per process at a time.
+Result<TrainResult> TrainJob(const JobConfig& job, const TorchProcess& process, const FeatureStore& store,
+                             Logger* log, const TrainHooks& hooks = {});
 
 // The result document (common/job_result.h) of a finished job; `avworker
 // train` adds compute_seconds and writes it with JobResultToJson.

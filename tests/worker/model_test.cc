@@ -290,7 +290,7 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
   for (const auto& variant : VariantNames()) {
     JobConfig j = Job(variant, 1);
     j.train.max_train_batches = 2;
-    auto r = TrainJob(j, *store_, &log);
+    auto r = SetUpAndTrain(j, *store_, &log);
     ASSERT_TRUE(r.ok()) << variant << ": " << r.status().ToString();
     EXPECT_EQ(r->epochs.size(), 1u);
     EXPECT_EQ(r->test.clips.size(), store_->ClipsInSplit(1, Split::kTest)->size());
@@ -309,8 +309,8 @@ TEST_F(TrainerTest, SameSeedSameBits) {
   Logger log(stderr, LogLevel::kError);
   JobConfig j = Job("ladder_av", 2);
   j.train.max_train_batches = 3;
-  auto a = TrainJob(j, *store_, &log);
-  auto b = TrainJob(j, *store_, &log);
+  auto a = SetUpAndTrain(j, *store_, &log);
+  auto b = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(a.ok() && b.ok());
   for (size_t e = 0; e < a->epochs.size(); ++e) {
     EXPECT_EQ(a->epochs[e].train_loss, b->epochs[e].train_loss);
@@ -319,9 +319,38 @@ TEST_F(TrainerTest, SameSeedSameBits) {
   EXPECT_EQ(a->test.predictions, b->test.predictions);
   EXPECT_EQ(a->test.metrics.macro_f1, b->test.metrics.macro_f1);
   j.seed = 12;
-  auto c = TrainJob(j, *store_, &log);
+  auto c = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(c.ok());
   EXPECT_NE(a->epochs[0].train_loss, c->epochs[0].train_loss);
+}
+
+TEST_F(TrainerTest, AJobIsRefusedUnderTorchSettingsItDidNotAskFor) {
+  Logger log(stderr, LogLevel::kError);
+  JobConfig j = Job("backbone", 1);
+  j.train.max_train_batches = 1;
+  auto process = SetUpTorchProcess(j);
+  ASSERT_TRUE(process.ok()) << process.status().ToString();
+  EXPECT_TRUE(TrainJob(j, *process, *store_, &log).ok());
+
+  JobConfig two = j;
+  two.threads = 2;
+  auto r = TrainJob(two, *process, *store_, &log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("2 threads (the process: 1)"), std::string::npos) << r.status().ToString();
+
+  JobConfig other_device = j;
+  other_device.device = "cuda:0";
+  r = TrainJob(other_device, *process, *store_, &log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("device cuda:0 (the process: cpu)"), std::string::npos)
+      << r.status().ToString();
+
+  // Something changed torch's threads after the setup: the job would run on other kernels' sums.
+  torch::set_num_threads(2);
+  r = TrainJob(j, *process, *store_, &log);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("changed to 2 after the setup"), std::string::npos) << r.status().ToString();
 }
 
 TEST_F(TrainerTest, PrefetchChangesNothingButWhereBatchesAreMade) {
@@ -335,9 +364,9 @@ TEST_F(TrainerTest, PrefetchChangesNothingButWhereBatchesAreMade) {
     j.train.labeled_fraction = 0.5;
     j.model.visual_ablation = VisualAblation::kFrame;
     j.train.prefetch = 0;
-    auto serial = TrainJob(j, *store_, &log);
+    auto serial = SetUpAndTrain(j, *store_, &log);
     j.train.prefetch = 3;
-    auto prefetched = TrainJob(j, *store_, &log);
+    auto prefetched = SetUpAndTrain(j, *store_, &log);
     ASSERT_TRUE(serial.ok() && prefetched.ok()) << variant;
     ExpectSameBits(*serial, *prefetched, variant);
     EXPECT_TRUE(prefetched->deterministic);
@@ -352,13 +381,13 @@ TEST_F(TrainerTest, Bf16AutocastTrainsWithFloat32LadderStatistics) {
   JobConfig j = Job("ladder_av", 1);
   j.train.max_train_batches = 2;
   j.bf16 = true;  // CPU autocast here; CUDA autocast on GPU nodes
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(std::isfinite(r->epochs[0].train_loss));
   EXPECT_GT(r->epochs[0].costs.at("rAV"), 0);
   JobConfig f32 = j;
   f32.bf16 = false;
-  auto plain = TrainJob(f32, *store_, &log);
+  auto plain = SetUpAndTrain(f32, *store_, &log);
   ASSERT_TRUE(plain.ok());
   EXPECT_NE(r->epochs[0].train_loss, plain->epochs[0].train_loss);  // autocast did act
 }
@@ -377,11 +406,11 @@ TEST_F(TrainerTest, CudaRunsAreDeterministicAndCloseToTheCpu) {
   j.model.attn_dropout = j.model.relu_dropout = j.model.res_dropout = j.model.embed_dropout = 0;
   j.model.out_dropout = 0;
   j.model.noise_std = 0;
-  auto cpu = TrainJob(j, *store_, &log);
+  auto cpu = SetUpAndTrain(j, *store_, &log);
   j.device = "cuda:0";
   j.train.deterministic = true;
-  auto a = TrainJob(j, *store_, &log);
-  auto b = TrainJob(j, *store_, &log);
+  auto a = SetUpAndTrain(j, *store_, &log);
+  auto b = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(cpu.ok() && a.ok() && b.ok()) << a.status().ToString();
   EXPECT_TRUE(a->deterministic);
   ExpectSameBits(*a, *b, "cuda rerun");
@@ -389,7 +418,7 @@ TEST_F(TrainerTest, CudaRunsAreDeterministicAndCloseToTheCpu) {
   EXPECT_NEAR(a->epochs[0].train_loss, cpu->epochs[0].train_loss, 1e-3 * std::abs(cpu->epochs[0].train_loss));
   JobConfig bf = j;
   bf.bf16 = true;
-  auto c = TrainJob(bf, *store_, &log);
+  auto c = SetUpAndTrain(bf, *store_, &log);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(std::isfinite(c->epochs.back().train_loss));
 }
@@ -402,7 +431,7 @@ TEST_F(TrainerTest, LearnsOnTheTinyStore) {
   JobConfig j = Job("ladder_av", 8);
   j.train.lr = 2e-3;
   j.model.pooling = Pooling::kMean;
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::cerr << "tiny store, ladder_av: test macro F1 " << r->test.metrics.macro_f1 << ", accuracy "
             << r->test.metrics.accuracy << ", selected epoch " << r->selected_epoch << "\n";
@@ -428,7 +457,7 @@ TEST_F(TrainerTest, CheckpointHoldsTheSelectedModel) {
   JobConfig j = Job("backbone", 1);
   j.train.max_train_batches = 2;
   j.checkpoint = *dir_ + ".ckpt.pt";
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(std::filesystem::exists(j.checkpoint));
   AvModel loaded(j.model, store_->audio_dim(), store_->visual_dim());
@@ -453,7 +482,7 @@ TEST_F(TrainerTest, EarlyStoppingEndsTheRun) {
   j.train.lr = 1e-7;  // nothing improves: the run stops after patience + 1 epochs without a better dev loss
   j.train.early_stop_patience = 1;
   j.train.select_by = SelectBy::kDevMacroF1;
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_LT(r->epochs.size(), 30u);
   EXPECT_LE(static_cast<int>(r->epochs.size()), r->selected_epoch + 2);
@@ -464,7 +493,7 @@ TEST_F(TrainerTest, DivergingLossFailsTheJobWithItsReason) {
   JobConfig j = Job("backbone", 2);
   j.train.lr = 1e30;  // the first Adam step sends the weights to ~1e30: the next loss is not finite
   j.train.max_train_batches = 4;
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("loss is"), std::string::npos) << r.status().ToString();
@@ -476,7 +505,7 @@ TEST_F(TrainerTest, SoftTargetsTrain) {
   JobConfig j = Job("ladder_av", 1);
   j.model.targets = Targets::kSoft;
   j.train.max_train_batches = 2;
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(std::isfinite(r->epochs[0].train_sup));
   EXPECT_GT(r->epochs[0].train_sup, 0.0);
@@ -487,7 +516,7 @@ TEST_F(TrainerTest, SemiSupervisedJobTrains) {
   JobConfig j = Job("ladder_av", 1);
   j.train.labeled_fraction = 0.2;
   j.train.max_train_batches = 2;
-  auto r = TrainJob(j, *store_, &log);
+  auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_LT(r->labeled_train_clips, r->train_clips / 4);
 }

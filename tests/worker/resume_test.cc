@@ -57,7 +57,7 @@ TEST_F(ResumeTest, StoppedAtAnEpochEndAndResumedItEndsWithTheSameBits) {
   for (const std::string variant : {"ladder_av", "ps2020"}) {
     fs::remove_all(ckpt_);
     const JobConfig j = Streams(variant);
-    auto reference = TrainJob(j, *store_, &log);
+    auto reference = SetUpAndTrain(j, *store_, &log);
     ASSERT_TRUE(reference.ok()) << reference.status().ToString();
     EXPECT_FALSE(reference->resumed);
 
@@ -66,7 +66,7 @@ TEST_F(ResumeTest, StoppedAtAnEpochEndAndResumedItEndsWithTheSameBits) {
     first.on_epoch = [this](const EpochRecord& e) {
       if (e.epoch == 2) stop_ = true;
     };
-    auto stopped = TrainJob(j, *store_, &log, first);
+    auto stopped = SetUpAndTrain(j, *store_, &log, first);
     ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
     EXPECT_TRUE(stopped->preempted);
     EXPECT_EQ(stopped->epochs.size(), 2u);
@@ -78,7 +78,7 @@ TEST_F(ResumeTest, StoppedAtAnEpochEndAndResumedItEndsWithTheSameBits) {
     std::vector<CheckpointEvent> events;
     TrainHooks second = Checkpointed(8);
     second.on_checkpoint = [&](const CheckpointEvent& e) { events.push_back(e); };
-    auto resumed = TrainJob(j, *store_, &log, second);
+    auto resumed = SetUpAndTrain(j, *store_, &log, second);
     ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
     EXPECT_FALSE(resumed->preempted);
     EXPECT_TRUE(resumed->resumed);
@@ -94,18 +94,18 @@ TEST_F(ResumeTest, StoppedAtAnEpochEndAndResumedItEndsWithTheSameBits) {
 TEST_F(ResumeTest, StoppedBetweenTwoStepsAndResumedItEndsWithTheSameBits) {
   Logger log(stderr, LogLevel::kError);
   const JobConfig j = Streams("ladder_av");
-  auto reference = TrainJob(j, *store_, &log);
+  auto reference = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(reference.ok());
   TrainHooks first = Checkpointed(1);
   first.progress = [this](const StepReport& s) {
     if (s.epoch == 3 && s.batch == 1) stop_ = true;
   };
-  auto stopped = TrainJob(j, *store_, &log, first);
+  auto stopped = SetUpAndTrain(j, *store_, &log, first);
   ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
   EXPECT_TRUE(stopped->preempted);
   EXPECT_EQ(fs::path(stopped->last_checkpoint).filename(), "epoch-0002-batch-0001.ckpt");
   stop_ = false;
-  auto resumed = TrainJob(j, *store_, &log, Checkpointed(2));
+  auto resumed = SetUpAndTrain(j, *store_, &log, Checkpointed(2));
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->resumed_epochs, 2);
   EXPECT_EQ(resumed->resumed_batches, 1);
@@ -117,19 +117,19 @@ TEST_F(ResumeTest, StoppedBetweenTwoStepsAndResumedItEndsWithTheSameBits) {
 TEST_F(ResumeTest, ADamagedCheckpointIsSkippedWithItsReasonAndTheOneBeforeItResumes) {
   Logger log(stderr, LogLevel::kError);
   const JobConfig j = Streams("ladder_av");
-  auto reference = TrainJob(j, *store_, &log);
+  auto reference = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(reference.ok());
   TrainHooks first = Checkpointed(1);
   first.on_epoch = [this](const EpochRecord& e) {
     if (e.epoch == 3) stop_ = true;
   };
-  ASSERT_TRUE(TrainJob(j, *store_, &log, first).ok());
+  ASSERT_TRUE(SetUpAndTrain(j, *store_, &log, first).ok());
   const std::string newest = (ckpt_ / "epoch-0003.ckpt").string();
   std::string bytes = *ReadFileToString(newest);
   bytes[bytes.size() / 3] ^= 0x10;  // one bit flipped on disk
   ASSERT_TRUE(WriteFileAtomic(newest, bytes).ok());
   stop_ = false;
-  auto resumed = TrainJob(j, *store_, &log, Checkpointed(2));
+  auto resumed = SetUpAndTrain(j, *store_, &log, Checkpointed(2));
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->resumed_epochs, 2);
   ASSERT_EQ(resumed->skipped_checkpoints.size(), 1u);
@@ -144,16 +144,16 @@ TEST_F(ResumeTest, ACheckpointOfAnotherJobIsRefusedAndTheRunStartsFromScratch) {
   j.train.epochs = 2;
   TrainHooks first = Checkpointed(1);
   first.on_epoch = [this](const EpochRecord&) { stop_ = true; };
-  ASSERT_TRUE(TrainJob(j, *store_, &log, first).ok());
+  ASSERT_TRUE(SetUpAndTrain(j, *store_, &log, first).ok());
   stop_ = false;
   JobConfig other = j;
   other.seed = j.seed + 1;  // same key, other settings: never resumed from the first one's state
-  auto fresh = TrainJob(other, *store_, &log, Checkpointed(2));
+  auto fresh = SetUpAndTrain(other, *store_, &log, Checkpointed(2));
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   EXPECT_FALSE(fresh->resumed);
   ASSERT_EQ(fresh->skipped_checkpoints.size(), 1u);
   EXPECT_NE(fresh->skipped_checkpoints[0].find("other settings"), std::string::npos);
-  auto reference = TrainJob(other, *store_, &log);
+  auto reference = SetUpAndTrain(other, *store_, &log);
   ASSERT_TRUE(reference.ok());
   ExpectSameBits(*reference, *fresh, "refused checkpoint");
 }

@@ -11,6 +11,7 @@
 
 #include "store/feature_store.h"
 #include "store/synth.h"
+#include "worker/torch_process.h"
 #include "worker/trainer.h"
 
 namespace avctl {
@@ -23,6 +24,13 @@ inline ModelConfig SmallModel(const std::string& variant) {
   m.aux_repeats = 1;
   if (m.d_model > 0) m.d_model = 8;
   return m;
+}
+
+// As `avworker train` runs a job: the process set up for it, then TrainJob.
+inline Result<TrainResult> SetUpAndTrain(const JobConfig& job, const FeatureStore& store, Logger* log,
+                                         const TrainHooks& hooks = {}) {
+  AVCTL_ASSIGN_OR_RETURN(TorchProcess process, SetUpTorchProcess(job));
+  return TrainJob(job, process, store, log, hooks);
 }
 
 class TrainerTest : public ::testing::Test {
