@@ -6,6 +6,12 @@ over the same number of training steps with the same thread count.
 Prints one JSON line: {"clips_per_s": ..., "clips": ..., "seconds": ...}.
 
     python3 bench/ladder_av_torch.py --store DIR --batch-file F --threads T [--warmup W] [--partition P]
+                                     [--variant ladder_av|backbone] [--compile]
+
+--variant backbone is the network without its ladders (MLP heads, as
+worker/av_model.cc builds it for "backbone"). --compile wraps the model in
+torch.compile(dynamic=True) (PyTorch 2.x; on CPU, Inductor's C++ code): the
+warmup steps then include compiling, reported as warmup_seconds.
 
 The batch file (written by train_bench) lists the clip indices of each batch,
 so that both implementations train on the same clips in the same order; the
@@ -192,6 +198,57 @@ class LadderAV(nn.Module):
         return [n_av["logits"], n_a["logits"], n_v["logits"]], self.lam * uns
 
 
+class MlpHead(nn.Module):
+    """worker/av_model.cc MakeMlpHead: ReLU layers with dropout, the last
+    one residual (its width is the input's), then the class layer."""
+
+    def __init__(self, widths, dropout=0.2):
+        super().__init__()
+        dims = [widths[-1]] + widths
+        self.fc = nn.ModuleList([nn.Linear(dims[i], dims[i + 1]) for i in range(len(widths))])
+        self.out = nn.Linear(widths[-1], D_CLASSES)
+        self.dropout = dropout
+
+    def forward(self, r):
+        h = r
+        for fc in self.fc[:-1]:
+            h = F.dropout(F.relu(fc(h)), self.dropout, self.training)
+        return self.out(self.fc[-1](h) + r)
+
+
+class Backbone(nn.Module):
+    """The backbone variant (AuxFormer: the same network without L_uns):
+    ladder_av's encoders, an MLP head on the fused representation and one
+    auxiliary head shared by the two modalities."""
+
+    def __init__(self, da, dv, d=130, heads=10, layers=5, repeats=3):
+        super().__init__()
+        self.repeats = repeats
+        self.proj_a = nn.Linear(da, d, bias=False) if da != d else None
+        self.proj_v = nn.Linear(dv, d, bias=False) if dv != d else None
+        self.cross_av = Encoder(d, heads, layers, 0.0, True, False)
+        self.cross_va = Encoder(d, heads, layers, 0.0, True, False)
+        self.self_a = Encoder(d, heads, layers, 0.1, False, True)
+        self.self_v = Encoder(d, heads, layers, 0.1, False, True)
+        self.aux_a = Encoder(d, heads, layers, 0.1, False, False)
+        self.aux_v = Encoder(d, heads, layers, 0.1, False, False)
+        self.head_av = MlpHead([2 * d, 2 * d])
+        self.head_aux = MlpHead([512, 256, d])
+
+    def forward(self, audio, apad, visual, vpad):
+        a = (self.proj_a(audio) if self.proj_a is not None else audio).transpose(0, 1)
+        v = (self.proj_v(visual) if self.proj_v is not None else visual).transpose(0, 1)
+        ha = self.self_a(self.cross_av(a, apad, v, vpad), apad)
+        hv = self.self_v(self.cross_va(v, vpad, a, apad), vpad)
+        r_av = torch.cat([pool_last(ha, apad), pool_last(hv, vpad)], 1)
+        xa, xv = a, v
+        for _ in range(self.repeats):
+            xa, xv = self.aux_a(xa, apad), self.aux_v(xv, vpad)
+        r_a, r_v = pool_last(xa, apad), pool_last(xv, vpad)
+        logits = [self.head_av(r_av), self.head_aux(r_a), self.head_aux(r_v)]
+        return logits, torch.zeros((), device=audio.device)
+
+
 def load_store(path, partition):
     with open(os.path.join(path, "manifest.json")) as f:
         m = json.load(f)
@@ -236,6 +293,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="cpu or cuda:N (the same device as the C++ side)")
+    ap.add_argument("--variant", default="ladder_av", choices=["ladder_av", "backbone"])
+    ap.add_argument("--compile", action="store_true",
+                    help="torch.compile the model (PyTorch 2.x; dynamic shapes: the batches' lengths vary)")
     args = ap.parse_args()
     device = torch.device(args.device)
 
@@ -248,16 +308,23 @@ def main():
     m, audio, visual, st = load_store(args.store, args.partition)
     with open(args.batch_file) as f:
         batches = json.load(f)
-    model = LadderAV(audio.shape[1], visual.shape[1]).to(device)
+    model = (LadderAV if args.variant == "ladder_av" else Backbone)(audio.shape[1], visual.shape[1]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=7.25e-4)
     model.train()
+    forward = model
+    if args.compile:
+        if not hasattr(torch, "compile"):
+            raise SystemExit(f"torch.compile needs PyTorch 2.x; this is {torch.__version__}")
+        forward = torch.compile(model, dynamic=True)
+    compile_start = time.perf_counter()
     clips, start = 0, time.perf_counter()
     for step, idx in enumerate(batches):
         if step == args.warmup:
             sync()
             clips, start = 0, time.perf_counter()
+            warmup_seconds = start - compile_start
         A, apad, V, vpad, y = (t.to(device) for t in make_batch(m, audio, visual, st, idx))
-        logits, uns = model(A, apad, V, vpad)
+        logits, uns = forward(A, apad, V, vpad)
         sup = sum(F.cross_entropy(l, y) for l in logits) / len(logits)
         loss = sup + uns
         if not math.isfinite(loss.item()):
@@ -270,7 +337,8 @@ def main():
     sync()
     seconds = time.perf_counter() - start
     print(json.dumps({"clips_per_s": clips / seconds, "clips": clips, "seconds": seconds, "device": str(device),
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
+                      "torch": torch.__version__, "threads": torch.get_num_threads(), "variant": args.variant,
+                      "compiled": args.compile, "warmup_seconds": warmup_seconds}))
 
 
 if __name__ == "__main__":

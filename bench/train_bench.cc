@@ -15,6 +15,13 @@
 //
 //   train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T]
 //               [--variants a,b,...] [--device cpu|cuda:0] [--bf16] [--no-python]
+//               [--python-backbone] [--python-compile]
+//
+// --python-backbone also runs the backbone variant in Python (alternating
+// with the worker's, `repeats` times); --python-compile also runs each
+// Python variant under torch.compile (PyTorch 2.x). A last table gives the
+// worker's ratio to each, variant by variant, with the Python side's torch
+// version (AVCTL_PYTHON picks the interpreter).
 //
 // Each C++ row also gives the data wait: the share of the timed steps' wall
 // time the training thread spent waiting for its next batch (with prefetch
@@ -25,6 +32,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -67,18 +75,23 @@ struct Options {
   std::string store_dir, device = "cpu";
   int batches = 4, warmup = 1, repeats = 3, threads = 2;
   bool python = true;
+  bool python_compile = false;  // also torch.compile'd Python runs (PyTorch 2.x)
+  bool python_backbone = false; // also the backbone variant in Python (ladder_av_torch.py --variant backbone)
   bool bf16 = false;
   std::vector<std::string> variants = avctl::VariantNames();
 };
 
 // Clips/s of the Python reference over the timed steps; env_prefix is put
 // before the interpreter (environment settings), empty for none.
-avctl::Result<double> RunPython(const Options& o, const std::string& batch_file, const std::string& env_prefix) {
+avctl::Result<double> RunPython(const Options& o, const std::string& batch_file, const std::string& env_prefix,
+                                const std::string& variant = "ladder_av", bool compiled = false,
+                                std::string* torch_version = nullptr) {
   const char* py = std::getenv("AVCTL_PYTHON");  // Debian's interpreter has python3-torch
   std::string cmd = fmt::format(
-      "{}{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {} --warmup {} --device {}", env_prefix,
-      py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, o.store_dir, batch_file, o.threads, o.warmup,
-      o.device);
+      "{}{} {}/bench/ladder_av_torch.py --store {} --batch-file {} --threads {} --warmup {} --device {} "
+      "--variant {}{}",
+      env_prefix, py != nullptr ? py : "/usr/bin/python3", AVCTL_SOURCE_DIR, o.store_dir, batch_file, o.threads,
+      o.warmup, o.device, variant, compiled ? " --compile" : "");
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return avctl::Status::IOError("cannot start: " + cmd);
   std::string out;
@@ -90,7 +103,9 @@ avctl::Result<double> RunPython(const Options& o, const std::string& batch_file,
   if (rc != 0 || !j.ok()) {
     return avctl::Status::Internal(fmt::format("the Python reference failed (rc {}): {}", rc, out));
   }
-  std::fprintf(stderr, "python reference%s: %s", env_prefix.empty() ? "" : " (malloc tuned)", out.c_str());
+  std::fprintf(stderr, "python reference%s%s: %s", env_prefix.empty() ? "" : " (malloc tuned)",
+               compiled ? " (compiled)" : "", out.c_str());
+  if (torch_version != nullptr) *torch_version = j->value("torch", "");
   return (*j)["clips_per_s"].get<double>();
 }
 
@@ -124,7 +139,8 @@ avctl::Result<CppRun> RunCpp(const Options& o, const std::string& variant, const
     if (s.batch == o.warmup) start = SteadyClock::now();
     if (s.batch == o.warmup + o.batches) end = SteadyClock::now();
   };
-  AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, store, log, hooks).status());
+  AVCTL_ASSIGN_OR_RETURN(avctl::TorchProcess process, avctl::SetUpTorchProcess(job));
+  AVCTL_RETURN_IF_ERROR(avctl::TrainJob(job, process, store, log, hooks).status());
   const double seconds = std::max(std::chrono::duration<double>(end - start).count(), 1e-9);
   return CppRun{32.0 * o.batches / seconds, wait / seconds};
 }
@@ -164,12 +180,17 @@ int Run(const Options& o) {
 
   // ladder_av on both sides, alternating, `repeats` times.
   std::vector<double> py, py_tuned, cpp_ladder, cpp_wait, cpp_serial, cpp_serial_wait;
+  // Per variant: the worker (prefetch 2), Python eager, Python compiled.
+  std::map<std::string, std::vector<double>> cpp_by, eager_by, compiled_by;
+  std::vector<std::string> compared = {"ladder_av"};
+  std::string python_torch;  // the Python side's torch version
+  if (o.python_backbone) compared.push_back("backbone");
   const std::string tuned_env =
       "GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1099511627776 ";
   for (int rep = 0; rep < o.repeats; ++rep) {
     if (o.python) {
       for (auto* out : {&py, &py_tuned}) {
-        auto cps = RunPython(o, batch_file, out == &py ? "" : tuned_env);
+        auto cps = RunPython(o, batch_file, out == &py ? "" : tuned_env, "ladder_av", false, &python_torch);
         if (!cps.ok()) {
           std::fprintf(stderr, "train_bench: %s\n", cps.status().ToString().c_str());
           return 1;
@@ -188,7 +209,34 @@ int Run(const Options& o) {
       (prefetch > 0 ? cpp_ladder : cpp_serial).push_back(run->clips_per_s);
       (prefetch > 0 ? cpp_wait : cpp_serial_wait).push_back(run->wait_share);
     }
+    if (!o.python) continue;
+    for (const auto& variant : compared) {
+      if (variant != "ladder_av") {
+        auto cps = RunPython(o, batch_file, "", variant);
+        if (!cps.ok()) {
+          std::fprintf(stderr, "train_bench: %s\n", cps.status().ToString().c_str());
+          return 1;
+        }
+        eager_by[variant].push_back(*cps);
+        auto run = RunCpp(o, variant, **store, &log);
+        if (!run.ok()) {
+          std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), run.status().ToString().c_str());
+          return 1;
+        }
+        cpp_by[variant].push_back(run->clips_per_s);
+      }
+      if (o.python_compile) {
+        auto cps = RunPython(o, batch_file, "", variant, true);
+        if (!cps.ok()) {
+          std::fprintf(stderr, "train_bench: %s\n", cps.status().ToString().c_str());
+          return 1;
+        }
+        compiled_by[variant].push_back(*cps);
+      }
+    }
   }
+  eager_by["ladder_av"] = py;
+  cpp_by["ladder_av"] = cpp_ladder;
 
   std::printf("train_bench: store %s (%s, audio %lld, visual %lld dims), %d timed steps of 32 clips after %d "
               "untimed, %d thread(s), %s%s; ladder_av rows: median of %d alternating runs; data wait: share of "
@@ -213,7 +261,7 @@ int Run(const Options& o) {
               ratio(Median(cpp_serial)).c_str());
   std::fflush(stdout);
   for (const auto& variant : o.variants) {
-    if (variant == "ladder_av") continue;
+    if (variant == "ladder_av" || cpp_by.count(variant) > 0) continue;
     auto run = RunCpp(o, variant, **store, &log);
     if (!run.ok()) {
       std::fprintf(stderr, "train_bench: %s: %s\n", variant.c_str(), run.status().ToString().c_str());
@@ -222,6 +270,23 @@ int Run(const Options& o) {
     std::printf("| %s, libtorch C++ | %.2f | %.2f | %s | %s |\n", variant.c_str(), run->clips_per_s,
                 run->clips_per_s, share(run->wait_share).c_str(), ratio(run->clips_per_s).c_str());
     std::fflush(stdout);
+  }
+  if (o.python) {
+    // The worker against the same network in Python, eager and compiled,
+    // variant by variant (medians of the alternating runs above).
+    std::printf("\nThe worker (libtorch %s) against the same network in Python (torch %s), clips/s, median "
+                "(runs):\n\n| variant | worker | Python eager | worker / eager | Python torch.compile | "
+                "worker / compiled |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+                TORCH_VERSION, python_torch.c_str());
+    for (const auto& variant : compared) {
+      const double cpp = Median(cpp_by[variant]), eager = Median(eager_by[variant]);
+      const bool has_compiled = !compiled_by[variant].empty();
+      const double compiled = has_compiled ? Median(compiled_by[variant]) : 0;
+      std::printf("| %s | %.2f (%s) | %.2f (%s) | %.2f | %s | %s |\n", variant.c_str(), cpp,
+                  Runs(cpp_by[variant]).c_str(), eager, Runs(eager_by[variant]).c_str(), cpp / eager,
+                  has_compiled ? fmt::format("{:.2f} ({})", compiled, Runs(compiled_by[variant])).c_str() : "-",
+                  has_compiled ? fmt::format("{:.2f}", cpp / compiled).c_str() : "-");
+    }
   }
   return 0;
 }
@@ -232,7 +297,7 @@ int main(int argc, char** argv) {
   Options o;
   const char* usage =
       "usage: train_bench --store DIR [--batches N] [--warmup W] [--repeats R] [--threads T] [--variants a,b] "
-      "[--device D] [--bf16] [--no-python]\n";
+      "[--device D] [--bf16] [--no-python] [--python-backbone] [--python-compile]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--store" && i + 1 < argc) o.store_dir = argv[++i];
@@ -243,6 +308,8 @@ int main(int argc, char** argv) {
     else if (a == "--variants" && i + 1 < argc) o.variants = SplitList(argv[++i]);
     else if (a == "--device" && i + 1 < argc) o.device = argv[++i];
     else if (a == "--no-python") o.python = false;
+    else if (a == "--python-compile") o.python_compile = true;
+    else if (a == "--python-backbone") o.python_backbone = true;
     else if (a == "--bf16") o.bf16 = true;
     else {
       std::fprintf(stderr, "%s", usage);
