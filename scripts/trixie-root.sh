@@ -7,7 +7,8 @@
 # made here (debootstrap or the mirror failed), 90 when it cannot be entered.
 #
 # Usage: scripts/trixie-root.sh [--bench]
-#   --bench  also Python's torch 2.6 and NumPy (bench/ladder_av_torch.py)
+#   --bench  also Python's torch 2.6 and NumPy (bench/ladder_av_torch.py), with what
+#            torch.compile needs on CPU (setuptools, Python's headers)
 # Environment:
 #   AVCTL_TRIXIE_ROOT    where (default ${XDG_CACHE_HOME:-$HOME/.cache}/avctl/trixie-root)
 #   AVCTL_DEBIAN_MIRROR  default http://deb.debian.org/debian
@@ -26,7 +27,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(python3-torch python3-numpy) ;;
+    --bench) packages+=(python3-torch python3-numpy python3-setuptools python3-dev) ;;  # torch.compile (Inductor) builds C++ with setuptools and Python.h
     *) echo "trixie-root: unknown option $arg" >&2; exit 2 ;;
   esac
 done
