@@ -165,10 +165,14 @@ class LadderDecoder(nn.Module):
         return total
 
 
-class LadderAV(nn.Module):
-    def __init__(self, da, dv, d=130, heads=10, layers=5, repeats=3, noise=0.3, lam=1.0):
+class Trunk(nn.Module):
+    """The encoders both variants share (worker/av_model.cc): the projections,
+    the cross-modal and self-attention stacks and the auxiliary per-modality
+    encoders, pooled to the fused and the two per-modality representations."""
+
+    def __init__(self, da, dv, d, heads, layers, repeats):
         super().__init__()
-        self.noise, self.lam, self.repeats = noise, lam, repeats
+        self.repeats = repeats
         self.proj_a = nn.Linear(da, d, bias=False) if da != d else None
         self.proj_v = nn.Linear(dv, d, bias=False) if dv != d else None
         self.cross_av = Encoder(d, heads, layers, 0.0, True, False)
@@ -177,11 +181,8 @@ class LadderAV(nn.Module):
         self.self_v = Encoder(d, heads, layers, 0.1, False, True)
         self.aux_a = Encoder(d, heads, layers, 0.1, False, False)
         self.aux_v = Encoder(d, heads, layers, 0.1, False, False)
-        wav, wm = [2 * d, 2 * d, 2 * d, D_CLASSES], [d, 512, 256, d, D_CLASSES]
-        self.lad_av, self.lad_a, self.lad_v = LadderEncoder(wav), LadderEncoder(wm), LadderEncoder(wm)
-        self.dec_av, self.dec_a2v, self.dec_v2a = LadderDecoder(wav), LadderDecoder(wm), LadderDecoder(wm)
 
-    def forward(self, audio, apad, visual, vpad):
+    def representations(self, audio, apad, visual, vpad):
         a = (self.proj_a(audio) if self.proj_a is not None else audio).transpose(0, 1)
         v = (self.proj_v(visual) if self.proj_v is not None else visual).transpose(0, 1)
         ha = self.self_a(self.cross_av(a, apad, v, vpad), apad)
@@ -190,7 +191,19 @@ class LadderAV(nn.Module):
         xa, xv = a, v
         for _ in range(self.repeats):
             xa, xv = self.aux_a(xa, apad), self.aux_v(xv, vpad)
-        r_a, r_v = pool_last(xa, apad), pool_last(xv, vpad)
+        return r_av, pool_last(xa, apad), pool_last(xv, vpad)
+
+
+class LadderAV(Trunk):
+    def __init__(self, da, dv, d=130, heads=10, layers=5, repeats=3, noise=0.3, lam=1.0):
+        super().__init__(da, dv, d, heads, layers, repeats)
+        self.noise, self.lam = noise, lam
+        wav, wm = [2 * d, 2 * d, 2 * d, D_CLASSES], [d, 512, 256, d, D_CLASSES]
+        self.lad_av, self.lad_a, self.lad_v = LadderEncoder(wav), LadderEncoder(wm), LadderEncoder(wm)
+        self.dec_av, self.dec_a2v, self.dec_v2a = LadderDecoder(wav), LadderDecoder(wm), LadderDecoder(wm)
+
+    def forward(self, audio, apad, visual, vpad):
+        r_av, r_a, r_v = self.representations(audio, apad, visual, vpad)
         c_av, c_a, c_v = self.lad_av(r_av, 0.0), self.lad_a(r_a, 0.0), self.lad_v(r_v, 0.0)
         n_av, n_a, n_v = self.lad_av(r_av, self.noise), self.lad_a(r_a, self.noise), self.lad_v(r_v, self.noise)
         uns = self.dec_av(n_av["logits"], n_av, c_av)
@@ -216,35 +229,18 @@ class MlpHead(nn.Module):
         return self.out(self.fc[-1](h) + r)
 
 
-class Backbone(nn.Module):
-    """The backbone variant (AuxFormer: the same network without L_uns):
-    ladder_av's encoders, an MLP head on the fused representation and one
-    auxiliary head shared by the two modalities."""
+class Backbone(Trunk):
+    """The backbone variant (AuxFormer: the same network without L_uns): an
+    MLP head on the fused representation and one auxiliary head shared by
+    the two modalities."""
 
     def __init__(self, da, dv, d=130, heads=10, layers=5, repeats=3):
-        super().__init__()
-        self.repeats = repeats
-        self.proj_a = nn.Linear(da, d, bias=False) if da != d else None
-        self.proj_v = nn.Linear(dv, d, bias=False) if dv != d else None
-        self.cross_av = Encoder(d, heads, layers, 0.0, True, False)
-        self.cross_va = Encoder(d, heads, layers, 0.0, True, False)
-        self.self_a = Encoder(d, heads, layers, 0.1, False, True)
-        self.self_v = Encoder(d, heads, layers, 0.1, False, True)
-        self.aux_a = Encoder(d, heads, layers, 0.1, False, False)
-        self.aux_v = Encoder(d, heads, layers, 0.1, False, False)
+        super().__init__(da, dv, d, heads, layers, repeats)
         self.head_av = MlpHead([2 * d, 2 * d])
         self.head_aux = MlpHead([512, 256, d])
 
     def forward(self, audio, apad, visual, vpad):
-        a = (self.proj_a(audio) if self.proj_a is not None else audio).transpose(0, 1)
-        v = (self.proj_v(visual) if self.proj_v is not None else visual).transpose(0, 1)
-        ha = self.self_a(self.cross_av(a, apad, v, vpad), apad)
-        hv = self.self_v(self.cross_va(v, vpad, a, apad), vpad)
-        r_av = torch.cat([pool_last(ha, apad), pool_last(hv, vpad)], 1)
-        xa, xv = a, v
-        for _ in range(self.repeats):
-            xa, xv = self.aux_a(xa, apad), self.aux_v(xv, vpad)
-        r_a, r_v = pool_last(xa, apad), pool_last(xv, vpad)
+        r_av, r_a, r_v = self.representations(audio, apad, visual, vpad)
         logits = [self.head_av(r_av), self.head_aux(r_a), self.head_aux(r_v)]
         return logits, torch.zeros((), device=audio.device)
 
