@@ -28,11 +28,9 @@ root="$(scripts/trixie-root.sh --bench)"
 build=/var/cache/avctl-torch2-build
 echo
 echo "## PyTorch 2.6 (Debian 13 root), $(date -u +%FT%TZ)"
+scripts/forget-foreign-build.sh "$root$build" "$src"
 "${sudo_cmd[@]}" scripts/in-root.sh "$root" --bind "$src" --bind "$store" -- bash -c "
   set -euo pipefail
-  if [[ -f $build/CMakeCache.txt ]] && ! grep -qxF 'CMAKE_HOME_DIRECTORY:INTERNAL=$src' $build/CMakeCache.txt; then
-    rm -rf $build
-  fi
   cmake -S '$src' -B $build -DCMAKE_BUILD_TYPE=Release > $build.configure.log 2>&1 || { cat $build.configure.log; exit 1; }
   cmake --build $build -j\$(nproc) --target train_bench > $build.bench-build.log 2>&1 || { tail -30 $build.bench-build.log; exit 1; }
   $build/bin/train_bench --store '$store' ${opts[*]} --python-compile

@@ -88,13 +88,9 @@ fi
 
 # 3. Configure and build avworker (every worker source, the CUDA code on).
 build=/var/cache/avctl-cuda-build
+scripts/forget-foreign-build.sh "$merged$build" "$src"
 "${sudo_cmd[@]}" scripts/in-root.sh "$merged" --bind "$src" -- bash -c "
   set -euo pipefail
-  # One build folder per root: a clone elsewhere on the machine starts it afresh.
-  if [[ -f $build/CMakeCache.txt ]] && ! grep -qxF 'CMAKE_HOME_DIRECTORY:INTERNAL=$src' $build/CMakeCache.txt; then
-    echo 'check-cuda-build: $build was configured for another source tree; starting it afresh'
-    rm -rf $build
-  fi
   mkdir -p $build
   cmake -S '$src' -B $build -DCMAKE_BUILD_TYPE=Release -DAVCTL_BUILD_TESTS=OFF -DAVCTL_BUILD_BENCH=OFF \
         -DAVCTL_REQUIRE_CUDA=ON -DCMAKE_EXE_LINKER_FLAGS=-Wl,--allow-shlib-undefined > $build.configure.log 2>&1 ||

@@ -23,13 +23,9 @@ if (( EUID != 0 )); then sudo_cmd=(sudo); fi
 jobs="$(nproc)"
 build=/var/cache/avctl-torch2-build
 # worker_test starts the real avworker and avctl binaries: build them too.
+scripts/forget-foreign-build.sh "$root$build" "$src"
 "${sudo_cmd[@]}" scripts/in-root.sh "$root" --bind "$src" -- bash -c "
   set -euo pipefail
-  # One build folder per root: a clone elsewhere on the machine starts it afresh.
-  if [[ -f $build/CMakeCache.txt ]] && ! grep -qxF 'CMAKE_HOME_DIRECTORY:INTERNAL=$src' $build/CMakeCache.txt; then
-    echo 'check-torch2: $build was configured for another source tree; starting it afresh'
-    rm -rf $build
-  fi
   cmake -S '$src' -B $build -DCMAKE_BUILD_TYPE=Release > $build.configure.log 2>&1 || { cat $build.configure.log; exit 1; }
   grep -m1 'Found Torch\|libtorch' $build.configure.log || true
   cmake --build $build -j$jobs --target worker_test avworker avctl
