@@ -548,12 +548,46 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
     }
     required_metrics[vi].assign(metrics.begin(), metrics.end());
   }
+  // One configuration per variant, point and partition, built and checked
+  // once: a job differs from it only in its seed and key, which the spec's
+  // own checks already cover (seeds are non-negative integers).
+  std::vector<std::vector<std::vector<Json>>> templates(spec.variants.size());
+  for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
+    const SweepVariant& v = spec.variants[vi];
+    for (const Point& p : points[vi]) {
+      std::vector<Json>& per_partition = templates[vi].emplace_back();
+      for (int partition : spec.partitions) {
+        Json job = JobBase(spec, v);
+        for (const auto& [path, value] : p.values) SetPath(&job, path, value);
+        job["seed"] = spec.seeds.front();
+        job["partition"] = partition;
+        const std::string key = fmt::format("{}/{}/{}/seed={}/partition={}", spec.name, v.name,
+                                            p.label.empty() ? "-" : p.label, spec.seeds.front(), partition);
+        job["key"] = key;
+        if (!spec.checkpoint_dir.empty()) job["checkpoint_dir"] = spec.checkpoint_dir;
+        if (v.kind == JobKind::kCommand) {
+          if (!required_metrics[vi].empty()) job["require_metrics"] = required_metrics[vi];
+          if (auto check = CommandJobFromJson(job, spec.name); !check.ok()) {
+            return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "program"))
+                .Annotate(fmt::format("job {}", key));
+          }
+        } else if (auto check = JobConfigFromJson(job, spec.name); !check.ok()) {
+          return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "space"))
+              .Annotate(fmt::format("job {}", key));
+        }
+        per_partition.push_back(std::move(job));
+      }
+    }
+  }
   std::vector<ExpandedJob> jobs;
+  jobs.reserve(static_cast<size_t>(total));
   for (uint64_t seed : spec.seeds) {
-    for (int partition : spec.partitions) {
+    for (size_t pa = 0; pa < spec.partitions.size(); ++pa) {
+      const int partition = spec.partitions[pa];
       for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
         const SweepVariant& v = spec.variants[vi];
-        for (const Point& p : points[vi]) {
+        for (size_t pi = 0; pi < points[vi].size(); ++pi) {
+          const Point& p = points[vi][pi];
           ExpandedJob e;
           e.kind = v.kind;
           e.variant = v.name;
@@ -562,27 +596,9 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
           e.partition = partition;
           e.key = fmt::format("{}/{}/{}/seed={}/partition={}", spec.name, v.name, p.label.empty() ? "-" : p.label,
                               seed, partition);
-          e.job = JobBase(spec, v);
-          for (const auto& [path, value] : p.values) SetPath(&e.job, path, value);
+          e.job = templates[vi][pi][pa];
           e.job["seed"] = seed;
-          e.job["partition"] = partition;
           e.job["key"] = e.key;
-          if (!spec.checkpoint_dir.empty()) e.job["checkpoint_dir"] = spec.checkpoint_dir;
-          if (v.kind == JobKind::kCommand) {
-            if (!required_metrics[vi].empty()) e.job["require_metrics"] = required_metrics[vi];
-            auto check = CommandJobFromJson(e.job, spec.name);
-            if (!check.ok()) {
-              return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "program"))
-                  .Annotate(fmt::format("job {}", e.key));
-            }
-            jobs.push_back(std::move(e));
-            continue;
-          }
-          auto check = JobConfigFromJson(e.job, spec.name);
-          if (!check.ok()) {
-            return Reroot(check.status(), JoinJsonPath(JoinJsonPath("variants", vi), "space"))
-                .Annotate(fmt::format("job {}", e.key));
-          }
           jobs.push_back(std::move(e));
         }
       }
