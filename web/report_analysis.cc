@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/random.h"
+
 namespace avctl {
 
 namespace {
@@ -36,6 +38,44 @@ std::map<PairKey, double> Values(const ReportData& d, const GroupSummary& g, con
     if (r->has_result && it != r->metrics.end()) out[{r->partition, r->seed}] = it->second;
   }
   return out;
+}
+
+// A side's values by partition, for the stratified bootstrap.
+Strata ByPartition(const std::map<PairKey, double>& values) {
+  std::map<int, std::vector<double>> by;
+  for (const auto& [key, v] : values) by[key.first].push_back(v);
+  Strata out;
+  for (auto& [partition, vs] : by) out.push_back(std::move(vs));
+  return out;
+}
+
+// Both sides' values of the matched pairs, stratum by stratum (partition).
+std::pair<Strata, Strata> PairsByPartition(const MatchedPairs& pairs) {
+  std::map<int, std::pair<std::vector<double>, std::vector<double>>> by;
+  for (size_t i = 0; i < pairs.keys.size(); ++i) {
+    by[pairs.keys[i].first].first.push_back(pairs.x[i]);
+    by[pairs.keys[i].first].second.push_back(pairs.y[i]);
+  }
+  std::pair<Strata, Strata> out;
+  for (auto& [partition, xy] : by) {
+    out.first.push_back(std::move(xy.first));
+    out.second.push_back(std::move(xy.second));
+  }
+  return out;
+}
+
+// Each comparison's effect sizes, seeded by what it compares so that a
+// report shows the same intervals every time it is rendered.
+void AddEffectSizes(const std::map<PairKey, double>& x, const std::map<PairKey, double>& y, ComparisonResult* c) {
+  BootstrapOptions o;
+  o.reps = kEffectSizeReps;
+  o.seed = DeriveSeed(0, c->variant + "\n" + c->baseline + "\n" + c->metric);
+  const Strata sx = ByPartition(x), sy = ByPartition(y);
+  const auto [px, py] = PairsByPartition(c->pairs);
+  c->paired_wins = PairedProbabilityOfImprovementInterval(px, py, c->tail, o);
+  c->improvement = ProbabilityOfImprovementInterval(sx, sy, c->tail, o);
+  c->iqm_variant = InterquartileMeanInterval(sx, o);
+  c->iqm_baseline = InterquartileMeanInterval(sy, o);
 }
 
 }  // namespace
@@ -166,9 +206,11 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     c.metric = metric;
     c.percent = !percent.count(metric) || percent[metric];
     c.tail = tail;
-    c.pairs = MatchPairs(Values(d, x, metric), Values(d, y, metric));
+    const auto xv = Values(d, x, metric), yv = Values(d, y, metric);
+    c.pairs = MatchPairs(xv, yv);
     c.t = PairedTTestOneTailed(c.pairs.x, c.pairs.y, tail);
     c.wilcoxon = WilcoxonSignedRank(c.pairs.x, c.pairs.y, tail);
+    AddEffectSizes(xv, yv, &c);
     a.comparisons.push_back(std::move(c));
   };
   for (const FamilyTest& f : ComparisonFamily(d.comparisons, d.variants)) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/effect_size.h"
 #include "common/paired_stats.h"
 #include "common/power.h"
 #include "web/report_data.h"
@@ -62,7 +63,15 @@ struct ComparisonResult {
   double min_effect = 0;         // from the spec; 0: none (ablations)
   bool percent = true;           // the metric lies in [0, 1]: differences in percentage points
   SeedPlan plan;                 // power and pairs needed, from the observed differences
+  // Effect sizes on the compared metric, each with a seeded stratified
+  // bootstrap interval (strata: partitions; kEffectSizeReps resamples):
+  // the share of matched pairs the variant wins (ties 1/2), the unpaired
+  // probability of improvement over all runs of each side (rliable's), and
+  // each side's interquartile mean.
+  EffectInterval paired_wins, improvement, iqm_variant, iqm_baseline;
 };
+
+inline constexpr int kEffectSizeReps = 10000;
 
 struct ReportAnalysis {
   double alpha = 0.05;

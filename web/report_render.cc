@@ -124,6 +124,12 @@ std::string MetricsTable(const std::vector<const GroupSummary*>& groups, const s
   return t.Render();
 }
 
+// A probability with its bootstrap interval, as percentages.
+std::string Share(const EffectInterval& e) {
+  if (!e.defined) return "-";
+  return fmt::format("{:.0f}% [{:.0f}, {:.0f}]", 100 * e.estimate, 100 * e.low, 100 * e.high);
+}
+
 std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, double alpha) {
   // Percentage points when every compared metric lies in [0, 1]; else each in its own units.
   const bool pp = std::all_of(cs.begin(), cs.end(), [](const ComparisonResult* c) { return c->percent; });
@@ -157,6 +163,30 @@ std::string ComparisonsTable(const std::vector<const ComparisonResult*>& cs, dou
     }
     row.push_back({mark, "wrap"});
     t.AddRow(std::move(row));
+  }
+  return t.Render();
+}
+
+// An interquartile mean with its bootstrap interval, in the metric's units.
+std::string Iqm(const EffectInterval& e, bool percent) {
+  if (!e.defined) return "-";
+  if (percent) return fmt::format("{:.2f} [{:.2f}, {:.2f}]", 100 * e.estimate, 100 * e.low, 100 * e.high);
+  return fmt::format("{:.4g} [{:.4g}, {:.4g}]", e.estimate, e.low, e.high);
+}
+
+// Effect sizes beyond the p-value (Agarwal et al. 2021; Bouthillier et al. 2021).
+std::string EffectSizesTable(const std::vector<ComparisonResult>& cs) {
+  HtmlTable t({"variant", "baseline", "metric", "pairs won [95% CI]", "P(variant > baseline) [95% CI]",
+               "IQM of variant [95% CI]", "IQM of baseline [95% CI]"},
+              "sortable");
+  for (const auto& c : cs) {
+    t.AddRow({{E(c.variant), "wrap"},
+              {E(c.baseline), "wrap"},
+              {fmt::format("{} ({})", E(c.metric), TailName(c.tail))},
+              NumberCell(c.paired_wins.estimate, Share(c.paired_wins)),
+              NumberCell(c.improvement.estimate, Share(c.improvement)),
+              NumberCell(c.iqm_variant.estimate, Iqm(c.iqm_variant, c.percent)),
+              NumberCell(c.iqm_baseline.estimate, Iqm(c.iqm_baseline, c.percent))});
   }
   return t.Render();
 }
@@ -404,6 +434,18 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
   }
   if (!a.comparisons.empty()) {
     b += fmt::format(
+        "<h2>Effect sizes</h2><p class=\"muted\">How often the variant wins, not only whether its mean is "
+        "higher. Pairs won: the share of matched pairs (partition, seed) in which the variant beats its "
+        "baseline, ties counting one half (Bouthillier et al., MLSys 2021). P(variant &gt; baseline): the "
+        "probability that a run of the variant beats a run of the baseline, over all runs of each side, per "
+        "partition and averaged (Mann-Whitney, ties one half; rliable's probability of improvement, Agarwal et "
+        "al., NeurIPS 2021). IQM: the interquartile mean of each side's runs (the mean of the middle 50%). "
+        "Intervals: stratified percentile bootstrap, {} resamples within each partition, seeded by the "
+        "comparison (the same on every render). In the tested direction: for a metric where lower is better, "
+        "winning means scoring lower.</p>",
+        kEffectSizeReps);
+    b += EffectSizesTable(a.comparisons);
+    b += fmt::format(
         "<h2>Seed planning</h2><p class=\"muted\">Power of the one-tailed matched paired t-test (noncentral t) "
         "with the observed sd of the paired differences. Each pair of figures: at α = {} / at Holm's worst case, "
         "α / {} = {:.4f} (the threshold the family's smallest p must pass). \"Power at the observed diff\" is the "
@@ -627,6 +669,19 @@ std::string MainTableCsv(const ReportAnalysis& a) {
   return s;
 }
 
+Json IntervalJson(const EffectInterval& e) {
+  if (!e.defined) return nullptr;
+  return {{"estimate", e.estimate}, {"ci95", {e.low, e.high}}};
+}
+
+Json EffectSizesJson(const ComparisonResult& c) {
+  return {{"pairs_won", IntervalJson(c.paired_wins)},
+          {"probability_of_improvement", IntervalJson(c.improvement)},
+          {"iqm_variant", IntervalJson(c.iqm_variant)},
+          {"iqm_baseline", IntervalJson(c.iqm_baseline)},
+          {"bootstrap", {{"method", "stratified percentile"}, {"strata", "partition"}, {"reps", kEffectSizeReps}}}};
+}
+
 std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
   Json groups = Json::array();
   for (const auto& g : a.groups) {
@@ -645,7 +700,8 @@ std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
                      {"p", c.t.p}, {"p_holm", c.p_holm}, {"ci95", {c.t.ci_low, c.t.ci_high}},
                      {"dz", std::isfinite(c.t.dz) ? Json(c.t.dz) : Json(c.t.dz > 0 ? "inf" : "-inf")},
                      {"wilcoxon_p", c.wilcoxon.p}, {"wilcoxon_exact", c.wilcoxon.exact},
-                     {"significant", c.significant}, {"note", c.t.note}});
+                     {"significant", c.significant}, {"note", c.t.note},
+                     {"effect_sizes", EffectSizesJson(c)}});
   }
   return Json{{"sweep", d.sweep_name}, {"alpha", a.alpha}, {"groups", groups}, {"comparisons", comps}}.dump(2) + "\n";
 }

@@ -55,13 +55,21 @@ std::vector<std::string> VerdictSentences(const ReportAnalysis& a) {
     const std::string numbers =
         fmt::format("{}{} {} (95% CI {} to {}), {} matched pairs, Holm-adjusted p = {}", d(c.t.mean_diff),
                     c.percent ? " pp" : "", metric, d(c.t.ci_low), d(c.t.ci_high), c.t.n, P(c.p_holm));
+    // How often it wins, beside the p-value (the report's effect sizes).
+    const std::string wins =
+        c.paired_wins.defined
+            ? fmt::format(" It wins {:.0f}% of the matched pairs (95% CI {:.0f}% to {:.0f}%).",
+                          100 * c.paired_wins.estimate, 100 * c.paired_wins.low, 100 * c.paired_wins.high)
+            : "";
     if (c.significant) {
-      out.push_back(fmt::format("{} beats {} by {}: significant at α = {}.", c.variant, c.baseline, numbers, a.alpha));
+      out.push_back(fmt::format("{} beats {} by {}: significant at α = {}.{}", c.variant, c.baseline, numbers,
+                                a.alpha, wins));
     } else {
-      out.push_back(fmt::format("{} does not beat {} significantly: {}: not significant at α = {}{}.", c.variant,
+      out.push_back(fmt::format("{} does not beat {} significantly: {}: not significant at α = {}{}.{}", c.variant,
                                 c.baseline, numbers, a.alpha,
                                 c.significant_raw ? fmt::format(" (the unadjusted p = {} is below it)", P(c.t.p))
-                                                  : ""));
+                                                  : "",
+                                wins));
     }
   }
   return out;

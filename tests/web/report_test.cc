@@ -126,6 +126,24 @@ TEST_F(ReportTest, TablesAndPairedTestsUseOnlyCompletePairs) {
   EXPECT_EQ(abl.t.p, 1);
   EXPECT_FALSE(abl.significant);
   EXPECT_GE(c.p_holm, c.t.p);  // Holm over the family of two
+  // Effect sizes: the share of matched pairs won, counted here by hand.
+  double wins = 0;
+  for (size_t i = 0; i < c.pairs.x.size(); ++i) wins += c.pairs.x[i] > c.pairs.y[i] ? 1 : c.pairs.x[i] == c.pairs.y[i] ? 0.5 : 0;
+  ASSERT_TRUE(c.paired_wins.defined);
+  EXPECT_DOUBLE_EQ(c.paired_wins.estimate, wins / static_cast<double>(c.pairs.x.size()));
+  EXPECT_LE(c.paired_wins.low, c.paired_wins.estimate);
+  EXPECT_GE(c.paired_wins.high, c.paired_wins.estimate);
+  ASSERT_TRUE(c.improvement.defined);  // unpaired: every run of each side, the unmatched one too
+  EXPECT_TRUE(c.iqm_variant.defined && c.iqm_baseline.defined);
+  EXPECT_GT(c.iqm_variant.estimate, c.iqm_baseline.estimate);
+  // Identical runs: every pair a tie, each side as likely to win.
+  EXPECT_DOUBLE_EQ(abl.paired_wins.estimate, 0.5);
+  EXPECT_DOUBLE_EQ(abl.improvement.estimate, 0.5);
+  EXPECT_DOUBLE_EQ(abl.iqm_variant.estimate, abl.iqm_baseline.estimate);
+  // Seeded by the comparison: a second analysis gives the same intervals.
+  const ReportAnalysis again = AnalyzeReport(d);
+  EXPECT_EQ(again.comparisons[0].improvement.low, c.improvement.low);
+  EXPECT_EQ(again.comparisons[0].iqm_variant.high, c.iqm_variant.high);
 }
 
 TEST_F(ReportTest, RendersEveryFileWithMarksAndEscapedNames) {
@@ -151,6 +169,14 @@ TEST_F(ReportTest, RendersEveryFileWithMarksAndEscapedNames) {
   EXPECT_NE(index.find("Ablations"), std::string::npos);
   EXPECT_NE(index.find("<svg"), std::string::npos);
   EXPECT_NE(index.find("(1 failed)"), std::string::npos);
+  EXPECT_NE(index.find("<h2>Effect sizes</h2>"), std::string::npos);
+  EXPECT_NE(index.find("of the matched pairs (95% CI ", verdict), std::string::npos);
+  const Json table = Json::parse(files["table.json"]);
+  const Json& effects = table["comparisons"][0]["effect_sizes"];
+  EXPECT_TRUE(effects["pairs_won"]["estimate"].is_number()) << effects.dump();
+  EXPECT_EQ(effects["pairs_won"]["ci95"].size(), 2u);
+  EXPECT_TRUE(effects["probability_of_improvement"]["estimate"].is_number());
+  EXPECT_EQ(effects["bootstrap"]["reps"], kEffectSizeReps);
   for (const char* remote : {"src=\"http", "href=\"http", "url(http", "@import", "src=\"//", "href=\"//"}) {
     EXPECT_EQ(index.find(remote), std::string::npos) << "no network resources: " << remote;
   }

@@ -45,6 +45,22 @@ TEST(VerdictTest, OneSentencePerComparisonSayingWhetherItHolds) {
   EXPECT_EQ(v[3], "ladder_av against backbone: 1 matched pair(s), too few for a test of macro F1.");
 }
 
+TEST(VerdictTest, SaysHowOftenTheVariantWinsItsPairs) {
+  ReportAnalysis a;
+  a.alpha = 0.05;
+  ComparisonResult c = Comparison(0.047, 0.021, 0.073, 20, 0.001, 0.003, 0.05);
+  c.paired_wins.defined = true;
+  c.paired_wins.estimate = 0.85;
+  c.paired_wins.low = 0.7;
+  c.paired_wins.high = 0.95;
+  a.comparisons.push_back(c);
+  const auto v = VerdictSentences(a);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0], "ladder_av beats backbone by +4.7 pp macro F1 (95% CI +2.1 to +7.3), 20 matched pairs, "
+                  "Holm-adjusted p = 0.003: significant at α = 0.05. It wins 85% of the matched pairs (95% CI 70% "
+                  "to 95%).");
+}
+
 TEST(VerdictTest, MetricNamesReadAsWords) {
   EXPECT_EQ(MetricWords("macro_f1"), "macro F1");
   EXPECT_EQ(MetricWords("accuracy"), "accuracy");
