@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/crossing_probability.h"
+#include "common/sequential_simulation.h"
 
 namespace avctl {
 namespace {
@@ -139,6 +140,15 @@ Result<SequentialDesign> MakeSequentialDesign(const SequentialDesignSpec& spec) 
     d.alpha_spent.push_back(AlphaSpent(spec.spending, spec.alpha, d.information[k]));
     d.nominal_alpha.push_back(UpperTail(d.efficacy_z[k]));
     d.efficacy_t.push_back(TScale(d.efficacy_z[k], spec.looks[k] - 1));
+  }
+  if (spec.strict) {
+    d.efficacy_t = CalibrateStrictBounds(d, kStrictCalibrationPaths, kStrictCalibrationSeed);
+    for (size_t k = 0; k < d.information.size(); ++k) {
+      d.nominal_alpha[k] =
+          std::isfinite(d.efficacy_t[k])
+              ? boost::math::cdf(boost::math::complement(boost::math::students_t(spec.looks[k] - 1), d.efficacy_t[k]))
+              : 0.0;
+    }
   }
   if (!spec.futility) return d;
   // The drift at which the futility bounds meet the efficacy bound at the
