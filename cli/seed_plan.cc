@@ -6,16 +6,15 @@
 
 namespace avctl::cli {
 
-namespace {
-
-// The report's family (web/report_analysis.h) of a spec not yet run.
-std::vector<FamilyTest> Family(const SweepSpec& spec) {
+std::vector<FamilyTest> SpecFamily(const SweepSpec& spec) {
   std::vector<ReportComparison> comparisons;
   for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect});
   std::vector<ReportVariant> variants;
   for (const auto& v : spec.variants) variants.push_back({v.name, v.role, v.variant});
   return ComparisonFamily(comparisons, variants);
 }
+
+namespace {
 
 std::string Pairs(int n) { return n > 0 ? std::to_string(n) : "none"; }
 
@@ -26,7 +25,7 @@ SweepPlan PlanSweep(const SweepSpec& spec, const ReportAnalysis& pilot, const st
   plan.spec_name = spec.name;
   plan.pilot_name = pilot_name;
   plan.alpha = spec.alpha;
-  const std::vector<FamilyTest> family = Family(spec);
+  const std::vector<FamilyTest> family = SpecFamily(spec);
   plan.family = static_cast<int>(family.size());
   const int spec_pairs = static_cast<int>(spec.seeds.size() * spec.partitions.size());
   for (const FamilyTest& w : family) {

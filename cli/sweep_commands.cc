@@ -16,6 +16,7 @@
 #include "cli/local_cluster.h"
 #include "cli/report_command.h"
 #include "cli/seed_plan.h"
+#include "cli/sequential_plan.h"
 #include "cli/status_render.h"
 #include "common/file_util.h"
 #include "sweeps/sweep_spec.h"
@@ -39,6 +40,7 @@ constexpr const char* kSweepUsage =
     "  retry    requeue a sweep's failed and cancelled jobs\n"
     "  run      the embedded default: a local coordinator and N workers run a sweep to the end\n"
     "  plan     seeds each comparison of a spec needs, from a pilot sweep's paired differences\n"
+    "  design   a sequential spec's interim looks: bounds, alpha spent, and (--pilot) power and expected pairs\n"
     "\n"
     "Run 'avctl sweep <command> --help' for its options.";
 
@@ -401,6 +403,45 @@ int RunPlan(const std::vector<std::string>& args, Context& ctx) {
   return kExitOk;
 }
 
+int RunDesign(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl sweep design options");
+  desc.add_options()("help,h", "show this help")("spec", po::value<std::string>()->required(),
+                                                 "sweep spec (JSON) with a \"sequential\" member")(
+      "pilot", po::value<std::string>(), "a pilot sweep (id or name) in the record: power and expected pairs")(
+      "db", po::value<std::string>()->default_value("avctl.db"), "the coordinator's SQLite record (read only)")(
+      "json", po::bool_switch(), "print the design as JSON");
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos, "usage: avctl sweep design SPEC.json [--pilot SWEEP [--db FILE]] [--json]", &vm,
+                 &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  SweepSpec spec;
+  std::vector<ExpandedJob> jobs;
+  const std::string spec_path = vm["spec"].as<std::string>();
+  if (auto raw = LoadSpec(spec_path, &spec, &jobs); !raw.ok()) return ReportError(raw.status());
+  std::optional<ReportAnalysis> pilot;
+  std::string pilot_name;
+  if (vm.count("pilot")) {
+    auto data = LoadSweepFromRecord(vm["db"].as<std::string>(), vm["pilot"].as<std::string>());
+    if (!data.ok()) return ReportError(data.status());
+    pilot = AnalyzeReport(*data);
+    pilot_name = data->sweep_name;
+  }
+  auto design = DesignSweep(spec, pilot ? &*pilot : nullptr, pilot_name);
+  if (!design.ok()) return ReportError(Status(design.status()).WithFile(spec_path));
+  if (vm["json"].as<bool>()) {
+    std::cout << SweepDesignJson(*design).dump(2) << "\n";
+  } else {
+    std::cout << RenderSweepDesign(*design);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
@@ -415,6 +456,7 @@ int RunSweepCommand(const std::vector<std::string>& args, Context& ctx) {
   if (args[0] == "list" || args[0] == "cancel" || args[0] == "retry") return RunSimpleOp(rest, ctx, args[0]);
   if (args[0] == "run") return RunLocal(rest, ctx);
   if (args[0] == "plan") return RunPlan(rest, ctx);
+  if (args[0] == "design") return RunDesign(rest, ctx);
   std::cerr << "avctl: error: unknown sweep command '" << args[0] << "'\n" << kSweepUsage << "\n";
   return kExitUsage;
 }

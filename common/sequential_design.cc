@@ -41,7 +41,9 @@ double TScale(double z, int df) {
   return boost::math::quantile(boost::math::complement(boost::math::students_t(df), p));
 }
 
-Status CheckSpec(const SequentialDesignSpec& spec) {
+}  // namespace
+
+Status CheckSequentialDesignSpec(const SequentialDesignSpec& spec) {
   if (spec.looks.empty()) return Status::InvalidArgument("expected at least one look").WithField("looks");
   for (size_t k = 0; k < spec.looks.size(); ++k) {
     const std::string field = fmt::format("looks[{}]", k);
@@ -64,6 +66,8 @@ Status CheckSpec(const SequentialDesignSpec& spec) {
   }
   return Status::OK();
 }
+
+namespace {
 
 // Efficacy bounds with no futility bound (non-binding futility leaves them
 // as they are): look k's bound spends alpha(t_k) - alpha(t_{k-1}) under no effect.
@@ -130,7 +134,7 @@ double BetaSpent(double beta, double t) {
 }
 
 Result<SequentialDesign> MakeSequentialDesign(const SequentialDesignSpec& spec) {
-  if (Status s = CheckSpec(spec); !s.ok()) return s;
+  if (Status s = CheckSequentialDesignSpec(spec); !s.ok()) return s;
   SequentialDesign d;
   d.spec = spec;
   const double n_max = spec.looks.back();

@@ -71,6 +71,7 @@ struct SequentialDesign {
 };
 
 // Errors name the field at fault: "looks", "looks[i]", "alpha", "beta".
+Status CheckSequentialDesignSpec(const SequentialDesignSpec& spec);
 Result<SequentialDesign> MakeSequentialDesign(const SequentialDesignSpec& spec);
 
 }  // namespace avctl

@@ -170,6 +170,14 @@ Result<Json> ControlApi::Submit(const Json& req) {
   AVCTL_ASSIGN_OR_RETURN(const std::string source, GetStringOr(req, "source", "request", "submitted spec"));
   // Parsed and expanded once here: this process cannot take a client's word for it.
   AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(*spec_json, source));
+  if (spec.sequential) {
+    // Said plainly rather than run as a fixed sweep the spec did not ask for.
+    return Status::FailedPrecondition(
+               "the coordinator does not schedule interim looks yet: `avctl sweep design SPEC` shows the "
+               "group-sequential design; without \"sequential\" the sweep runs every seed")
+        .WithField("sequential")
+        .WithFile(source);
+  }
   AVCTL_ASSIGN_OR_RETURN(std::vector<ExpandedJob> jobs, ExpandSweep(spec));
   AVCTL_ASSIGN_OR_RETURN(SubmitOutcome out, record_->SubmitSweep(spec, *spec_json, jobs, source, now));
   AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());

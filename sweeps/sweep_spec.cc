@@ -183,7 +183,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
   if (!j.is_object()) return fail(Invalid("(top level)", "expected an object, got " + DescribeJson(j)));
   if (Status s = CheckKeys(j, "", {"name", "dataset", "base", "variants", "seeds", "partitions", "comparisons",
                                    "max_attempts", "priority", "alpha", "resources", "description", "kind",
-                                   "sleep_seconds", "checkpoint_dir", "program"});
+                                   "sleep_seconds", "checkpoint_dir", "program", "sequential"});
       !s.ok()) {
     return fail(s);
   }
@@ -388,6 +388,12 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     if (!a.ok()) return fail(a.status());
     if (!(*a > 0 && *a < 1)) return fail(Invalid("alpha", "must be in (0, 1)"));
     spec.alpha = *a;
+  }
+  if (j.contains("sequential")) {
+    auto s = ParseSequentialSweep(j["sequential"], spec.alpha, static_cast<int>(spec.seeds.size()),
+                                  static_cast<int>(spec.partitions.size()));
+    if (!s.ok()) return fail(s.status());
+    spec.sequential = *s;
   }
   if (j.contains("resources")) {
     spec.resources = j["resources"];

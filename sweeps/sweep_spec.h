@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/json_util.h"
 #include "common/status.h"
 #include "sweeps/job_config.h"
+#include "sweeps/sequential_spec.h"
 #include "common/protocol.h"
 
 namespace avctl {
@@ -71,6 +73,7 @@ struct SweepSpec {
   double alpha = 0.05;
   Json resources = Json::object();
   std::string checkpoint_dir;     // every job's resumable checkpoints (a shared file system); empty: per worker
+  std::optional<SequentialSweep> sequential;  // interim looks (sweeps/sequential_spec.h); none: one analysis at the end
 };
 
 struct ExpandedJob {

@@ -69,6 +69,18 @@ TEST_F(ControlApiTest, SubmitQueuesAndReadsNameTheSweepByNameOrId) {
   EXPECT_EQ(broker_->queued(), 4u);
 }
 
+// Interim looks are not scheduled yet: a sequential spec is refused, naming
+// the field, rather than run as a fixed sweep it did not ask for.
+TEST_F(ControlApiTest, ASequentialSpecIsRefusedUntilLooksAreScheduled) {
+  Json spec = QuickSpec();
+  spec["sequential"] = {{"looks", {spec["seeds"].get<int>()}}};
+  auto out = api_->Handle({{"op", "submit"}, {"spec", spec}, {"source", "t.json"}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().field(), "sequential");
+  EXPECT_NE(out.status().ToString().find("avctl sweep design"), std::string::npos) << out.status().ToString();
+  EXPECT_EQ(broker_->queued(), 0u);
+}
+
 TEST_F(ControlApiTest, TheTableSaysWhichOpsOnlyRead) {
   for (const char* op : {"ping", "list", "status", "jobs", "results", "workers", "events"}) {
     EXPECT_TRUE(api_->ReadOnly({{"op", op}})) << op;

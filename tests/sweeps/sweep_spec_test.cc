@@ -27,6 +27,11 @@ TEST(SweepSpecTest, ShippedSpecsParseAndExpand) {
   auto demo = ReadSweepSpec(Shipped("demo.json"));
   ASSERT_TRUE(demo.ok()) << demo.status().ToString();
   EXPECT_EQ(ExpandSweep(*demo)->size(), 20u);  // 2 conditions x 2 variants x 5 seeds
+  auto sequential = ReadSweepSpec(Shipped("paper_sequential.json"));
+  ASSERT_TRUE(sequential.ok()) << sequential.status().ToString();
+  ASSERT_TRUE(sequential->sequential.has_value());
+  EXPECT_EQ(sequential->sequential->design.looks, (std::vector<int>{5, 10, 15, 20}));
+  EXPECT_EQ(ExpandSweep(*sequential)->size(), 7u * 20u);
 }
 
 TEST(SweepSpecTest, SeedMajorOrderStableKeysAndValidJobs) {
