@@ -8,7 +8,7 @@ namespace avctl::cli {
 
 std::vector<FamilyTest> SpecFamily(const SweepSpec& spec) {
   std::vector<ReportComparison> comparisons;
-  for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect});
+  for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect, c.point});
   std::vector<ReportVariant> variants;
   for (const auto& v : spec.variants) variants.push_back({v.name, v.role, v.variant});
   return ComparisonFamily(comparisons, variants);
@@ -99,6 +99,7 @@ ReportData ReportDataFromControl(const Json& status, const Json& results) {
     rc.metric = c.value("metric", "macro_f1");
     rc.direction = c.value("direction", "greater");
     rc.min_effect = c.value("min_effect", 0.0);
+    rc.point = c.value("point", "");
     d.comparisons.push_back(rc);
   }
   for (const auto& r : results) {

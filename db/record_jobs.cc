@@ -32,6 +32,7 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
     comparisons.push_back(
         {{"variant", c.variant}, {"baselines", c.baselines}, {"metric", c.metric}, {"direction", c.direction},
          {"min_effect", c.min_effect}});
+    if (!c.point.empty()) comparisons.back()["point"] = c.point;
   }
   if (out.sweep_id == 0) {
     AVCTL_ASSIGN_OR_RETURN(StatementRef ins, cache_->Get(

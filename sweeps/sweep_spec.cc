@@ -405,7 +405,7 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     for (size_t i = 0; i < cs.size(); ++i) {
       const std::string path = JoinJsonPath("comparisons", i);
       if (!cs[i].is_object()) return fail(Invalid(path, "expected an object"));
-      if (Status s = CheckKeys(cs[i], path, {"variant", "baselines", "metric", "direction", "min_effect"}); !s.ok()) return fail(s);
+      if (Status s = CheckKeys(cs[i], path, {"variant", "baselines", "metric", "direction", "min_effect", "point"}); !s.ok()) return fail(s);
       Comparison c;
       auto v = GetString(cs[i], "variant", path);
       if (!v.ok()) return fail(v.status());
@@ -438,6 +438,17 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
           return fail(Invalid(JoinJsonPath(path, "min_effect"), "expected a positive number (in the metric's units), got " + DescribeJson(m)));
         }
         c.min_effect = m.get<double>();
+      }
+      if (cs[i].contains("point")) {
+        auto point = GetString(cs[i], "point", path);
+        if (!point.ok()) return fail(point.status());
+        const auto v = std::find_if(spec.variants.begin(), spec.variants.end(),
+                                    [&](const SweepVariant& sv) { return sv.name == c.variant; });
+        if (v->space.empty()) {
+          return fail(Invalid(JoinJsonPath(path, "point"),
+                              fmt::format("\"{}\" has no space: only a swept variant has points", c.variant)));
+        }
+        c.point = *point;  // checked against the variant's points when the sweep expands
       }
       spec.comparisons.push_back(std::move(c));
     }
@@ -538,6 +549,26 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
         std::sort(p.values.begin(), p.values.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         for (const auto& [path, value] : p.values) p.label += (p.label.empty() ? "" : ",") + path + "=" + value.dump();
         points[vi].push_back(std::move(p));
+      }
+    }
+  }
+
+  // A comparison naming a point must name one of its variant's.
+  for (size_t ci = 0; ci < spec.comparisons.size(); ++ci) {
+    const Comparison& c = spec.comparisons[ci];
+    if (c.point.empty()) continue;
+    for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
+      if (spec.variants[vi].name != c.variant) continue;
+      std::string labels;
+      bool found = false;
+      for (const Point& p : points[vi]) {
+        found |= p.label == c.point;
+        if (labels.size() < 300) labels += (labels.empty() ? "" : "; ") + p.label;
+      }
+      if (!found) {
+        return Invalid(JoinJsonPath(JoinJsonPath("comparisons", ci), "point"),
+                       fmt::format("\"{}\" has no point \"{}\"; its points (avctl sweep expand): {}", c.variant,
+                                   c.point, labels));
       }
     }
   }

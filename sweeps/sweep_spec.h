@@ -52,6 +52,10 @@ struct Comparison {
   std::string metric = "macro_f1";
   std::string direction = "greater";  // one-tailed: variant "greater" (or "less") than each baseline
   double min_effect = 0;  // the smallest true difference worth detecting, in the metric's units; 0: none given
+  // A swept variant's grid point this comparison is about (its label in the
+  // job keys, e.g. "model.lambda=0.5"); "": every point (compared with the
+  // baseline's same point when the baseline is swept too).
+  std::string point;
 };
 
 struct SweepSpec {

@@ -139,7 +139,7 @@ std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& co
   std::set<std::pair<std::string, std::string>> covered;
   for (const auto& c : comparisons) {
     for (const auto& b : c.baselines) {
-      out.push_back({"comparison", c.variant, b, c.metric, c.direction, c.min_effect});
+      out.push_back({"comparison", c.variant, b, c.metric, c.direction, c.min_effect, c.point});
       covered.insert({c.variant, b});
     }
   }
@@ -151,9 +151,17 @@ std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& co
     }
   }
   if (proposed.empty()) return out;
+  // A swept proposed variant is represented by the point its comparisons name.
+  std::string point;
+  for (const auto& c : comparisons) {
+    if (c.variant == proposed && !c.point.empty()) {
+      point = c.point;
+      break;
+    }
+  }
   for (const auto& v : variants) {
     if (v.role == "ablation" && !covered.count({proposed, v.name})) {
-      out.push_back({"ablation", proposed, v.name, "macro_f1", "greater", 0});
+      out.push_back({"ablation", proposed, v.name, "macro_f1", "greater", 0, point});
     }
   }
   return out;
@@ -215,7 +223,13 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
   };
   for (const FamilyTest& f : ComparisonFamily(d.comparisons, d.variants)) {
     const Tail tail = ParseTail(f.direction).value_or(Tail::kGreater);
-    const auto xs = groups_of(f.variant), ys = groups_of(f.baseline);
+    auto xs = groups_of(f.variant);
+    const auto ys = groups_of(f.baseline);
+    if (!f.variant_point.empty()) {
+      // The named point only; a baseline swept too is then matched on it.
+      xs.erase(std::remove_if(xs.begin(), xs.end(), [&](const GroupSummary* g) { return g->point != f.variant_point; }),
+               xs.end());
+    }
     for (const GroupSummary* x : xs) {
       for (const GroupSummary* y : ys) {
         // A swept side is compared point by point with the other side's same point.

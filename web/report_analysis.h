@@ -90,6 +90,7 @@ struct FamilyTest {
   std::string metric = "macro_f1";
   std::string direction = "greater";
   double min_effect = 0;
+  std::string variant_point;  // the variant's grid point tested; "": every point
 };
 std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& comparisons,
                                          const std::vector<ReportVariant>& variants);

@@ -20,6 +20,7 @@ struct ReportComparison {
   std::string metric = "macro_f1";
   std::string direction = "greater";
   double min_effect = 0;  // 0: none given
+  std::string point;      // the variant's grid point compared; "": every point
 };
 
 struct ReportVariant {

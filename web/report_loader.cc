@@ -105,6 +105,7 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
     rc.metric = c.value("metric", "macro_f1");
     rc.direction = c.value("direction", "greater");
     rc.min_effect = c.value("min_effect", 0.0);
+    rc.point = c.value("point", "");
     d.comparisons.push_back(rc);
   }
   d.dataset = rows.sweep.dataset.is_object() ? rows.sweep.dataset : Json::object();

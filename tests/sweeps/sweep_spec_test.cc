@@ -187,5 +187,28 @@ TEST(SweepSpecTest, CommandOnlySweepNeedsNoDatasetAndResolvesWorkdirAgainstTheSp
   EXPECT_EQ(unresolved.status().field(), "program.workdir");
 }
 
+TEST(SweepSpecTest, AComparisonsPointMustBeOneOfItsSweptVariantsPoints) {
+  const std::string base = R"({"name": "g", "dataset": {"synth": {"profile": "tiny"}}, "seeds": 2,
+    "variants": [{"name": "ladder_av", "role": "proposed", "space": {"model.lambda": [0.5, 1.0]}},
+                 {"name": "backbone", "role": "baseline"}],
+    "comparisons": [{"variant": ")";
+  auto good = Parse(base + R"(ladder_av", "point": "model.lambda=0.5", "baselines": ["backbone"]}]})");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->comparisons[0].point, "model.lambda=0.5");
+  EXPECT_TRUE(ExpandSweep(*good).ok());
+  auto typo = Parse(base + R"(ladder_av", "point": "model.lambda=0.25", "baselines": ["backbone"]}]})");
+  ASSERT_TRUE(typo.ok());
+  auto jobs = ExpandSweep(*typo);
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_EQ(jobs.status().field(), "comparisons[0].point");
+  EXPECT_NE(jobs.status().ToString().find("model.lambda=0.5; model.lambda=1.0"), std::string::npos)
+      << jobs.status().ToString();
+  auto unswept = Parse(R"({"name": "g", "dataset": {"synth": {"profile": "tiny"}}, "seeds": 2,
+    "variants": [{"name": "ladder_av", "role": "proposed"}, {"name": "backbone", "role": "baseline"}],
+    "comparisons": [{"variant": "ladder_av", "point": "model.lambda=0.5", "baselines": ["backbone"]}]})");
+  ASSERT_FALSE(unswept.ok());
+  EXPECT_EQ(unswept.status().field(), "comparisons[0].point");
+}
+
 }  // namespace
 }  // namespace avctl

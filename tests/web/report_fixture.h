@@ -39,8 +39,9 @@ class ReportTest : public ::testing::Test {
   // on every seed; an ablation is equal to the proposed; one baseline run
   // fails. Macro F1 drives the tests. With `grid`, the proposed variant has
   // a long name and a log-spaced grid of model.lambda (3 points) and of
-  // model.noise_std (2), as a λ-grid sweep's report would.
-  void BuildFixture(int seeds, bool grid = false) {
+  // model.noise_std (2), as a λ-grid sweep's report would; `point` names
+  // the grid point the comparison is about.
+  void BuildFixture(int seeds, bool grid = false, const std::string& point = "") {
     Json proposed = {{"name", kHostile}, {"variant", "ladder_av"}, {"role", "proposed"}};
     if (grid) {
       proposed["name"] = kLongName;
@@ -56,6 +57,7 @@ class ReportTest : public ::testing::Test {
         {"seeds", seeds},
         {"max_attempts", 1},
         {"comparisons", {{{"variant", proposed["name"]}, {"baselines", {"backbone"}}}}}};
+    if (!point.empty()) spec_json["comparisons"][0]["point"] = point;
     auto spec = ParseSweepSpec(spec_json, "fixture.json");
     ASSERT_TRUE(spec.ok()) << spec.status().ToString();
     auto jobs = ExpandSweep(*spec);

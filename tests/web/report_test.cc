@@ -303,6 +303,9 @@ TEST_F(ReportTest, GridSweepAblationsHyperparameterChartsAndPalette) {
   ReportData d = Load();
   EXPECT_EQ(d.log_scaled_params, (std::set<std::string>{"model.lambda"}));
   ReportAnalysis a = AnalyzeReport(d);
+  // No comparison names a point: the ablation meets no point of the swept
+  // proposed variant and gets no test (AComparisonNamingAPoint... gives it one).
+  for (const auto& c : a.comparisons) EXPECT_NE(c.kind, "ablation") << c.variant;
   const std::string index = RenderReport(d, a)["index.html"];
   // The ablations table: the reference row and the ablation, none of the other grid points.
   const size_t abl = index.find("<h2>Ablations</h2>");
@@ -330,6 +333,28 @@ TEST_F(ReportTest, GridSweepAblationsHyperparameterChartsAndPalette) {
 
 namespace avctl {
 namespace {
+
+// A comparison naming a swept variant's point: that point is compared with
+// the baseline, and the ablations are tested against it (without a point,
+// an ablation never meets a swept proposed variant's runs).
+TEST_F(ReportTest, AComparisonNamingAPointTestsItAndTheAblationsAgainstIt) {
+  const std::string point = "model.lambda=0.1,model.noise_std=0.3";
+  BuildFixture(4, /*grid=*/true, point);
+  ReportData d = Load();
+  ASSERT_EQ(d.comparisons.size(), 1u);
+  EXPECT_EQ(d.comparisons[0].point, point);
+  const ReportAnalysis a = AnalyzeReport(d);
+  ASSERT_EQ(a.comparisons.size(), 2u);
+  EXPECT_EQ(a.comparisons[0].kind, "comparison");
+  EXPECT_EQ(a.comparisons[0].variant, kLongName + " [" + point + "]");
+  EXPECT_EQ(a.comparisons[0].baseline, "backbone");
+  const ComparisonResult& abl = a.comparisons[1];
+  EXPECT_EQ(abl.kind, "ablation");
+  EXPECT_EQ(abl.variant, kLongName + " [" + point + "]");
+  EXPECT_EQ(abl.baseline, "ladder_no_cross");
+  ASSERT_TRUE(abl.t.defined);
+  EXPECT_EQ(abl.pairs.x.size(), 4u);
+}
 
 TEST(ReportProvenance, ListsTheCpuKernelsAndSaysWhenASweepMixedThem) {
   ReportData d;
