@@ -62,4 +62,17 @@ StagewiseAnalysis AnalyseStagewise(const SequentialDesign& design, int look, dou
   return out;
 }
 
+RepeatedInterval RepeatedConfidenceInterval(const SequentialDesign& design, int look, int pairs, double mean, double sd,
+                                    bool t_scale) {
+  RepeatedInterval out;
+  if (look < 0 || look >= static_cast<int>(design.information.size()) || pairs < 2 || !(sd >= 0)) return out;
+  const double bound = t_scale ? design.efficacy_t[static_cast<size_t>(look)] : design.efficacy_z[static_cast<size_t>(look)];
+  if (!std::isfinite(bound)) return out;
+  const double half = bound * sd / std::sqrt(static_cast<double>(pairs));
+  out.defined = true;
+  out.low = mean - half;
+  out.high = mean + half;
+  return out;
+}
+
 }  // namespace avctl

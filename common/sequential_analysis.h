@@ -33,4 +33,16 @@ struct StagewiseAnalysis {
 StagewiseAnalysis AnalyseStagewise(const SequentialDesign& design, int look, double p, int pairs, double mean,
                                    double sd);
 
+// The repeated confidence interval at a look (Jennison & Turnbull 1989):
+// the mean differences the look's bound does not reject, mean +- b sd /
+// sqrt(n) with b the look's efficacy bound on the t scale (`t_scale`, the
+// paired t-test's) or the z scale; together over all looks they cover the
+// true difference with probability 1 - 2 alpha, whenever the sweep stops.
+struct RepeatedInterval {
+  bool defined = false;
+  double low = 0, high = 0;
+};
+RepeatedInterval RepeatedConfidenceInterval(const SequentialDesign& design, int look, int pairs, double mean, double sd,
+                                    bool t_scale = true);
+
 }  // namespace avctl

@@ -47,6 +47,33 @@ TEST(SequentialAnalysis, FinalPValueIntervalAndMedianUnbiasedEstimateEqualRpact)
 //   c(r$finalPValues[1], r$finalConfidenceIntervalLowerBounds[1],
 //     r$finalConfidenceIntervalUpperBounds[1], r$medianUnbiasedEstimates[1])
 //   # 0.005528247 1.123477459 2.876522541 2.000000000 (the look's t-test p: 0.005528247)
+// Reference: the same rpact run's repeated confidence intervals,
+//   r$repeatedConfidenceIntervalLowerBounds[1:2], r$repeatedConfidenceIntervalUpperBounds[1:2]
+//   normalApproximation = FALSE: -10.06779 0.1138347 | 12.46779 2.686165
+//   normalApproximation = TRUE:  -0.7376127 0.4505643 | 3.137613 2.349436
+// (looks: 5 pairs, mean 1.2, sd 1; 10 pairs, mean 1.4, sd 1.013246).
+TEST(SequentialAnalysis, RepeatedConfidenceIntervalsEqualRpact) {
+  SequentialDesignSpec spec;
+  spec.looks = {5, 10, 15, 20};
+  spec.alpha = 0.025;
+  const SequentialDesign d = *MakeSequentialDesign(spec);
+  struct Case {
+    bool t;
+    int look, pairs;
+    double mean, sd, low, high;
+  };
+  for (const Case& c : std::vector<Case>{{true, 0, 5, 1.2, 1.0, -10.06779, 12.46779},
+                                         {true, 1, 10, 1.4, 1.013246, 0.1138347, 2.686165},
+                                         {false, 0, 5, 1.2, 1.0, -0.7376127, 3.137613},
+                                         {false, 1, 10, 1.4, 1.013246, 0.4505643, 2.349436}}) {
+    const RepeatedInterval i = RepeatedConfidenceInterval(d, c.look, c.pairs, c.mean, c.sd, c.t);
+    ASSERT_TRUE(i.defined);
+    EXPECT_NEAR(i.low, c.low, 2e-5) << c.t << " look " << c.look;
+    EXPECT_NEAR(i.high, c.high, 2e-5) << c.t << " look " << c.look;
+  }
+  EXPECT_FALSE(RepeatedConfidenceInterval(d, 4, 10, 1, 1).defined);
+}
+
 TEST(SequentialAnalysis, AFirstLookStopIsTheSampleMeanWithRpactsInterval) {
   SequentialDesignSpec spec;
   spec.looks = {5, 10};
