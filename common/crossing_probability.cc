@@ -75,30 +75,38 @@ LookDensity NextLookDensity(const LookDensity& previous, double t_prev, double t
   return g;
 }
 
-double CrossAbove(const LookDensity* previous, double t_prev, double t, double upper, double drift) {
-  if (!std::isfinite(upper)) return upper > 0 ? 0.0 : 1.0;
-  if (previous == nullptr) return NormalUpper(upper - drift * std::sqrt(t));
+namespace {
+
+// The probability that the statistic at information t lies beyond `bound`
+// (`tail`: NormalUpper above, NormalCdf below), given the previous look's
+// sub-density (null: t is the first look).
+template <typename Tail>
+double Cross(const LookDensity* previous, double t_prev, double t, double bound, double drift, Tail tail) {
+  if (previous == nullptr) return tail(bound - drift * std::sqrt(t));
+  if (!std::isfinite(bound)) {
+    // Beyond an infinite bound: nothing, or everything still running.
+    if (tail(bound) == 0) return 0;
+    double reach = 0;
+    for (double w : previous->weight) reach += w;
+    return reach;
+  }
   const double delta = t - t_prev;
   const double sd = std::sqrt(delta);
   double p = 0;
   for (size_t i = 0; i < previous->z.size(); ++i) {
-    p += previous->weight[i] *
-         NormalUpper((upper * std::sqrt(t) - previous->z[i] * std::sqrt(t_prev) - drift * delta) / sd);
+    p += previous->weight[i] * tail((bound * std::sqrt(t) - previous->z[i] * std::sqrt(t_prev) - drift * delta) / sd);
   }
   return p;
 }
 
+}  // namespace
+
+double CrossAbove(const LookDensity* previous, double t_prev, double t, double upper, double drift) {
+  return Cross(previous, t_prev, t, upper, drift, NormalUpper);
+}
+
 double CrossBelow(const LookDensity* previous, double t_prev, double t, double lower, double drift) {
-  if (!std::isfinite(lower)) return lower < 0 ? 0.0 : 1.0;
-  if (previous == nullptr) return NormalCdf(lower - drift * std::sqrt(t));
-  const double delta = t - t_prev;
-  const double sd = std::sqrt(delta);
-  double p = 0;
-  for (size_t i = 0; i < previous->z.size(); ++i) {
-    p += previous->weight[i] *
-         NormalCdf((lower * std::sqrt(t) - previous->z[i] * std::sqrt(t_prev) - drift * delta) / sd);
-  }
-  return p;
+  return Cross(previous, t_prev, t, lower, drift, NormalCdf);
 }
 
 CrossingProbabilities CrossingProbabilitiesOf(const std::vector<double>& information,
