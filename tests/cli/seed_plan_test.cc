@@ -2,32 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/cli/pilot_fixture.h"
+
 namespace avctl::cli {
 namespace {
 
 // A pilot of 5 seeds: ladder_av beats backbone by 0.02 + 0.01 * (-1, 0, 1, 0, 0)
 // (mean 0.02, sd of differences 0.01 / sqrt(2)), and equals the ablation exactly.
 ReportData Pilot() {
-  ReportData d;
-  d.sweep_name = "pilot";
-  d.variants = {{"ladder_av", "proposed", "ladder_av"}, {"backbone", "baseline", "backbone"},
-                {"ladder_no_cross", "ablation", "ladder_no_cross"}};
-  d.comparisons = {{"ladder_av", {"backbone"}, "macro_f1", "greater", 0}};
-  const double wiggle[5] = {-1, 0, 1, 0, 0};
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
-    for (const std::string v : {"ladder_av", "backbone", "ladder_no_cross"}) {
-      ReportRun r;
-      r.variant = v;
-      r.seed = seed;
-      r.state = "done";
-      r.has_result = true;
-      double f1 = 0.6 + 0.01 * static_cast<double>(seed);
-      if (v == "backbone") f1 -= 0.02 + 0.01 * wiggle[seed - 1];
-      r.metrics["macro_f1"] = f1;
-      d.runs.push_back(r);
-    }
-  }
-  return d;
+  std::vector<double> differences;
+  for (double wiggle : {-1, 0, 1, 0, 0}) differences.push_back(0.02 + 0.01 * wiggle);
+  return PilotWithDifferences(differences);
 }
 
 SweepSpec Spec(int seeds, double min_effect) {

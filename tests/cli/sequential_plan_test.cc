@@ -1,6 +1,10 @@
 #include "cli/sequential_plan.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
+
+#include "tests/cli/pilot_fixture.h"
 
 namespace avctl::cli {
 namespace {
@@ -8,26 +12,9 @@ namespace {
 // A pilot of 5 seeds whose paired differences (ladder_av - backbone) have
 // mean 0.006 and sd 0.01: an effect of 0.6 sd; the ablation equals ladder_av.
 ReportData Pilot() {
-  ReportData d;
-  d.sweep_name = "pilot";
-  d.variants = {{"ladder_av", "proposed", "ladder_av"}, {"backbone", "baseline", "backbone"},
-                {"ladder_no_cross", "ablation", "ladder_no_cross"}};
-  d.comparisons = {{"ladder_av", {"backbone"}, "macro_f1", "greater", 0}};
-  const double wiggle[5] = {-1, 0, 1, 0, 0};  // sd 1 / sqrt(2)
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
-    for (const std::string v : {"ladder_av", "backbone", "ladder_no_cross"}) {
-      ReportRun r;
-      r.variant = v;
-      r.seed = seed;
-      r.state = "done";
-      r.has_result = true;
-      double f1 = 0.6 + 0.01 * static_cast<double>(seed);
-      if (v == "backbone") f1 -= 0.01 * (0.6 + wiggle[seed - 1] * std::sqrt(2.0));
-      r.metrics["macro_f1"] = f1;
-      d.runs.push_back(r);
-    }
-  }
-  return d;
+  std::vector<double> differences;
+  for (double wiggle : {-1, 0, 1, 0, 0}) differences.push_back(0.01 * (0.6 + wiggle * std::sqrt(2.0)));  // sd 1
+  return PilotWithDifferences(differences);
 }
 
 SweepSpec Spec(const Json& sequential) {
