@@ -6,14 +6,6 @@
 
 namespace avctl::cli {
 
-std::vector<FamilyTest> SpecFamily(const SweepSpec& spec) {
-  std::vector<ReportComparison> comparisons;
-  for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect, c.point});
-  std::vector<ReportVariant> variants;
-  for (const auto& v : spec.variants) variants.push_back({v.name, v.role, v.variant});
-  return ComparisonFamily(comparisons, variants);
-}
-
 namespace {
 
 std::string Pairs(int n) { return n > 0 ? std::to_string(n) : "none"; }

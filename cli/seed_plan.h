@@ -29,9 +29,6 @@ struct SweepPlan {
   std::vector<PlannedComparison> rows;
 };
 
-// The report's family (web/report_analysis.h) of a spec not yet run.
-std::vector<FamilyTest> SpecFamily(const SweepSpec& spec);
-
 // The spec's family is the report's: every (variant, baseline) of its
 // comparisons, then each ablation variant against the proposed one when no
 // comparison covers it.

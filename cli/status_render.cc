@@ -48,12 +48,44 @@ std::string RenderUnrunnable(const Json& st) {
   return out;
 }
 
+std::string RenderSequential(const Json& st) {
+  if (!st.contains("sequential") || !st["sequential"].is_object()) return "";
+  const Json& seq = st["sequential"];
+  const Json design = seq.value("design", Json::object());
+  std::string looks;
+  for (const auto& n : design.value("looks", Json::array())) looks += (looks.empty() ? "" : ", ") + n.dump();
+  const Json list = seq.value("looks", Json::array());
+  std::string out = fmt::format("  group-sequential: {} of {} looks analysed (pairs {}; {} spending{}, {} release)\n",
+                                list.size(), design.value("looks", Json::array()).size(), looks,
+                                design.value("spending", "obrien_fleming"),
+                                design.value("futility", "none") == "none" ? "" : ", non-binding futility",
+                                design.value("release", "held"));
+  if (seq.contains("error")) out += "  looks stopped: " + seq.value("error", "") + "\n";
+  if (list.empty()) return out;
+  const Json& last = list.back();
+  for (const auto& t : last.value("tests", Json::array())) {
+    const std::string name = fmt::format("{} vs {} ({})", t.value("variant", ""), t.value("baseline", ""),
+                                         t.value("metric", ""));
+    const std::string decision = t.value("decision", "continue");
+    const auto num = [&](const char* k) { return t.contains(k) && t[k].is_number() ? t[k].get<double>() : NAN; };
+    if (decision == "continue") {
+      out += fmt::format("    {}: continues; p {:.3g} with {} pairs (bound {:.3g}), alpha share {:.3g}\n", name,
+                         num("p"), t.value("pairs", 0), num("bound_p"), num("level"));
+    } else {
+      out += fmt::format("    {}: {} at look {}; p {:.3g} with {} pairs (bound {:.3g})\n", name, decision,
+                         t.value("decided_look", -1) + 1, num("p"), t.value("pairs", 0), num("bound_p"));
+    }
+  }
+  return out;
+}
+
 std::string RenderSweepStatus(const Json& st) {
   const Json& states = st["states"];
   const int64_t total = st.value("jobs", int64_t{0});
   const int64_t done = StateCount(states, "done"), failed = StateCount(states, "failed"),
-                cancelled = StateCount(states, "cancelled");
-  const int64_t finished = done + failed + cancelled;
+                cancelled = StateCount(states, "cancelled"), not_needed = StateCount(states, "not_needed");
+  const int64_t finished = done + failed + cancelled + not_needed;
+  const bool sequential = st.contains("sequential");
   const int width = 30;
   const int filled = total > 0 ? static_cast<int>(width * finished / total) : width;
   std::string eta = st.contains("eta_seconds") && st["eta_seconds"].is_number()
@@ -62,14 +94,17 @@ std::string RenderSweepStatus(const Json& st) {
   std::string out = fmt::format("sweep {} (id {})  [{}{}] {}/{} finished, {}\n", st.value("name", ""),
                                 st.value("id", 0), std::string(filled, '#'), std::string(width - filled, '.'),
                                 finished, total, eta);
-  out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}\n", "variant", "role", "queued", "running", "done",
+  out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}", "variant", "role", "queued", "running", "done",
                      "failed", "cancelled");
+  out += sequential ? fmt::format(" {:>6} {:>10}\n", "held", "not needed") : "\n";
   for (const auto& v : st["variants"]) {
     const Json& s = v["states"];
-    out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}\n", v.value("name", ""),
+    out += fmt::format("  {:<24} {:>8} {:>7} {:>7} {:>6} {:>6} {:>9}", v.value("name", ""),
                        v.value("role", "").substr(0, 8), StateCount(s, "queued"), StateCount(s, "running"),
                        StateCount(s, "done"), StateCount(s, "failed"), StateCount(s, "cancelled"));
+    out += sequential ? fmt::format(" {:>6} {:>10}\n", StateCount(s, "held"), StateCount(s, "not_needed")) : "\n";
   }
+  out += RenderSequential(st);
   out += RenderUnrunnable(st);
   if (st.contains("running") && st["running"].is_array() && !st["running"].empty()) {
     out += fmt::format("  running:\n");

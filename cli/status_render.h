@@ -10,7 +10,13 @@
 namespace avctl::cli {
 
 // "[#########.........] 12/30 done ..." with per-variant counts and the ETA.
+// A group-sequential sweep's status also counts held and not-needed jobs
+// and shows its looks (RenderSequential).
 std::string RenderSweepStatus(const Json& status);
+// The looks analysed of a group-sequential sweep and each comparison's state
+// after the last ("big vs base (macro_f1): efficacy at look 2; ..."); "" for
+// another sweep.
+std::string RenderSequential(const Json& status);
 // The lines on the status's queued jobs that no connected worker can ever
 // run ("waiting: 20 queued job(s) that no connected worker can run: ..."), "" if none.
 std::string RenderUnrunnable(const Json& status);

@@ -22,8 +22,8 @@ Result<Json> Under(const char* key, Result<Json> r) {
 
 }  // namespace
 
-ControlApi::ControlApi(Record* record, WorkerBroker* broker, Logger* log)
-    : record_(record), broker_(broker), log_(log), started_(std::chrono::steady_clock::now()) {}
+ControlApi::ControlApi(Record* record, WorkerBroker* broker, Logger* log, SequentialScheduler* sequential)
+    : record_(record), broker_(broker), log_(log), sequential_(sequential), started_(std::chrono::steady_clock::now()) {}
 
 const std::vector<ControlApi::Op>& ControlApi::Ops() {
   using R = Result<Json>;
@@ -50,6 +50,10 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
          AVCTL_ASSIGN_OR_RETURN(Json status, c.record_->SweepStatus(id, UnixSeconds()));
          status["unrunnable"] = c.broker_->Unrunnable(id);
+         if (c.sequential_ != nullptr && c.sequential_->IsSequential(id)) {
+           AVCTL_ASSIGN_OR_RETURN(Json seq, c.SequentialStatus(id));
+           status["sequential"] = std::move(seq);
+         }
          return Json{{"status", std::move(status)}, {"record", c.RecordHealth()}};
        }},
       {"jobs", true,
@@ -82,9 +86,15 @@ const std::vector<ControlApi::Op>& ControlApi::Ops() {
       {"retry", false,
        [](ControlApi& c, const Json& req) -> R {
          AVCTL_ASSIGN_OR_RETURN(int64_t id, c.SweepOf(req));
-         AVCTL_ASSIGN_OR_RETURN(auto qs, c.record_->RetrySweep(id, UnixSeconds()));
-         c.broker_->Enqueue(qs);
-         return Json{{"requeued", qs.size()}};
+         const bool sequential = c.sequential_ != nullptr && c.sequential_->IsSequential(id);
+         AVCTL_ASSIGN_OR_RETURN(auto out, c.record_->RetrySweep(id, UnixSeconds(), sequential));
+         c.broker_->Enqueue(out.queued);
+         if (sequential) {
+           // Held again; the looks release what they need (Process, below).
+           c.sequential_->Touch(id);
+           c.sequential_->Process();
+         }
+         return Json{{"requeued", out.retried}};
        }},
       {"workers", true,
        [](ControlApi& c, const Json&) -> R {
@@ -164,24 +174,41 @@ Result<int64_t> ControlApi::SweepOf(const Json& req) {
   return record_->ResolveSweep(ref);
 }
 
+Result<Json> ControlApi::SequentialStatus(int64_t sweep_id) {
+  Json out = {{"looks_analysed", 0}};
+  if (std::string why = sequential_->Broken(sweep_id); !why.empty()) out["error"] = why;
+  AVCTL_ASSIGN_OR_RETURN(SequentialSweepRow row, record_->SequentialSweepOf(sweep_id));
+  out["design"] = row.spec["sequential"];
+  AVCTL_ASSIGN_OR_RETURN(std::vector<SequentialLook> looks, record_->SequentialLooks(sweep_id));
+  out["looks_analysed"] = looks.size();
+  Json list = Json::array();
+  for (const auto& l : looks) list.push_back(SequentialLookToJson(l));
+  out["looks"] = std::move(list);
+  return out;
+}
+
 Result<Json> ControlApi::Submit(const Json& req) {
   const double now = UnixSeconds();
   AVCTL_ASSIGN_OR_RETURN(const Json* spec_json, GetMember(req, "spec", "request"));
   AVCTL_ASSIGN_OR_RETURN(const std::string source, GetStringOr(req, "source", "request", "submitted spec"));
   // Parsed and expanded once here: this process cannot take a client's word for it.
   AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(*spec_json, source));
-  if (spec.sequential) {
-    // Said plainly rather than run as a fixed sweep the spec did not ask for.
-    return Status::FailedPrecondition(
-               "the coordinator does not schedule interim looks yet: `avctl sweep design SPEC` shows the "
-               "group-sequential design; without \"sequential\" the sweep runs every seed")
-        .WithField("sequential")
-        .WithFile(source);
+  if (spec.sequential && sequential_ == nullptr) {
+    return Status::FailedPrecondition("this coordinator runs no interim looks").WithField("sequential").WithFile(source);
   }
   AVCTL_ASSIGN_OR_RETURN(std::vector<ExpandedJob> jobs, ExpandSweep(spec));
   AVCTL_ASSIGN_OR_RETURN(SubmitOutcome out, record_->SubmitSweep(spec, *spec_json, jobs, source, now));
   AVCTL_ASSIGN_OR_RETURN(auto queued, record_->QueuedJobs());
   broker_->Enqueue(queued);
+  if (spec.sequential) {
+    // Releases the stages its looks allow (the first; all of a group in no
+    // comparison) in this same round.
+    sequential_->OnSubmitted(out.sweep_id);
+    if (std::string why = sequential_->Broken(out.sweep_id); !why.empty()) {
+      return Status::Internal("the sweep was stored but its looks cannot run: " + why).WithFile(source);
+    }
+    sequential_->Process();
+  }
   log_->Info("sweep {} (id {}) submitted: {} jobs, {} new", spec.name, out.sweep_id, out.total, out.added);
   return Json{{"sweep_id", out.sweep_id}, {"name", spec.name}, {"new_sweep", out.new_sweep},
               {"jobs", out.total}, {"added", out.added}, {"existing", out.existing}};

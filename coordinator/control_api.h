@@ -12,6 +12,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "coordinator/sequential_scheduler.h"
 #include "coordinator/worker_broker.h"
 #include "db/record.h"
 
@@ -19,7 +20,9 @@ namespace avctl {
 
 class ControlApi {
  public:
-  ControlApi(Record* record, WorkerBroker* broker, Logger* log);
+  // `sequential` (may be null: no group-sequential sweeps are accepted)
+  // runs the interim looks of sweeps with "sequential".
+  ControlApi(Record* record, WorkerBroker* broker, Logger* log, SequentialScheduler* sequential = nullptr);
 
   // The reply's fields for `request` ({"op": ..., ...}), or the error to answer with.
   Result<Json> Handle(const Json& request);
@@ -40,10 +43,13 @@ class ControlApi {
   // {"writable": true} or {"writable": false, "reason": ...} (degraded: full disk, I/O error).
   Json RecordHealth() const;
   Result<Json> Submit(const Json& request);
+  // A sequential sweep's design and analysed looks, for its status.
+  Result<Json> SequentialStatus(int64_t sweep_id);
 
   Record* record_;
   WorkerBroker* broker_;
   Logger* log_;
+  SequentialScheduler* sequential_;
   std::chrono::steady_clock::time_point started_;
 };
 

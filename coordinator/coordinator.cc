@@ -25,6 +25,7 @@
 #include "coordinator/http_api.h"
 #include "coordinator/http_server.h"
 #include "coordinator/report_renderer.h"
+#include "coordinator/sequential_scheduler.h"
 #include "coordinator/worker_broker.h"
 #include "db/record_file_system.h"
 #include "net/curve.h"
@@ -56,6 +57,11 @@ struct Coordinator::Impl {
   void OnWorkerMessage(const std::vector<std::string>& frames);
   void OnControlMessage(const std::vector<std::string>& frames);
   void OnTick();
+  // The looks that became ready, then dispatch to free slots.
+  void ScheduleJobs() {
+    sequential->Process();
+    broker->Schedule();
+  }
   void Stop();
   // Runs f as one round: one transaction, then the outbox.
   template <typename F>
@@ -85,6 +91,7 @@ struct Coordinator::Impl {
   std::unique_ptr<Record> store;
   CoordinatorCounters counters;
   std::unique_ptr<WorkerBroker> broker;
+  std::unique_ptr<SequentialScheduler> sequential;
   std::unique_ptr<ControlApi> control_api;
   std::unique_ptr<ReportRenderer> reports;  // joined before the io_context goes (declared after it)
   std::unique_ptr<HttpApi> http_api;
@@ -241,6 +248,9 @@ void Coordinator::Impl::Round(F f) {
       EnterDegraded(committed);
       DropUndurable(&out);
       if (Status r = broker->Resync(); !r.ok()) log->Error("re-reading the record after a rollback: {}", r.ToString());
+      if (Status r = sequential->Reload(); !r.ok()) {
+        log->Error("re-reading the sequential sweeps after a rollback: {}", r.ToString());
+      }
     }
   }
   for (auto& [socket, frames] : out) {
@@ -299,6 +309,7 @@ void Coordinator::Impl::ProbeRecord() {
   broker->SetPaused("");
   counters.record_writable = true;
   if (Status r = broker->Resync(); !r.ok()) log->Error("re-reading the record: {}", r.ToString());
+  if (Status r = sequential->Reload(); !r.ok()) log->Error("re-reading the sequential sweeps: {}", r.ToString());
 }
 
 void Coordinator::Impl::SendOrQueue(zmq::socket_t* socket, std::vector<std::string> frames, const std::string& what) {
@@ -326,7 +337,7 @@ void Coordinator::Impl::Arm(asio::posix::stream_descriptor& fd) {
     if (ec || stopping) return;
     Round([this] {
       ProcessSockets();
-      broker->Schedule();
+      ScheduleJobs();
     });
     if (!stopping) Arm(fd);
   });
@@ -379,7 +390,7 @@ void Coordinator::Impl::ProcessSockets() {
   asio::post(io, [this] {  // a flood: commit, yield to timers and HTTP, then go on
     Round([this] {
       ProcessSockets();
-      broker->Schedule();
+      ScheduleJobs();
     });
   });
 }
@@ -432,7 +443,7 @@ void Coordinator::Impl::OnTick() {
   Round([this] {
     broker->Tick();
     ProcessSockets();
-    broker->Schedule();
+    ScheduleJobs();
   });
   if (stopping) return;
   tick.expires_after(std::chrono::milliseconds(std::max(10, opt.heartbeat_ms / 4)));
@@ -469,11 +480,14 @@ Status Coordinator::Impl::Run() {
   broker = std::make_unique<WorkerBroker>(bo, store.get(), &counters, log, [this](std::vector<std::string> frames) {
     SendOrQueue(&*workers, std::move(frames), "worker message");
   });
-  control_api = std::make_unique<ControlApi>(store.get(), broker.get(), log);
+  sequential = std::make_unique<SequentialScheduler>(store.get(), broker.get(), log);
+  broker->SetJobEndedHook([this](int64_t sweep_id) { sequential->Touch(sweep_id); });
+  control_api = std::make_unique<ControlApi>(store.get(), broker.get(), log, sequential.get());
   reports = std::make_unique<ReportRenderer>(opt.db_path, io, log);
   http_api = std::make_unique<HttpApi>(store.get(), control_api.get(), broker.get(), &counters, reports.get());
   log->Info("record {}", opt.db_path);
   AVCTL_RETURN_IF_ERROR(broker->Recover());
+  AVCTL_RETURN_IF_ERROR(sequential->Reload());
   AVCTL_RETURN_IF_ERROR(Bind());
   AVCTL_RETURN_IF_ERROR(WriteEndpoints());
   log->Info("avcoord {}: workers on {}, control on {}{}", CodeVersion(), worker_bound, control_bound,

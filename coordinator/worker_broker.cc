@@ -192,6 +192,10 @@ void WorkerBroker::LoseAttempt(int64_t attempt, const std::string& reason, doubl
 }
 
 void WorkerBroker::ApplyFollowup(const Followup& f) {
+  if (job_ended_ && f.sweep_id != 0 &&
+      (f.transition.job == JobState::kDone || f.transition.job == JobState::kFailed)) {
+    job_ended_(f.sweep_id);
+  }
   if (f.requeue) queue.Push(*f.requeue);
   if (f.transition.job != JobState::kQueued) queue.Erase(f.job_id);
   if (f.cancel_attempt != 0) {

@@ -80,6 +80,10 @@ class WorkerBroker {
   // connected workers go back to them, the others wait the restart grace.
   Status Resync();
 
+  // Called with the sweep of every job that ends done or failed (the
+  // sequential scheduler's cue that a look may be ready).
+  void SetJobEndedHook(std::function<void(int64_t sweep_id)> hook) { job_ended_ = std::move(hook); }
+
   // For the control API.
   void Enqueue(const std::vector<QueuedJob>& jobs);
   void Dequeue(int64_t job_id) { queue.Erase(job_id); }
@@ -131,6 +135,7 @@ class WorkerBroker {
   std::map<int64_t, Clock::TimePoint> orphans;     // running attempts waiting for their worker after a restart
   std::map<int64_t, std::string> attempt_worker;    // running attempt -> worker id
   Clock::TimePoint last_seen_written_{};            // when workers.last_seen was last written
+  std::function<void(int64_t)> job_ended_;
 };
 
 }  // namespace avctl

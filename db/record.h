@@ -23,6 +23,7 @@
 #include "sweeps/job_state.h"
 #include "sweeps/job_resources.h"
 #include "sweeps/result_rows.h"
+#include "sweeps/sequential_look.h"
 #include "sweeps/sweep_spec.h"
 #include "db/database.h"
 
@@ -59,6 +60,7 @@ struct DispatchInfo {
 struct Followup {
   Transition transition;
   int64_t job_id = 0;
+  int64_t sweep_id = 0;
   std::optional<QueuedJob> requeue;     // push onto the ready queue
   int64_t cancel_attempt = 0;           // send cancel for this attempt ...
   std::string cancel_worker;            // ... to this worker
@@ -156,6 +158,22 @@ struct SweepReportRows {
   std::vector<RestartRow> restarts;  // in job order, then attempt order
 };
 
+// Jobs of a group-sequential sweep by group, stage and state (the
+// scheduler's view of which looks can be analysed).
+struct JobStageCount {
+  std::string variant, point;
+  int stage = 0;
+  JobState state = JobState::kQueued;
+  int64_t jobs = 0;
+};
+
+// A sweep whose spec has "sequential", as submitted.
+struct SequentialSweepRow {
+  int64_t id = 0;
+  std::string name, source;
+  Json spec = Json::object();
+};
+
 class StatementCache;  // db/record_internal.h
 
 class Record {
@@ -217,8 +235,32 @@ class Record {
   Result<int64_t> ResolveSweep(const std::string& ref);
   // Cancels queued and running jobs: the followups name attempts to cancel.
   Result<std::vector<Followup>> CancelSweep(int64_t sweep_id, double now);
-  // Requeues failed and cancelled jobs with a fresh attempt budget.
-  Result<std::vector<QueuedJob>> RetrySweep(int64_t sweep_id, double now);
+  // Requeues failed and cancelled jobs with a fresh attempt budget; in a
+  // group-sequential sweep (`sequential`) they are held instead, for its
+  // scheduler to release what its looks need. Jobs not needed stay so.
+  struct RetryOutcome {
+    int64_t retried = 0;            // failed or cancelled jobs given a fresh budget
+    std::vector<QueuedJob> queued;  // those queued now (none when held)
+  };
+  Result<RetryOutcome> RetrySweep(int64_t sweep_id, double now, bool sequential = false);
+
+  // Group-sequential sweeps (coordinator/sequential_scheduler.h).
+  Result<std::vector<SequentialSweepRow>> SequentialSweeps();
+  Result<SequentialSweepRow> SequentialSweepOf(int64_t sweep_id);
+  Result<std::vector<JobStageCount>> StageCounts(int64_t sweep_id);
+  // The (variant, point) groups of a sweep's jobs, in the order of their first job.
+  Result<std::vector<std::pair<std::string, std::string>>> SweepGroups(int64_t sweep_id);
+  // Queues the held jobs of one group (variant, point) whose stage is at
+  // most `through_stage`; they join the ready queue.
+  Result<std::vector<QueuedJob>> ReleaseHeld(int64_t sweep_id, const std::string& variant, const std::string& point,
+                                             int through_stage, double now);
+  // Ends the held and queued jobs of one group past `after_stage` as not
+  // needed, with `reason`; their ids (queued ones leave the ready queue).
+  Result<std::vector<int64_t>> EndNotNeeded(int64_t sweep_id, const std::string& variant, const std::string& point,
+                                            int after_stage, const std::string& reason, double now);
+  // Looks are stored once, in order; a look already stored is refused.
+  Status AddSequentialLook(int64_t sweep_id, const SequentialLook& look, double now);
+  Result<std::vector<SequentialLook>> SequentialLooks(int64_t sweep_id);
 
   Status UpsertWorker(const WorkerRecord& w, double now);
   Status SetWorkerState(const std::string& id, WorkerState state, double now);

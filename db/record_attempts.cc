@@ -48,6 +48,7 @@ Result<Followup> Record::ApplyEnd(int64_t attempt_id, double now, const std::str
     view.out_of_memory_failures = static_cast<int>(q->ColumnInt(10));
   }
   Followup f;
+  f.sweep_id = sweep_id;
   f.job_id = job_id;
   // The result parsed into its type (common/job_result.h) and checked for
   // what this kind of job must report.

@@ -75,7 +75,10 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
   AVCTL_ASSIGN_OR_RETURN(StatementRef find, cache_->Get("SELECT sweep_id, config FROM jobs WHERE key = ?"));
   AVCTL_ASSIGN_OR_RETURN(StatementRef ins, cache_->Get(
       "INSERT INTO jobs (sweep_id, key, variant, point, seed, partition, ord, kind, config, resources, state, "
-      "max_attempts, created_at, updated_at, sleep_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)"));
+      "max_attempts, created_at, updated_at, sleep_seconds, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  // A held sequential sweep's later stages wait for their looks
+  // (coordinator/sequential_scheduler.h releases them).
+  const bool hold_stages = spec.sequential && spec.sequential->release == StageRelease::kHeld;
   const std::string resources_json = JobResourcesToJson(resources).dump();
   for (size_t i = 0; i < jobs.size(); ++i) {
     const ExpandedJob& job = jobs[i];
@@ -93,9 +96,11 @@ Result<SubmitOutcome> Record::SubmitSweep(const SweepSpec& spec, const Json& spe
       continue;
     }
     ins->Reset();
+    const JobState state = hold_stages && job.stage > 0 ? JobState::kHeld : JobState::kQueued;
     AVCTL_RETURN_IF_ERROR(BindRow(*ins, out.sweep_id, job.key, job.variant, job.point, static_cast<int64_t>(job.seed),
-                                         job.partition, static_cast<int64_t>(i), JobKindName(job.kind), config,
-                                         resources_json, spec.max_attempts, now, now, spec.sleep_seconds));
+                                  job.partition, static_cast<int64_t>(i), JobKindName(job.kind), config,
+                                  resources_json, JobStateName(state), spec.max_attempts, now, now,
+                                  spec.sleep_seconds, job.stage));
     AVCTL_RETURN_IF_ERROR(ins->Run());
     ++out.added;
   }
@@ -328,7 +333,7 @@ Result<std::vector<Followup>> Record::CancelSweep(int64_t sweep_id, double now) 
   std::vector<int64_t> ids;
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
-        "SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'running')"));
+        "SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'running', 'held')"));
     AVCTL_RETURN_IF_ERROR(BindRow(*q, sweep_id));
     while (true) {
       AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
@@ -367,27 +372,34 @@ Result<std::vector<Followup>> Record::CancelSweep(int64_t sweep_id, double now) 
   return out;
 }
 
-Result<std::vector<QueuedJob>> Record::RetrySweep(int64_t sweep_id, double now) {
+Result<Record::RetryOutcome> Record::RetrySweep(int64_t sweep_id, double now, bool sequential) {
   AVCTL_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   std::vector<int64_t> ids;
+  JobView failed;
+  failed.state = JobState::kFailed;
+  const JobState to = OnRetry(failed, sequential).value_or(JobState::kQueued);
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
-        "UPDATE jobs SET state = 'queued', attempts = 0, reason = NULL, updated_at = ? "
+        "UPDATE jobs SET state = ?, attempts = 0, reason = NULL, updated_at = ? "
         "WHERE sweep_id = ? AND state IN ('failed', 'cancelled') RETURNING id"));
-    AVCTL_RETURN_IF_ERROR(BindRow(*q, now, sweep_id));
+    AVCTL_RETURN_IF_ERROR(BindRow(*q, JobStateName(to), now, sweep_id));
     while (true) {
       AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       ids.push_back(q->ColumnInt(0));
     }
   }
-  std::vector<QueuedJob> out;
-  for (int64_t id : ids) {
-    AVCTL_ASSIGN_OR_RETURN(QueuedJob q, QueuedJobOf(id));
-    out.push_back(q);
+  RetryOutcome out;
+  out.retried = static_cast<int64_t>(ids.size());
+  if (to == JobState::kQueued) {
+    for (int64_t id : ids) {
+      AVCTL_ASSIGN_OR_RETURN(QueuedJob q, QueuedJobOf(id));
+      out.queued.push_back(q);
+    }
   }
-  AVCTL_RETURN_IF_ERROR(AddEvent("retry", fmt::format("{} failed or cancelled job(s) requeued", out.size()), now,
-                                 sweep_id));
+  AVCTL_RETURN_IF_ERROR(AddEvent("retry", fmt::format("{} failed or cancelled job(s) {}", ids.size(),
+                                                      to == JobState::kQueued ? "requeued" : "held for their stage's release"),
+                                 now, sweep_id));
   AVCTL_RETURN_IF_ERROR(tx.Commit());
   return out;
 }

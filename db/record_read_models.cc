@@ -25,7 +25,8 @@ Result<Json> Record::ListSweeps() {
   AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
       "SELECT s.id, s.name, s.priority, s.created_at, COUNT(j.id), "
       "SUM(j.state = 'queued'), SUM(j.state = 'running'), SUM(j.state = 'done'), SUM(j.state = 'failed'), "
-      "SUM(j.state = 'cancelled') FROM sweeps s LEFT JOIN jobs j ON j.sweep_id = s.id GROUP BY s.id ORDER BY s.id"));
+      "SUM(j.state = 'cancelled'), SUM(j.state = 'held'), SUM(j.state = 'not_needed') "
+      "FROM sweeps s LEFT JOIN jobs j ON j.sweep_id = s.id GROUP BY s.id ORDER BY s.id"));
   Json out = Json::array();
   while (true) {
     AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
@@ -33,7 +34,8 @@ Result<Json> Record::ListSweeps() {
     out.push_back({{"id", q->ColumnInt(0)}, {"name", q->ColumnText(1)}, {"priority", q->ColumnInt(2)},
                    {"created_at", q->ColumnDouble(3)}, {"jobs", q->ColumnInt(4)},
                    {"states", {{"queued", q->ColumnInt(5)}, {"running", q->ColumnInt(6)}, {"done", q->ColumnInt(7)},
-                               {"failed", q->ColumnInt(8)}, {"cancelled", q->ColumnInt(9)}}}});
+                               {"failed", q->ColumnInt(8)}, {"cancelled", q->ColumnInt(9)},
+                               {"held", q->ColumnInt(10)}, {"not_needed", q->ColumnInt(11)}}}});
   }
   return out;
 }
@@ -52,12 +54,14 @@ Result<Json> Record::SweepStatus(int64_t sweep_id, double now) {
            {"source", q->ColumnText(7)}};
   }
   Json variants = Json::array();
-  Json totals = {{"queued", 0}, {"running", 0}, {"done", 0}, {"failed", 0}, {"cancelled", 0}};
+  Json totals = {{"queued", 0}, {"running", 0}, {"done", 0}, {"failed", 0}, {"cancelled", 0}, {"held", 0},
+                 {"not_needed", 0}};
   int64_t total = 0;
   {
     AVCTL_ASSIGN_OR_RETURN(StatementRef q, cache_->Get(
         "SELECT v.name, v.role, v.preset, COUNT(j.id), SUM(j.state = 'queued'), SUM(j.state = 'running'), "
-        "SUM(j.state = 'done'), SUM(j.state = 'failed'), SUM(j.state = 'cancelled') FROM variants v "
+        "SUM(j.state = 'done'), SUM(j.state = 'failed'), SUM(j.state = 'cancelled'), SUM(j.state = 'held'), "
+        "SUM(j.state = 'not_needed') FROM variants v "
         "LEFT JOIN jobs j ON j.sweep_id = v.sweep_id AND j.variant = v.name WHERE v.sweep_id = ? "
         "GROUP BY v.name ORDER BY MIN(j.ord)"));
     AVCTL_RETURN_IF_ERROR(BindRow(*q, sweep_id));
@@ -65,7 +69,8 @@ Result<Json> Record::SweepStatus(int64_t sweep_id, double now) {
       AVCTL_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
       Json states = {{"queued", q->ColumnInt(4)}, {"running", q->ColumnInt(5)}, {"done", q->ColumnInt(6)},
-                     {"failed", q->ColumnInt(7)}, {"cancelled", q->ColumnInt(8)}};
+                     {"failed", q->ColumnInt(7)}, {"cancelled", q->ColumnInt(8)}, {"held", q->ColumnInt(9)},
+                     {"not_needed", q->ColumnInt(10)}};
       for (auto& [k, v] : states.items()) totals[k] = totals[k].get<int64_t>() + v.get<int64_t>();
       total += q->ColumnInt(3);
       variants.push_back({{"name", q->ColumnText(0)}, {"role", q->ColumnText(1)}, {"preset", q->ColumnText(2)},
@@ -115,7 +120,8 @@ Result<Json> Record::SweepStatus(int64_t sweep_id, double now) {
     }
     out["running"] = running;
   }
-  out["finished"] = totals["queued"].get<int64_t>() == 0 && totals["running"].get<int64_t>() == 0;
+  out["finished"] = totals["queued"].get<int64_t>() == 0 && totals["running"].get<int64_t>() == 0 &&
+                    totals["held"].get<int64_t>() == 0;
   out["now"] = now;
   return out;
 }

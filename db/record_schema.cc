@@ -166,11 +166,59 @@ CREATE INDEX attempts_running ON attempts (state) WHERE state = 'running';
 // once, on another worker (sweeps/job_state.h, OnFailure).
 const char* kSchemaV8 = "ALTER TABLE attempts ADD COLUMN out_of_memory INTEGER NOT NULL DEFAULT 0;";
 
+// Step 9 (group-sequential sweeps, coordinator/sequential_scheduler.h): a
+// job's stage (the look whose pairs it adds to; 0 outside such sweeps), two
+// job states (held: a later stage not released yet; not_needed: its
+// comparisons were decided without it), and each analysed look's data and
+// decisions. The CHECK constraint changes, so the jobs table is rebuilt as
+// the attempts table was in step 7.
+const char* kSchemaV9 = R"SQL(
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE jobs_before_v9 AS SELECT * FROM jobs;
+DROP TABLE jobs;
+CREATE TABLE jobs (
+  id              INTEGER PRIMARY KEY,
+  sweep_id        INTEGER NOT NULL REFERENCES sweeps(id),
+  key             TEXT NOT NULL UNIQUE,
+  variant         TEXT NOT NULL,
+  point           TEXT NOT NULL,
+  seed            INTEGER NOT NULL,
+  partition       INTEGER NOT NULL,
+  ord             INTEGER NOT NULL,        -- seed-major position in the sweep
+  kind            TEXT NOT NULL DEFAULT 'train',
+  config          TEXT NOT NULL,           -- the job JSON
+  resources       TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'held',
+                                                 'not_needed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  max_attempts    INTEGER NOT NULL,
+  current_attempt INTEGER,
+  reason          TEXT,
+  created_at      REAL NOT NULL,
+  updated_at      REAL NOT NULL,
+  sleep_seconds   REAL NOT NULL DEFAULT 0,
+  stage           INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO jobs (id, sweep_id, key, variant, point, seed, partition, ord, kind, config, resources, state, attempts,
+                  max_attempts, current_attempt, reason, created_at, updated_at, sleep_seconds)
+  SELECT id, sweep_id, key, variant, point, seed, partition, ord, kind, config, resources, state, attempts,
+         max_attempts, current_attempt, reason, created_at, updated_at, sleep_seconds FROM jobs_before_v9;
+DROP TABLE jobs_before_v9;
+CREATE INDEX jobs_by_sweep_variant_state ON jobs (sweep_id, variant, state, ord);
+CREATE TABLE sequential_looks (
+  sweep_id    INTEGER NOT NULL REFERENCES sweeps(id),
+  look        INTEGER NOT NULL,            -- 0-based
+  analysed_at REAL NOT NULL,
+  data        TEXT NOT NULL,               -- sweeps/sequential_look.h
+  PRIMARY KEY (sweep_id, look)
+);
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string>& RecordSchemaSteps() {
-  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                                 kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+  static const std::vector<std::string> steps = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                                 kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
   return steps;
 }
 

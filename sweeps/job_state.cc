@@ -11,6 +11,8 @@ const char* JobStateName(JobState s) {
     case JobState::kDone: return "done";
     case JobState::kFailed: return "failed";
     case JobState::kCancelled: return "cancelled";
+    case JobState::kHeld: return "held";
+    case JobState::kNotNeeded: return "not_needed";
   }
   return "?";
 }
@@ -28,11 +30,12 @@ const char* AttemptStateName(AttemptState s) {
 }
 
 Result<JobState> ParseJobState(const std::string& s) {
-  for (JobState v : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled}) {
+  for (JobState v : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled,
+                     JobState::kHeld, JobState::kNotNeeded}) {
     if (s == JobStateName(v)) return v;
   }
-  return Status::InvalidArgument(
-      fmt::format("unknown job state \"{}\" (expected queued, running, done, failed or cancelled)", s));
+  return Status::InvalidArgument(fmt::format(
+      "unknown job state \"{}\" (expected queued, running, done, failed, cancelled, held or not_needed)", s));
 }
 
 Result<AttemptState> ParseAttemptState(const std::string& s) {
@@ -161,7 +164,7 @@ Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, 
 
 Transition OnCancel(const JobView& job) {
   Transition t = Make(job.state, AttemptState::kCancelled);
-  if (job.state == JobState::kQueued || job.state == JobState::kRunning) {
+  if (job.state == JobState::kQueued || job.state == JobState::kRunning || job.state == JobState::kHeld) {
     t.job = JobState::kCancelled;
     t.cancel_current = job.current_attempt != 0;
     t.clear_current = true;
@@ -170,8 +173,10 @@ Transition OnCancel(const JobView& job) {
   return t;
 }
 
-std::optional<JobState> OnRetry(const JobView& job) {
-  if (job.state == JobState::kFailed || job.state == JobState::kCancelled) return JobState::kQueued;
+std::optional<JobState> OnRetry(const JobView& job, bool sequential) {
+  if (job.state == JobState::kFailed || job.state == JobState::kCancelled) {
+    return sequential ? JobState::kHeld : JobState::kQueued;
+  }
   return std::nullopt;
 }
 

@@ -3,6 +3,9 @@
 // (db/record.h) applies the decision in one SQLite transaction.
 //
 //   job:      queued -> running -> done | failed | cancelled; running -> queued (requeue)
+//             held -> queued | not_needed | cancelled (a group-sequential sweep's later stages:
+//             coordinator/sequential_scheduler.h releases them, or ends them not needed once
+//             their comparisons are decided); queued -> not_needed likewise
 //   attempt:  running -> succeeded | failed | lost | cancelled | preempted
 //
 // A preempted attempt (stopped on request after a checkpoint), and one whose
@@ -24,7 +27,7 @@
 
 namespace avctl {
 
-enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
+enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled, kHeld, kNotNeeded };
 enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kCancelled, kPreempted };
 
 const char* JobStateName(JobState s);
@@ -68,10 +71,12 @@ Transition OnFailure(const JobView& job, int64_t attempt_id, AttemptState attemp
 // old connection), so it requeues without counting against max_attempts.
 Transition OnLost(const JobView& job, int64_t attempt_id, AttemptState attempt, const std::string& reason,
                   bool never_started = false);
-// The user cancels the job's sweep.
+// The user cancels the job's sweep: queued, held and running jobs end cancelled.
 Transition OnCancel(const JobView& job);
 // The user retries the sweep: failed and cancelled jobs go back to the queue
-// with a fresh attempt budget; others are unchanged.
-std::optional<JobState> OnRetry(const JobView& job);
+// with a fresh attempt budget (to held in a group-sequential sweep, whose
+// scheduler releases what its looks need); others, "not needed" among them,
+// are unchanged.
+std::optional<JobState> OnRetry(const JobView& job, bool sequential = false);
 
 }  // namespace avctl

@@ -1,5 +1,6 @@
 #include "sweeps/sequential_spec.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -98,6 +99,14 @@ Json SequentialSweepToJson(const SequentialSweep& s) {
             {"release", s.release == StageRelease::kHeld ? "held" : "speculative"}};
   if (s.design.futility) j["beta"] = s.design.beta;
   return j;
+}
+
+int StageOfSeed(const SequentialDesignSpec& design, int seed_index, int partitions) {
+  const int per = std::max(partitions, 1);
+  for (size_t k = 0; k < design.looks.size(); ++k) {
+    if (seed_index < design.looks[k] / per) return static_cast<int>(k);
+  }
+  return design.looks.empty() ? 0 : static_cast<int>(design.looks.size()) - 1;
 }
 
 }  // namespace avctl

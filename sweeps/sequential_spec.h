@@ -36,4 +36,9 @@ Result<SequentialSweep> ParseSequentialSweep(const Json& member, double alpha, i
 
 Json SequentialSweepToJson(const SequentialSweep& s);
 
+// The stage of the sweep's `seed_index`-th seed (0-based): the first look
+// whose pairs include it (looks[k] / partitions seeds by look k). Seeds past
+// the last look belong to the last stage.
+int StageOfSeed(const SequentialDesignSpec& design, int seed_index, int partitions);
+
 }  // namespace avctl

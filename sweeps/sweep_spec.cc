@@ -618,7 +618,11 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
   }
   std::vector<ExpandedJob> jobs;
   jobs.reserve(static_cast<size_t>(total));
-  for (uint64_t seed : spec.seeds) {
+  for (size_t si = 0; si < spec.seeds.size(); ++si) {
+    const uint64_t seed = spec.seeds[si];
+    const int stage = spec.sequential ? StageOfSeed(spec.sequential->design, static_cast<int>(si),
+                                                    static_cast<int>(spec.partitions.size()))
+                                      : 0;
     for (size_t pa = 0; pa < spec.partitions.size(); ++pa) {
       const int partition = spec.partitions[pa];
       for (size_t vi = 0; vi < spec.variants.size(); ++vi) {
@@ -631,6 +635,7 @@ Result<std::vector<ExpandedJob>> ExpandSweep(const SweepSpec& spec) {
           e.point = p.label;
           e.seed = seed;
           e.partition = partition;
+          e.stage = stage;
           e.key = fmt::format("{}/{}/{}/seed={}/partition={}", spec.name, v.name, p.label.empty() ? "-" : p.label,
                               seed, partition);
           e.job = templates[vi][pi][pa];

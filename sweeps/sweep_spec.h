@@ -87,6 +87,7 @@ struct ExpandedJob {
   std::string point;    // "model.lambda=0.5,model.noise_std=0.3" or "" without a space
   uint64_t seed = 0;
   int partition = 1;
+  int stage = 0;        // a sequential sweep's stage: the first look its pairs count at (0 otherwise)
   Json job;             // the job JSON: avworker's (sweeps/job_config.h) or a command job (sweeps/command_job.h)
 };
 

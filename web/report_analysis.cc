@@ -11,11 +11,48 @@
 
 namespace avctl {
 
-namespace {
-
 std::string GroupLabel(const std::string& variant, const std::string& point) {
   return point.empty() ? variant : variant + " [" + point + "]";
 }
+
+std::vector<FamilyTest> SpecFamily(const SweepSpec& spec) {
+  std::vector<ReportComparison> comparisons;
+  for (const auto& c : spec.comparisons) comparisons.push_back({c.variant, c.baselines, c.metric, c.direction, c.min_effect, c.point});
+  std::vector<ReportVariant> variants;
+  for (const auto& v : spec.variants) variants.push_back({v.name, v.role, v.variant});
+  return ComparisonFamily(comparisons, variants);
+}
+
+std::vector<GroupTest> FamilyGroupTests(const std::vector<FamilyTest>& family, const std::vector<GroupKey>& groups) {
+  auto groups_of = [&](const std::string& variant) {
+    std::vector<const GroupKey*> out;
+    for (const auto& g : groups) {
+      if (g.variant == variant) out.push_back(&g);
+    }
+    return out;
+  };
+  std::vector<GroupTest> out;
+  for (const FamilyTest& f : family) {
+    auto xs = groups_of(f.variant);
+    const auto ys = groups_of(f.baseline);
+    if (!f.variant_point.empty()) {
+      // The named point only; a baseline swept too is then matched on it.
+      xs.erase(std::remove_if(xs.begin(), xs.end(), [&](const GroupKey* g) { return g->point != f.variant_point; }),
+               xs.end());
+    }
+    for (const GroupKey* x : xs) {
+      for (const GroupKey* y : ys) {
+        // A swept side is compared point by point with the other side's same point.
+        const bool swept = f.kind == "comparison" ? ys.size() > 1 : xs.size() > 1;
+        if (swept && x->point != y->point) continue;
+        out.push_back({f, *x, *y});
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
 
 MetricSummary Summarise(const std::vector<double>& xs) {
   MetricSummary s;
@@ -197,13 +234,6 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     }
     for (const auto& [k, xs] : values) g.metrics[k] = Summarise(xs);
   }
-  auto groups_of = [&](const std::string& variant) {
-    std::vector<const GroupSummary*> out;
-    for (const auto& g : a.groups) {
-      if (g.variant == variant) out.push_back(&g);
-    }
-    return out;
-  };
   auto add = [&](const std::string& kind, const GroupSummary& x, const GroupSummary& y, const std::string& metric,
                  Tail tail, double min_effect) {
     ComparisonResult c;
@@ -221,23 +251,17 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
     AddEffectSizes(xv, yv, &c);
     a.comparisons.push_back(std::move(c));
   };
-  for (const FamilyTest& f : ComparisonFamily(d.comparisons, d.variants)) {
-    const Tail tail = ParseTail(f.direction).value_or(Tail::kGreater);
-    auto xs = groups_of(f.variant);
-    const auto ys = groups_of(f.baseline);
-    if (!f.variant_point.empty()) {
-      // The named point only; a baseline swept too is then matched on it.
-      xs.erase(std::remove_if(xs.begin(), xs.end(), [&](const GroupSummary* g) { return g->point != f.variant_point; }),
-               xs.end());
+  std::vector<GroupKey> keys;
+  for (const auto& g : a.groups) keys.push_back({g.variant, g.point});
+  auto group = [&](const GroupKey& k) -> const GroupSummary& {
+    for (const auto& g : a.groups) {
+      if (g.variant == k.variant && g.point == k.point) return g;
     }
-    for (const GroupSummary* x : xs) {
-      for (const GroupSummary* y : ys) {
-        // A swept side is compared point by point with the other side's same point.
-        const bool swept = f.kind == "comparison" ? ys.size() > 1 : xs.size() > 1;
-        if (swept && x->point != y->point) continue;
-        add(f.kind, *x, *y, f.metric, tail, f.min_effect);
-      }
-    }
+    return a.groups.front();  // unreachable: every key is one of a.groups
+  };
+  for (const GroupTest& gt : FamilyGroupTests(ComparisonFamily(d.comparisons, d.variants), keys)) {
+    const Tail tail = ParseTail(gt.test.direction).value_or(Tail::kGreater);
+    add(gt.test.kind, group(gt.x), group(gt.y), gt.test.metric, tail, gt.test.min_effect);
   }
   std::vector<double> ps;
   for (const auto& c : a.comparisons) ps.push_back(c.t.p);

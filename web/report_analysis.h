@@ -13,6 +13,7 @@
 #include "common/effect_size.h"
 #include "common/paired_stats.h"
 #include "common/power.h"
+#include "sweeps/sweep_spec.h"
 #include "web/report_data.h"
 
 namespace avctl {
@@ -94,6 +95,25 @@ struct FamilyTest {
 };
 std::vector<FamilyTest> ComparisonFamily(const std::vector<ReportComparison>& comparisons,
                                          const std::vector<ReportVariant>& variants);
+// The same family of a spec (not yet run, or being run).
+std::vector<FamilyTest> SpecFamily(const SweepSpec& spec);
+
+// "variant" or "variant [point]": how tables and tests name a group.
+std::string GroupLabel(const std::string& variant, const std::string& point);
+
+// A group of runs: one variant at one grid point ("" without a space).
+struct GroupKey {
+  std::string variant, point;
+};
+// One test of the family between two groups: a family entry over the
+// sweep's groups (a swept side compared point by point with the other
+// side's same point; a named variant_point keeps that point only). The
+// report and the sequential scheduler both test exactly these.
+struct GroupTest {
+  FamilyTest test;
+  GroupKey x, y;
+};
+std::vector<GroupTest> FamilyGroupTests(const std::vector<FamilyTest>& family, const std::vector<GroupKey>& groups);
 
 ReportAnalysis AnalyzeReport(const ReportData& data);
 

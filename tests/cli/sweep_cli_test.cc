@@ -83,6 +83,40 @@ TEST(StatusRender, ProgressCountsAndEta) {
   EXPECT_NE(out.find("ladder_av"), std::string::npos) << out;
 }
 
+TEST(StatusRender, ASequentialSweepShowsItsLooksAndDecisions) {
+  Json st = {{"id", 2}, {"name", "seq"}, {"jobs", 40}, {"finished", false},
+             {"states", {{"queued", 2}, {"running", 2}, {"done", 20}, {"held", 6}, {"not_needed", 10}}},
+             {"variants", {{{"name", "big"}, {"role", "proposed"}, {"states", {{"done", 10}, {"not_needed", 10}}}},
+                           {{"name", "base"}, {"role", "baseline"}, {"states", {{"done", 10}, {"held", 6}}}}}},
+             {"sequential",
+              {{"design", {{"looks", {5, 10, 15, 20}}, {"spending", "obrien_fleming"}, {"futility", "none"},
+                           {"release", "held"}}},
+               {"looks_analysed", 2},
+               {"looks", {{{"look", 0}, {"tests", Json::array()}},
+                          {{"look", 1},
+                           {"tests", {{{"variant", "big"}, {"baseline", "base"}, {"metric", "macro_f1"},
+                                       {"decision", "efficacy"}, {"decided_look", 1}, {"p", 0.00012}, {"pairs", 10},
+                                       {"bound_p", 0.0024}},
+                                      {{"variant", "none"}, {"baseline", "base"}, {"metric", "macro_f1"},
+                                       {"decision", "continue"}, {"decided_look", -1}, {"p", 0.31}, {"pairs", 10},
+                                       {"bound_p", 0.0024}, {"level", 0.05}}}}}}}}}};
+  const std::string out = cli::RenderSweepStatus(st);
+  EXPECT_NE(out.find("30/40 finished"), std::string::npos) << "not-needed jobs are finished: " << out;
+  EXPECT_NE(out.find("not needed"), std::string::npos) << out;
+  EXPECT_NE(out.find("group-sequential: 2 of 4 looks analysed (pairs 5, 10, 15, 20; obrien_fleming spending, held "
+                     "release)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("big vs base (macro_f1): efficacy at look 2; p 0.00012 with 10 pairs (bound 0.0024)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("none vs base (macro_f1): continues; p 0.31 with 10 pairs (bound 0.0024), alpha share 0.05"),
+            std::string::npos)
+      << out;
+  st.erase("sequential");
+  EXPECT_EQ(cli::RenderSweepStatus(st).find("not needed"), std::string::npos) << "a fixed sweep's table is as before";
+}
+
 TEST(StatusRender, QueuedJobsNoWorkerCanRunAreExplained) {
   Json st = {{"id", 1}, {"name", "gpu"}, {"jobs", 4}, {"states", {{"queued", 4}}}, {"variants", Json::array()},
              {"unrunnable", {{"jobs", 4}, {"workers_ready", 2},

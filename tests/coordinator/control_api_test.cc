@@ -28,10 +28,12 @@ class ControlApiTest : public ::testing::Test {
     record_ = std::move(*record);
     broker_ = std::make_unique<WorkerBroker>(BrokerOptions{}, record_.get(), &counters_, &log_,
                                              [this](std::vector<std::string> f) { sent_.push_back(std::move(f)); });
-    api_ = std::make_unique<ControlApi>(record_.get(), broker_.get(), &log_);
+    sequential_ = std::make_unique<SequentialScheduler>(record_.get(), broker_.get(), &log_);
+    api_ = std::make_unique<ControlApi>(record_.get(), broker_.get(), &log_, sequential_.get());
   }
   void TearDown() override {
     api_.reset();
+    sequential_.reset();
     broker_.reset();
     record_.reset();
     fs::remove_all(dir_);
@@ -42,6 +44,7 @@ class ControlApiTest : public ::testing::Test {
   CoordinatorCounters counters_;
   std::unique_ptr<Record> record_;
   std::unique_ptr<WorkerBroker> broker_;
+  std::unique_ptr<SequentialScheduler> sequential_;
   std::unique_ptr<ControlApi> api_;
   std::vector<std::vector<std::string>> sent_;
 };
@@ -69,16 +72,29 @@ TEST_F(ControlApiTest, SubmitQueuesAndReadsNameTheSweepByNameOrId) {
   EXPECT_EQ(broker_->queued(), 4u);
 }
 
-// Interim looks are not scheduled yet: a sequential spec is refused, naming
-// the field, rather than run as a fixed sweep it did not ask for.
-TEST_F(ControlApiTest, ASequentialSpecIsRefusedUntilLooksAreScheduled) {
+// A sequential spec queues its first stage only; the rest is held for the
+// looks, and its status shows the design and the looks analysed.
+TEST_F(ControlApiTest, ASequentialSweepQueuesItsFirstStageAndHoldsTheRest) {
   Json spec = QuickSpec();
-  spec["sequential"] = {{"looks", {spec["seeds"].get<int>()}}};
+  spec["seeds"] = 4;
+  spec["comparisons"] = {{{"variant", "ladder_av"}, {"baselines", {"backbone"}}}};
+  spec["sequential"] = {{"looks", {2, 4}}};
   auto out = api_->Handle({{"op", "submit"}, {"spec", spec}, {"source", "t.json"}});
-  ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.status().field(), "sequential");
-  EXPECT_NE(out.status().ToString().find("avctl sweep design"), std::string::npos) << out.status().ToString();
-  EXPECT_EQ(broker_->queued(), 0u);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(broker_->queued(), 4u) << "seeds 0 and 1 of both variants";
+  auto st = api_->Handle({{"op", "status"}, {"sweep", "t"}});
+  ASSERT_TRUE(st.ok());
+  const Json& status = (*st)["status"];
+  EXPECT_EQ(status["states"]["held"], 4);
+  EXPECT_EQ(status["sequential"]["looks_analysed"], 0);
+  EXPECT_EQ(status["sequential"]["design"]["looks"], Json({2, 4}));
+  EXPECT_FALSE(status["finished"].get<bool>());
+  // Without a scheduler (an embedding that runs no looks) it is refused, naming the field.
+  ControlApi plain(record_.get(), broker_.get(), &log_);
+  spec["name"] = "t2";
+  auto refused = plain.Handle({{"op", "submit"}, {"spec", spec}, {"source", "t.json"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "sequential");
 }
 
 TEST_F(ControlApiTest, TheTableSaysWhichOpsOnlyRead) {

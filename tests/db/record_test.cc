@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -263,7 +265,8 @@ TEST_F(RecordTest, JobFailureKeepsItsReasonAndCrashesRetryUpToMaxAttempts) {
 
   auto retried = store_->RetrySweep(1, 116.0);
   ASSERT_TRUE(retried.ok());
-  EXPECT_EQ(retried->size(), 2u);
+  EXPECT_EQ(retried->retried, 2);
+  EXPECT_EQ(retried->queued.size(), 2u);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0"), 2);
 }
 
@@ -497,6 +500,71 @@ TEST_F(RecordTest, WorkerStatesAreNamedAndRecorded) {
   EXPECT_STREQ(WorkerStateName(WorkerState::kLost), "lost");
 }
 
+// A group-sequential sweep: later stages held at submit, released and
+// ended "not needed" by group, its looks stored once each; cancel and retry
+// treat held and not-needed jobs as the scheduler needs.
+TEST_F(RecordTest, ASequentialSweepHoldsLaterStagesUntilReleasedAndEndsUnneededJobs) {
+  Json spec = SpecJson(4);
+  spec["sequential"] = {{"looks", {2, 4}}};
+  const SubmitOutcome out = Submit(spec);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'held' AND stage = 1"), 4) << "seeds 2, 3 of both variants";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND stage = 0"), 4);
+  EXPECT_EQ(store_->QueuedJobs()->size(), 4u) << "held jobs are not in the ready queue";
+  auto groups = store_->SweepGroups(out.sweep_id);
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].first, "ladder_av");
+  auto counts = store_->StageCounts(out.sweep_id);
+  ASSERT_TRUE(counts.ok());
+  int64_t held = 0;
+  for (const auto& c : *counts) held += c.state == JobState::kHeld ? c.jobs : 0;
+  EXPECT_EQ(held, 4);
+  auto row = store_->SequentialSweepOf(out.sweep_id);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->spec["sequential"]["looks"], Json({2, 4}));
+  EXPECT_EQ(store_->SequentialSweeps()->size(), 1u);
+  // Release one group's stage 1; end the other's as not needed.
+  auto released = store_->ReleaseHeld(out.sweep_id, "backbone", "", 1, 101.0);
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(released->size(), 2u);
+  auto ended = store_->EndNotNeeded(out.sweep_id, "ladder_av", "", 0, "not needed: decided", 102.0);
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  EXPECT_EQ(ended->size(), 2u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'not_needed' AND variant = 'ladder_av' AND stage = 1"), 2);
+  auto st = store_->SweepStatus(out.sweep_id, 103.0);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ((*st)["states"]["not_needed"], 2);
+  EXPECT_EQ((*st)["states"]["held"], 0);
+  // Looks: stored in order, once each.
+  SequentialLook look;
+  look.look = 0;
+  look.planned_pairs = 2;
+  look.tests.push_back({});
+  look.tests[0].variant = "ladder_av";
+  look.tests[0].baseline = "backbone";
+  look.tests[0].t = std::numeric_limits<double>::infinity();
+  ASSERT_TRUE(store_->AddSequentialLook(out.sweep_id, look, 104.0).ok());
+  const Status again = store_->AddSequentialLook(out.sweep_id, look, 105.0);
+  EXPECT_FALSE(again.ok());
+  EXPECT_NE(again.ToString().find("look 1 of sweep"), std::string::npos) << again.ToString();
+  auto looks = store_->SequentialLooks(out.sweep_id);
+  ASSERT_TRUE(looks.ok()) << looks.status().ToString();
+  ASSERT_EQ(looks->size(), 1u);
+  EXPECT_TRUE(std::isinf((*looks)[0].tests[0].t)) << "an infinite t survives the record";
+  // Cancel ends held jobs too; retry holds them again (the scheduler
+  // releases them) and leaves the not-needed ones alone.
+  ASSERT_TRUE(store_->ReleaseHeld(out.sweep_id, "backbone", "", 1, 106.0).ok());
+  auto cancelled = store_->CancelSweep(out.sweep_id, 107.0);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(cancelled->size(), 6u);
+  auto retried = store_->RetrySweep(out.sweep_id, 108.0, true);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->retried, 6);
+  EXPECT_TRUE(retried->queued.empty());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'held'"), 6);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM jobs WHERE state = 'not_needed'"), 2);
+}
+
 // A record written before results kept the worker's compute time (schema
 // step 5) opens migrated; its results report the wall time as before.
 TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) {
@@ -536,6 +604,18 @@ TEST(RecordMigrationTest, AStepFiveRecordGainsComputeSecondsAndKeepsItsResults) 
     ASSERT_TRUE(attempt.ok()) << attempt.status().ToString();
     EXPECT_EQ(attempt->state, AttemptState::kSucceeded);
     EXPECT_TRUE((*own)->Exec("UPDATE attempts SET state = 'preempted' WHERE id = 1").ok());
+    // Step 9 rebuilt the jobs table: the job keeps its state and result, in stage 0, and may now be held.
+    auto stage = (*own)->Prepare("SELECT state, stage FROM jobs WHERE id = 1");
+    ASSERT_TRUE(stage.ok());
+    ASSERT_TRUE(*stage->Step());
+    EXPECT_EQ(stage->ColumnText(0), "done");
+    EXPECT_EQ(stage->ColumnInt(1), 0);
+    stage->Reset();
+    EXPECT_TRUE((*own)->Exec("UPDATE jobs SET state = 'held' WHERE id = 1").ok());
+    EXPECT_TRUE((*own)->Exec("UPDATE jobs SET state = 'not_needed' WHERE id = 1").ok());
+    EXPECT_FALSE((*own)->Exec("UPDATE jobs SET state = 'finished' WHERE id = 1").ok());
+    EXPECT_TRUE((*own)->Exec("UPDATE jobs SET state = 'done' WHERE id = 1").ok());
+    EXPECT_EQ((*(*record)->SequentialLooks(1)).size(), 0u);
   }
   auto results = (*record)->Results(1);
   ASSERT_TRUE(results.ok()) << results.status().ToString();

@@ -154,10 +154,21 @@ TEST(JobState, CancelAndRetry) {
   JobView failed;
   failed.state = JobState::kFailed;
   EXPECT_EQ(OnRetry(failed), JobState::kQueued);
+  EXPECT_EQ(OnRetry(failed, true), JobState::kHeld) << "a sequential sweep's scheduler releases what its looks need";
+  JobView held;
+  held.state = JobState::kHeld;
+  EXPECT_EQ(OnCancel(held).job, JobState::kCancelled);
+  EXPECT_FALSE(OnCancel(held).cancel_current) << "a held job has no attempt";
+  JobView not_needed;
+  not_needed.state = JobState::kNotNeeded;
+  EXPECT_EQ(OnRetry(not_needed), std::nullopt) << "sweep retry leaves jobs that were not needed alone";
+  EXPECT_EQ(OnRetry(not_needed, true), std::nullopt);
+  EXPECT_EQ(OnCancel(not_needed).job, JobState::kNotNeeded);
 }
 
 TEST(JobState, NamesRoundTrip) {
-  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled}) {
+  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled,
+                     JobState::kHeld, JobState::kNotNeeded}) {
     EXPECT_EQ(*ParseJobState(JobStateName(s)), s);
   }
   EXPECT_FALSE(ParseJobState("finished").ok());

@@ -76,3 +76,24 @@ TEST(SequentialSpec, BadValuesAreRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace avctl
+
+namespace avctl {
+namespace {
+
+TEST(SequentialSpec, StagesFollowTheLooksInWholeSeeds) {
+  SequentialDesignSpec d;
+  d.looks = {10, 20, 30, 40};  // 2 partitions: seeds 0-4 in stage 0, 5-9 in 1, ...
+  EXPECT_EQ(StageOfSeed(d, 0, 2), 0);
+  EXPECT_EQ(StageOfSeed(d, 4, 2), 0);
+  EXPECT_EQ(StageOfSeed(d, 5, 2), 1);
+  EXPECT_EQ(StageOfSeed(d, 14, 2), 2);
+  EXPECT_EQ(StageOfSeed(d, 19, 2), 3);
+  EXPECT_EQ(StageOfSeed(d, 25, 2), 3) << "past the last look: the last stage";
+  d.looks = {3, 8, 20};
+  EXPECT_EQ(StageOfSeed(d, 2, 1), 0);
+  EXPECT_EQ(StageOfSeed(d, 3, 1), 1);
+  EXPECT_EQ(StageOfSeed(d, 8, 1), 2);
+}
+
+}  // namespace
+}  // namespace avctl
