@@ -6,11 +6,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "common/json_util.h"
+#include "sweeps/sequential_look.h"
+#include "sweeps/sequential_spec.h"
 
 namespace avctl {
 
@@ -102,6 +105,11 @@ struct ReportData {
   std::string generated_at;     // ISO time
   std::vector<ReportRestart> restarts;  // attempts that ended without the result, and those that resumed
   std::set<std::string> log_scaled_params;  // swept parameters to plot on a log axis (LogScaledSpace)
+  // A group-sequential sweep (its spec's "sequential"): the design, each
+  // seed's stage, and the looks the coordinator analysed (in order).
+  std::optional<SequentialSweep> sequential;
+  std::map<uint64_t, int> seed_stage;
+  std::vector<SequentialLook> looks;
 };
 
 }  // namespace avctl

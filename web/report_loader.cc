@@ -10,6 +10,7 @@
 
 #include "common/job_result.h"
 #include "common/text.h"
+#include "sweeps/sweep_spec.h"
 
 namespace avctl {
 
@@ -187,6 +188,18 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
     d.cpu_hours = rows.usage.cpu_seconds / 3600;
   }
   d.workers = rows.workers;
+  if (rows.sweep.spec.is_object() && rows.sweep.spec.contains("sequential")) {
+    // The spec as submitted (the coordinator parsed it then); its stages and looks.
+    AVCTL_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(rows.sweep.spec, rows.sweep.source));
+    if (spec.sequential) {
+      d.sequential = spec.sequential;
+      for (size_t i = 0; i < spec.seeds.size(); ++i) {
+        d.seed_stage[spec.seeds[i]] =
+            StageOfSeed(spec.sequential->design, static_cast<int>(i), static_cast<int>(spec.partitions.size()));
+      }
+      AVCTL_ASSIGN_OR_RETURN(d.looks, record->SequentialLooks(d.sweep_id));
+    }
+  }
   d.generated_at = IsoNow();
   return d;
 }

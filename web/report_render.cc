@@ -11,6 +11,7 @@
 #include "web/html_table.h"
 #include "web/model_cards.h"
 #include "web/resource_needs.h"
+#include "web/sequential_report.h"
 #include "web/svg.h"
 #include "web/verdict.h"
 
@@ -376,10 +377,112 @@ std::string RestartsSection(const ReportData& d) {
   return b + t.Render();
 }
 
-std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::map<std::string, size_t>& index) {
+
+// How a sequential test stopped, in words.
+std::string StopText(const SequentialTestReport& t, int looks_planned, int looks_analysed) {
+  if (!t.decided) return fmt::format("continues (look {} of {} so far)", looks_analysed, looks_planned);
+  if (t.last.decision == "accepted") return fmt::format("no rejection by the last look ({})", t.stop_look + 1);
+  return fmt::format("{} at look {} of {}", t.last.decision, t.stop_look + 1, looks_planned);
+}
+
+std::string MaybeNumber(double v, const char* f) {
+  return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : (v > 0 ? "inf" : v < 0 ? "-inf" : "-");
+}
+
+// The group-sequential section: stops, bounds, and the estimates corrected
+// for the early stop (web/sequential_report.h).
+std::string SequentialSection(const SequentialReport& s) {
+  if (!s.present) return "";
+  std::string b = fmt::format(
+      "<h2>Group-sequential looks</h2><p class=\"muted\">Design: {}. {} of {} looks analysed. A comparison is "
+      "declared at a look when its paired t-test's one-sided p is at most the look's bound (its share of α, "
+      "spent by the pairs it actually had); it stops for futility when its t falls below the futility bound. "
+      "After an early stop the plain mean difference is biased upward: the final p-value, the median-unbiased "
+      "estimate and its two-sided 1 − 2α interval (α: the test's share) are computed under the stage-wise "
+      "ordering as rpact's getAnalysisResults does; the repeated confidence interval at the stop covers the "
+      "true difference with probability 1 − 2α whenever the sweep stops.</p>",
+      E(s.design), s.looks_analysed, s.looks_planned);
+  if (!s.error.empty()) b += "<p class=\"fail\">" + E(s.error) + "</p>";
+  const bool pp = std::all_of(s.tests.begin(), s.tests.end(), [](const SequentialTestReport& t) { return t.percent; });
+  HtmlTable t({"variant", "baseline", "metric", "stopped", "pairs used / fixed", "p at stop (bound)",
+               "final p (stage-wise)", pp ? "median-unbiased estimate [CI] (pp)" : "median-unbiased estimate [CI]",
+               pp ? "mean diff at stop (pp)" : "mean diff at stop", pp ? "repeated CI at stop (pp)" : "repeated CI at stop"},
+              "sortable");
+  for (const auto& r : s.tests) {
+    const bool has_final = r.decided && r.final.defined;
+    const RepeatedInterval rci = r.intervals.empty() ? RepeatedInterval{} : r.intervals.back().rci;
+    t.AddRow({{E(r.last.variant), "wrap"},
+              {E(r.last.baseline), "wrap"},
+              {fmt::format("{} ({})", E(r.last.metric), E(r.last.direction))},
+              {E(StopText(r, s.looks_planned, s.looks_analysed)), "wrap"},
+              NumberCell(r.pairs_used, fmt::format("{} / {}", r.pairs_used, r.pairs_fixed)),
+              NumberCell(r.p, r.pairs_used >= 2 ? fmt::format("{} ({})", PValue(r.p), PValue(r.bound_p)) : "-"),
+              NumberCell(has_final ? r.final.p : 1, has_final ? PValue(r.final.p) : "-"),
+              NumberCell(has_final ? r.final.estimate : 0,
+                         has_final ? fmt::format("{} [{}, {}]", Diff(r.final.estimate, r.percent),
+                                                 Diff(r.final.ci_low, r.percent), Diff(r.final.ci_high, r.percent))
+                                   : "-"),
+              NumberCell(r.mean, r.pairs_used >= 2 ? Diff(r.mean, r.percent) : "-"),
+              {rci.defined ? fmt::format("[{}, {}]", Diff(rci.low, r.percent), Diff(rci.high, r.percent)) : "-"}});
+  }
+  b += t.Render();
+  std::string saved;
+  if (s.jobs_not_needed > 0) {
+    const std::string time = s.seconds_saved >= 360 ? fmt::format("{:.1f} compute hours", s.seconds_saved / 3600)
+                                                    : fmt::format("{:.0f} compute seconds", s.seconds_saved);
+    saved = fmt::format("{} job(s) were not needed: the comparisons they would have served were decided, and "
+                        "their seeds never ran (about {} at their variants' mean time per run). ",
+                        s.jobs_not_needed, time);
+  }
+  if (s.overrun > 0) {
+    saved += fmt::format("{} result(s) came from seeds past their variant's last decision (speculative release): "
+                         "recorded and shown above, not part of any decision. ",
+                         s.overrun);
+  }
+  b += "<p>" + E(saved) +
+       "The tables above it (paired t-tests with Holm, Wilcoxon checks, effect sizes) and the seed planning are "
+       "fixed-sample analyses of the pairs that ran and are not adjusted for the interim looks; the decisions "
+       "are this section's. With the standard rule the type I error is slightly above α at small first looks "
+       "(0.052 at α = 0.05 with looks at 5/10/15/20 pairs; strict mode keeps it at or below α).</p>";
+  return b;
+}
+
+// One verdict sentence per decided sequential test.
+std::vector<std::string> SequentialVerdicts(const SequentialReport& s) {
+  std::vector<std::string> out;
+  for (const auto& r : s.tests) {
+    if (!r.decided) continue;
+    const std::string metric = r.last.metric;
+    if (r.last.decision == "efficacy") {
+      std::string est;
+      if (r.final.defined) {
+        est = fmt::format("; final p = {} (stage-wise), median-unbiased estimate {}{} [{}, {}]", PValue(r.final.p),
+                          Diff(r.final.estimate, r.percent), r.percent ? " pp" : "", Diff(r.final.ci_low, r.percent),
+                          Diff(r.final.ci_high, r.percent));
+      }
+      out.push_back(fmt::format("Group-sequential: {} beats {} on {} at look {} of {}, with {} of {} pairs{}.",
+                                r.last.variant, r.last.baseline, metric, r.stop_look + 1, s.looks_planned,
+                                r.pairs_used, r.pairs_fixed, est));
+    } else if (r.last.decision == "futility") {
+      out.push_back(fmt::format("Group-sequential: {} against {} on {} stopped for futility at look {} of {} ({} "
+                                "pairs): no improvement to expect from more seeds.",
+                                r.last.variant, r.last.baseline, metric, r.stop_look + 1, s.looks_planned,
+                                r.pairs_used));
+    } else {
+      out.push_back(fmt::format("Group-sequential: {} does not beat {} on {}: p = {} at the last look, above its "
+                                "bound {}.",
+                                r.last.variant, r.last.baseline, metric, PValue(r.p), PValue(r.bound_p)));
+    }
+  }
+  return out;
+}
+
+std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const SequentialReport& seq,
+                      const std::map<std::string, size_t>& index) {
   std::string b = fmt::format("<h1>Sweep {}</h1><p class=\"muted\">from {} · generated {} · record sweep id {}</p>",
                               E(d.sweep_name), E(d.source), E(d.generated_at), d.sweep_id);
-  const std::vector<std::string> verdicts = VerdictSentences(a);
+  std::vector<std::string> verdicts = SequentialVerdicts(seq);
+  for (auto& v : VerdictSentences(a)) verdicts.push_back(std::move(v));
   if (!verdicts.empty()) {
     b += "<section class=\"verdict\"><h2>Verdict</h2><ul>";
     for (const auto& v : verdicts) b += "<li>" + E(v) + "</li>";
@@ -432,6 +535,7 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const std::m
          "removes a part of.</p>" + MetricsTable(rows, a.columns, index, references);
     if (!ablations.empty()) b += ComparisonsTable(ablations, a.alpha);
   }
+  b += SequentialSection(seq);
   if (!a.comparisons.empty()) {
     b += fmt::format(
         "<h2>Effect sizes</h2><p class=\"muted\">How often the variant wins, not only whether its mean is "
@@ -682,6 +786,32 @@ Json EffectSizesJson(const ComparisonResult& c) {
           {"bootstrap", {{"method", "stratified percentile"}, {"strata", "partition"}, {"reps", kEffectSizeReps}}}};
 }
 
+Json NumberJson(double v) { return std::isfinite(v) ? Json(v) : Json(std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"); }
+
+Json SequentialJson(const SequentialReport& s) {
+  Json tests = Json::array();
+  for (const auto& r : s.tests) {
+    Json rcis = Json::array();
+    for (const auto& i : r.intervals) {
+      rcis.push_back({{"look", i.look + 1}, {"pairs", i.pairs},
+                      {"interval", i.rci.defined ? Json({i.rci.low, i.rci.high}) : Json(nullptr)}});
+    }
+    tests.push_back({{"variant", r.last.variant}, {"baseline", r.last.baseline}, {"metric", r.last.metric},
+                     {"direction", r.last.direction}, {"decision", r.last.decision},
+                     {"stop_look", r.decided ? Json(r.stop_look + 1) : Json(nullptr)}, {"pairs_used", r.pairs_used},
+                     {"pairs_fixed", r.pairs_fixed}, {"p", NumberJson(r.p)}, {"bound_p", r.bound_p},
+                     {"t", NumberJson(r.t)}, {"t_bound", NumberJson(r.t_bound)}, {"mean_diff", r.mean},
+                     {"sd_diff", r.sd},
+                     {"final", r.final.defined ? Json{{"p", r.final.p}, {"estimate", r.final.estimate},
+                                                      {"ci", {r.final.ci_low, r.final.ci_high}}}
+                                               : Json(nullptr)},
+                     {"repeated_ci", rcis}});
+  }
+  return {{"design", s.design}, {"looks_analysed", s.looks_analysed}, {"looks_planned", s.looks_planned},
+          {"jobs_not_needed", s.jobs_not_needed}, {"seconds_saved", s.seconds_saved}, {"overrun", s.overrun},
+          {"tests", tests}};
+}
+
 std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
   Json groups = Json::array();
   for (const auto& g : a.groups) {
@@ -703,7 +833,10 @@ std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
                      {"significant", c.significant}, {"note", c.t.note},
                      {"effect_sizes", EffectSizesJson(c)}});
   }
-  return Json{{"sweep", d.sweep_name}, {"alpha", a.alpha}, {"groups", groups}, {"comparisons", comps}}.dump(2) + "\n";
+  Json out = {{"sweep", d.sweep_name}, {"alpha", a.alpha}, {"groups", groups}, {"comparisons", comps}};
+  const SequentialReport seq = AnalyseSequential(d, a);
+  if (seq.present) out["sequential"] = SequentialJson(seq);
+  return out.dump(2) + "\n";
 }
 
 std::string MainTableLatex(const ReportData& d, const ReportAnalysis& a) {
@@ -750,7 +883,7 @@ std::map<std::string, std::string> RenderReport(const ReportData& data, const Re
   std::map<std::string, std::string> files;
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < analysis.groups.size(); ++i) index[analysis.groups[i].label] = i;
-  files["index.html"] = IndexPage(data, analysis, index);
+  files["index.html"] = IndexPage(data, analysis, AnalyseSequential(data, analysis), index);
   for (size_t i = 0; i < analysis.groups.size(); ++i) files[GroupFile(i)] = VariantPage(data, analysis.groups[i]);
   files["table.csv"] = MainTableCsv(analysis);
   files["table.json"] = MainTableJson(data, analysis);

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file_util.h"
 #include "tests/cluster/cluster_fixture.h"
 
 namespace avctl {
@@ -136,6 +137,17 @@ TEST_F(SequentialSweepTest, ALargeEffectStopsAtTheSecondLookAndItsLaterSeedsNeve
   EXPECT_EQ(seq["looks"][3]["tests"][1]["decision"], "accepted") << seq.dump();
   EXPECT_EQ(seq["looks"][3]["tests"][1]["pairs"], 20);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM events WHERE kind = 'look'"), 4);
+  // The report: where each comparison stopped, and the seeds not needed.
+  auto report = testutil::RunCommand(fmt::format("{}avctl report seq --db {} --out {}", testutil::kBin, db_,
+                                                 (dir_ / "report").string()));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  auto index = ReadFileToString((dir_ / "report" / "index.html").string());
+  ASSERT_TRUE(index.ok());
+  EXPECT_NE(index->find("<h2>Group-sequential looks</h2>"), std::string::npos);
+  EXPECT_NE(index->find("Group-sequential: big beats base on macro_f1 at look 2 of 4, with 10 of 20 pairs"),
+            std::string::npos);
+  EXPECT_NE(index->find("no rejection by the last look (4)"), std::string::npos);
+  EXPECT_NE(index->find("10 job(s) were not needed"), std::string::npos);
   // sweep retry leaves the jobs that were not needed alone.
   const Json retried = Call({{"op", "retry"}, {"sweep", "seq"}});
   EXPECT_EQ(retried.value("requeued", -1), 0);
