@@ -18,10 +18,14 @@ Result<const SequentialDesign*> SequentialDesignCache::Get(const SequentialDesig
   std::string key = fmt::format("{:.17g}|{}|{}|{:.17g}|{}|", spec.alpha, static_cast<int>(spec.spending), spec.futility,
                                 spec.beta, spec.strict);
   for (int n : spec.looks) key += fmt::format("{},", n);
-  auto it = designs_.find(key);
-  if (it != designs_.end()) return &it->second;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = designs_.find(key);
+    if (it != designs_.end()) return &it->second;
+  }
   AVCTL_ASSIGN_OR_RETURN(SequentialDesign d, MakeSequentialDesign(spec));
-  return &designs_.emplace(key, std::move(d)).first->second;
+  std::lock_guard<std::mutex> lock(mu_);
+  return &designs_.emplace(key, std::move(d)).first->second;  // made twice at once: the first one stays
 }
 
 SequentialFamily::SequentialFamily(SequentialDesignSpec design, int m, SequentialDesignCache* cache)

@@ -18,6 +18,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,12 +48,15 @@ struct ComparisonState {
 
 // Designs by looks and level, made once: a family re-derives the same few
 // designs at every look (and strict designs take a second each). One cache
-// may serve many families (simulations, several sweeps).
+// may serve many families (simulations, several sweeps) and threads (the
+// coordinator makes strict designs off its loop); a design, once in, stays
+// at the same address for the cache's life.
 class SequentialDesignCache {
  public:
   Result<const SequentialDesign*> Get(const SequentialDesignSpec& spec);
 
  private:
+  std::mutex mu_;  // guards designs_; a design is made outside it
   std::map<std::string, SequentialDesign> designs_;
 };
 

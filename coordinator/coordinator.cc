@@ -480,14 +480,23 @@ Status Coordinator::Impl::Run() {
   broker = std::make_unique<WorkerBroker>(bo, store.get(), &counters, log, [this](std::vector<std::string> frames) {
     SendOrQueue(&*workers, std::move(frames), "worker message");
   });
-  sequential = std::make_unique<SequentialScheduler>(store.get(), broker.get(), log);
+  sequential = std::make_unique<SequentialScheduler>(
+      store.get(), broker.get(), log, &SystemClock(), [this](std::function<void()> f) {
+        // From a design thread: back on the loop, in a round of its own.
+        asio::post(io, [this, f = std::move(f)] {
+          f();
+          Round([this] { ScheduleJobs(); });
+        });
+      });
   broker->SetJobEndedHook([this](int64_t sweep_id) { sequential->Touch(sweep_id); });
   control_api = std::make_unique<ControlApi>(store.get(), broker.get(), log, sequential.get());
   reports = std::make_unique<ReportRenderer>(opt.db_path, io, log);
   http_api = std::make_unique<HttpApi>(store.get(), control_api.get(), broker.get(), &counters, reports.get());
   log->Info("record {}", opt.db_path);
-  AVCTL_RETURN_IF_ERROR(broker->Recover());
+  // Before the broker's recovery starts the restart grace: replaying a
+  // strict sweep's looks can take seconds.
   AVCTL_RETURN_IF_ERROR(sequential->Reload());
+  AVCTL_RETURN_IF_ERROR(broker->Recover());
   AVCTL_RETURN_IF_ERROR(Bind());
   AVCTL_RETURN_IF_ERROR(WriteEndpoints());
   log->Info("avcoord {}: workers on {}, control on {}{}", CodeVersion(), worker_bound, control_bound,

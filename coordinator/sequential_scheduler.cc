@@ -4,8 +4,15 @@
 
 namespace avctl {
 
-SequentialScheduler::SequentialScheduler(Record* record, WorkerBroker* broker, Logger* log, const Clock* clock)
-    : record_(record), broker_(broker), log_(log), clock_(clock) {}
+SequentialScheduler::SequentialScheduler(Record* record, WorkerBroker* broker, Logger* log, const Clock* clock,
+                                         PostFn post)
+    : record_(record), broker_(broker), log_(log), clock_(clock), post_(std::move(post)) {}
+
+SequentialScheduler::~SequentialScheduler() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
 
 Status SequentialScheduler::Load(int64_t sweep_id) {
   monitors_.erase(sweep_id);
@@ -19,6 +26,8 @@ Status SequentialScheduler::Load(int64_t sweep_id) {
     AVCTL_ASSIGN_OR_RETURN(std::vector<SequentialLook> looks, record_->SequentialLooks(sweep_id));
     AVCTL_ASSIGN_OR_RETURN(auto m, SequentialMonitor::Make(spec, groups, looks, &designs_));
     monitors_[sweep_id] = std::move(m);
+    specs_[sweep_id] = std::move(spec);
+    groups_[sweep_id] = std::move(groups);
     return Status::OK();
   }();
   if (!st.ok()) {
@@ -84,6 +93,35 @@ Status SequentialScheduler::ApplyReleases(int64_t sweep_id, const SequentialMoni
   return Status::OK();
 }
 
+Result<bool> SequentialScheduler::DesignsReady(int64_t sweep_id, const SequentialMonitor& m,
+                                               const std::vector<ResultRow>& results) {
+  const int look = m.looks_analysed();
+  if (!m.sequential().design.strict || !post_ || warmed_.count({sweep_id, look})) return true;
+  if (warming_.count(sweep_id)) return false;
+  AVCTL_ASSIGN_OR_RETURN(std::vector<SequentialLook> looks, record_->SequentialLooks(sweep_id));
+  warming_.insert(sweep_id);
+  log_->Info("sweep {}: look {} is ready; its strict designs are being calibrated off the loop", sweep_id, look + 1);
+  // Copies: the thread touches neither the record nor this scheduler, only
+  // the design cache (thread-safe), and posts its end to the loop.
+  threads_.emplace_back([this, sweep_id, look, spec = specs_.at(sweep_id), groups = groups_.at(sweep_id),
+                         looks = std::move(looks), results]() {
+    std::string error;
+    auto copy = SequentialMonitor::Make(spec, groups, looks, &designs_);
+    if (!copy.ok()) {
+      error = copy.status().ToString();
+    } else if (auto done = (*copy)->AnalyseNextLook(results); !done.ok()) {
+      error = done.status().ToString();
+    }
+    post_([this, sweep_id, look, error] {
+      warming_.erase(sweep_id);
+      warmed_.insert({sweep_id, look});  // an error shows again, in the loop, where it is handled
+      if (!error.empty()) log_->Warn("sweep {}: calibrating look {}'s designs: {}", sweep_id, look + 1, error);
+      touched_.insert(sweep_id);
+    });
+  });
+  return false;
+}
+
 Status SequentialScheduler::ProcessSweep(int64_t sweep_id) {
   auto it = monitors_.find(sweep_id);
   if (it == monitors_.end()) return Status::OK();
@@ -95,6 +133,8 @@ Status SequentialScheduler::ProcessSweep(int64_t sweep_id) {
     AVCTL_ASSIGN_OR_RETURN(auto counts, record_->StageCounts(sweep_id));
     if (!m.NextLookReady(counts)) return Status::OK();
     AVCTL_ASSIGN_OR_RETURN(auto results, record_->Results(sweep_id));
+    AVCTL_ASSIGN_OR_RETURN(bool designs_ready, DesignsReady(sweep_id, m, results));
+    if (!designs_ready) return Status::OK();  // analysed when the design thread posts back
     AVCTL_ASSIGN_OR_RETURN(SequentialLook look, m.AnalyseNextLook(results));
     const double now = clock_->Unix();
     Status stored = record_->AddSequentialLook(sweep_id, look, now);
