@@ -62,6 +62,7 @@ Result<std::unique_ptr<SequentialMonitor>> SequentialMonitor::Make(const SweepSp
       data.push_back({t.pairs, t.p, t.t});
     }
     AVCTL_RETURN_IF_ERROR(m->family_.AnalyseLook(static_cast<int>(k), data).Annotate("replaying " + where));
+    m->last_ = look;
     for (size_t i = 0; i < look.tests.size(); ++i) {
       const char* now = SequentialDecisionName(m->family_.comparisons()[i].decision);
       if (look.tests[i].decision != now) {
@@ -113,7 +114,12 @@ Result<SequentialLook> SequentialMonitor::AnalyseNextLook(const std::vector<Resu
     for (const auto& [metric, v] : r.metrics) by_metric[metric][{r.partition, r.seed}] = v;
   }
   std::vector<LookData> data;
-  for (const GroupTest& g : tests_) {
+  for (size_t i = 0; i < tests_.size(); ++i) {
+    const GroupTest& g = tests_[i];
+    if (family_.comparisons()[i].decision != SequentialDecision::kContinue && i < last_.tests.size()) {
+      data.push_back({last_.tests[i].pairs, last_.tests[i].p, last_.tests[i].t});  // as decided
+      continue;
+    }
     const auto& xs = values[{g.x.variant, g.x.point}][g.test.metric];
     const auto& ys = values[{g.y.variant, g.y.point}][g.test.metric];
     const MatchedPairs pairs = MatchPairs(xs, ys);
@@ -130,7 +136,8 @@ Result<SequentialLook> SequentialMonitor::AnalyseNextLook(const std::vector<Resu
   AVCTL_RETURN_IF_ERROR(family_.AnalyseLook(k, data));
   std::vector<bool> tested;
   for (size_t i = 0; i < before.size(); ++i) tested.push_back(family_.comparisons()[i].pairs.size() > before[i]);
-  return Snapshot(k, data, tested);
+  last_ = Snapshot(k, data, tested);
+  return last_;
 }
 
 SequentialLook SequentialMonitor::Snapshot(int look, const std::vector<LookData>& data,

@@ -64,7 +64,10 @@ class SequentialMonitor {
   // stage and state (Record::StageCounts).
   bool NextLookReady(const std::vector<JobStageCount>& counts) const;
   // Analyses the next look from the sweep's stored results (those of later
-  // stages are left out); the look to store. The monitor has moved on.
+  // stages are left out); the look to store. A test decided earlier keeps
+  // the data of its decision (results that came after it, overrun of a
+  // speculative release, change nothing, not even the record). The monitor
+  // has moved on.
   Result<SequentialLook> AnalyseNextLook(const std::vector<ResultRow>& results);
   // What every group's jobs should be now, in the sweep's group order.
   std::vector<GroupRelease> Releases() const;
@@ -82,6 +85,7 @@ class SequentialMonitor {
   std::vector<GroupKey> groups_;
   std::vector<GroupTest> tests_;
   SequentialFamily family_;
+  SequentialLook last_;  // the last look analysed or replayed (none yet: no tests)
 };
 
 }  // namespace avctl

@@ -22,6 +22,7 @@
 #include "coordinator/control_api.h"
 #include "coordinator/http_api.h"
 #include "coordinator/report_renderer.h"
+#include "coordinator/sequential_scheduler.h"
 #include "coordinator/worker_broker.h"
 #include "common/protocol.h"
 #include "db/database.h"
@@ -119,10 +120,15 @@ inline std::optional<std::string> HandleControlBytes(CoordinatorFixture& fx, con
   WorkerBroker broker(BrokerOptions{}, fx.record.get(), &fx.counters, &fx.log, [](std::vector<std::string>) {});
   auto queued = fx.record->QueuedJobs();
   if (queued.ok()) broker.Enqueue(*queued);
-  ControlApi api(fx.record.get(), &broker, &fx.log);
+  // Group-sequential sweeps as the coordinator runs them (no design thread:
+  // a strict look is analysed at once).
+  SequentialScheduler sequential(fx.record.get(), &broker, &fx.log);
+  ControlApi api(fx.record.get(), &broker, &fx.log, &sequential);
   auto tx = fx.record->Begin();
   if (!tx.ok()) return EncodeControl(ControlError(tx.status()));
+  if (Status st = sequential.Reload(); !st.ok()) return EncodeControl(ControlError(st));
   auto fields = api.Handle(*req);
+  sequential.Process();
   *internal = !fields.ok() && fields.status().code() == StatusCode::kInternal;
   const std::string reply = EncodeControl(fields.ok() ? ControlOk(std::move(*fields)) : ControlError(fields.status()));
   (void)tx->Rollback();

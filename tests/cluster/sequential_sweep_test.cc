@@ -57,7 +57,8 @@ class SequentialSweepTest : public testutil::ClusterTest {
 
   // big: +0.02 (d_z about 2.8); none: no effect, or -0.03 with `none_worse`;
   // extra: in no comparison. Looks at 5, 10, 15, 20 pairs.
-  Json Spec(const std::string& name, bool futility, int base_fail_seed, const std::string& job_sleep = "") {
+  Json Spec(const std::string& name, bool futility, int base_fail_seed, const std::string& job_sleep = "",
+            const std::string& release = "held") {
     Json env = Json::object();
     if (!job_sleep.empty()) env["JOB_SLEEP"] = job_sleep;
     return {{"name", name},
@@ -77,7 +78,8 @@ class SequentialSweepTest : public testutil::ClusterTest {
             {"comparisons",
              {{{"variant", "big"}, {"baselines", {"base"}}, {"metric", "macro_f1"}},
               {{"variant", "none"}, {"baselines", {"base"}}, {"metric", "macro_f1"}}}},
-            {"sequential", {{"looks", {5, 10, 15, 20}}, {"futility", futility ? "non_binding" : "none"}}}};
+            {"sequential",
+             {{"looks", {5, 10, 15, 20}}, {"futility", futility ? "non_binding" : "none"}, {"release", release}}}};
   }
 
   // No job of the sweep is queued, running or held.
@@ -189,6 +191,31 @@ TEST_F(SequentialSweepTest, FutilityAFailedJobAndARestartMidLookGiveTheUninterru
         << v;
   }
   EXPECT_EQ(Trained("cut", "none"), 5);
+}
+
+TEST_F(SequentialSweepTest, SpeculativeReleaseRunsAheadAndResultsPastADecisionDoNotChangeIt) {
+  StartCoordinator();
+  StartWorker(1);
+  StartWorker(2);
+  Call({{"op", "submit"}, {"spec", Spec("held", false, -1)}, {"source", "held.json"}});
+  ASSERT_TRUE(Settled("held", 90)) << Status("held").dump();
+  Call({{"op", "submit"}, {"spec", Spec("spec", false, -1, "", "speculative")}, {"source", "spec.json"}});
+  ASSERT_TRUE(Settled("spec", 90)) << Status("spec").dump();
+  // Every stage was queued at once; whatever of big's ran past look 2 is
+  // overrun, and the decisions are the held run's.
+  EXPECT_EQ(Looks("spec"), Looks("held"));
+  EXPECT_EQ(Trained("spec", "big") + Jobs("spec", "variant = 'big' AND state = 'not_needed'"), 20);
+  EXPECT_EQ(Jobs("spec", "variant = 'big' AND state = 'not_needed' AND seed < 10"), 0);
+  const int64_t overrun = Jobs("spec", "variant = 'big' AND state = 'done' AND seed >= 10");
+  auto report = testutil::RunCommand(fmt::format("{}avctl report spec --db {} --out {}", testutil::kBin, db_,
+                                                 (dir_ / "report").string()));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  auto json = ReadFileToString((dir_ / "report" / "table.json").string());
+  ASSERT_TRUE(json.ok());
+  auto table = ParseJson(*json, "table.json");
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ((*table)["sequential"]["overrun"], overrun) << (*table)["sequential"].dump();
+  EXPECT_EQ((*table)["sequential"]["tests"][0]["pairs_used"], 10);
 }
 
 }  // namespace
