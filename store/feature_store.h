@@ -37,6 +37,9 @@ class FeatureStore {
   const Manifest& manifest() const { return manifest_; }
   const std::string& dir() const { return dir_; }
   size_t num_clips() const { return manifest_.clips.size(); }
+  // The label schema: how many classes, their names in class-index order.
+  int num_classes() const { return static_cast<int>(manifest_.classes.size()); }
+  const std::vector<std::string>& class_names() const { return manifest_.class_names; }
   const ClipRecord& clip(size_t i) const { return manifest_.clips[i]; }
   int64_t audio_dim() const { return manifest_.audio.dim; }
   int64_t visual_dim() const { return manifest_.visual.dim; }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "common/checksum.h"
 
@@ -61,7 +63,38 @@ Result<std::vector<int64_t>> IntArray(const Json& obj, const std::string& key, c
   return out;
 }
 
+// A list of at least two distinct, non-empty class codes or names.
+Result<std::vector<std::string>> ClassList(const Json& j, const std::string& field) {
+  if (!j.is_array() || j.size() < 2) {
+    return Invalid(field, "expected a list of at least two class names, got " + DescribeJson(j));
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (size_t k = 0; k < j.size(); ++k) {
+    if (!j[k].is_string() || j[k].get<std::string>().empty()) {
+      return Invalid(JoinJsonPath(field, k), "expected a class name, got " + DescribeJson(j[k]));
+    }
+    if (!seen.insert(j[k].get<std::string>()).second) {
+      return Invalid(JoinJsonPath(field, k), fmt::format("'{}' named twice", j[k].get<std::string>()));
+    }
+    out.push_back(j[k].get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> CremaClassCodes() {
+  std::vector<std::string> out;
+  for (const auto& e : AllEmotions()) out.emplace_back(e.code);
+  return out;
+}
+
+std::vector<std::string> CremaClassNames() {
+  std::vector<std::string> out;
+  for (const auto& e : AllEmotions()) out.emplace_back(e.name);
+  return out;
+}
 
 ClipRecord ClipRecordFromCorpus(const CorpusClip& clip) {
   ClipRecord rec;
@@ -72,7 +105,7 @@ ClipRecord ClipRecordFromCorpus(const CorpusClip& clip) {
   rec.level = std::string(IntensityLevelCode(clip.name.level));
   rec.intended = EmotionIndex(clip.name.emotion);
   rec.label = clip.label;
-  rec.soft = clip.soft;
+  rec.soft.assign(clip.soft.begin(), clip.soft.end());
   rec.splits = clip.splits;
   return rec;
 }
@@ -87,8 +120,11 @@ Result<Json> LabelFilesProvenance(const std::vector<std::string>& label_files) {
 }
 
 Json ManifestToJson(const Manifest& m) {
-  Json classes = Json::array();
-  for (const auto& e : AllEmotions()) classes.push_back(std::string(e.code));
+  const Json classes = m.classes;
+  const auto code = [&](int index) {
+    return index >= 0 && index < static_cast<int>(m.classes.size()) ? m.classes[static_cast<size_t>(index)]
+                                                                   : std::to_string(index);
+  };
   Json clips = Json::array();
   for (const auto& c : m.clips) {
     Json splits = Json::array();
@@ -100,14 +136,14 @@ Json ManifestToJson(const Manifest& m) {
                      {"gender", c.gender},
                      {"sentence", c.sentence},
                      {"level", c.level},
-                     {"intended", std::string(AllEmotions()[c.intended].code)},
-                     {"label", std::string(AllEmotions()[c.label].code)},
+                     {"intended", code(c.intended)},
+                     {"label", code(c.label)},
                      {"soft", soft},
                      {"splits", splits},
                      {"audio", {c.audio_offset, c.audio_frames}},
                      {"visual", {c.visual_offset, c.visual_frames}}});
   }
-  return {{"format", kStoreFormatName},
+  Json out = {{"format", kStoreFormatName},
           {"format_version", m.format_version},
           {"created_by", m.created_by},
           {"synthetic", m.synthetic},
@@ -125,6 +161,8 @@ Json ManifestToJson(const Manifest& m) {
             {"train_audio_frames", m.norm_stats.train_audio_frames},
             {"train_visual_frames", m.norm_stats.train_visual_frames}}},
           {"clips", clips}};
+  if (m.classes != CremaClassCodes()) out["class_names"] = m.class_names;
+  return out;
 }
 
 Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
@@ -153,11 +191,19 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
     for (double p : classes_ignored) m.partitions.push_back(static_cast<int>(p));
     if (m.partitions.empty()) return Invalid("partitions", "no partitions");
     AVCTL_ASSIGN_OR_RETURN(const Json* classes, GetMember(j, "classes", ""));
-    Json expected_classes = Json::array();
-    for (const auto& e : AllEmotions()) expected_classes.push_back(std::string(e.code));
-    if (*classes != expected_classes) {
-      return Invalid("classes", fmt::format("expected {}, got {}", expected_classes.dump(), DescribeJson(*classes)));
+    AVCTL_ASSIGN_OR_RETURN(m.classes, ClassList(*classes, "classes"));
+    if (m.classes == CremaClassCodes()) {
+      m.class_names = CremaClassNames();
+    } else if (j.contains("class_names")) {
+      AVCTL_ASSIGN_OR_RETURN(m.class_names, ClassList(j["class_names"], "class_names"));
+      if (m.class_names.size() != m.classes.size()) {
+        return Invalid("class_names", fmt::format("{} names for {} classes", m.class_names.size(), m.classes.size()));
+      }
+    } else {
+      m.class_names = m.classes;
     }
+    std::map<std::string, int> class_index;
+    for (size_t k = 0; k < m.classes.size(); ++k) class_index[m.classes[k]] = static_cast<int>(k);
     AVCTL_ASSIGN_OR_RETURN(const Json* audio, GetMember(j, "audio", ""));
     AVCTL_ASSIGN_OR_RETURN(m.audio, ArrayFromJson(*audio, "audio", DType::kFloat32));
     AVCTL_ASSIGN_OR_RETURN(const Json* visual, GetMember(j, "visual", ""));
@@ -193,12 +239,16 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
       AVCTL_ASSIGN_OR_RETURN(c.level, GetString(cj, "level", path));
       for (auto [key, slot] : {std::pair<const char*, int*>{"intended", &c.intended}, {"label", &c.label}}) {
         AVCTL_ASSIGN_OR_RETURN(std::string code, GetString(cj, key, path));
-        auto e = EmotionFromCode(code);
-        if (!e) return Invalid(JoinJsonPath(path, key), fmt::format("unknown class '{}'", code));
-        *slot = EmotionIndex(*e);
+        auto it = class_index.find(code);
+        if (it == class_index.end()) {
+          return Invalid(JoinJsonPath(path, key),
+                         fmt::format("unknown class '{}' (the store's classes: {})", code, classes->dump()));
+        }
+        *slot = it->second;
       }
-      AVCTL_ASSIGN_OR_RETURN(std::vector<double> soft, GetNumberArray(cj, "soft", path, kNumEmotions));
-      for (int k = 0; k < kNumEmotions; ++k) c.soft[k] = static_cast<float>(soft[k]);
+      AVCTL_ASSIGN_OR_RETURN(std::vector<double> soft,
+                             GetNumberArray(cj, "soft", path, static_cast<int64_t>(m.classes.size())));
+      c.soft.assign(soft.begin(), soft.end());
       AVCTL_ASSIGN_OR_RETURN(const Json* splits, GetMember(cj, "splits", path));
       if (!splits->is_array() || splits->size() != m.partitions.size()) {
         return Invalid(JoinJsonPath(path, "splits"), fmt::format("expected {} split names, got {}",

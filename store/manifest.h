@@ -61,14 +61,26 @@ struct ClipRecord {
   std::string level;     // "LO", "MD", "HI", "XX"
   int intended = 0;      // class index of the emotion in the file name
   int label = 0;         // hard label (class index)
-  std::array<float, kNumEmotions> soft{};
+  std::vector<float> soft;    // soft labels, one per class of the store (Manifest::classes)
   std::vector<Split> splits;  // one per partition, in Manifest::partitions order
   int64_t audio_offset = 0, audio_frames = 0;
   int64_t visual_offset = 0, visual_frames = 0;
 };
 
+// The CREMA-D six as class codes, in class-index order (common/emotions.h):
+// ANG DIS FEA HAP NEU SAD. The classes of a store whose manifest names them
+// so, and of every store made before stores could hold others.
+std::vector<std::string> CremaClassCodes();
+// Their names as results and reports show them: anger, disgust, ...
+std::vector<std::string> CremaClassNames();
+
 struct Manifest {
   int format_version = kStoreFormatVersion;
+  // The label schema: class codes in class-index order and their display
+  // names. CREMA-D's six by default; "class_names" is written only for
+  // other classes, so a CREMA-D store's manifest stays as it always was.
+  std::vector<std::string> classes = CremaClassCodes();
+  std::vector<std::string> class_names = CremaClassNames();
   std::string created_by;  // "avctl <code version>"
   bool synthetic = false;
   Json provenance = Json::object();  // how the store was made (synth options, import directories)

@@ -35,7 +35,12 @@ StoreSummary SummarizeManifest(const Manifest& m) {
   s.provenance = m.provenance;
   s.clips = static_cast<int64_t>(m.clips.size());
   s.partitions = m.partitions;
+  s.classes = m.classes;
+  s.per_class.assign(m.classes.size(), 0);
   s.splits.resize(m.partitions.size());
+  for (auto& by_split : s.splits) {
+    for (auto& sc : by_split) sc.per_class.assign(m.classes.size(), 0);
+  }
   s.audio_dim = m.audio.dim;
   s.visual_dim = m.visual.dim;
   s.audio_bytes = m.audio.bytes;
@@ -106,19 +111,19 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
   line("duration:    {:.2f} s min, {:.2f} s mean, {:.2f} s max", s.min_seconds, s.mean_seconds, s.max_seconds);
 
   std::string header = fmt::format("{:<26}", "");
-  for (const auto& e : AllEmotions()) header += fmt::format("{:>6}", e.code);
+  for (const auto& code : s.classes) header += fmt::format("{:>6}", code);
   header += fmt::format("{:>8}{:>8}", "clips", "actors");
   line("");
   line("{}", header);
   std::string all = fmt::format("{:<26}", "all");
-  for (int c = 0; c < kNumEmotions; ++c) all += fmt::format("{:>6}", s.per_class[c]);
+  for (int64_t n : s.per_class) all += fmt::format("{:>6}", n);
   all += fmt::format("{:>8}{:>8}", s.clips, s.actors);
   line("{}", all);
   for (size_t p = 0; p < s.partitions.size(); ++p) {
     for (Split sp : {Split::kTrain, Split::kDevelopment, Split::kTest}) {
       const SplitCounts& sc = s.splits[p][static_cast<int>(sp)];
       std::string row = fmt::format("{:<26}", fmt::format("partition {} {}", s.partitions[p], SplitName(sp)));
-      for (int c = 0; c < kNumEmotions; ++c) row += fmt::format("{:>6}", sc.per_class[c]);
+      for (int64_t n : sc.per_class) row += fmt::format("{:>6}", n);
       row += fmt::format("{:>8}{:>8}", sc.clips, sc.actors);
       line("{}", row);
     }
@@ -141,9 +146,9 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
 }
 
 Json SummaryToJson(const StoreSummary& s) {
-  auto classes = [](const std::array<int64_t, kNumEmotions>& counts) {
+  auto classes = [&](const std::vector<int64_t>& counts) {
     Json j = Json::object();
-    for (const auto& e : AllEmotions()) j[std::string(e.code)] = counts[EmotionIndex(e.emotion)];
+    for (size_t k = 0; k < s.classes.size() && k < counts.size(); ++k) j[s.classes[k]] = counts[k];
     return j;
   };
   Json partitions = Json::array();

@@ -23,7 +23,7 @@ struct FrameStats {
 struct SplitCounts {
   int64_t clips = 0;
   int64_t actors = 0;
-  std::array<int64_t, kNumEmotions> per_class{};
+  std::vector<int64_t> per_class;  // by class index (StoreSummary::classes)
 };
 
 struct StoreSummary {
@@ -33,7 +33,8 @@ struct StoreSummary {
   int64_t clips = 0;
   int64_t actors = 0;
   int64_t male_actors = 0, female_actors = 0;
-  std::array<int64_t, kNumEmotions> per_class{};
+  std::vector<std::string> classes;  // the store's class codes
+  std::vector<int64_t> per_class;    // by class index
   int64_t min_clips_per_actor = 0, max_clips_per_actor = 0;
   std::map<int, int64_t> clips_per_actor;
   std::vector<int> partitions;

@@ -150,6 +150,13 @@ Status StoreWriter::AddClip(ClipRecord clip, const float* audio, int64_t audio_f
     return Status::InvalidArgument(fmt::format("clip {} has {} splits for {} partitions", clip.id, clip.splits.size(),
                                                layout_.partitions.size()));
   }
+  const int classes = static_cast<int>(layout_.classes.size());
+  if (clip.soft.size() != layout_.classes.size() || clip.label < 0 || clip.label >= classes || clip.intended < 0 ||
+      clip.intended >= classes) {
+    return Status::InvalidArgument(fmt::format("clip {}: {} soft labels, label {} and intended class {} for a store of "
+                                               "{} classes",
+                                               clip.id, clip.soft.size(), clip.label, clip.intended, classes));
+  }
   if (audio_frames <= 0 || visual_frames <= 0) {
     return Status::InvalidArgument(fmt::format("clip {} has {} audio and {} visual frames; both must be positive",
                                                clip.id, audio_frames, visual_frames));
@@ -246,6 +253,8 @@ Status StoreWriter::Finish(bool synthetic, Json provenance) {
   m.synthetic = synthetic;
   m.provenance = std::move(provenance);
   m.partitions = layout_.partitions;
+  m.classes = layout_.classes;
+  m.class_names = layout_.class_names;
   m.audio = {kAudioFile, DType::kFloat32, layout_.audio_dim, audio_frames_, layout_.audio_frame_rate_hz,
              audio_frames_ * layout_.audio_dim * 4, audio_sum_.Digest()};
   m.visual = {kVisualFile, DType::kFloat16, layout_.visual_dim, visual_frames_, layout_.visual_frame_rate_hz,

@@ -24,6 +24,9 @@ struct StoreLayout {
   double audio_frame_rate_hz = 62.5;  // one frame per 16 ms
   double visual_frame_rate_hz = 30.0;
   std::vector<int> partitions;        // partition numbers; each clip has one split per partition
+  // The label schema (store/manifest.h): class codes in index order and their names.
+  std::vector<std::string> classes = CremaClassCodes();
+  std::vector<std::string> class_names = CremaClassNames();
 };
 
 class StoreWriter {

@@ -4,8 +4,8 @@
 
 namespace avctl {
 
-AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t visual_dim)
-    : c_(config), d_(config.d_model > 0 ? config.d_model : audio_dim) {
+AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t visual_dim, int64_t classes)
+    : c_(config), d_(config.d_model > 0 ? config.d_model : audio_dim), classes_(classes) {
   // Modalities whose width is not d are projected by a bias-free kernel-1
   // convolution over time, i.e. a bias-free linear map of every frame.
   if (audio_dim != d_) proj_a_ = register_module("proj_a", torch::nn::Linear(torch::nn::LinearOptions(audio_dim, d_).bias(false)));
@@ -38,7 +38,7 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
     }
     head_names_.push_back("av");
     if (ladder) {
-      lad_av_ = register_module("ladder_av", LadderEncoder(std::vector<int64_t>{2 * d_, 2 * d_, 2 * d_, kClasses}));
+      lad_av_ = register_module("ladder_av", LadderEncoder(std::vector<int64_t>{2 * d_, 2 * d_, 2 * d_, classes_}));
     } else {
       head_av_ = MakeMlpHead("head_av", {2 * d_, 2 * d_});
     }
@@ -49,7 +49,7 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
     head_names_.push_back("a");
     head_names_.push_back("v");
     if (ladder) {
-      std::vector<int64_t> widths = {d_, 512, 256, d_, kClasses};
+      std::vector<int64_t> widths = {d_, 512, 256, d_, classes_};
       lad_a_ = register_module("ladder_a", LadderEncoder(widths));
       lad_v_ = register_module("ladder_v", LadderEncoder(widths));
     } else {
@@ -59,10 +59,10 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
   }
   if (ladder) {
     if (c_.ladder_av && c_.fusion) {
-      dec_av_ = register_module("decoder_av", LadderDecoder(std::vector<int64_t>{2 * d_, 2 * d_, 2 * d_, kClasses}));
+      dec_av_ = register_module("decoder_av", LadderDecoder(std::vector<int64_t>{2 * d_, 2 * d_, 2 * d_, classes_}));
     }
     if (c_.ladder_cross && c_.auxiliary) {
-      std::vector<int64_t> widths = {d_, 512, 256, d_, kClasses};
+      std::vector<int64_t> widths = {d_, 512, 256, d_, classes_};
       dec_a2v_ = register_module("decoder_a2v", LadderDecoder(widths));
       dec_v2a_ = register_module("decoder_v2a", LadderDecoder(widths));
     }
@@ -77,7 +77,7 @@ AvModelImpl::MlpHead AvModelImpl::MakeMlpHead(const std::string& name, std::vect
     h.layers.push_back(register_module(name + "_fc" + std::to_string(i + 1), torch::nn::Linear(prev, widths[i])));
     prev = widths[i];
   }
-  h.out = register_module(name + "_out", torch::nn::Linear(prev, kClasses));
+  h.out = register_module(name + "_out", torch::nn::Linear(prev, classes_));
   return h;
 }
 

@@ -16,7 +16,8 @@
 
 namespace avctl {
 
-inline constexpr int64_t kClasses = 6;
+// CREMA-D's six: the class count when none is given (a store gives its own).
+inline constexpr int64_t kDefaultClasses = 6;
 
 struct ModelInputs {
   torch::Tensor audio;       // [B, Ta, Da]
@@ -37,10 +38,12 @@ struct ModelOutputs {
 
 class AvModelImpl : public torch::nn::Module {
  public:
-  AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t visual_dim);
+  // `classes`: the width of every head (the store's label schema).
+  AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t visual_dim, int64_t classes = kDefaultClasses);
   ModelOutputs forward(const ModelInputs& in);
 
   int64_t d_model() const { return d_; }
+  int64_t classes() const { return classes_; }
   // Heads in output order ("av", "a", "v"), those the config has.
   const std::vector<std::string>& head_names() const { return head_names_; }
 
@@ -58,6 +61,7 @@ class AvModelImpl : public torch::nn::Module {
 
   ModelConfig c_;
   int64_t d_;
+  int64_t classes_;
   std::vector<std::string> head_names_;
   torch::nn::Linear proj_a_{nullptr}, proj_v_{nullptr};
   TransformerEncoder cross_av_{nullptr}, cross_va_{nullptr}, self_a_{nullptr}, self_v_{nullptr};

@@ -37,7 +37,8 @@ Result<Batch> StoreBatches::Make(const std::vector<size_t>& clips, const BatchLa
   b.audio_len = torch::empty({B}, host.dtype(torch::kInt64));
   b.visual_len = torch::empty({B}, host.dtype(torch::kInt64));
   b.labels = torch::empty({B}, host.dtype(torch::kInt64));
-  b.soft = torch::empty({B, kNumEmotions}, host.dtype(torch::kFloat32));
+  const int64_t K = store_->num_classes();
+  b.soft = torch::empty({B, K}, host.dtype(torch::kFloat32));
 
   std::vector<float> inv_a(da), inv_v(dv);
   for (int64_t d = 0; d < da; ++d) inv_a[d] = 1.0f / stats_.audio_std[d];
@@ -78,7 +79,7 @@ Result<Batch> StoreBatches::Make(const std::vector<size_t>& clips, const BatchLa
     alen[j] = c.audio_frames;
     vlen[j] = c.visual_frames;
     labels[j] = c.label;
-    for (int k = 0; k < kNumEmotions; ++k) soft[j * kNumEmotions + k] = c.soft[k];
+    for (int64_t k = 0; k < K; ++k) soft[j * K + k] = c.soft[static_cast<size_t>(k)];
   }
   return b;
 }

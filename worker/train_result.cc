@@ -39,7 +39,7 @@ SplitEvaluation ToSplit(const Evaluation& e, const FeatureStore& store, bool per
 JobResult ToJobResult(const TrainResult& r, const FeatureStore& store) {
   const Manifest& m = store.manifest();
   JobResult j;
-  for (const EmotionInfo& e : AllEmotions()) j.class_names.emplace_back(e.name);
+  j.class_names = store.class_names();
   j.test = ToSplit(r.test, store, true);
   j.dev = ToSplit(r.dev, store, false);
   j.selected_epoch = r.selected_epoch;

@@ -63,12 +63,12 @@ Result<Evaluation> Evaluate(Run& run, const std::vector<size_t>& clips) {
     auto pr = pred.accessor<int64_t, 1>();
     for (int64_t j = 0; j < pred.size(0); ++j) {
       e.predictions.push_back(static_cast<int>(pr[j]));
-      std::array<float, 6> p{};
-      for (int k = 0; k < 6; ++k) p[k] = pa[j][k];
-      e.probabilities.push_back(p);
+      std::vector<float> p(static_cast<size_t>(pa.size(1)));
+      for (int64_t k = 0; k < pa.size(1); ++k) p[static_cast<size_t>(k)] = pa[j][k];
+      e.probabilities.push_back(std::move(p));
     }
   }
-  AVCTL_ASSIGN_OR_RETURN(ConfusionMatrix cm, ConfusionFromLabels(truth, e.predictions, 6));
+  AVCTL_ASSIGN_OR_RETURN(ConfusionMatrix cm, ConfusionFromLabels(truth, e.predictions, static_cast<int>(run.model->classes())));
   e.metrics = ComputeMetrics(cm);
   e.confusion = cm.counts();
   return e;
@@ -183,7 +183,7 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const TorchProcess& p
         .WithField("model.heads");
   }
   run->place = MakePlacement(dev, run->batches);
-  run->model = AvModel(job.model, store.audio_dim(), store.visual_dim());
+  run->model = AvModel(job.model, store.audio_dim(), store.visual_dim(), store.num_classes());
   run->model->to(dev.device);
   AdamSettings adam;
   adam.lr = job.train.lr;

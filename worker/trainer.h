@@ -44,7 +44,7 @@ struct Evaluation {
   std::vector<int64_t> confusion;  // row-major [6 x 6], rows = truth
   std::vector<size_t> clips;       // store indices
   std::vector<int> predictions;
-  std::vector<std::array<float, 6>> probabilities;
+  std::vector<std::vector<float>> probabilities;  // per example, one per class of the store
 };
 
 struct TrainResult {

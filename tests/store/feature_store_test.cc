@@ -8,6 +8,7 @@
 #include "common/float16.h"
 #include "common/json_util.h"
 #include "store/feature_store.h"
+#include "store/store_info.h"
 #include "store/store_writer.h"
 #include "tests/store/test_util.h"
 
@@ -25,7 +26,7 @@ ClipRecord Clip(const std::string& id, int actor, int label, std::vector<Split> 
   c.level = "XX";
   c.intended = label;
   c.label = label;
-  c.soft.fill(0.0f);
+  c.soft.assign(6, 0.0f);
   c.soft[label] = 1.0f;
   c.splits = std::move(splits);
   return c;
@@ -239,6 +240,79 @@ TEST(StoreWriterTest, RejectsNonFiniteAndOutOfRangeValues) {
   Status empty = (*w)->Finish(false, Json::object());
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.message().find("no clips"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace avctl
+
+namespace avctl {
+namespace {
+
+// A store's label schema (issue 28): any classes, named in its manifest; a
+// CREMA-D store's manifest is as it always was (no class_names).
+TEST(FeatureStoreTest, AFourClassStoreKeepsItsClassesAndRefusesLabelsOutsideThem) {
+  const std::string dir = testutil::FreshDir("") + "/store4";
+  StoreLayout layout;
+  layout.audio_dim = 2;
+  layout.visual_dim = 3;
+  layout.partitions = {1};
+  layout.classes = {"ang", "hap", "sad", "neu"};
+  layout.class_names = {"anger", "happiness", "sadness", "neutral"};
+  {
+    auto w = StoreWriter::Create(dir, layout, false);
+    ASSERT_TRUE(w.ok());
+    std::vector<float> audio = {1, 2}, visual = {1, 2, 3};
+    for (int k = 0; k < 4; ++k) {
+      ClipRecord c = Clip("s" + std::to_string(k), 1 + k, 0, {Split::kTrain});
+      c.label = c.intended = k;
+      c.soft.assign(4, 0.0f);
+      c.soft[static_cast<size_t>(k)] = 1.0f;
+      ASSERT_TRUE((*w)->AddClip(c, audio.data(), 1, visual.data(), 1).ok());
+    }
+    ClipRecord six = Clip("bad", 9, 0, {Split::kTrain});  // six soft labels in a four-class store
+    const Status refused = (*w)->AddClip(six, audio.data(), 1, visual.data(), 1);
+    EXPECT_FALSE(refused.ok());
+    EXPECT_NE(refused.ToString().find("6 soft labels, label 0 and intended class 0 for a store of 4 classes"),
+              std::string::npos)
+        << refused.ToString();
+    ASSERT_TRUE((*w)->Finish(false, Json::object()).ok());
+  }
+  auto store = FeatureStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->num_classes(), 4);
+  EXPECT_EQ((*store)->class_names(), (std::vector<std::string>{"anger", "happiness", "sadness", "neutral"}));
+  EXPECT_EQ((*store)->clip(2).label, 2);
+  EXPECT_EQ((*store)->clip(2).soft.size(), 4u);
+  // `avctl data info` counts the store's own classes.
+  const StoreSummary summary = SummarizeManifest((*store)->manifest());
+  EXPECT_EQ(summary.per_class, (std::vector<int64_t>{1, 1, 1, 1}));
+  EXPECT_NE(RenderSummaryText(summary, false).find("   ang   hap   sad   neu"), std::string::npos)
+      << RenderSummaryText(summary, false);
+  EXPECT_EQ(SummaryToJson(summary)["classes"], Json({{"ang", 1}, {"hap", 1}, {"neu", 1}, {"sad", 1}}));
+  // The manifest says so; a label it does not list is refused, naming the field.
+  auto manifest = ReadJsonFile(dir + "/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_EQ((*manifest)["classes"], Json({"ang", "hap", "sad", "neu"}));
+  EXPECT_EQ((*manifest)["class_names"], Json({"anger", "happiness", "sadness", "neutral"}));
+  Json bad = *manifest;
+  bad["clips"][1]["label"] = "ANG";
+  auto parsed = ManifestFromJson(bad, "manifest.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().field(), "clips[1].label");
+  EXPECT_NE(parsed.status().ToString().find("unknown class 'ANG'"), std::string::npos) << parsed.status().ToString();
+  bad = *manifest;
+  bad["classes"] = {"ang", "ang"};
+  EXPECT_FALSE(ManifestFromJson(bad, "manifest.json").ok());
+  // A CREMA-D store (the small one above) writes no class_names and reads as the six.
+  const std::string crema = testutil::FreshDir("") + "/store6";
+  ASSERT_TRUE(WriteSmallStore(crema).ok());
+  auto six = ReadJsonFile(crema + "/manifest.json");
+  ASSERT_TRUE(six.ok());
+  EXPECT_FALSE(six->contains("class_names"));
+  auto opened = FeatureStore::Open(crema);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ((*opened)->num_classes(), 6);
+  EXPECT_EQ((*opened)->class_names().front(), "anger");
 }
 
 }  // namespace

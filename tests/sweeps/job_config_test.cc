@@ -39,8 +39,10 @@ TEST(JobConfigTest, VariantsAreSwitchesOfOneModel) {
   EXPECT_EQ(mult->train.batch_size, 24);
   EXPECT_EQ(mult->train.epochs, 40);
   auto ps = VariantPreset("ps2020");
-  EXPECT_FALSE(ps->model.fusion);
+  EXPECT_TRUE(ps->model.fusion) << "one audio-visual transformer, trained on its fused prediction";
+  EXPECT_FALSE(ps->model.auxiliary);
   EXPECT_GT(ps->model.visual_ablation_p, 0.0);
+  EXPECT_EQ(ps->model.visual_ablation, VisualAblation::kFrame);
   for (const auto& v : VariantNames()) EXPECT_TRUE(VariantPreset(v).ok()) << v;
 }
 

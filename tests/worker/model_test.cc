@@ -1,15 +1,19 @@
 #include <cmath>
 #include <filesystem>
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include "store/synth.h"
+#include "common/float16.h"
+#include "store/store_writer.h"
 #include "common/job_result.h"
 #include "worker/av_model.h"
 #include "worker/device.h"
 #include "worker/ladder.h"
 #include "worker/store_batches.h"
+#include "worker/train_step.h"
 #include "worker/trainer.h"
 #include "worker/transformer.h"
 #include "tests/worker/trainer_fixture.h"
@@ -229,6 +233,63 @@ TEST(AvModelTest, GradientsReachExactlyWhatEachLossTermShould) {
   }
 }
 
+// ps2020 (issue 28): one audio-visual transformer trained on its fused
+// prediction, so ablating video frames changes what the audio stream
+// learns; in the former wiring (a head and a loss per modality, fused only
+// at evaluation) the audio side's gradients cannot depend on the video.
+// The loss is the trainer's: the sum of the heads' cross-entropies.
+std::map<std::string, torch::Tensor> AudioGradients(const ModelConfig& m, bool ablate_frames) {
+  torch::manual_seed(5);
+  AvModel model(m, 16, 32);
+  model->eval();  // no dropout: the two passes differ in their input only
+  torch::manual_seed(6);
+  ModelInputs in = RandomInputs(6, 10, 5, 16, 32);
+  if (ablate_frames) {
+    // Frame-level ablation as the trainer applies it (visual * keep).
+    auto keep = torch::ones({6, 5, 1});
+    keep.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, 4)}, 0);
+    in.visual = in.visual * keep;
+  }
+  ModelOutputs out = model->forward(in);
+  const auto labels = torch::tensor({0, 1, 2, 3, 4, 5}, torch::kLong);
+  torch::Tensor loss = torch::zeros({});
+  for (const auto& l : out.train_logits) loss = loss + training::CrossEntropy(l, labels, {}, false, {});
+  loss.backward();
+  std::map<std::string, torch::Tensor> grads;
+  for (const auto& p : model->named_parameters()) {
+    const std::string& k = p.key();
+    const bool audio_side = k.rfind("cross_av.", 0) == 0 || k.rfind("self_a.", 0) == 0 || k.rfind("aux_a.", 0) == 0 ||
+                            k.rfind("proj_a.", 0) == 0;
+    if (audio_side && p.value().grad().defined()) grads[k] = p.value().grad().clone();
+  }
+  return grads;
+}
+
+double LargestChange(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
+  double most = 0;
+  for (const auto& [k, g] : a) most = std::max(most, (g - b.at(k)).abs().max().item<double>());
+  return most;
+}
+
+TEST(AvModelTest, Ps2020sVisualAblationChangesTheAudioStreamsGradientsTheFormerWiringsCannot) {
+  const ModelConfig fused = SmallModel("ps2020");
+  ASSERT_TRUE(fused.fusion);
+  ASSERT_FALSE(fused.auxiliary);
+  const auto intact = AudioGradients(fused, false), ablated = AudioGradients(fused, true);
+  ASSERT_FALSE(intact.empty());
+  EXPECT_GT(LargestChange(intact, ablated), 1e-4) << "ablated frames reach the audio stream through cross-attention";
+  // The former wiring, kept as overrides: the audio head's loss never sees the video.
+  ModelConfig former = fused;
+  former.fusion = false;
+  former.auxiliary = true;
+  former.aux_repeats = 1;
+  former.share_aux_head = false;
+  former.visual_ablation = VisualAblation::kClip;
+  const auto former_intact = AudioGradients(former, false), former_ablated = AudioGradients(former, true);
+  ASSERT_FALSE(former_intact.empty());
+  EXPECT_EQ(LargestChange(former_intact, former_ablated), 0.0) << "no gradient of the audio side depends on the video";
+}
+
 // The layer-0 target is the learned pooled representation. Trained on L_uns
 // alone, the raw cost can be lowered by shrinking that representation
 // against the fixed-size noise; scored after the clean batch normalisation
@@ -303,6 +364,58 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
     Status schema = parsed.ok() ? CheckResultFor(*parsed, JobKind::kTrain) : parsed.status();
     EXPECT_TRUE(schema.ok()) << variant << ": " << schema.ToString();
   }
+}
+
+// A four-class store (the usual IEMOCAP/MSP-IMPROV setting), made from
+// the tiny synthetic store's anger, happiness, sadness and neutral clips.
+Status WriteFourClassStore(const FeatureStore& six, const std::string& dir) {
+  StoreLayout layout;
+  layout.audio_dim = six.audio_dim();
+  layout.visual_dim = six.visual_dim();
+  layout.partitions = six.manifest().partitions;
+  layout.classes = {"ANG", "HAP", "SAD", "NEU"};
+  layout.class_names = {"anger", "happiness", "sadness", "neutral"};
+  const std::map<int, int> to_four = {{EmotionIndex(Emotion::kAnger), 0}, {EmotionIndex(Emotion::kHappiness), 1},
+                                      {EmotionIndex(Emotion::kSadness), 2}, {EmotionIndex(Emotion::kNeutral), 3}};
+  AVCTL_ASSIGN_OR_RETURN(auto w, StoreWriter::Create(dir, layout, true));
+  for (size_t i = 0; i < six.num_clips(); ++i) {
+    ClipRecord c = six.clip(i);
+    if (!to_four.count(c.label) || !to_four.count(c.intended)) continue;
+    std::vector<float> soft(4, 0.0f);
+    float total = 0;
+    for (const auto& [from, to] : to_four) total += soft[static_cast<size_t>(to)] = c.soft[static_cast<size_t>(from)];
+    for (float& v : soft) v /= total;
+    c.soft = soft;
+    c.label = to_four.at(c.label);
+    c.intended = to_four.at(c.intended);
+    std::vector<float> visual(static_cast<size_t>(c.visual_frames * six.visual_dim()));
+    HalvesToFloats(six.visual(i), visual.data(), visual.size());
+    AVCTL_RETURN_IF_ERROR(w->AddClip(c, six.audio(i), c.audio_frames, visual.data(), c.visual_frames));
+  }
+  return w->Finish(true, Json{{"kind", "four classes of the tiny synthetic store"}});
+}
+
+TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
+  Logger log(stderr, LogLevel::kError);
+  const std::string dir = *dir_ + "-four";
+  ASSERT_TRUE(WriteFourClassStore(*store_, dir).ok());
+  auto four = FeatureStore::Open(dir);
+  ASSERT_TRUE(four.ok()) << four.status().ToString();
+  ASSERT_EQ((*four)->num_classes(), 4);
+  for (const auto& variant : VariantNames()) {
+    JobConfig j = Job(variant, 1);
+    j.train.max_train_batches = 2;
+    auto r = SetUpAndTrain(j, **four, &log);
+    ASSERT_TRUE(r.ok()) << variant << ": " << r.status().ToString();
+    EXPECT_TRUE(std::isfinite(r->epochs[0].train_loss)) << variant;
+    EXPECT_EQ(r->test.confusion.size(), 16u) << variant << ": a 4 x 4 confusion matrix";
+    ASSERT_FALSE(r->test.probabilities.empty());
+    EXPECT_EQ(r->test.probabilities[0].size(), 4u) << variant;
+    const JobResult result = ToJobResult(*r, **four);
+    EXPECT_EQ(result.class_names, (std::vector<std::string>{"anger", "happiness", "sadness", "neutral"})) << variant;
+    EXPECT_EQ(result.test.metrics.count("macro_f1"), 1u) << variant;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(TrainerTest, SameSeedSameBits) {
