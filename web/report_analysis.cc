@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/emotions.h"
 #include "common/random.h"
 
 namespace avctl {
@@ -233,6 +234,34 @@ ReportAnalysis AnalyzeReport(const ReportData& d) {
       for (const auto& [k, v] : r->metrics) values[k].push_back(v);
     }
     for (const auto& [k, xs] : values) g.metrics[k] = Summarise(xs);
+    // Per class: the runs with the classes of the first that reports them.
+    std::vector<std::string> names;
+    std::vector<std::map<std::string, std::vector<double>>> per;  // class -> metric -> values
+    for (const ReportRun* r : RunsOf(d, g)) {
+      if (!r->has_result || r->per_class.empty()) continue;
+      std::vector<std::string> run_names = r->class_names;
+      if (run_names.empty() && r->per_class.size() == kNumEmotions) {
+        for (const auto& e : AllEmotions()) run_names.emplace_back(e.name);  // results before classes were named
+      }
+      if (run_names.size() != r->per_class.size()) continue;
+      if (names.empty()) {
+        names = run_names;
+        per.resize(names.size());
+      }
+      if (run_names != names) continue;
+      for (size_t k = 0; k < names.size(); ++k) {
+        for (const auto& [metric, v] : r->per_class[k]) per[k][metric].push_back(v);
+      }
+    }
+    for (size_t k = 0; k < names.size(); ++k) {
+      ClassRow row;
+      row.name = names[k];
+      row.precision = Summarise(per[k]["precision"]);
+      row.recall = Summarise(per[k]["recall"]);
+      row.f1 = Summarise(per[k]["f1"]);
+      row.support = Summarise(per[k]["support"]).mean;
+      g.per_class.push_back(std::move(row));
+    }
   }
   auto add = [&](const std::string& kind, const GroupSummary& x, const GroupSummary& y, const std::string& metric,
                  Tail tail, double min_effect) {

@@ -40,6 +40,13 @@ struct MetricSummary {
   double sd = 0;  // sample standard deviation; 0 for n < 2
 };
 
+// One class of a group's per-class test metrics, over its runs.
+struct ClassRow {
+  std::string name;
+  MetricSummary precision, recall, f1;
+  double support = 0;  // mean test clips of the class per run
+};
+
 struct GroupSummary {
   std::string label;    // "ladder_av" or "ladder_av [model.lambda=0.5]"
   std::string variant;
@@ -47,6 +54,10 @@ struct GroupSummary {
   std::string role;
   int runs = 0, done = 0, failed = 0;
   std::map<std::string, MetricSummary> metrics;
+  // Per class, over the runs whose classes are those of the group's first
+  // run that reports them (the store's label schema; results that name no
+  // classes have CREMA-D's six).
+  std::vector<ClassRow> per_class;
 };
 
 struct ComparisonResult {

@@ -66,6 +66,7 @@ struct ReportRun {
   int selected_epoch = 0;
   std::vector<ReportEpoch> epochs;
   std::vector<int64_t> confusion;  // k x k, rows = truth, in the order of class_names
+  std::vector<std::map<std::string, double>> per_class;  // test metrics per class (precision, recall, f1, support)
   std::vector<std::string> class_names;  // as the result names them (empty: common/emotions.h's six)
   std::map<std::string, double> params;  // the swept values of this point (numeric ones)
   RunResources resources;

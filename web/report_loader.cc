@@ -152,6 +152,7 @@ Result<ReportData> LoadReportData(Record* record, const std::string& sweep) {
       // As given, or counted from per-example predictions with labels.
       r.confusion = res.test.ConfusionOrCounted(res.class_names.size());
       r.class_names = res.class_names;
+      r.per_class = res.test.per_class;
       r.selected_epoch = static_cast<int>(res.selected_epoch.value_or(0));
       r.resources = ResourcesOf(res);
       for (const auto& e : res.epochs) {

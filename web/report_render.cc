@@ -739,6 +739,17 @@ std::string VariantPage(const ReportData& d, const GroupSummary& g) {
               {E(r->reason), "fail wrap"}});
   }
   b += t.Render();
+  if (!g.per_class.empty()) {
+    HtmlTable pc({"class", "precision", "recall", "F1", "support (clips per run)"}, "sortable");
+    for (const ClassRow& c : g.per_class) {
+      pc.AddRow({{E(c.name), "wrap"},
+                 NumberCell(c.precision.mean, Pct(c.precision)),
+                 NumberCell(c.recall.mean, Pct(c.recall)),
+                 NumberCell(c.f1.mean, Pct(c.f1)),
+                 NumberCell(c.support, fmt::format("{:.1f}", c.support))});
+    }
+    b += fmt::format("<h2>Per class (test, mean ± sd over {} runs, %)</h2>", g.per_class.front().f1.n) + pc.Render();
+  }
   return Page(d.sweep_name + ": " + g.label, b);
 }
 
