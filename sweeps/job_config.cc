@@ -91,6 +91,8 @@ constexpr EnumNames<LadderTop> kLadderTopNames = {{LadderTop::kPosterior, "poste
 constexpr EnumNames<Layer0Target> kLayer0TargetNames = {{Layer0Target::kNormalized, "normalized"},
                                                         {Layer0Target::kRaw, "raw"}};
 constexpr EnumNames<SelectBy> kSelectByNames = {{SelectBy::kDevLoss, "dev_loss"}, {SelectBy::kDevMacroF1, "dev_macro_f1"}};
+constexpr EnumNames<ClassWeights> kClassWeightsNames = {{ClassWeights::kNone, "none"},
+                                                        {ClassWeights::kBalanced, "balanced"}};
 
 template <typename E>
 const char* NameIn(EnumNames<E> names, E v) {
@@ -148,6 +150,7 @@ void TrainFields(T& t, F&& f) {
   f("plateau_patience", t.plateau_patience);
   f("plateau_factor", t.plateau_factor);
   f("select_by", t.select_by, kSelectByNames);
+  f("class_weights", t.class_weights, kClassWeightsNames);
   f("early_stop_patience", t.early_stop_patience);
   f("labeled_fraction", t.labeled_fraction);
   f("length_buckets", t.length_buckets);
@@ -286,6 +289,7 @@ const char* EnumName(Lateral v) { return NameIn(kLateralNames, v); }
 const char* EnumName(LadderTop v) { return NameIn(kLadderTopNames, v); }
 const char* EnumName(Layer0Target v) { return NameIn(kLayer0TargetNames, v); }
 const char* EnumName(SelectBy v) { return NameIn(kSelectByNames, v); }
+const char* EnumName(ClassWeights v) { return NameIn(kClassWeightsNames, v); }
 
 Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
   const ModelConfig& m = c.model;

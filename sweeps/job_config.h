@@ -25,6 +25,7 @@ enum class Lateral { kOther, kSame };                  // "other", "same"
 enum class LadderTop { kPosterior, kLogits };          // "posterior", "logits"
 enum class Layer0Target { kNormalized, kRaw };         // "normalized", "raw"
 enum class SelectBy { kDevLoss, kDevMacroF1 };         // "dev_loss", "dev_macro_f1"
+enum class ClassWeights { kNone, kBalanced };          // "none", "balanced"
 
 const char* EnumName(Pooling v);
 const char* EnumName(Head v);
@@ -35,6 +36,7 @@ const char* EnumName(Lateral v);
 const char* EnumName(LadderTop v);
 const char* EnumName(Layer0Target v);
 const char* EnumName(SelectBy v);
+const char* EnumName(ClassWeights v);
 
 struct ModelConfig {
   // Backbone (AuxFormer defaults).
@@ -88,6 +90,11 @@ struct TrainConfig {
   int plateau_patience = 5;
   double plateau_factor = 0.1;
   SelectBy select_by = SelectBy::kDevLoss;
+  // The cross-entropy's class weights: "balanced" weighs class c by
+  // n / (K n_c) over the labeled Train clips (inverse frequency, as
+  // scikit-learn's "balanced"), for imbalanced corpora; in every loss the
+  // trainer computes (training and the development loss).
+  ClassWeights class_weights = ClassWeights::kNone;
   int early_stop_patience = 0;         // 0: off
   double labeled_fraction = 1.0;       // share of Train clips that keep their labels (speaker-balanced, seeded)
   bool length_buckets = true;          // batches of similar lengths

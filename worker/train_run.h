@@ -53,6 +53,7 @@ struct Run {
   std::unique_ptr<MultiTensorAdam> opt;
   std::unique_ptr<StepMaker> steps;
   bool soft = false;
+  torch::Tensor class_weight;  // [K] on the device ("balanced"); undefined: none
 };
 
 // Sums over an epoch's steps, kept on the device until the epoch ends.

@@ -84,16 +84,37 @@ DeviceStep StepToDevice(const StepInputs& s, const Placement& p) {
 }
 
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& soft,
-                           bool use_soft, const torch::Tensor& weight) {
+                           bool use_soft, const torch::Tensor& weight, const torch::Tensor& class_weight) {
   auto logp = torch::log_softmax(logits.to(torch::kFloat32), 1);
   // The one-hot rows by comparison (torch::one_hot checks the labels' range
   // by reading them back on CPU, and scatters).
-  torch::Tensor target =
-      use_soft ? soft
-               : torch::arange(logits.size(1), labels.options()).unsqueeze(0).eq(labels.unsqueeze(1)).to(torch::kFloat32);
+  torch::Tensor onehot = torch::arange(logits.size(1), labels.options()).unsqueeze(0).eq(labels.unsqueeze(1)).to(torch::kFloat32);
+  torch::Tensor target = use_soft ? soft : onehot;
+  if (class_weight.defined()) target = target * class_weight.unsqueeze(0);
   torch::Tensor per_clip = -(target * logp).sum(1);
-  if (!weight.defined()) return per_clip.mean();
-  return (per_clip * weight).sum() / weight.sum().clamp_min(1.0);
+  // Hard labels with class weights: the mean over the targets' weights.
+  torch::Tensor clip_weight = weight;
+  torch::Tensor norm;
+  if (class_weight.defined() && !use_soft) {
+    const torch::Tensor w = (onehot * class_weight.unsqueeze(0)).sum(1);
+    norm = weight.defined() ? (w * weight).sum() : w.sum();
+    per_clip = weight.defined() ? per_clip * weight : per_clip;
+    return per_clip.sum() / norm.clamp_min(1e-12);
+  }
+  if (!clip_weight.defined()) return per_clip.mean();
+  return (per_clip * clip_weight).sum() / clip_weight.sum().clamp_min(1.0);
+}
+
+std::vector<float> BalancedClassWeights(const std::vector<int>& labels, int classes) {
+  std::vector<int64_t> n(static_cast<size_t>(std::max(classes, 0)), 0);
+  for (int l : labels) {
+    if (l >= 0 && l < classes) ++n[static_cast<size_t>(l)];
+  }
+  std::vector<float> w(n.size(), 0.0f);
+  for (size_t c = 0; c < n.size(); ++c) {
+    if (n[c] > 0) w[c] = static_cast<float>(static_cast<double>(labels.size()) / (static_cast<double>(classes) * n[c]));
+  }
+  return w;
 }
 
 torch::Tensor MeanLogits(const std::vector<torch::Tensor>& heads) { return torch::stack(heads, 0).mean(0); }

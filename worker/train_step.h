@@ -94,8 +94,16 @@ DeviceStep StepToDevice(const StepInputs& s, const Placement& p);
 // Hard labels are scored as one-hot soft targets: the same values as
 // gathering the label's log-probability, with a backward pass that is a
 // product instead of a scatter (atomics on CUDA, so not deterministic).
+// `class_weight` [K] (undefined: none) weighs each class as PyTorch's
+// CrossEntropyLoss(weight) does: hard labels by their class's weight, the
+// mean taken over those weights; soft targets per class inside the sum,
+// the mean over clips.
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& soft,
-                           bool use_soft, const torch::Tensor& weight);
+                           bool use_soft, const torch::Tensor& weight, const torch::Tensor& class_weight = {});
+
+// "balanced" class weights over the given labels: n / (K n_c); a class
+// with no label gets 0 (it is never a hard target).
+std::vector<float> BalancedClassWeights(const std::vector<int>& labels, int classes);
 
 // The mean of the heads' logits (the evaluation prediction).
 torch::Tensor MeanLogits(const std::vector<torch::Tensor>& heads);

@@ -46,7 +46,8 @@ Result<Evaluation> Evaluate(Run& run, const std::vector<size_t>& clips) {
     }
     torch::Tensor l = MeanLogits(out.eval_logits).to(torch::kFloat32);
     const auto n = static_cast<double>(parts[i].size());
-    loss_sum += CrossEntropy(l, ToDevice(b.labels, run.place), ToDevice(b.soft, run.place), run.soft, {})
+    loss_sum += CrossEntropy(l, ToDevice(b.labels, run.place), ToDevice(b.soft, run.place), run.soft, {},
+                             run.class_weight)
                     .to(torch::kFloat64) * n;
     logits.push_back(l);
     const int64_t* lab = b.labels.data_ptr<int64_t>();
@@ -107,7 +108,9 @@ Result<bool> TrainEpoch(Run& run, int epoch, EpochProgress* p, EpochRecord* rec)
       out = run.model->forward(d.in);
     }
     torch::Tensor sup = torch::zeros({}, d.in.audio.options());
-    for (const auto& logits : out.train_logits) sup = sup + CrossEntropy(logits, d.labels, d.soft, run.soft, d.weight);
+    for (const auto& logits : out.train_logits) {
+      sup = sup + CrossEntropy(logits, d.labels, d.soft, run.soft, d.weight, run.class_weight);
+    }
     sup = sup / static_cast<double>(out.train_logits.size());
     torch::Tensor loss = sup + out.unsupervised;
     run.opt->ZeroGrad();
@@ -190,6 +193,17 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const TorchProcess& p
   run->opt = std::make_unique<MultiTensorAdam>(run->model->parameters(), adam);
   run->steps = std::make_unique<StepMaker>(&run->batches, job, store, run->train, labeled, run->place.layout);
   run->soft = job.model.targets == Targets::kSoft;
+  if (job.train.class_weights == ClassWeights::kBalanced) {
+    std::vector<int> labels;
+    for (size_t i = 0; i < run->train.size(); ++i) {
+      if (labeled[i]) labels.push_back(store.clip(run->train[i]).label);
+    }
+    const std::vector<float> w = BalancedClassWeights(labels, store.num_classes());
+    run->class_weight = torch::tensor(w, torch::kFloat32).to(dev.device);
+    std::string shown;
+    for (size_t c = 0; c < w.size(); ++c) shown += fmt::format("{}{} {:.3f}", c ? ", " : "", store.class_names()[c], w[c]);
+    log->Info("balanced class weights over {} labeled Train clips: {}", labels.size(), shown);
+  }
   return run;
 }
 

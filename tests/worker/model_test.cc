@@ -415,6 +415,14 @@ TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
     EXPECT_EQ(result.class_names, (std::vector<std::string>{"anger", "happiness", "sadness", "neutral"})) << variant;
     EXPECT_EQ(result.test.metrics.count("macro_f1"), 1u) << variant;
   }
+  // Balanced class weights train too, and change the loss.
+  JobConfig plain = Job("backbone", 1), balanced = plain;
+  plain.train.max_train_batches = balanced.train.max_train_batches = 2;
+  balanced.train.class_weights = ClassWeights::kBalanced;
+  auto a = SetUpAndTrain(plain, **four, &log), b = SetUpAndTrain(balanced, **four, &log);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->epochs[0].train_loss, b->epochs[0].train_loss);
+  EXPECT_TRUE(std::isfinite(b->epochs[0].dev_loss));
   std::filesystem::remove_all(dir);
 }
 
@@ -632,6 +640,45 @@ TEST_F(TrainerTest, SemiSupervisedJobTrains) {
   auto r = SetUpAndTrain(j, *store_, &log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_LT(r->labeled_train_clips, r->train_clips / 4);
+}
+
+}  // namespace
+}  // namespace avctl
+
+namespace avctl {
+namespace {
+
+// Class weights (issue 28) against libtorch's own cross_entropy with
+// `weight`, an independent implementation of PyTorch's semantics.
+TEST(CrossEntropyTest, ClassWeightsEqualTorchsWeightedCrossEntropy) {
+  torch::manual_seed(2);
+  const auto logits = torch::randn({7, 4});
+  const auto labels = torch::tensor({0, 1, 1, 2, 3, 3, 3}, torch::kLong);
+  const std::vector<float> w = training::BalancedClassWeights({0, 1, 1, 2, 3, 3, 3}, 4);
+  EXPECT_FLOAT_EQ(w[0], 7.0f / 4.0f);
+  EXPECT_FLOAT_EQ(w[3], 7.0f / 12.0f);
+  const auto cw = torch::tensor(w);
+  const double ours = training::CrossEntropy(logits, labels, {}, false, {}, cw).item<double>();
+  const double torch_ce =
+      torch::nn::functional::cross_entropy(logits, labels, torch::nn::functional::CrossEntropyFuncOptions().weight(cw))
+          .item<double>();
+  EXPECT_NEAR(ours, torch_ce, 1e-6);
+  // Soft targets: the weights inside the sum, the mean over clips (torch's
+  // probabilities-target semantics).
+  const auto soft = torch::softmax(torch::randn({7, 4}), 1);
+  const double ours_soft = training::CrossEntropy(logits, labels, soft, true, {}, cw).item<double>();
+  const double manual = (-(soft * cw.unsqueeze(0) * torch::log_softmax(logits, 1)).sum(1)).mean().item<double>();
+  EXPECT_NEAR(ours_soft, manual, 1e-6);
+  // No weights: the plain mean.
+  EXPECT_NEAR(training::CrossEntropy(logits, labels, {}, false, {}).item<double>(),
+              torch::nn::functional::cross_entropy(logits, labels).item<double>(), 1e-6);
+  // An unlabeled clip (weight 0) counts in neither sum.
+  const auto mask = torch::tensor({1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 0.f});
+  const double masked = training::CrossEntropy(logits, labels, {}, false, mask, cw).item<double>();
+  const double torch_masked = torch::nn::functional::cross_entropy(
+      logits.slice(0, 0, 6), labels.slice(0, 0, 6), torch::nn::functional::CrossEntropyFuncOptions().weight(cw)).item<double>();
+  EXPECT_NEAR(masked, torch_masked, 1e-6);
+  EXPECT_EQ(training::BalancedClassWeights({0, 0, 2}, 3)[1], 0.0f) << "a class with no Train label";
 }
 
 }  // namespace
