@@ -1,0 +1,132 @@
+#include "store/group_split.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/random.h"
+
+namespace avctl {
+
+namespace {
+
+double Spread(const std::vector<int64_t>& counts) {
+  const double n = static_cast<double>(std::accumulate(counts.begin(), counts.end(), int64_t{0}));
+  if (n == 0) return 0;
+  double mean = 0, ss = 0;
+  for (int64_t c : counts) mean += static_cast<double>(c) / n;
+  mean /= static_cast<double>(counts.size());
+  for (int64_t c : counts) ss += (static_cast<double>(c) / n - mean) * (static_cast<double>(c) / n - mean);
+  return ss;
+}
+
+}  // namespace
+
+Result<GroupSplit> SplitByGroup(const std::vector<LabelledItem>& items, const std::vector<std::string>& class_names,
+                                const GroupSplitOptions& o) {
+  const int K = static_cast<int>(class_names.size());
+  if (o.partitions < 1) {
+    return Status::InvalidArgument(fmt::format("--partitions: expected at least 1, got {}", o.partitions))
+        .WithField("--partitions");
+  }
+  const double shares[3] = {o.train, o.development, o.test};
+  for (double s : shares) {
+    if (!(s > 0 && s < 1)) {
+      return Status::InvalidArgument(fmt::format("--train/--dev/--test: each share must be in (0, 1), got {}/{}/{}",
+                                                 o.train, o.development, o.test))
+          .WithField("--train");
+    }
+  }
+  if (std::fabs(o.train + o.development + o.test - 1) > 1e-6) {
+    return Status::InvalidArgument(fmt::format("--train/--dev/--test: the shares sum to {}, not 1",
+                                               o.train + o.development + o.test))
+        .WithField("--train");
+  }
+  GroupSplit out;
+  std::map<std::string, std::vector<int64_t>> by_group;
+  std::vector<int64_t> total(static_cast<size_t>(K), 0);
+  for (const LabelledItem& it : items) {
+    if (it.label < 0 || it.label >= K) {
+      return Status::InvalidArgument(fmt::format("group {}: class index {} outside the {} classes", it.group, it.label, K));
+    }
+    auto& c = by_group[it.group];
+    c.resize(static_cast<size_t>(K), 0);
+    ++c[static_cast<size_t>(it.label)];
+    ++total[static_cast<size_t>(it.label)];
+  }
+  if (by_group.size() < 3) {
+    return Status::InvalidArgument(fmt::format("{} group(s): Train, Development and Test need at least three",
+                                               by_group.size()));
+  }
+  for (int c = 0; c < K; ++c) {
+    int holders = 0;
+    for (const auto& [g, counts] : by_group) holders += counts[static_cast<size_t>(c)] > 0;
+    if (total[static_cast<size_t>(c)] > 0 && holders < 3) {
+      return Status::InvalidArgument(fmt::format(
+          "class {} is held by {} group(s): it cannot appear in Train, Development and Test of a group-independent "
+          "split; merge or drop it",
+          class_names[static_cast<size_t>(c)], holders));
+    }
+  }
+  for (const auto& [g, counts] : by_group) out.groups.push_back(g);
+  const size_t G = out.groups.size();
+  for (int p = 0; p < o.partitions; ++p) {
+    // The order: a seeded shuffle, then the most uneven class mixes first.
+    std::vector<size_t> order(G);
+    std::iota(order.begin(), order.end(), 0);
+    Rng rng(DeriveSeed(o.seed, "split", static_cast<uint64_t>(p)));
+    for (size_t i = G; i > 1; --i) std::swap(order[i - 1], order[rng.Below(i)]);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return Spread(by_group.at(out.groups[a])) > Spread(by_group.at(out.groups[b]));
+    });
+    std::vector<std::vector<int64_t>> counts(3, std::vector<int64_t>(static_cast<size_t>(K), 0));
+    std::vector<int> groups_in(3, 0);
+    std::vector<Split> assign(G, Split::kTrain);
+    for (size_t n = 0; n < G; ++n) {
+      const size_t gi = order[n];
+      const std::vector<int64_t>& gc = by_group.at(out.groups[gi]);
+      // Splits still without a group must get one of the groups left.
+      const int empty = static_cast<int>(std::count(groups_in.begin(), groups_in.end(), 0));
+      const bool must_fill = static_cast<int>(G - n) <= empty;
+      int best = -1;
+      double best_cost = 0;
+      for (int s = 0; s < 3; ++s) {
+        if (must_fill && groups_in[static_cast<size_t>(s)] > 0) continue;
+        double cost = 0;
+        for (int t = 0; t < 3; ++t) {
+          for (int c = 0; c < K; ++c) {
+            const double target = shares[t] * static_cast<double>(total[static_cast<size_t>(c)]);
+            if (target <= 0) continue;
+            const double have = static_cast<double>(counts[static_cast<size_t>(t)][static_cast<size_t>(c)] +
+                                                    (t == s ? gc[static_cast<size_t>(c)] : 0));
+            cost += (have - target) * (have - target) / (target * target);
+          }
+        }
+        if (best < 0 || cost < best_cost) best = s, best_cost = cost;
+      }
+      assign[gi] = static_cast<Split>(best);
+      ++groups_in[static_cast<size_t>(best)];
+      for (int c = 0; c < K; ++c) counts[static_cast<size_t>(best)][static_cast<size_t>(c)] += gc[static_cast<size_t>(c)];
+    }
+    for (int c = 0; c < K; ++c) {
+      if (total[static_cast<size_t>(c)] == 0) continue;
+      for (Split s : {Split::kTrain, Split::kTest}) {
+        if (counts[static_cast<size_t>(s)][static_cast<size_t>(c)] == 0) {
+          return Status::InvalidArgument(fmt::format(
+              "partition {}: class {} has no clip in {} (its {} clips sit in too few groups for these shares); "
+              "merge or drop it, or change the shares",
+              p + 1, class_names[static_cast<size_t>(c)], SplitName(s), total[static_cast<size_t>(c)]));
+        }
+      }
+    }
+    out.assignment.push_back(std::move(assign));
+    out.counts.push_back(std::move(counts));
+  }
+  return out;
+}
+
+}  // namespace avctl
