@@ -5,8 +5,11 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "common/file_util.h"
 #include "store/feature_store.h"
+#include "store/group_split.h"
 #include "store/importer.h"
 #include "store/store_info.h"
 #include "store/synth.h"
@@ -23,7 +26,8 @@ constexpr const char* kDataUsage =
     "commands:\n"
     "  synth    write a synthetic CREMA-D-shaped feature store\n"
     "  import   build a feature store from openSMILE CSVs and VGG-face .npy files\n"
-    "  info     summarise a feature store and verify its checksums";
+    "  info     summarise a feature store and verify its checksums\n"
+    "  split    group-independent, class-stratified, seeded partitions of a labels CSV";
 
 int RunSynth(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl data synth options");
@@ -151,6 +155,59 @@ int RunImport(const std::vector<std::string>& args, Context& ctx) {
   return kExitOk;
 }
 
+int RunSplit(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description desc("avctl data split options");
+  desc.add_options()("help,h", "show this help")(
+      "labels", po::value<std::string>()->required(), "labels CSV: a header row, one row per clip, comma-separated")(
+      "group", po::value<std::string>()->required(),
+      "the column no split may share: the speaker, or another group such as IEMOCAP's session")(
+      "label", po::value<std::string>()->required(), "the class column (stratified by it where the groups allow)")(
+      "partitions", po::value<int>()->default_value(5), "how many partitions")(
+      "train", po::value<double>()->default_value(0.70), "share of the clips in Train")(
+      "dev", po::value<double>()->default_value(0.15), "share in Development")(
+      "test", po::value<double>()->default_value(0.15), "share in Test")(
+      "seed", po::value<uint64_t>()->default_value(1), "random seed; the same seed gives the same partitions")(
+      "out", po::value<std::string>()->required(), "the CSV written: the rows with a split_N column per partition");
+  AddLogOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("labels", 1);
+  po::variables_map vm;
+  int code = 0;
+  if (!ParseArgs(args, desc, pos,
+                 "usage: avctl data split LABELS.csv --group COLUMN --label COLUMN --out OUT.csv [--partitions K] "
+                 "[--train S --dev S --test S] [--seed N]",
+                 &vm, &code)) {
+    return code;
+  }
+  if (Status s = ApplyLogOptions(vm, ctx.log); !s.ok()) return ReportError(s);
+  const std::string path = vm["labels"].as<std::string>();
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return ReportError(text.status());
+  GroupSplitOptions o;
+  o.partitions = vm["partitions"].as<int>();
+  o.train = vm["train"].as<double>();
+  o.development = vm["dev"].as<double>();
+  o.test = vm["test"].as<double>();
+  o.seed = vm["seed"].as<uint64_t>();
+  auto out = SplitLabelsCsv(*text, path, vm["group"].as<std::string>(), vm["label"].as<std::string>(), o);
+  if (!out.ok()) return ReportError(out.status());
+  if (Status st = WriteFileAtomic(vm["out"].as<std::string>(), out->text); !st.ok()) return ReportError(st);
+  std::cout << fmt::format("wrote {}: {} groups, classes {}, {} partition(s), seed {}\n", vm["out"].as<std::string>(),
+                           out->split.groups.size(), fmt::join(out->classes, " "), o.partitions, o.seed);
+  for (size_t p = 0; p < out->split.counts.size(); ++p) {
+    std::string row = fmt::format("  partition {}:", p + 1);
+    for (Split sp : {Split::kTrain, Split::kDevelopment, Split::kTest}) {
+      const auto& c = out->split.counts[p][static_cast<size_t>(sp)];
+      int64_t clips = 0, groups = 0;
+      for (int64_t n : c) clips += n;
+      for (Split a : out->split.assignment[p]) groups += a == sp;
+      row += fmt::format("  {} {} clips / {} groups ({})", SplitName(sp), clips, groups, fmt::join(c, " "));
+    }
+    std::cout << row << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunDataCommand(const std::vector<std::string>& args, Context& ctx) {
@@ -162,6 +219,7 @@ int RunDataCommand(const std::vector<std::string>& args, Context& ctx) {
   if (args[0] == "synth") return RunSynth(rest, ctx);
   if (args[0] == "info") return RunInfo(rest, ctx);
   if (args[0] == "import") return RunImport(rest, ctx);
+  if (args[0] == "split") return RunSplit(rest, ctx);
   std::cerr << "avctl: error: unknown data command '" << args[0] << "'\n" << kDataUsage << "\n";
   return kExitUsage;
 }

@@ -9,22 +9,9 @@
 #include <fmt/format.h>
 
 #include "common/random.h"
+#include "common/text.h"
 
 namespace avctl {
-
-namespace {
-
-double Spread(const std::vector<int64_t>& counts) {
-  const double n = static_cast<double>(std::accumulate(counts.begin(), counts.end(), int64_t{0}));
-  if (n == 0) return 0;
-  double mean = 0, ss = 0;
-  for (int64_t c : counts) mean += static_cast<double>(c) / n;
-  mean /= static_cast<double>(counts.size());
-  for (int64_t c : counts) ss += (static_cast<double>(c) / n - mean) * (static_cast<double>(c) / n - mean);
-  return ss;
-}
-
-}  // namespace
 
 Result<GroupSplit> SplitByGroup(const std::vector<LabelledItem>& items, const std::vector<std::string>& class_names,
                                 const GroupSplitOptions& o) {
@@ -75,14 +62,13 @@ Result<GroupSplit> SplitByGroup(const std::vector<LabelledItem>& items, const st
   for (const auto& [g, counts] : by_group) out.groups.push_back(g);
   const size_t G = out.groups.size();
   for (int p = 0; p < o.partitions; ++p) {
-    // The order: a seeded shuffle, then the most uneven class mixes first.
+    // The order: a seeded shuffle of the groups (each partition its own).
+    // Sorting by class unevenness first, as StratifiedGroupKFold does,
+    // would leave the shuffle only the ties: every partition the same.
     std::vector<size_t> order(G);
     std::iota(order.begin(), order.end(), 0);
     Rng rng(DeriveSeed(o.seed, "split", static_cast<uint64_t>(p)));
     for (size_t i = G; i > 1; --i) std::swap(order[i - 1], order[rng.Below(i)]);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return Spread(by_group.at(out.groups[a])) > Spread(by_group.at(out.groups[b]));
-    });
     std::vector<std::vector<int64_t>> counts(3, std::vector<int64_t>(static_cast<size_t>(K), 0));
     std::vector<int> groups_in(3, 0);
     std::vector<Split> assign(G, Split::kTrain);
@@ -125,6 +111,78 @@ Result<GroupSplit> SplitByGroup(const std::vector<LabelledItem>& items, const st
     }
     out.assignment.push_back(std::move(assign));
     out.counts.push_back(std::move(counts));
+  }
+  return out;
+}
+
+Result<SplitCsv> SplitLabelsCsv(std::string_view csv, const std::string& source, const std::string& group_column,
+                                const std::string& label_column, const GroupSplitOptions& options) {
+  std::vector<std::string_view> lines;
+  for (std::string_view line : SplitOn(csv, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  if (lines.size() < 2) return Status::InvalidArgument("expected a header row and at least one row").WithFile(source);
+  const std::vector<std::string_view> header = SplitOn(lines[0], ',');
+  auto column = [&](const std::string& name, const char* option) -> Result<size_t> {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    std::string have;
+    for (auto h : header) have += (have.empty() ? "" : ", ") + std::string(h);
+    return Status::InvalidArgument(fmt::format("{}: no column \"{}\" in the header ({})", option, name, have))
+        .WithFile(source)
+        .WithField(option);
+  };
+  AVCTL_ASSIGN_OR_RETURN(size_t gi, column(group_column, "--group"));
+  AVCTL_ASSIGN_OR_RETURN(size_t li, column(label_column, "--label"));
+  for (auto h : header) {
+    if (h.rfind("split_", 0) == 0) {
+      return Status::InvalidArgument(fmt::format("the header already has a column {}: split the original labels file",
+                                                 std::string(h)))
+          .WithFile(source);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> rows;  // (group, label)
+  std::set<std::string> labels;
+  for (size_t n = 1; n < lines.size(); ++n) {
+    const std::vector<std::string_view> cells = SplitOn(lines[n], ',');
+    if (cells.size() != header.size()) {
+      return Status::InvalidArgument(fmt::format("line {}: {} cells for {} columns (quoted fields are not read)",
+                                                 n + 1, cells.size(), header.size()))
+          .WithFile(source);
+    }
+    if (cells[gi].empty() || cells[li].empty()) {
+      return Status::InvalidArgument(fmt::format("line {}: an empty {} or {}", n + 1, group_column, label_column))
+          .WithFile(source);
+    }
+    rows.emplace_back(std::string(cells[gi]), std::string(cells[li]));
+    labels.insert(std::string(cells[li]));
+  }
+  SplitCsv out;
+  out.classes.assign(labels.begin(), labels.end());
+  std::vector<LabelledItem> items;
+  for (const auto& [group, label] : rows) {
+    items.push_back({group, static_cast<int>(std::lower_bound(out.classes.begin(), out.classes.end(), label) -
+                                             out.classes.begin())});
+  }
+  auto split = SplitByGroup(items, out.classes, options);
+  if (!split.ok()) {
+    Status st = split.status();
+    return std::move(st).WithFile(source);
+  }
+  out.split = std::move(*split);
+  std::map<std::string, size_t> group_index;
+  for (size_t g = 0; g < out.split.groups.size(); ++g) group_index[out.split.groups[g]] = g;
+  out.text = std::string(lines[0]);
+  for (int p = 1; p <= options.partitions; ++p) out.text += fmt::format(",split_{}", p);
+  out.text += "\n";
+  for (size_t n = 1; n < lines.size(); ++n) {
+    out.text += std::string(lines[n]);
+    const size_t g = group_index.at(rows[n - 1].first);
+    for (const auto& a : out.split.assignment) out.text += "," + std::string(SplitName(a[g]));
+    out.text += "\n";
   }
   return out;
 }

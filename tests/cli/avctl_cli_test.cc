@@ -105,6 +105,31 @@ TEST(AvctlCliTest, BadLabelFileNamesFileAndLine) {
   EXPECT_FALSE(fs::exists(dir + "/store"));
 }
 
+// avctl data split (issue 28): by session, as IEMOCAP is split; the file
+// written has a split column per partition; a missing column exits 1 naming it.
+TEST(AvctlCliTest, DataSplitWritesGroupIndependentPartitions) {
+  const std::string labels = Fresh("labels.csv"), out = Fresh("split.csv");
+  {
+    std::ofstream f(labels);
+    f << "clip,session,emotion\n";
+    for (int s = 1; s <= 5; ++s) {
+      for (int i = 0; i < 24; ++i) f << "Ses0" << s << "_" << i << ",Ses0" << s << "," << "ahns"[i % 4] << "\n";
+    }
+  }
+  ProcessRun run = Avctl("data split " + labels + " --group session --label emotion --partitions 2 --seed 9 --out " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("5 groups, classes a h n s, 2 partition(s), seed 9"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("Train 72 clips / 3 groups"), std::string::npos) << run.output;
+  std::ifstream in(out);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header, "clip,session,emotion,split_1,split_2");
+  ProcessRun missing = Avctl("data split " + labels + " --group speaker --label emotion --out " + out);
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("--group: no column \"speaker\""), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find(labels), std::string::npos) << "names the file: " << missing.output;
+}
+
 TEST(AvctlCliTest, SweepExpandListsJobsAndNamesBadFields) {
   ProcessRun paper = Avctl(std::string("sweep expand ") + AVCTL_SOURCE_DIR + "/sweeps/paper.json");
   ASSERT_EQ(paper.exit_code, 0) << paper.output;

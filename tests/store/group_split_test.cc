@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "common/random.h"
+#include "common/text.h"
 
 namespace avctl {
 namespace {
@@ -89,6 +92,54 @@ TEST(GroupSplit, ImpossibleClassesAndBadSharesAreRefusedNamingThem) {
   ASSERT_FALSE(shares.ok());
   EXPECT_EQ(shares.status().field(), "--train");
   EXPECT_NE(shares.status().ToString().find("sum to 1.1"), std::string::npos) << shares.status().ToString();
+}
+
+// The CSV the command writes: the rows as they were plus split_1..split_k,
+// each partition group-disjoint, the partitions different, the same bytes
+// from the same seed; a missing column is named.
+TEST(GroupSplit, ALabelsCsvGetsOneSplitColumnPerPartition) {
+  std::string csv = "FileName,SpkrID,EmoClass\n";
+  Rng rng(5);
+  for (int s = 0; s < 30; ++s) {
+    for (int i = 0; i < 10; ++i) {
+      const char c = "AHSN"[rng.Uniform() < 0.4 ? s % 4 : rng.Below(4)];
+      csv += fmt::format("clip_{}_{}.wav,{},{}\n", s, i, 100 + s, c);
+    }
+  }
+  GroupSplitOptions o;
+  o.partitions = 3;
+  auto out = SplitLabelsCsv(csv, "labels.csv", "SpkrID", "EmoClass", o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->classes, (std::vector<std::string>{"A", "H", "N", "S"}));
+  const auto lines = SplitOn(out->text, '\n');
+  EXPECT_EQ(lines[0], "FileName,SpkrID,EmoClass,split_1,split_2,split_3");
+  std::vector<std::map<std::string, std::set<std::string>>> where(3);  // partition -> speaker -> splits
+  std::vector<std::string> columns(3);
+  for (size_t n = 1; n < lines.size(); ++n) {
+    if (lines[n].empty()) continue;
+    const auto cells = SplitOn(lines[n], ',');
+    ASSERT_EQ(cells.size(), 6u);
+    for (int p = 0; p < 3; ++p) {
+      where[static_cast<size_t>(p)][std::string(cells[1])].insert(std::string(cells[3 + static_cast<size_t>(p)]));
+      columns[static_cast<size_t>(p)] += std::string(cells[3 + static_cast<size_t>(p)]);
+    }
+  }
+  for (const auto& partition : where) {
+    for (const auto& [speaker, splits] : partition) EXPECT_EQ(splits.size(), 1u) << speaker << " in two splits";
+  }
+  EXPECT_NE(columns[0], columns[1]) << "each partition draws its own split";
+  EXPECT_NE(columns[1], columns[2]);
+  EXPECT_EQ(SplitLabelsCsv(csv, "labels.csv", "SpkrID", "EmoClass", o)->text, out->text);
+  auto missing = SplitLabelsCsv(csv, "labels.csv", "Speaker", "EmoClass", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().field(), "--group");
+  EXPECT_NE(missing.status().ToString().find("no column \"Speaker\" in the header (FileName, SpkrID, EmoClass)"),
+            std::string::npos)
+      << missing.status().ToString();
+  auto ragged = SplitLabelsCsv(csv + "x.wav,1\n", "labels.csv", "SpkrID", "EmoClass", o);
+  ASSERT_FALSE(ragged.ok());
+  EXPECT_NE(ragged.status().ToString().find("line 302: 2 cells for 3 columns"), std::string::npos)
+      << ragged.status().ToString();
 }
 
 }  // namespace
