@@ -1,5 +1,8 @@
 #include "common/json_util.h"
 
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "common/file_util.h"
@@ -119,6 +122,26 @@ Result<std::vector<double>> GetNumberArray(const Json& obj, const std::string& k
     out.push_back(e.get<double>());
   }
   return out;
+}
+
+Json NumberOrNonFinite(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+Result<double> GetNumberOrNonFinite(const Json& obj, const std::string& key, const std::string& path) {
+  auto it = obj.find(key);
+  if (it != obj.end() && it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s == "inf") return std::numeric_limits<double>::infinity();
+    if (s == "-inf") return -std::numeric_limits<double>::infinity();
+    if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+    const std::string field = JoinJsonPath(path, key);
+    return Status::InvalidArgument(fmt::format("{}: expected a number, \"inf\" or \"-inf\", got \"{}\"", field, s))
+        .WithField(field);
+  }
+  return GetNumber(obj, key, path);
 }
 
 }  // namespace avctl

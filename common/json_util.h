@@ -44,6 +44,11 @@ Result<bool> GetBool(const Json& obj, const std::string& key, const std::string&
 Result<std::string> GetStringOr(const Json& obj, const std::string& key, const std::string& path,
                                 std::string fallback);
 Result<int64_t> GetIntOr(const Json& obj, const std::string& key, const std::string& path, int64_t fallback);
+// A number as JSON, with the values JSON cannot hold as the strings "inf",
+// "-inf" and "nan"; and its reader (a number, or one of those strings;
+// errors name the field).
+Json NumberOrNonFinite(double v);
+Result<double> GetNumberOrNonFinite(const Json& obj, const std::string& key, const std::string& path);
 // Arrays of numbers of an exact length (length < 0: any).
 Result<std::vector<double>> GetNumberArray(const Json& obj, const std::string& key, const std::string& path,
                                            int64_t length = -1);

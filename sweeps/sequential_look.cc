@@ -1,42 +1,15 @@
 #include "sweeps/sequential_look.h"
 
-#include <cmath>
-#include <limits>
-
 #include <fmt/format.h>
 
 namespace avctl {
-
-namespace {
-
-Json FiniteOrName(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;
-}
-
-Result<double> NumberOrName(const Json& obj, const std::string& key, const std::string& path) {
-  auto it = obj.find(key);
-  if (it != obj.end() && it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
-    if (s == "inf") return std::numeric_limits<double>::infinity();
-    if (s == "-inf") return -std::numeric_limits<double>::infinity();
-    if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
-    const std::string field = JoinJsonPath(path, key);
-    return Status::InvalidArgument(fmt::format("{}: expected a number, \"inf\" or \"-inf\", got \"{}\"", field, s))
-        .WithField(field);
-  }
-  return GetNumber(obj, key, path);
-}
-
-}  // namespace
 
 Json SequentialLookToJson(const SequentialLook& look) {
   Json tests = Json::array();
   for (const LookTest& t : look.tests) {
     tests.push_back({{"kind", t.kind}, {"variant", t.variant}, {"baseline", t.baseline}, {"metric", t.metric},
-                     {"direction", t.direction}, {"pairs", t.pairs}, {"p", FiniteOrName(t.p)},
-                     {"t", FiniteOrName(t.t)}, {"tested", t.tested}, {"decision", t.decision},
+                     {"direction", t.direction}, {"pairs", t.pairs}, {"p", NumberOrNonFinite(t.p)},
+                     {"t", NumberOrNonFinite(t.t)}, {"tested", t.tested}, {"decision", t.decision},
                      {"decided_look", t.decided_look}, {"level", t.level}, {"bound_p", t.bound_p}});
   }
   return {{"look", look.look}, {"planned_pairs", look.planned_pairs}, {"tests", tests}};
@@ -70,8 +43,8 @@ Result<SequentialLook> ParseSequentialLook(const Json& j, const std::string& pat
     AVCTL_ASSIGN_OR_RETURN(t.direction, GetString(e, "direction", p));
     AVCTL_ASSIGN_OR_RETURN(int64_t pairs, GetInt(e, "pairs", p));
     t.pairs = static_cast<int>(pairs);
-    AVCTL_ASSIGN_OR_RETURN(t.p, NumberOrName(e, "p", p));
-    AVCTL_ASSIGN_OR_RETURN(t.t, NumberOrName(e, "t", p));
+    AVCTL_ASSIGN_OR_RETURN(t.p, GetNumberOrNonFinite(e, "p", p));
+    AVCTL_ASSIGN_OR_RETURN(t.t, GetNumberOrNonFinite(e, "t", p));
     AVCTL_ASSIGN_OR_RETURN(t.tested, GetBool(e, "tested", p));
     AVCTL_ASSIGN_OR_RETURN(t.decision, GetString(e, "decision", p));
     AVCTL_ASSIGN_OR_RETURN(int64_t decided, GetInt(e, "decided_look", p));

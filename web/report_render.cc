@@ -385,10 +385,6 @@ std::string StopText(const SequentialTestReport& t, int looks_planned, int looks
   return fmt::format("{} at look {} of {}", t.last.decision, t.stop_look + 1, looks_planned);
 }
 
-std::string MaybeNumber(double v, const char* f) {
-  return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : (v > 0 ? "inf" : v < 0 ? "-inf" : "-");
-}
-
 // The group-sequential section: stops, bounds, and the estimates corrected
 // for the early stop (web/sequential_report.h).
 std::string SequentialSection(const SequentialReport& s) {
@@ -797,8 +793,6 @@ Json EffectSizesJson(const ComparisonResult& c) {
           {"bootstrap", {{"method", "stratified percentile"}, {"strata", "partition"}, {"reps", kEffectSizeReps}}}};
 }
 
-Json NumberJson(double v) { return std::isfinite(v) ? Json(v) : Json(std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"); }
-
 Json SequentialJson(const SequentialReport& s) {
   Json tests = Json::array();
   for (const auto& r : s.tests) {
@@ -810,8 +804,8 @@ Json SequentialJson(const SequentialReport& s) {
     tests.push_back({{"variant", r.last.variant}, {"baseline", r.last.baseline}, {"metric", r.last.metric},
                      {"direction", r.last.direction}, {"decision", r.last.decision},
                      {"stop_look", r.decided ? Json(r.stop_look + 1) : Json(nullptr)}, {"pairs_used", r.pairs_used},
-                     {"pairs_fixed", r.pairs_fixed}, {"p", NumberJson(r.p)}, {"bound_p", r.bound_p},
-                     {"t", NumberJson(r.t)}, {"t_bound", NumberJson(r.t_bound)}, {"mean_diff", r.mean},
+                     {"pairs_fixed", r.pairs_fixed}, {"p", NumberOrNonFinite(r.p)}, {"bound_p", r.bound_p},
+                     {"t", NumberOrNonFinite(r.t)}, {"t_bound", NumberOrNonFinite(r.t_bound)}, {"mean_diff", r.mean},
                      {"sd_diff", r.sd},
                      {"final", r.final.defined ? Json{{"p", r.final.p}, {"estimate", r.final.estimate},
                                                       {"ci", {r.final.ci_low, r.final.ci_high}}}

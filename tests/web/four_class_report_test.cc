@@ -56,8 +56,8 @@ TEST(FourClassReport, FourByFourMatricesFourPerClassRowsAndNoOtherCremaClass) {
   }
   const std::string& page = files.at("variant-1.html");
   EXPECT_NE(page.find("Per class (test, mean ± sd over 5 runs, %)"), std::string::npos);
-  for (const std::string& name : {"anger", "happiness", "sadness", "neutral"}) {
-    EXPECT_NE(page.find(">" + name + "<"), std::string::npos) << name;
+  for (const char* name : {"anger", "happiness", "sadness", "neutral"}) {
+    EXPECT_NE(page.find(">" + std::string(name) + "<"), std::string::npos) << name;
   }
   for (const auto& [file, text] : files) {
     for (const char* crema : {"disgust", "Disgust", "fear", "Fear", ">DIS<", ">FEA<", ">ANG<", ">HAP<", ">NEU<", ">SAD<"}) {
