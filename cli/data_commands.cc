@@ -11,6 +11,7 @@
 #include "store/feature_store.h"
 #include "store/group_split.h"
 #include "store/importer.h"
+#include "store/label_source.h"
 #include "store/store_info.h"
 #include "store/synth.h"
 
@@ -24,10 +25,70 @@ constexpr const char* kDataUsage =
     "usage: avctl data <command> [options]\n"
     "\n"
     "commands:\n"
-    "  synth    write a synthetic CREMA-D-shaped feature store\n"
-    "  import   build a feature store from openSMILE CSVs and VGG-face .npy files\n"
+    "  synth    write a synthetic feature store on CREMA-D's labels or any corpus's labels file\n"
+    "  import   build a feature store from openSMILE CSVs and VGG-face .npy files (or audio only)\n"
     "  info     summarise a feature store and verify its checksums\n"
     "  split    group-independent, class-stratified, seeded partitions of a labels CSV";
+
+
+// The label-file options `data synth` and `data import` share (store/label_source.h).
+void AddLabelSourceOptions(po::options_description* desc) {
+  desc->add_options()("format", po::value<std::string>()->default_value("crema-d"),
+                      "label files: crema-d (VAVL partition files), generic (a CSV: clip, group, label, split "
+                      "columns), msp-podcast (labels_consensus.csv)")(
+      "clip-column", po::value<std::string>()->default_value("clip"), "generic: the clip id column (<id>.csv, <id>.npy)")(
+      "group-column", po::value<std::string>()->default_value("speaker"),
+      "generic: the speaker, or another group such as a session")(
+      "label-column", po::value<std::string>()->default_value("label"), "generic: the class column")(
+      "gender-column", po::value<std::string>(), "generic: a gender column (optional)")(
+      "split-column", po::value<std::string>(),
+      "generic: the split column (default: 'split', else split_1..split_k as `data split` writes)")(
+      "classes", po::value<std::string>(),
+      "comma-separated classes to keep, in index order; rows of others are dropped and counted (default: every "
+      "label; msp-podcast: A,S,H,U,F,D,C,N, dropping O and X)")(
+      "class-names", po::value<std::string>(), "comma-separated display names, one per kept class")(
+      "merge", po::value<std::string>(), "LABEL=CLASS,... merged before --classes (IEMOCAP: exc=hap)")(
+      "soft-columns", po::bool_switch(), "generic: soft labels from columns named after the kept classes");
+}
+
+std::vector<std::string> CommaList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c == ',') {
+      while (!cur.empty() && cur.back() == ' ') cur.pop_back();
+      size_t b = cur.find_first_not_of(' ');
+      if (b != std::string::npos) out.push_back(cur.substr(b));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+Result<LabelSourceOptions> ReadLabelSourceOptions(const po::variables_map& vm) {
+  LabelSourceOptions o;
+  AVCTL_ASSIGN_OR_RETURN(o.format, ParseLabelFormat(vm["format"].as<std::string>()));
+  const bool generic_only = vm["clip-column"].defaulted() && vm["group-column"].defaulted() &&
+                            vm["label-column"].defaulted() && !vm.count("gender-column") && !vm.count("split-column") &&
+                            !vm["soft-columns"].as<bool>();
+  if (o.format != LabelFormat::kGeneric && !generic_only) {
+    return Status::InvalidArgument("column options need --format generic").WithField("--format");
+  }
+  o.clip_column = vm["clip-column"].as<std::string>();
+  o.group_column = vm["group-column"].as<std::string>();
+  o.label_column = vm["label-column"].as<std::string>();
+  if (vm.count("gender-column")) o.gender_column = vm["gender-column"].as<std::string>();
+  if (vm.count("split-column")) o.split_column = vm["split-column"].as<std::string>();
+  if (vm.count("classes")) o.classes = CommaList(vm["classes"].as<std::string>());
+  if (vm.count("class-names")) o.class_names = CommaList(vm["class-names"].as<std::string>());
+  if (vm.count("merge")) {
+    AVCTL_ASSIGN_OR_RETURN(o.merge, ParseMergeList(vm["merge"].as<std::string>(), "--merge"));
+  }
+  o.soft_columns = vm["soft-columns"].as<bool>();
+  return o;
+}
 
 int RunSynth(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl data synth options");
@@ -41,10 +102,12 @@ int RunSynth(const std::vector<std::string>& args, Context& ctx) {
       "clips-per-actor", po::value<int>(), "override the profile's clips per actor (0 = all)")(
       "audio-llds", po::value<int>(), "override the profile's LLD count (audio dim = 2 x LLDs with deltas)")(
       "visual-dim", po::value<int>(), "override the profile's visual dimension")(
+      "audio-only", po::bool_switch(), "no visual array (a corpus without video; trains the *_audio variants)")(
       "label-sharpness", po::value<double>()->default_value(2.0),
       "exponent on the soft labels when drawing the class that generates a clip's features")(
       "threads", po::value<int>()->default_value(0), "generator threads (0 = all cores)")(
       "force", po::bool_switch(), "replace an existing store at --out");
+  AddLabelSourceOptions(&desc);
   AddLogOptions(&desc);
   po::variables_map vm;
   int code = 0;
@@ -65,6 +128,13 @@ int RunSynth(const std::vector<std::string>& args, Context& ctx) {
   if (vm.count("audio-llds")) o.audio_llds = vm["audio-llds"].as<int>();
   if (vm.count("visual-dim")) o.visual_dim = vm["visual-dim"].as<int>();
   o.label_sharpness = vm["label-sharpness"].as<double>();
+  o.audio_only = vm["audio-only"].as<bool>();
+  auto labels = ReadLabelSourceOptions(vm);
+  if (!labels.ok()) return ReportError(labels.status());
+  o.labels = *labels;
+  if (o.labels.format != LabelFormat::kCremaD && !vm.count("labels")) {
+    return ReportError(Status::InvalidArgument("--format " + vm["format"].as<std::string>() + " needs --labels").WithField("--labels"));
+  }
   o.threads = vm["threads"].as<int>();
   o.overwrite = vm["force"].as<bool>();
 
@@ -115,10 +185,11 @@ int RunImport(const std::vector<std::string>& args, Context& ctx) {
   po::options_description desc("avctl data import options");
   desc.add_options()("help,h", "show this help")(
       "labels", po::value<std::vector<std::string>>()->composing()->required(),
-      "partition label CSV (repeatable; partition_N.csv is partition N)")(
+      "label CSV (repeatable: one per partition; CREMA-D's partition_N.csv is partition N; see --format)")(
       "audio-dir", po::value<std::string>()->required(),
       "directory of openSMILE ComParE_2016 LLD CSVs, one <clip>.csv per clip")(
-      "visual-dir", po::value<std::string>()->required(), "directory of VGG-face features, one <clip>.npy per clip")(
+      "visual-dir", po::value<std::string>(),
+      "directory of VGG-face features, one <clip>.npy per clip; without it the store is audio only")(
       "out", po::value<std::string>()->required(), "output store directory (must not exist unless --force)")(
       "visual-fps", po::value<double>()->default_value(30.0), "frame rate of the visual features")(
       "audio-step-ms", po::value<double>()->default_value(16.0), "frame step of the audio LLDs")(
@@ -127,11 +198,13 @@ int RunImport(const std::vector<std::string>& args, Context& ctx) {
       "skip-missing", po::bool_switch(), "import the clips that have both files and list the missing ones")(
       "threads", po::value<int>()->default_value(0), "reader threads (0 = all cores)")(
       "force", po::bool_switch(), "replace an existing store at --out");
+  AddLabelSourceOptions(&desc);
   AddLogOptions(&desc);
   po::variables_map vm;
   int code = 0;
   if (!ParseArgs(args, desc, {},
-                 "usage: avctl data import --labels CSV [--labels CSV ...] --audio-dir DIR --visual-dir DIR --out DIR",
+                 "usage: avctl data import --labels CSV [--labels CSV ...] --audio-dir DIR [--visual-dir DIR] --out DIR "
+                 "[--format crema-d|generic|msp-podcast]",
                  &vm, &code)) {
     return code;
   }
@@ -140,7 +213,10 @@ int RunImport(const std::vector<std::string>& args, Context& ctx) {
   ImportOptions o;
   o.label_files = vm["labels"].as<std::vector<std::string>>();
   o.audio_dir = vm["audio-dir"].as<std::string>();
-  o.visual_dir = vm["visual-dir"].as<std::string>();
+  if (vm.count("visual-dir")) o.visual_dir = vm["visual-dir"].as<std::string>();
+  auto labels = ReadLabelSourceOptions(vm);
+  if (!labels.ok()) return ReportError(labels.status());
+  o.labels = *labels;
   o.out_dir = vm["out"].as<std::string>();
   o.visual_fps = vm["visual-fps"].as<double>();
   o.audio_step_ms = vm["audio-step-ms"].as<double>();

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace avctl {
@@ -23,6 +24,23 @@ inline uint64_t DeriveSeed(uint64_t seed, std::string_view label, uint64_t index
   uint64_t h = SplitMix64(seed);
   for (unsigned char c : label) h = SplitMix64(h ^ c);
   return SplitMix64(h ^ SplitMix64(index + 0x632BE59BD9B4E019ULL));
+}
+
+// The stream of a named group (a speaker or session): a decimal name such
+// as CREMA-D's actor "1001" is DeriveSeed(seed, label, 1001), the stream
+// such groups always had; any other name is DeriveSeed(seed, label + ":" + name).
+inline uint64_t DeriveGroupSeed(uint64_t seed, std::string_view label, std::string_view name) {
+  bool numeric = !name.empty() && name.size() <= 18;
+  uint64_t n = 0;
+  for (char c : name) {
+    numeric = numeric && c >= '0' && c <= '9';
+    if (numeric) n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (numeric) return DeriveSeed(seed, label, n);
+  std::string joined(label);
+  joined += ':';
+  joined += name;
+  return DeriveSeed(seed, joined);
 }
 
 // A stream's whole state, for checkpoints: restoring it continues the stream

@@ -54,7 +54,9 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& dir,
   AVCTL_ASSIGN_OR_RETURN(store->manifest_, ManifestFromJson(j, manifest_path));
   const Manifest& m = store->manifest_;
   AVCTL_ASSIGN_OR_RETURN(store->audio_, MapChecked(dir, m.audio.file, m.audio.bytes, "audio"));
-  AVCTL_ASSIGN_OR_RETURN(store->visual_, MapChecked(dir, m.visual.file, m.visual.bytes, "visual"));
+  if (m.has_visual()) {
+    AVCTL_ASSIGN_OR_RETURN(store->visual_, MapChecked(dir, m.visual.file, m.visual.bytes, "visual"));
+  }
   AVCTL_ASSIGN_OR_RETURN(store->stats_, MapChecked(dir, m.norm_stats.file, m.norm_stats.bytes, "norm_stats"));
   if (options.verify_checksums) AVCTL_RETURN_IF_ERROR(store->VerifyChecksums());
   return store;
@@ -63,7 +65,7 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& dir,
 Status FeatureStore::VerifyChecksums() const {
   AVCTL_RETURN_IF_ERROR(CheckSum(*stats_, manifest_.norm_stats.checksum, "norm_stats.checksum"));
   AVCTL_RETURN_IF_ERROR(CheckSum(*audio_, manifest_.audio.checksum, "audio.checksum"));
-  AVCTL_RETURN_IF_ERROR(CheckSum(*visual_, manifest_.visual.checksum, "visual.checksum"));
+  if (visual_) AVCTL_RETURN_IF_ERROR(CheckSum(*visual_, manifest_.visual.checksum, "visual.checksum"));
   return Status::OK();
 }
 
@@ -72,6 +74,7 @@ const float* FeatureStore::audio(size_t i) const {
 }
 
 const uint16_t* FeatureStore::visual(size_t i) const {
+  if (!visual_) return nullptr;
   return reinterpret_cast<const uint16_t*>(visual_->data()) + clip(i).visual_offset * visual_dim();
 }
 

@@ -42,11 +42,13 @@ class FeatureStore {
   const std::vector<std::string>& class_names() const { return manifest_.class_names; }
   const ClipRecord& clip(size_t i) const { return manifest_.clips[i]; }
   int64_t audio_dim() const { return manifest_.audio.dim; }
-  int64_t visual_dim() const { return manifest_.visual.dim; }
+  int64_t visual_dim() const { return manifest_.visual.dim; }  // 0: an audio-only store
+  bool has_visual() const { return manifest_.has_visual(); }
 
   // Row-major [clip(i).audio_frames x audio_dim()] float32.
   const float* audio(size_t i) const;
-  // Row-major [clip(i).visual_frames x visual_dim()] IEEE float16 bits.
+  // Row-major [clip(i).visual_frames x visual_dim()] IEEE float16 bits;
+  // nullptr in an audio-only store.
   const uint16_t* visual(size_t i) const;
 
   Result<NormStatsView> norm_stats(int partition) const;

@@ -32,7 +32,7 @@ struct LoadedClip {
 };
 
 Status CheckClip(const LoadedClip& c, const std::string& audio_path, const std::string& visual_path,
-                 const std::vector<std::string>& lld_names, int64_t visual_dim) {
+                 const std::vector<std::string>& lld_names, int64_t visual_dim, bool with_visual) {
   if (c.audio.lld_names != lld_names) {
     size_t i = 0;
     while (i < lld_names.size() && i < c.audio.lld_names.size() && lld_names[i] == c.audio.lld_names[i]) ++i;
@@ -42,7 +42,7 @@ Status CheckClip(const LoadedClip& c, const std::string& audio_path, const std::
                                                i + 1, found, expected))
         .WithFile(audio_path).WithLine(1);
   }
-  if (c.visual.shape.size() != 2 || static_cast<int64_t>(c.visual.shape[1]) != visual_dim) {
+  if (with_visual && (c.visual.shape.size() != 2 || static_cast<int64_t>(c.visual.shape[1]) != visual_dim)) {
     std::string shape;
     for (size_t i = 0; i < c.visual.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(c.visual.shape[i]);
     return Status::InvalidArgument(fmt::format("expected shape (frames, {}), got ({})", visual_dim, shape))
@@ -55,19 +55,22 @@ Status CheckClip(const LoadedClip& c, const std::string& audio_path, const std::
 
 Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
   if (!fs::is_directory(o.audio_dir)) return Status::NotFound("audio directory does not exist").WithFile(o.audio_dir);
-  if (!fs::is_directory(o.visual_dir)) return Status::NotFound("visual directory does not exist").WithFile(o.visual_dir);
+  const bool with_visual = !o.visual_dir.empty();
+  if (with_visual && !fs::is_directory(o.visual_dir)) {
+    return Status::NotFound("visual directory does not exist").WithFile(o.visual_dir);
+  }
   if (!(o.visual_fps > 0)) return Status::InvalidArgument("must be positive").WithField("--visual-fps");
   if (!(o.audio_step_ms > 0)) return Status::InvalidArgument("must be positive").WithField("--audio-step-ms");
-  AVCTL_ASSIGN_OR_RETURN(Corpus corpus, LoadCorpus(o.label_files));
+  AVCTL_ASSIGN_OR_RETURN(Corpus corpus, LoadLabelSource(o.label_files, o.labels));
 
   ImportReport report;
   report.out_dir = o.out_dir;
   report.clips_listed = static_cast<int64_t>(corpus.clips.size());
   std::vector<size_t> present;
   for (size_t i = 0; i < corpus.clips.size(); ++i) {
-    const std::string& id = corpus.clips[i].name.stem;
+    const std::string& id = corpus.clips[i].id;
     bool has_audio = fs::exists(fs::path(o.audio_dir) / (id + ".csv"));
-    bool has_visual = fs::exists(fs::path(o.visual_dir) / (id + ".npy"));
+    bool has_visual = !with_visual || fs::exists(fs::path(o.visual_dir) / (id + ".npy"));
     if (!has_audio) report.missing_audio.push_back(id);
     if (!has_visual) report.missing_visual.push_back(id);
     if (has_audio && has_visual) present.push_back(i);
@@ -82,7 +85,10 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
     }
     log->Warn("import: {}", summary);
   }
-  if (present.empty()) return Status::NotFound("no clip has both an audio and a visual file; nothing was written");
+  if (present.empty()) {
+    return Status::NotFound(with_visual ? "no clip has both an audio and a visual file; nothing was written"
+                                        : "no clip has an audio file; nothing was written");
+  }
 
   const int threads = ResolveThreads(o.threads);
   const size_t block = static_cast<size_t>(threads) * 4;
@@ -94,7 +100,7 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
   for (size_t start = 0; start < present.size(); start += block) {
     const size_t n = std::min(block, present.size() - start);
     ParallelFor(n, threads, [&](size_t i) {
-      const std::string& id = corpus.clips[present[start + i]].name.stem;
+      const std::string& id = corpus.clips[present[start + i]].id;
       LoadedClip& c = loaded[i];
       c.status = Status::OK();
       auto a = ReadOpenSmileLldCsv((fs::path(o.audio_dir) / (id + ".csv")).string());
@@ -103,6 +109,7 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
         return;
       }
       c.audio = std::move(a).value();
+      if (!with_visual) return;
       auto v = ReadNpyFile((fs::path(o.visual_dir) / (id + ".npy")).string());
       if (!v.ok()) {
         c.status = v.status();
@@ -113,8 +120,9 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
 
     for (size_t i = 0; i < n; ++i) {
       const CorpusClip& clip = corpus.clips[present[start + i]];
-      const std::string audio_path = (fs::path(o.audio_dir) / (clip.name.stem + ".csv")).string();
-      const std::string visual_path = (fs::path(o.visual_dir) / (clip.name.stem + ".npy")).string();
+      const std::string audio_path = (fs::path(o.audio_dir) / (clip.id + ".csv")).string();
+      const std::string visual_path =
+          with_visual ? (fs::path(o.visual_dir) / (clip.id + ".npy")).string() : std::string();
       LoadedClip& c = loaded[i];
       if (!c.status.ok()) return c.status;
       if (!writer) {
@@ -124,13 +132,13 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
                                                      c.audio.num_llds, o.expect_llds))
               .WithFile(audio_path).WithLine(1);
         }
-        if (c.visual.shape.size() != 2) {
+        if (with_visual && c.visual.shape.size() != 2) {
           return Status::InvalidArgument(fmt::format("expected a 2-D array [frames, dims], got {} dimension(s)",
                                                      c.visual.shape.size()))
               .WithFile(visual_path).WithField("shape");
         }
-        visual_dim = static_cast<int64_t>(c.visual.shape[1]);
-        if (o.expect_visual_dim > 0 && visual_dim != o.expect_visual_dim) {
+        visual_dim = with_visual ? static_cast<int64_t>(c.visual.shape[1]) : 0;
+        if (with_visual && o.expect_visual_dim > 0 && visual_dim != o.expect_visual_dim) {
           return Status::InvalidArgument(fmt::format("visual dimension {}, expected {} (VGG-face; --expect-visual-dim 0 accepts any)",
                                                      visual_dim, o.expect_visual_dim))
               .WithFile(visual_path).WithField("shape");
@@ -147,15 +155,17 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
         layout.audio_frame_rate_hz = 1000.0 / o.audio_step_ms;
         layout.visual_frame_rate_hz = o.visual_fps;
         layout.partitions = corpus.partitions;
+        layout.classes = corpus.classes;
+        layout.class_names = corpus.class_names;
         AVCTL_ASSIGN_OR_RETURN(writer, StoreWriter::Create(o.out_dir, layout, o.overwrite));
         report.audio_dim = layout.audio_dim;
         report.visual_dim = visual_dim;
       }
-      AVCTL_RETURN_IF_ERROR(CheckClip(c, audio_path, visual_path, lld_names, visual_dim));
+      AVCTL_RETURN_IF_ERROR(CheckClip(c, audio_path, visual_path, lld_names, visual_dim, with_visual));
       const int64_t af = static_cast<int64_t>(c.audio.frames);
-      const int64_t vf = static_cast<int64_t>(c.visual.shape[0]);
+      const int64_t vf = with_visual ? static_cast<int64_t>(c.visual.shape[0]) : 0;
       Status s = writer->AddClip(ClipRecordFromCorpus(clip), c.audio.values.data(), af, c.visual.data.data(), vf);
-      if (!s.ok()) return std::move(s).Annotate(fmt::format("{} / {}", audio_path, visual_path));
+      if (!s.ok()) return std::move(s).Annotate(with_visual ? fmt::format("{} / {}", audio_path, visual_path) : audio_path);
       if (c.audio.deltas_computed) report.deltas_computed++;
       report.audio_frames += af;
       report.visual_frames += vf;
@@ -168,12 +178,13 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
   AVCTL_ASSIGN_OR_RETURN(Json labels, LabelFilesProvenance(o.label_files));
   Json provenance = {{"kind", "import"},
                      {"audio_dir", fs::absolute(o.audio_dir).string()},
-                     {"visual_dir", fs::absolute(o.visual_dir).string()},
+                     {"visual_dir", with_visual ? fs::absolute(o.visual_dir).string() : std::string()},
                      {"label_files", labels},
                      {"lld_names", lld_names},
                      {"deltas_computed_files", report.deltas_computed},
                      {"missing_audio", report.missing_audio},
                      {"missing_visual", report.missing_visual}};
+  if (o.labels.format != LabelFormat::kCremaD) provenance["labels"] = corpus.label_provenance;
   AVCTL_RETURN_IF_ERROR(writer->Finish(/*synthetic=*/false, provenance));
   return report;
 }

@@ -3,7 +3,10 @@
 // SMILExtract -lldcsvoutput form or the Python opensmile form; deltas are
 // computed when absent) and VGG-face frame features (<visual-dir>/<clip>.npy,
 // [frames x 4096]). Files are read in parallel and appended in corpus order;
-// any malformed file stops the import with an error naming the file and the
+// The labels are CREMA-D's partition files or any corpus's labels file
+// (store/label_source.h: generic CSVs, MSP-Podcast's labels_consensus.csv).
+// Without a visual directory the store is audio only (no visual array).
+// Any malformed file stops the import with an error naming the file and the
 // line or field, and nothing is published (see StoreWriter).
 #pragma once
 
@@ -13,13 +16,15 @@
 
 #include "common/log.h"
 #include "common/status.h"
+#include "store/label_source.h"
 
 namespace avctl {
 
 struct ImportOptions {
   std::vector<std::string> label_files;
+  LabelSourceOptions labels;  // the files' format, columns and classes (CREMA-D's by default)
   std::string audio_dir;
-  std::string visual_dir;
+  std::string visual_dir;     // "": an audio-only store
   std::string out_dir;
   double visual_fps = 30.0;
   double audio_step_ms = 16.0;

@@ -1,5 +1,6 @@
 #include "store/labels.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -30,6 +31,18 @@ bool ParseSplit(std::string_view text, Split* out) {
     }
   }
   return false;
+}
+
+std::vector<std::string> CremaClassCodes() {
+  std::vector<std::string> out;
+  for (const auto& e : AllEmotions()) out.emplace_back(e.code);
+  return out;
+}
+
+std::vector<std::string> CremaClassNames() {
+  std::vector<std::string> out;
+  for (const auto& e : AllEmotions()) out.emplace_back(e.name);
+  return out;
 }
 
 int HardLabel(const std::array<float, kNumEmotions>& soft, Emotion intended) {
@@ -185,13 +198,20 @@ Result<PartitionLabels> ParsePartitionLabels(std::string_view text, const std::s
 Result<Corpus> MergePartitions(const std::vector<PartitionLabels>& parts) {
   if (parts.empty()) return Status::InvalidArgument("no label files given");
   Corpus corpus;
+  corpus.classes = CremaClassCodes();
+  corpus.class_names = CremaClassNames();
+  corpus.label_provenance = {{"format", "crema-d"}};
   const PartitionLabels& first = parts[0];
   std::unordered_map<std::string, size_t> index;
   for (const auto& row : first.rows) {
     index.emplace(row.name.stem, corpus.clips.size());
     CorpusClip clip;
-    clip.name = row.name;
-    clip.soft = row.soft;
+    clip.id = row.name.stem;
+    clip.group = std::to_string(row.name.actor);
+    clip.sentence = row.name.sentence;
+    clip.level = std::string(IntensityLevelCode(row.name.level));
+    clip.intended = EmotionIndex(row.name.emotion);
+    clip.soft.assign(row.soft.begin(), row.soft.end());
     clip.label = row.label;
     clip.gender = row.gender;
     clip.splits.push_back(row.split);
@@ -219,7 +239,8 @@ Result<Corpus> MergePartitions(const std::vector<PartitionLabels>& parts) {
             .WithFile(part.path).WithLine(row.line).WithField("FileName");
       }
       CorpusClip& clip = corpus.clips[it->second];
-      if (clip.soft != row.soft || clip.gender != row.gender) {
+      if (!std::equal(clip.soft.begin(), clip.soft.end(), row.soft.begin(), row.soft.end()) ||
+          clip.gender != row.gender) {
         return Status::InvalidArgument(fmt::format("labels of clip {} differ from those in {}", row.name.stem, first.path))
             .WithFile(part.path).WithLine(row.line);
       }

@@ -11,6 +11,7 @@
 
 #include "common/crema_name.h"
 #include "common/emotions.h"
+#include "common/json_util.h"
 #include "common/status.h"
 
 namespace avctl {
@@ -41,20 +42,34 @@ Result<PartitionLabels> ParsePartitionLabels(std::string_view text, const std::s
 
 int HardLabel(const std::array<float, kNumEmotions>& soft, Emotion intended);
 
-// One clip of the merged corpus with its split in each partition.
+// One clip of a corpus (any label schema) with its split in each partition.
+// CREMA-D clips also carry their actor's sentence and intensity level.
 struct CorpusClip {
-  CremaClipName name;
-  std::array<float, kNumEmotions> soft{};
-  int label = 0;
-  std::string gender;
+  std::string id;        // the clip id: the feature files are <id>.csv / <id>.npy
+  std::string group;     // speaker or session (CREMA-D: the actor number)
+  std::string gender;    // as the labels give it ("" when they do not)
+  std::string sentence;  // CREMA-D only ("" otherwise)
+  std::string level;     // CREMA-D only ("LO", "MD", "HI", "XX"; "" otherwise)
+  int intended = 0;      // class the clip was recorded for (CREMA-D); otherwise the label
+  std::vector<float> soft;  // soft labels, one per class of the corpus
+  int label = 0;         // hard label (class index)
   std::vector<Split> splits;  // splits[i] belongs to partitions[i]
 };
 
 struct Corpus {
   std::vector<int> partitions;
   std::vector<std::string> label_files;
+  // The label schema: class codes in index order and their display names.
+  std::vector<std::string> classes;
+  std::vector<std::string> class_names;
   std::vector<CorpusClip> clips;  // in the order of the first file
+  Json label_provenance = Json::object();  // what the reader did (format, columns, classes dropped or merged)
 };
+
+// CREMA-D's six as class codes and names, in class-index order
+// (common/emotions.h): ANG DIS FEA HAP NEU SAD; anger, disgust, ...
+std::vector<std::string> CremaClassCodes();
+std::vector<std::string> CremaClassNames();
 
 // All files must list the same clips with the same labels, speakers and
 // genders; only the splits may differ. Partition numbers must be distinct.

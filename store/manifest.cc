@@ -82,30 +82,28 @@ Result<std::vector<std::string>> ClassList(const Json& j, const std::string& fie
   return out;
 }
 
+// A CREMA-D clip: a sentence code and a numeric actor (written as before
+// stores held other corpora, so CREMA-D manifests stay byte-identical).
+bool IsCremaRecord(const ClipRecord& c) {
+  if (c.sentence.empty() || c.group.empty() || c.group.size() > 9) return false;
+  if (c.group.size() > 1 && c.group[0] == '0') return false;
+  for (char ch : c.group)
+    if (ch < '0' || ch > '9') return false;
+  return true;
+}
+
 }  // namespace
-
-std::vector<std::string> CremaClassCodes() {
-  std::vector<std::string> out;
-  for (const auto& e : AllEmotions()) out.emplace_back(e.code);
-  return out;
-}
-
-std::vector<std::string> CremaClassNames() {
-  std::vector<std::string> out;
-  for (const auto& e : AllEmotions()) out.emplace_back(e.name);
-  return out;
-}
 
 ClipRecord ClipRecordFromCorpus(const CorpusClip& clip) {
   ClipRecord rec;
-  rec.id = clip.name.stem;
-  rec.actor = clip.name.actor;
+  rec.id = clip.id;
+  rec.group = clip.group;
   rec.gender = clip.gender;
-  rec.sentence = clip.name.sentence;
-  rec.level = std::string(IntensityLevelCode(clip.name.level));
-  rec.intended = EmotionIndex(clip.name.emotion);
+  rec.sentence = clip.sentence;
+  rec.level = clip.level;
+  rec.intended = clip.intended;
   rec.label = clip.label;
-  rec.soft.assign(clip.soft.begin(), clip.soft.end());
+  rec.soft = clip.soft;
   rec.splits = clip.splits;
   return rec;
 }
@@ -131,17 +129,22 @@ Json ManifestToJson(const Manifest& m) {
     for (Split s : c.splits) splits.push_back(std::string(SplitName(s)));
     Json soft = Json::array();
     for (float v : c.soft) soft.push_back(v);
-    clips.push_back({{"id", c.id},
-                     {"actor", c.actor},
-                     {"gender", c.gender},
-                     {"sentence", c.sentence},
-                     {"level", c.level},
-                     {"intended", code(c.intended)},
-                     {"label", code(c.label)},
-                     {"soft", soft},
-                     {"splits", splits},
-                     {"audio", {c.audio_offset, c.audio_frames}},
-                     {"visual", {c.visual_offset, c.visual_frames}}});
+    Json clip = {{"id", c.id},
+                 {"gender", c.gender},
+                 {"intended", code(c.intended)},
+                 {"label", code(c.label)},
+                 {"soft", soft},
+                 {"splits", splits},
+                 {"audio", {c.audio_offset, c.audio_frames}}};
+    if (m.has_visual()) clip["visual"] = {c.visual_offset, c.visual_frames};
+    if (IsCremaRecord(c)) {
+      clip["actor"] = std::stoi(c.group);
+      clip["sentence"] = c.sentence;
+      clip["level"] = c.level;
+    } else {
+      clip["group"] = c.group;
+    }
+    clips.push_back(std::move(clip));
   }
   Json out = {{"format", kStoreFormatName},
           {"format_version", m.format_version},
@@ -151,7 +154,6 @@ Json ManifestToJson(const Manifest& m) {
           {"classes", classes},
           {"partitions", m.partitions},
           {"audio", ArrayToJson(m.audio)},
-          {"visual", ArrayToJson(m.visual)},
           {"norm_stats",
            {{"file", m.norm_stats.file},
             {"dtype", "float32"},
@@ -161,6 +163,7 @@ Json ManifestToJson(const Manifest& m) {
             {"train_audio_frames", m.norm_stats.train_audio_frames},
             {"train_visual_frames", m.norm_stats.train_visual_frames}}},
           {"clips", clips}};
+  if (m.has_visual()) out["visual"] = ArrayToJson(m.visual);
   if (m.classes != CremaClassCodes()) out["class_names"] = m.class_names;
   return out;
 }
@@ -206,8 +209,12 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
     for (size_t k = 0; k < m.classes.size(); ++k) class_index[m.classes[k]] = static_cast<int>(k);
     AVCTL_ASSIGN_OR_RETURN(const Json* audio, GetMember(j, "audio", ""));
     AVCTL_ASSIGN_OR_RETURN(m.audio, ArrayFromJson(*audio, "audio", DType::kFloat32));
-    AVCTL_ASSIGN_OR_RETURN(const Json* visual, GetMember(j, "visual", ""));
-    AVCTL_ASSIGN_OR_RETURN(m.visual, ArrayFromJson(*visual, "visual", DType::kFloat16));
+    if (j.contains("visual")) {  // absent: an audio-only store
+      AVCTL_ASSIGN_OR_RETURN(m.visual, ArrayFromJson(j["visual"], "visual", DType::kFloat16));
+    } else {
+      m.visual = ArrayInfo();
+      m.visual.dtype = DType::kFloat16;
+    }
     AVCTL_ASSIGN_OR_RETURN(const Json* ns, GetMember(j, "norm_stats", ""));
     AVCTL_ASSIGN_OR_RETURN(m.norm_stats.file, GetString(*ns, "file", "norm_stats"));
     AVCTL_ASSIGN_OR_RETURN(m.norm_stats.bytes, GetInt(*ns, "bytes", "norm_stats"));
@@ -232,11 +239,17 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
       const std::string path = JoinJsonPath("clips", i);
       ClipRecord c;
       AVCTL_ASSIGN_OR_RETURN(c.id, GetString(cj, "id", path));
-      AVCTL_ASSIGN_OR_RETURN(int64_t actor, GetInt(cj, "actor", path));
-      c.actor = static_cast<int>(actor);
+      if (cj.is_object() && cj.contains("actor")) {  // a CREMA-D clip
+        AVCTL_ASSIGN_OR_RETURN(int64_t actor, GetInt(cj, "actor", path));
+        if (actor < 0) return Invalid(JoinJsonPath(path, "actor"), "must not be negative");
+        c.group = std::to_string(actor);
+        AVCTL_ASSIGN_OR_RETURN(c.sentence, GetString(cj, "sentence", path));
+        AVCTL_ASSIGN_OR_RETURN(c.level, GetString(cj, "level", path));
+        if (c.sentence.empty()) return Invalid(JoinJsonPath(path, "sentence"), "must not be empty");
+      } else {
+        AVCTL_ASSIGN_OR_RETURN(c.group, GetString(cj, "group", path));
+      }
       AVCTL_ASSIGN_OR_RETURN(c.gender, GetString(cj, "gender", path));
-      AVCTL_ASSIGN_OR_RETURN(c.sentence, GetString(cj, "sentence", path));
-      AVCTL_ASSIGN_OR_RETURN(c.level, GetString(cj, "level", path));
       for (auto [key, slot] : {std::pair<const char*, int*>{"intended", &c.intended}, {"label", &c.label}}) {
         AVCTL_ASSIGN_OR_RETURN(std::string code, GetString(cj, key, path));
         auto it = class_index.find(code);
@@ -263,16 +276,20 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
         c.splits.push_back(s);
       }
       AVCTL_ASSIGN_OR_RETURN(std::vector<int64_t> a, IntArray(cj, "audio", path, 2));
-      AVCTL_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntArray(cj, "visual", path, 2));
       c.audio_offset = a[0];
       c.audio_frames = a[1];
-      c.visual_offset = v[0];
-      c.visual_frames = v[1];
+      if (m.has_visual()) {
+        AVCTL_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntArray(cj, "visual", path, 2));
+        c.visual_offset = v[0];
+        c.visual_frames = v[1];
+      } else if (cj.contains("visual")) {
+        return Invalid(JoinJsonPath(path, "visual"), "the store has no visual array (audio only)");
+      }
       if (c.audio_offset != audio_next || c.audio_frames <= 0) {
         return Invalid(JoinJsonPath(path, "audio"), fmt::format("expected offset {} and a positive frame count, got [{}, {}]",
                                                                 audio_next, c.audio_offset, c.audio_frames));
       }
-      if (c.visual_offset != visual_next || c.visual_frames <= 0) {
+      if (m.has_visual() && (c.visual_offset != visual_next || c.visual_frames <= 0)) {
         return Invalid(JoinJsonPath(path, "visual"), fmt::format("expected offset {} and a positive frame count, got [{}, {}]",
                                                                  visual_next, c.visual_offset, c.visual_frames));
       }

@@ -10,6 +10,11 @@
 //                    over the frames of that partition's Train clips
 // Clips are stored back to back in manifest order: clip i's audio rows are
 // [audio_offset, audio_offset + audio_frames) and likewise for visual.
+// An audio-only store (a corpus without video, such as MSP-Podcast) has no
+// visual.f16, no "visual" entry in the manifest or its clips, and norm
+// statistics of the audio only (visual dim 0).
+// A clip of CREMA-D is stored with "actor" (a number), "sentence" and
+// "level"; a clip of any other corpus with "group" (its speaker or session).
 #pragma once
 
 #include <array>
@@ -55,24 +60,17 @@ struct NormStatsInfo {
 
 struct ClipRecord {
   std::string id;        // "1001_DFA_ANG_XX"
-  int actor = 0;
-  std::string gender;    // "Male" / "Female"
-  std::string sentence;  // "DFA"
-  std::string level;     // "LO", "MD", "HI", "XX"
-  int intended = 0;      // class index of the emotion in the file name
+  std::string group;     // speaker or session; CREMA-D: the actor ("1001"), stored as "actor": 1001
+  std::string gender;    // "Male" / "Female" ("" when the labels do not say)
+  std::string sentence;  // CREMA-D's "DFA"; "" for other corpora (then not stored)
+  std::string level;     // CREMA-D's "LO", "MD", "HI", "XX"; "" for other corpora
+  int intended = 0;      // class index of the emotion in the file name (other corpora: the label)
   int label = 0;         // hard label (class index)
   std::vector<float> soft;    // soft labels, one per class of the store (Manifest::classes)
   std::vector<Split> splits;  // one per partition, in Manifest::partitions order
   int64_t audio_offset = 0, audio_frames = 0;
   int64_t visual_offset = 0, visual_frames = 0;
 };
-
-// The CREMA-D six as class codes, in class-index order (common/emotions.h):
-// ANG DIS FEA HAP NEU SAD. The classes of a store whose manifest names them
-// so, and of every store made before stores could hold others.
-std::vector<std::string> CremaClassCodes();
-// Their names as results and reports show them: anger, disgust, ...
-std::vector<std::string> CremaClassNames();
 
 struct Manifest {
   int format_version = kStoreFormatVersion;
@@ -90,6 +88,8 @@ struct Manifest {
   NormStatsInfo norm_stats;
   std::vector<ClipRecord> clips;
 
+  // False for an audio-only store.
+  bool has_visual() const { return visual.dim > 0; }
   // Index into partitions of a partition number, or -1.
   int PartitionIndex(int partition) const;
 };

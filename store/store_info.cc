@@ -47,26 +47,29 @@ StoreSummary SummarizeManifest(const Manifest& m) {
   s.visual_bytes = m.visual.bytes;
   s.stats_bytes = m.norm_stats.bytes;
 
-  std::map<int, std::string> gender;
-  std::vector<std::array<std::set<int>, kNumSplits>> split_actors(m.partitions.size());
+  std::map<std::string, std::string> gender;
+  std::vector<std::array<std::set<std::string>, kNumSplits>> split_actors(m.partitions.size());
   std::vector<int64_t> af, vf;
   for (const auto& c : m.clips) {
     s.per_class[c.label]++;
-    s.clips_per_actor[c.actor]++;
-    gender[c.actor] = c.gender;
+    s.clips_per_actor[c.group]++;
+    gender[c.group] = c.gender;
     af.push_back(c.audio_frames);
     vf.push_back(c.visual_frames);
     for (size_t p = 0; p < c.splits.size(); ++p) {
       SplitCounts& sc = s.splits[p][static_cast<int>(c.splits[p])];
       sc.clips++;
       sc.per_class[c.label]++;
-      split_actors[p][static_cast<int>(c.splits[p])].insert(c.actor);
+      split_actors[p][static_cast<int>(c.splits[p])].insert(c.group);
     }
   }
   for (size_t p = 0; p < split_actors.size(); ++p)
     for (int k = 0; k < kNumSplits; ++k) s.splits[p][k].actors = static_cast<int64_t>(split_actors[p][k].size());
   s.actors = static_cast<int64_t>(s.clips_per_actor.size());
-  for (const auto& [actor, g] : gender) (g == "Male" ? s.male_actors : s.female_actors)++;
+  for (const auto& [actor, g] : gender) {
+    if (g == "Male") s.male_actors++;
+    if (g == "Female") s.female_actors++;
+  }
   if (!s.clips_per_actor.empty()) {
     s.min_clips_per_actor = s.max_clips_per_actor = s.clips_per_actor.begin()->second;
     for (const auto& [actor, n] : s.clips_per_actor) {
@@ -106,8 +109,12 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
        s.female_actors, s.min_clips_per_actor, s.max_clips_per_actor);
   line("audio:       {} dims float32, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.audio_dim,
        s.audio_frames.total, s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));
-  line("visual:      {} dims float16, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.visual_dim,
-       s.visual_frames.total, s.visual_frames.min, s.visual_frames.mean, s.visual_frames.max, Mib(s.visual_bytes));
+  if (s.visual_dim == 0) {
+    line("visual:      none (an audio-only store)");
+  } else {
+    line("visual:      {} dims float16, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.visual_dim,
+         s.visual_frames.total, s.visual_frames.min, s.visual_frames.mean, s.visual_frames.max, Mib(s.visual_bytes));
+  }
   line("duration:    {:.2f} s min, {:.2f} s mean, {:.2f} s max", s.min_seconds, s.mean_seconds, s.max_seconds);
 
   std::string header = fmt::format("{:<26}", "");
@@ -161,7 +168,7 @@ Json SummaryToJson(const StoreSummary& s) {
     partitions.push_back({{"partition", s.partitions[p]}, {"splits", splits}});
   }
   Json per_actor = Json::object();
-  for (const auto& [actor, n] : s.clips_per_actor) per_actor[std::to_string(actor)] = n;
+  for (const auto& [actor, n] : s.clips_per_actor) per_actor[actor] = n;
   auto frames = [](const FrameStats& f) {
     return Json{{"min", f.min}, {"mean", f.mean}, {"max", f.max}, {"total", f.total}};
   };

@@ -36,7 +36,7 @@ struct StoreSummary {
   std::vector<std::string> classes;  // the store's class codes
   std::vector<int64_t> per_class;    // by class index
   int64_t min_clips_per_actor = 0, max_clips_per_actor = 0;
-  std::map<int, int64_t> clips_per_actor;
+  std::map<std::string, int64_t> clips_per_actor;  // per group (CREMA-D: actor)
   std::vector<int> partitions;
   std::vector<std::array<SplitCounts, kNumSplits>> splits;  // per partition
   FrameStats audio_frames, visual_frames;

@@ -96,9 +96,9 @@ StoreWriter::~StoreWriter() {
 Result<std::unique_ptr<StoreWriter>> StoreWriter::Create(const std::string& out_dir, const StoreLayout& layout,
                                                          bool overwrite) {
   if (out_dir.empty()) return Status::InvalidArgument("empty output directory").WithField("--out");
-  if (layout.audio_dim <= 0 || layout.visual_dim <= 0) {
-    return Status::InvalidArgument(fmt::format("dimensions must be positive (audio {}, visual {})", layout.audio_dim,
-                                               layout.visual_dim));
+  if (layout.audio_dim <= 0 || layout.visual_dim < 0) {
+    return Status::InvalidArgument(fmt::format("dimensions must be positive (audio {}, visual {}; visual 0: audio only)",
+                                               layout.audio_dim, layout.visual_dim));
   }
   if (layout.partitions.empty()) return Status::InvalidArgument("a store needs at least one partition");
   std::error_code ec;
@@ -129,9 +129,10 @@ Status StoreWriter::OpenFiles() {
   std::string visual_path = (fs::path(tmp_dir_) / kVisualFile).string();
   audio_file_ = std::fopen(audio_path.c_str(), "wb");
   if (audio_file_ == nullptr) return Status::FromErrno("cannot create", errno).WithFile(audio_path);
+  std::setvbuf(audio_file_, nullptr, _IOFBF, 1 << 20);
+  if (layout_.visual_dim == 0) return Status::OK();  // audio only: no visual array
   visual_file_ = std::fopen(visual_path.c_str(), "wb");
   if (visual_file_ == nullptr) return Status::FromErrno("cannot create", errno).WithFile(visual_path);
-  std::setvbuf(audio_file_, nullptr, _IOFBF, 1 << 20);
   std::setvbuf(visual_file_, nullptr, _IOFBF, 4 << 20);
   return Status::OK();
 }
@@ -157,8 +158,10 @@ Status StoreWriter::AddClip(ClipRecord clip, const float* audio, int64_t audio_f
                                                "{} classes",
                                                clip.id, clip.soft.size(), clip.label, clip.intended, classes));
   }
-  if (audio_frames <= 0 || visual_frames <= 0) {
-    return Status::InvalidArgument(fmt::format("clip {} has {} audio and {} visual frames; both must be positive",
+  const bool has_visual = layout_.visual_dim > 0;
+  if (audio_frames <= 0 || (has_visual ? visual_frames <= 0 : visual_frames != 0)) {
+    return Status::InvalidArgument(fmt::format(has_visual ? "clip {} has {} audio and {} visual frames; both must be positive"
+                                                          : "clip {} has {} audio and {} visual frames in an audio-only store",
                                                clip.id, audio_frames, visual_frames));
   }
   const int64_t da = layout_.audio_dim, dv = layout_.visual_dim;
@@ -192,7 +195,9 @@ Status StoreWriter::AddClip(ClipRecord clip, const float* audio, int64_t audio_f
   dequant_buf_.resize(nv);
   FloatsToHalves(visual, half_buf_.data(), nv);
   HalvesToFloats(half_buf_.data(), dequant_buf_.data(), nv);  // statistics describe the stored values
-  AVCTL_RETURN_IF_ERROR(WriteBytes(visual_file_, &visual_sum_, half_buf_.data(), nv * sizeof(uint16_t), visual_path));
+  if (has_visual) {
+    AVCTL_RETURN_IF_ERROR(WriteBytes(visual_file_, &visual_sum_, half_buf_.data(), nv * sizeof(uint16_t), visual_path));
+  }
 
   acc_->AddClip(audio, audio_frames, da, acc_->audio_shift, clip.splits, &acc_->audio);
   acc_->AddClip(dequant_buf_.data(), visual_frames, dv, acc_->visual_shift, clip.splits, &acc_->visual);
@@ -236,6 +241,7 @@ Status StoreWriter::Finish(bool synthetic, Json provenance) {
   if (!acc_->has_shift) return Status::Internal("statistics have no shift");
 
   for (std::FILE** f : {&audio_file_, &visual_file_}) {
+    if (*f == nullptr) continue;  // audio only: no visual file
     const char* name = (*f == audio_file_) ? kAudioFile : kVisualFile;
     std::string path = (fs::path(tmp_dir_) / name).string();
     if (std::fflush(*f) != 0 || ::fsync(fileno(*f)) != 0) {

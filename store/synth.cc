@@ -48,22 +48,25 @@ Vec Scaled(const Vec& v, double s) {
 // Class codes of one modality: classes in the same group share a base
 // direction and differ only by a small class-specific part (confusable).
 struct ModalityCodes {
-  std::array<Vec, kNumEmotions> code;
-  std::array<double, kNumEmotions> rate_hz;  // modulation rate of the expression
+  std::vector<Vec> code;        // per class
+  std::vector<double> rate_hz;  // modulation rate of the expression, per class
 };
 
-ModalityCodes MakeCodes(Rng* rng, const std::array<int, kNumEmotions>& group, double within_group,
-                        double rate_lo, double rate_hi) {
+ModalityCodes MakeCodes(Rng* rng, const std::vector<int>& group, double within_group, double rate_lo,
+                        double rate_hi) {
+  const int K = static_cast<int>(group.size());
   ModalityCodes m;
+  m.code.resize(group.size());
+  m.rate_hz.resize(group.size());
   std::map<int, Vec> bases;
   std::map<int, double> rates;
-  for (int c = 0; c < kNumEmotions; ++c) {
+  for (int c = 0; c < K; ++c) {
     if (!bases.count(group[c])) {
       bases[group[c]] = RandomUnit(rng);
       rates[group[c]] = rng->Uniform(rate_lo, rate_hi);
     }
   }
-  for (int c = 0; c < kNumEmotions; ++c) {
+  for (int c = 0; c < K; ++c) {
     Vec u = RandomUnit(rng);
     Vec v;
     double norm = 0;
@@ -85,12 +88,12 @@ struct SynthModel {
 
   ModalityCodes audio_codes, visual_codes;
   Vec audio_gender, visual_gender;
-  std::map<int, Vec> audio_speaker, visual_speaker;   // per actor
-  std::map<int, double> actor_rate;                   // log-duration offset per actor
+  std::map<std::string, Vec> audio_speaker, visual_speaker;  // per group (actor)
+  std::map<std::string, double> actor_rate;                  // log-duration offset per group
   std::map<std::string, double> sentence_log_seconds; // median log duration per sentence
   std::map<std::string, std::array<Vec, 3>> sentence_dirs;
   std::map<std::string, std::array<double, 6>> sentence_waves;  // 3 x (cycles per clip, phase)
-  std::array<double, kNumEmotions> emotion_rate{};    // log-duration offset per class
+  std::vector<double> emotion_rate;                    // log-duration offset per class
 
   std::vector<float> audio_mix;    // [audio_llds x kLatent]
   std::vector<float> audio_scale;  // [audio_llds]
@@ -106,25 +109,33 @@ SynthModel MakeModel(uint64_t seed, const Corpus& corpus, int audio_llds, int vi
   m.sharpness = sharpness;
   Rng rng(DeriveSeed(seed, "model"));
 
-  // Class order: ANG, DIS, FEA, HAP, NEU, SAD.
-  // Audio groups by arousal: {ANG, HAP}, {NEU, SAD}, {FEA}, {DIS}.
-  m.audio_codes = MakeCodes(&rng, {0, 1, 2, 0, 3, 3}, 0.35, 1.0, 4.0);
-  // Face groups: {ANG, DIS}, {FEA, SAD}, {HAP}, {NEU}.
-  m.visual_codes = MakeCodes(&rng, {0, 0, 1, 2, 3, 1}, 0.35, 0.5, 2.0);
+  ConfusableGroups groups;
+  if (corpus.classes == CremaClassCodes()) {
+    // Class order: ANG, DIS, FEA, HAP, NEU, SAD.
+    // Audio groups by arousal: {ANG, HAP}, {NEU, SAD}, {FEA}, {DIS}.
+    // Face groups: {ANG, DIS}, {FEA, SAD}, {HAP}, {NEU}.
+    groups.audio = {0, 1, 2, 0, 3, 3};
+    groups.visual = {0, 0, 1, 2, 3, 1};
+    // Sad speech is slower, angry and fearful speech faster.
+    groups.log_duration = {-0.05, 0.03, -0.02, 0.0, 0.0, 0.10};
+  } else {
+    groups = SeededConfusableGroups(static_cast<int>(corpus.classes.size()), seed);
+  }
+  m.audio_codes = MakeCodes(&rng, groups.audio, 0.35, 1.0, 4.0);
+  m.visual_codes = MakeCodes(&rng, groups.visual, 0.35, 0.5, 2.0);
   m.audio_gender = RandomUnit(&rng);
   m.visual_gender = RandomUnit(&rng);
-  // Sad speech is slower, angry and fearful speech faster.
-  m.emotion_rate = {-0.05, 0.03, -0.02, 0.0, 0.0, 0.10};
+  m.emotion_rate = groups.log_duration;
 
   for (const auto& clip : corpus.clips) {
-    int a = clip.name.actor;
+    const std::string& a = clip.group;
     if (!m.audio_speaker.count(a)) {
-      Rng r(DeriveSeed(seed, "actor", static_cast<uint64_t>(a)));
+      Rng r(DeriveGroupSeed(seed, "actor", a));
       m.audio_speaker[a] = Scaled(RandomUnit(&r), 0.8);
       m.visual_speaker[a] = Scaled(RandomUnit(&r), 1.5);  // identity dominates face features
       m.actor_rate[a] = 0.10 * r.Gaussian();
     }
-    const std::string& s = clip.name.sentence;
+    const std::string& s = clip.sentence;  // "" (one shared trajectory) for corpora without sentence codes
     if (!m.sentence_log_seconds.count(s)) {
       Rng r(DeriveSeed(seed, "sentence:" + s));
       m.sentence_log_seconds[s] = std::log(r.Uniform(2.1, 2.9));
@@ -164,13 +175,10 @@ struct ClipFeatures {
   int64_t visual_frames = 0;
 };
 
-double LevelIntensity(IntensityLevel level) {
-  switch (level) {
-    case IntensityLevel::kLow: return 0.6;
-    case IntensityLevel::kMedium: return 0.8;
-    case IntensityLevel::kHigh: return 1.0;
-    case IntensityLevel::kUnspecified: return 0.8;
-  }
+// CREMA-D's intensity levels; unspecified (XX) and other corpora 0.8.
+double LevelIntensity(const std::string& level) {
+  if (level == "LO") return 0.6;
+  if (level == "HI") return 1.0;
   return 0.8;
 }
 
@@ -189,12 +197,12 @@ void LatentTrack(const SynthModel& m, const CorpusClip& clip, const ModalityCode
                  double seconds, double phase, double rate_hz, int64_t frames, double rho, Rng* rng,
                  std::vector<float>* z) {
   z->assign(static_cast<size_t>(frames) * kLatent, 0.0f);
-  const double gsign = clip.gender == "Male" ? 1.0 : -1.0;
+  const double gsign = clip.gender == "Male" ? 1.0 : clip.gender == "Female" ? -1.0 : 0.0;
   const double innov = std::sqrt(1.0 - rho * rho);
   Vec noise{};
   for (int k = 0; k < kLatent; ++k) noise[k] = static_cast<float>(rng->Gaussian());
-  const auto* sdirs = with_sentence ? &m.sentence_dirs.at(clip.name.sentence) : nullptr;
-  const auto* swaves = with_sentence ? &m.sentence_waves.at(clip.name.sentence) : nullptr;
+  const auto* sdirs = with_sentence ? &m.sentence_dirs.at(clip.sentence) : nullptr;
+  const auto* swaves = with_sentence ? &m.sentence_waves.at(clip.sentence) : nullptr;
   for (int64_t t = 0; t < frames; ++t) {
     const double time = (static_cast<double>(t) + 0.5) / rate_hz;
     const double env = Envelope(time, on, off, 0.15);
@@ -216,16 +224,17 @@ void LatentTrack(const SynthModel& m, const CorpusClip& clip, const ModalityCode
 }
 
 ClipFeatures GenerateClip(const SynthModel& m, uint64_t seed, const CorpusClip& clip) {
-  Rng rng(DeriveSeed(seed, "clip:" + clip.name.stem));
+  Rng rng(DeriveSeed(seed, "clip:" + clip.id));
   ClipFeatures out;
 
   // The generating class: drawn from the sharpened soft labels.
-  std::array<double, kNumEmotions> p{};
+  const int K = static_cast<int>(clip.soft.size());
+  std::vector<double> p(clip.soft.size());
   double total = 0;
-  for (int c = 0; c < kNumEmotions; ++c) total += p[c] = std::pow(static_cast<double>(clip.soft[c]), m.sharpness);
+  for (int c = 0; c < K; ++c) total += p[c] = std::pow(static_cast<double>(clip.soft[c]), m.sharpness);
   double u = rng.Uniform() * total;
-  int cls = kNumEmotions - 1;
-  for (int c = 0; c < kNumEmotions; ++c) {
+  int cls = K - 1;
+  for (int c = 0; c < K; ++c) {
     if (u < p[c]) {
       cls = c;
       break;
@@ -233,20 +242,20 @@ ClipFeatures GenerateClip(const SynthModel& m, uint64_t seed, const CorpusClip& 
     u -= p[c];
   }
 
-  double log_seconds = m.sentence_log_seconds.at(clip.name.sentence) + m.emotion_rate[cls] +
-                       m.actor_rate.at(clip.name.actor) + 0.12 * rng.Gaussian();
+  double log_seconds = m.sentence_log_seconds.at(clip.sentence) + m.emotion_rate[cls] +
+                       m.actor_rate.at(clip.group) + 0.12 * rng.Gaussian();
   double seconds = std::clamp(std::exp(log_seconds), kMinSeconds, kMaxSeconds);
   out.audio_frames = AudioFramesForDuration(seconds);
   out.visual_frames = VisualFramesForDuration(seconds);
 
-  const double intensity = LevelIntensity(clip.name.level) * rng.Uniform(0.75, 1.25);
+  const double intensity = LevelIntensity(clip.level) * rng.Uniform(0.75, 1.25);
   const double on = rng.Uniform(0.0, 0.3) * seconds;
   const double off = seconds - rng.Uniform(0.0, 0.3) * seconds;
   const double phase = rng.Uniform(0.0, 2 * kPi);
 
   // Audio: latent -> L LLD tracks (mixed scales) -> + deltas.
   std::vector<float> z;
-  LatentTrack(m, clip, m.audio_codes, m.audio_speaker.at(clip.name.actor), m.audio_gender, true, cls, intensity, on,
+  LatentTrack(m, clip, m.audio_codes, m.audio_speaker.at(clip.group), m.audio_gender, true, cls, intensity, on,
               off, seconds, phase, 62.5, out.audio_frames, 0.9, &rng, &z);
   const int L = m.audio_llds;
   out.audio.assign(static_cast<size_t>(out.audio_frames) * 2 * L, 0.0f);
@@ -264,8 +273,12 @@ ClipFeatures GenerateClip(const SynthModel& m, uint64_t seed, const CorpusClip& 
   ComputeDeltas(out.audio.data(), static_cast<size_t>(out.audio_frames), static_cast<size_t>(L),
                 static_cast<size_t>(2 * L), out.audio.data() + L, static_cast<size_t>(2 * L), 2);
 
-  // Video: latent -> non-negative face descriptors.
-  LatentTrack(m, clip, m.visual_codes, m.visual_speaker.at(clip.name.actor), m.visual_gender, false, cls, intensity,
+  // Video: latent -> non-negative face descriptors (none for an audio-only store).
+  if (m.visual_dim == 0) {
+    out.visual_frames = 0;
+    return out;
+  }
+  LatentTrack(m, clip, m.visual_codes, m.visual_speaker.at(clip.group), m.visual_gender, false, cls, intensity,
               on, off, seconds, phase, 30.0, out.visual_frames, 0.85, &rng, &z);
   const int D = m.visual_dim;
   out.visual.assign(static_cast<size_t>(out.visual_frames) * D, 0.0f);
@@ -284,6 +297,44 @@ ClipFeatures GenerateClip(const SynthModel& m, uint64_t seed, const CorpusClip& 
 }
 
 }  // namespace
+
+ConfusableGroups SeededConfusableGroups(int classes, uint64_t seed) {
+  ConfusableGroups g;
+  const int K = std::max(classes, 0);
+  Rng rng(DeriveSeed(seed, "confusable"));
+  const int pairs = K / 3;
+  auto shuffled = [&]() {
+    std::vector<int> perm(static_cast<size_t>(K));
+    for (int c = 0; c < K; ++c) perm[static_cast<size_t>(c)] = c;
+    for (int i = K - 1; i > 0; --i) std::swap(perm[static_cast<size_t>(i)], perm[rng.Below(static_cast<uint64_t>(i) + 1)]);
+    return perm;
+  };
+  auto grouped = [&](const std::vector<int>& perm) {
+    std::vector<int> group(static_cast<size_t>(K));
+    for (int c = 0; c < K; ++c) group[static_cast<size_t>(c)] = c;
+    for (int p = 0; p < pairs; ++p) {
+      const int a = perm[static_cast<size_t>(2 * p)], b = perm[static_cast<size_t>(2 * p + 1)];
+      group[static_cast<size_t>(a)] = group[static_cast<size_t>(b)] = std::min(a, b);
+    }
+    return group;
+  };
+  g.audio = grouped(shuffled());
+  auto shares_a_pair = [&](const std::vector<int>& visual) {
+    for (int a = 0; a < K; ++a)
+      for (int b = a + 1; b < K; ++b)
+        if (visual[static_cast<size_t>(a)] == visual[static_cast<size_t>(b)] &&
+            g.audio[static_cast<size_t>(a)] == g.audio[static_cast<size_t>(b)])
+          return true;
+    return false;
+  };
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    g.visual = grouped(shuffled());
+    if (!shares_a_pair(g.visual)) break;
+  }
+  g.log_duration.resize(static_cast<size_t>(K));
+  for (auto& x : g.log_duration) x = 0.05 * rng.Gaussian();
+  return g;
+}
 
 SynthProfileSpec GetSynthProfileSpec(SynthProfile profile) {
   switch (profile) {
@@ -316,23 +367,26 @@ std::vector<size_t> SelectClips(const Corpus& corpus, int clips_per_actor) {
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   if (clips_per_actor <= 0) return all;
 
-  // actor -> class -> clip indices ordered by a hash of the clip id.
-  std::map<int, std::array<std::vector<size_t>, kNumEmotions>> by_actor;
+  // group -> class -> clip indices ordered by a hash of the clip id.
+  const size_t K = corpus.classes.size();
+  std::map<std::string, std::vector<std::vector<size_t>>> by_actor;
   for (size_t i = 0; i < corpus.clips.size(); ++i) {
-    by_actor[corpus.clips[i].name.actor][corpus.clips[i].label].push_back(i);
+    auto& classes = by_actor[corpus.clips[i].group];
+    classes.resize(K);
+    classes[static_cast<size_t>(corpus.clips[i].label)].push_back(i);
   }
   std::vector<bool> keep(corpus.clips.size(), false);
   for (auto& [actor, classes] : by_actor) {
     for (auto& list : classes) {
       std::sort(list.begin(), list.end(), [&](size_t a, size_t b) {
-        uint64_t ha = DeriveSeed(0, corpus.clips[a].name.stem), hb = DeriveSeed(0, corpus.clips[b].name.stem);
+        uint64_t ha = DeriveSeed(0, corpus.clips[a].id), hb = DeriveSeed(0, corpus.clips[b].id);
         return ha != hb ? ha < hb : a < b;
       });
     }
     int taken = 0;
     for (size_t round = 0; taken < clips_per_actor; ++round) {
       bool any = false;
-      for (int c = 0; c < kNumEmotions && taken < clips_per_actor; ++c) {
+      for (size_t c = 0; c < K && taken < clips_per_actor; ++c) {
         if (round < classes[c].size()) {
           keep[classes[c][round]] = true;
           ++taken;
@@ -354,7 +408,7 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
   const SynthProfileSpec spec = GetSynthProfileSpec(options.profile);
   const int clips_per_actor = options.clips_per_actor >= 0 ? options.clips_per_actor : spec.clips_per_actor;
   const int llds = options.audio_llds > 0 ? options.audio_llds : spec.audio_llds;
-  const int visual_dim = options.visual_dim > 0 ? options.visual_dim : spec.visual_dim;
+  const int visual_dim = options.audio_only ? 0 : options.visual_dim > 0 ? options.visual_dim : spec.visual_dim;
   // -1 means "the profile's"; anything else must be in range.
   if (options.clips_per_actor < -1) {
     return Status::InvalidArgument(fmt::format("clips per actor must be 0 (all) or more, got {}", options.clips_per_actor))
@@ -364,6 +418,9 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
     return Status::InvalidArgument(fmt::format("audio LLD count must be 1..4096, got {}", options.audio_llds))
         .WithField("--audio-llds");
   }
+  if (options.audio_only && options.visual_dim != -1) {
+    return Status::InvalidArgument("an audio-only store has no visual dimension").WithField("--visual-dim");
+  }
   if (options.visual_dim != -1 && (options.visual_dim < 1 || options.visual_dim > 65536)) {
     return Status::InvalidArgument(fmt::format("visual dim must be 1..65536, got {}", options.visual_dim))
         .WithField("--visual-dim");
@@ -372,7 +429,7 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
     return Status::InvalidArgument("label sharpness must be in [0, 50]").WithField("--label-sharpness");
   }
 
-  AVCTL_ASSIGN_OR_RETURN(Corpus corpus, LoadCorpus(options.label_files));
+  AVCTL_ASSIGN_OR_RETURN(Corpus corpus, LoadLabelSource(options.label_files, options.labels));
   const std::vector<size_t> selected = SelectClips(corpus, clips_per_actor);
   const SynthModel model = MakeModel(options.seed, corpus, llds, visual_dim, options.label_sharpness);
 
@@ -380,6 +437,8 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
   layout.audio_dim = 2 * llds;
   layout.visual_dim = visual_dim;
   layout.partitions = corpus.partitions;
+  layout.classes = corpus.classes;
+  layout.class_names = corpus.class_names;
   AVCTL_ASSIGN_OR_RETURN(auto writer, StoreWriter::Create(options.out_dir, layout, options.overwrite));
 
   const int threads = ResolveThreads(options.threads);
@@ -418,6 +477,9 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
                      {"visual_dim", visual_dim},
                      {"label_sharpness", options.label_sharpness},
                      {"label_files", label_files}};
+  // Added only where they say something, so CREMA-D stores stay byte-identical.
+  if (options.labels.format != LabelFormat::kCremaD) provenance["labels"] = corpus.label_provenance;
+  if (options.audio_only) provenance["audio_only"] = true;
   AVCTL_RETURN_IF_ERROR(writer->Finish(/*synthetic=*/true, provenance));
   summary.bytes = summary.audio_frames * layout.audio_dim * 4 + summary.visual_frames * layout.visual_dim * 2;
   return summary;

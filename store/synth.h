@@ -1,5 +1,9 @@
 // Synthetic CREMA-D-shaped features on the real clip list, speakers, splits
-// and labels. The generator is honest and not trivial to classify:
+// and labels; or on any corpus's labels file (store/label_source.h): then
+// the classes are the file's, the confusable pairs are drawn by a seeded
+// rule (SeededConfusableGroups), there are no sentence trajectories and
+// intensity levels (one shared trajectory, intensity 0.8), and clips of
+// speakers with no stated gender get no gender component. The generator is honest and not trivial to classify:
 //  - class information is spread over time: each clip expresses its emotion
 //    in a window with soft on/offsets, modulated at a class-specific rate,
 //    under temporally correlated noise that dominates any single frame;
@@ -30,6 +34,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
+#include "store/label_source.h"
 #include "store/labels.h"
 
 namespace avctl {
@@ -47,7 +52,9 @@ SynthProfileSpec GetSynthProfileSpec(SynthProfile profile);
 Result<SynthProfile> ParseSynthProfile(const std::string& name);
 
 struct SynthOptions {
-  std::vector<std::string> label_files;  // partition CSVs; one split per file
+  std::vector<std::string> label_files;  // partition CSVs; one split per file (generic: see store/label_source.h)
+  LabelSourceOptions labels;              // the files' format, columns and classes (CREMA-D's by default)
+  bool audio_only = false;                // no visual array (a corpus without video)
   std::string out_dir;
   uint64_t seed = 1;
   SynthProfile profile = SynthProfile::kSmall;
@@ -73,6 +80,19 @@ struct SynthSummary {
 // fixed pseudo-random order of their ids). Independent of the seed, so every
 // seed of a profile uses the same clips. 0 keeps every clip. Corpus order kept.
 std::vector<size_t> SelectClips(const Corpus& corpus, int clips_per_actor);
+
+// The class structure of a synthetic corpus whose classes are not
+// CREMA-D's (those keep the fixed structure above): class indices that
+// share a group are the pairs one modality barely separates. With K
+// classes, K / 3 disjoint pairs per modality (six classes: two, as in the
+// CREMA-D structure; four: one; two: none), drawn by a seeded shuffle; the
+// face's pairs never repeat an audio pair, so fusion can resolve each one.
+// log_duration: a per-class offset of the log duration, 0.05 N(0, 1).
+struct ConfusableGroups {
+  std::vector<int> audio, visual;  // group id per class
+  std::vector<double> log_duration;
+};
+ConfusableGroups SeededConfusableGroups(int classes, uint64_t seed);
 
 // Frame counts of a clip of `seconds`: audio 32 ms windows every 16 ms, video 30 fps.
 int64_t AudioFramesForDuration(double seconds);

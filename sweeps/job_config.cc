@@ -15,7 +15,7 @@ namespace avctl {
 const std::vector<std::string>& VariantNames() {
   static const std::vector<std::string> kNames = {"ladder_av",       "backbone",     "mult",
                                                   "ps2020",          "ladder_no_cross", "ladder_no_av",
-                                                  "ladder_same_modality"};
+                                                  "ladder_same_modality", "backbone_audio", "ladder_audio"};
   return kNames;
 }
 
@@ -32,6 +32,21 @@ Result<JobConfig> VariantPreset(const std::string& variant) {
     m.ladder_cross = variant != "ladder_no_cross";
     m.ladder_av = variant != "ladder_no_av";
     if (variant == "ladder_same_modality") m.lateral = Lateral::kSame;
+  } else if (variant == "backbone_audio" || variant == "ladder_audio") {
+    // The audio branch of backbone / ladder_av alone, at their settings
+    // (docs/MODELS.md): AuxFormer's audio auxiliary network, applied 3 times,
+    // and its head; for ladder_audio the audio ladder with a decoder that
+    // reconstructs its own encoder (laterals and top-down from audio: with
+    // no video, the cross-modal decoder becomes a standard ladder network).
+    m.modalities = Modalities::kAudio;
+    m.fusion = false;
+    m.audio_dropout_p = 0.0;
+    m.visual_dropout_p = 0.0;
+    if (variant == "ladder_audio") {
+      m.head = Head::kLadder;
+      m.ladder_av = false;
+      m.lateral = Lateral::kSame;
+    }
   } else if (variant == "mult") {
     // Tsai et al. (ACL 2019), two-modality form, defaults of its public code.
     m.d_model = 30;
@@ -93,6 +108,8 @@ constexpr EnumNames<Layer0Target> kLayer0TargetNames = {{Layer0Target::kNormaliz
 constexpr EnumNames<SelectBy> kSelectByNames = {{SelectBy::kDevLoss, "dev_loss"}, {SelectBy::kDevMacroF1, "dev_macro_f1"}};
 constexpr EnumNames<ClassWeights> kClassWeightsNames = {{ClassWeights::kNone, "none"},
                                                         {ClassWeights::kBalanced, "balanced"}};
+constexpr EnumNames<Modalities> kModalitiesNames = {{Modalities::kAudioVisual, "audiovisual"},
+                                                    {Modalities::kAudio, "audio"}};
 
 template <typename E>
 const char* NameIn(EnumNames<E> names, E v) {
@@ -107,6 +124,7 @@ const char* NameIn(EnumNames<E> names, E v) {
 // written under another name. Strings with a fixed set of values list them.
 template <typename M, typename F>
 void ModelFields(M& m, F&& f) {
+  f("modalities", m.modalities, kModalitiesNames);
   f("d_model", m.d_model);
   f("heads", m.heads);
   f("cross_layers", m.cross_layers);
@@ -290,6 +308,7 @@ const char* EnumName(LadderTop v) { return NameIn(kLadderTopNames, v); }
 const char* EnumName(Layer0Target v) { return NameIn(kLayer0TargetNames, v); }
 const char* EnumName(SelectBy v) { return NameIn(kSelectByNames, v); }
 const char* EnumName(ClassWeights v) { return NameIn(kClassWeightsNames, v); }
+const char* EnumName(Modalities v) { return NameIn(kModalitiesNames, v); }
 
 Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
   const ModelConfig& m = c.model;
@@ -308,6 +327,14 @@ Status ValidateJobConfig(const JobConfig& c, const std::string& source) {
            Range(m.aux_repeats >= 1, "model.aux_repeats", "must be at least 1"),
            Range(p(m.audio_dropout_p) && p(m.visual_dropout_p) && p(m.visual_ablation_p), "model",
                  "modality dropout and ablation probabilities must be in [0, 1)"),
+           Range(m.modalities != Modalities::kAudio || (!m.fusion && m.auxiliary), "model.modalities",
+                 "\"audio\" has no fusion network: needs fusion false and auxiliary true"),
+           Range(m.modalities != Modalities::kAudio ||
+                     (m.audio_dropout_p == 0 && m.visual_dropout_p == 0 && m.visual_ablation_p == 0),
+                 "model.modalities", "\"audio\" has one input: modality dropout and visual ablation must be 0"),
+           Range(m.modalities != Modalities::kAudio || m.head != Head::kLadder || !m.ladder_cross ||
+                     m.lateral == Lateral::kSame,
+                 "model.lateral", "an audio-only ladder takes its laterals from audio: needs \"same\""),
            Range(m.noise_std >= 0, "model.noise_std", "must not be negative"),
            Range(m.lambda >= 0, "model.lambda", "must not be negative"),
            Range(m.head != Head::kLadder || m.fusion || !m.ladder_av, "model.ladder_av", "needs the fusion network"),

@@ -26,6 +26,7 @@ enum class LadderTop { kPosterior, kLogits };          // "posterior", "logits"
 enum class Layer0Target { kNormalized, kRaw };         // "normalized", "raw"
 enum class SelectBy { kDevLoss, kDevMacroF1 };         // "dev_loss", "dev_macro_f1"
 enum class ClassWeights { kNone, kBalanced };          // "none", "balanced"
+enum class Modalities { kAudioVisual, kAudio };        // "audiovisual", "audio"
 
 const char* EnumName(Pooling v);
 const char* EnumName(Head v);
@@ -37,8 +38,13 @@ const char* EnumName(LadderTop v);
 const char* EnumName(Layer0Target v);
 const char* EnumName(SelectBy v);
 const char* EnumName(ClassWeights v);
+const char* EnumName(Modalities v);
 
 struct ModelConfig {
+  // The inputs: audio and video, or audio alone (an audio-only store such as
+  // MSP-Podcast's; then only the audio auxiliary branch exists: no fusion,
+  // no video, no modality dropout or visual ablation).
+  Modalities modalities = Modalities::kAudioVisual;
   // Backbone (AuxFormer defaults).
   int d_model = 0;              // 0: the audio dimension (130 for ComParE); modalities of another dim are projected
   int heads = 10;
@@ -121,7 +127,8 @@ struct JobConfig {
 };
 
 // The variants: ladder_av, backbone, mult, ps2020, ladder_no_cross,
-// ladder_no_av, ladder_same_modality. Overrides in a job apply on top.
+// ladder_no_av, ladder_same_modality (audiovisual), backbone_audio and
+// ladder_audio (audio only). Overrides in a job apply on top.
 const std::vector<std::string>& VariantNames();
 Result<JobConfig> VariantPreset(const std::string& variant);
 

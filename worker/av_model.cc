@@ -9,7 +9,8 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
   // Modalities whose width is not d are projected by a bias-free kernel-1
   // convolution over time, i.e. a bias-free linear map of every frame.
   if (audio_dim != d_) proj_a_ = register_module("proj_a", torch::nn::Linear(torch::nn::LinearOptions(audio_dim, d_).bias(false)));
-  if (visual_dim != d_) proj_v_ = register_module("proj_v", torch::nn::Linear(torch::nn::LinearOptions(visual_dim, d_).bias(false)));
+  const bool video = c_.modalities == Modalities::kAudioVisual;
+  if (video && visual_dim != d_) proj_v_ = register_module("proj_v", torch::nn::Linear(torch::nn::LinearOptions(visual_dim, d_).bias(false)));
 
   EncoderOptions self;
   self.d = d_;
@@ -45,16 +46,16 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
   }
   if (c_.auxiliary) {
     aux_a_ = register_module("aux_a", TransformerEncoder(self));
-    aux_v_ = register_module("aux_v", TransformerEncoder(self));
+    if (video) aux_v_ = register_module("aux_v", TransformerEncoder(self));
     head_names_.push_back("a");
-    head_names_.push_back("v");
+    if (video) head_names_.push_back("v");
     if (ladder) {
       std::vector<int64_t> widths = {d_, 512, 256, d_, classes_};
       lad_a_ = register_module("ladder_a", LadderEncoder(widths));
-      lad_v_ = register_module("ladder_v", LadderEncoder(widths));
+      if (video) lad_v_ = register_module("ladder_v", LadderEncoder(widths));
     } else {
       head_a_ = MakeMlpHead(c_.share_aux_head ? "head_aux" : "head_a", {512, 256, d_});
-      head_v_ = c_.share_aux_head ? head_a_ : MakeMlpHead("head_v", {512, 256, d_});
+      if (video) head_v_ = c_.share_aux_head ? head_a_ : MakeMlpHead("head_v", {512, 256, d_});
     }
   }
   if (ladder) {
@@ -63,8 +64,12 @@ AvModelImpl::AvModelImpl(const ModelConfig& config, int64_t audio_dim, int64_t v
     }
     if (c_.ladder_cross && c_.auxiliary) {
       std::vector<int64_t> widths = {d_, 512, 256, d_, classes_};
-      dec_a2v_ = register_module("decoder_a2v", LadderDecoder(widths));
-      dec_v2a_ = register_module("decoder_v2a", LadderDecoder(widths));
+      if (video) {
+        dec_a2v_ = register_module("decoder_a2v", LadderDecoder(widths));
+        dec_v2a_ = register_module("decoder_v2a", LadderDecoder(widths));
+      } else {
+        dec_a_ = register_module("decoder_a", LadderDecoder(widths));  // audio reconstructs audio
+      }
     }
   }
 }
@@ -112,8 +117,10 @@ torch::Tensor AvModelImpl::WeightedSum(const std::vector<torch::Tensor>& costs, 
 
 ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   // [B, T, D] -> [T, B, d]
+  const bool video = c_.modalities == Modalities::kAudioVisual;
   torch::Tensor a = (proj_a_ ? proj_a_(in.audio) : in.audio).transpose(0, 1);
-  torch::Tensor v = (proj_v_ ? proj_v_(in.visual) : in.visual).transpose(0, 1);
+  torch::Tensor v;  // undefined in an audio-only model, which never reads in.visual
+  if (video) v = (proj_v_ ? proj_v_(in.visual) : in.visual).transpose(0, 1);
   const torch::Tensor& ap = in.audio_pad;
   const torch::Tensor& vp = in.visual_pad;
 
@@ -131,10 +138,10 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     torch::Tensor h_a = a, h_v = v;
     for (int i = 0; i < c_.aux_repeats; ++i) {
       h_a = aux_a_(h_a, ap);
-      h_v = aux_v_(h_v, vp);
+      if (video) h_v = aux_v_(h_v, vp);
     }
     r_a = Pool(h_a, ap);
-    r_v = Pool(h_v, vp);
+    if (video) r_v = Pool(h_v, vp);
   }
 
   ModelOutputs out;
@@ -146,7 +153,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     if (c_.fusion) out.train_logits.push_back(RunMlpHead(head_av_, r_av));
     if (c_.auxiliary) {
       out.train_logits.push_back(RunMlpHead(head_a_, r_a));
-      out.train_logits.push_back(RunMlpHead(head_v_, r_v));
+      if (video) out.train_logits.push_back(RunMlpHead(head_v_, r_v));
     }
     out.eval_logits = out.train_logits;
     return out;
@@ -158,7 +165,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   if (c_.fusion) clean_av = lad_av_(r_av, 0.0);
   if (c_.auxiliary) {
     clean_a = lad_a_(r_a, 0.0);
-    clean_v = lad_v_(r_v, 0.0);
+    if (video) clean_v = lad_v_(r_v, 0.0);
   }
   for (const LadderPass* p : {&clean_av, &clean_a, &clean_v}) {
     if (p->logits.defined()) out.eval_logits.push_back(p->logits);
@@ -170,7 +177,7 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
   if (c_.fusion) noisy_av = lad_av_(r_av, c_.noise_std);
   if (c_.auxiliary) {
     noisy_a = lad_a_(r_a, c_.noise_std);
-    noisy_v = lad_v_(r_v, c_.noise_std);
+    if (video) noisy_v = lad_v_(r_v, c_.noise_std);
   }
   for (const LadderPass* p : {&noisy_av, &noisy_a, &noisy_v}) {
     if (p->logits.defined()) out.train_logits.push_back(p->logits);
@@ -202,6 +209,11 @@ ModelOutputs AvModelImpl::forward(const ModelInputs& in) {
     uns = uns + 0.5 * (c_a2v + c_v2a);
     out.costs["rA->V"] = a2v;
     out.costs["rV->A"] = v2a;
+  }
+  if (dec_a_) {  // audio only: the audio ladder reconstructs its own clean encoder
+    torch::Tensor plain;
+    uns = uns + WeightedSum(dec_a_(top(noisy_a), noisy_a, clean_a, norm0), &plain);
+    out.costs["rA"] = plain;
   }
   out.unsupervised = c_.lambda * uns;
   return out;

@@ -1,4 +1,5 @@
-// The audiovisual model: AuxFormer's backbone (fusion network and auxiliary
+// The audiovisual model (or, with modalities "audio", its audio branch
+// alone): AuxFormer's backbone (fusion network and auxiliary
 // networks) with either AuxFormer's residual MLP heads or ladder-network
 // heads with cross-modal reconstruction. Every variant of the paper is this
 // one class with different switches (sweeps/job_config.h).
@@ -22,7 +23,7 @@ inline constexpr int64_t kDefaultClasses = 6;
 struct ModelInputs {
   torch::Tensor audio;       // [B, Ta, Da]
   torch::Tensor audio_pad;   // [B, Ta] true = padding
-  torch::Tensor visual;      // [B, Tv, Dv]
+  torch::Tensor visual;      // [B, Tv, Dv] (not read by an audio-only model)
   torch::Tensor visual_pad;  // [B, Tv]
   bool audio_dropped = false;   // zeroed by modality dropout: skip its reconstruction costs
   bool visual_dropped = false;
@@ -69,6 +70,7 @@ class AvModelImpl : public torch::nn::Module {
   MlpHead head_av_, head_a_, head_v_;
   LadderEncoder lad_av_{nullptr}, lad_a_{nullptr}, lad_v_{nullptr};
   LadderDecoder dec_av_{nullptr}, dec_a2v_{nullptr}, dec_v2a_{nullptr};
+  LadderDecoder dec_a_{nullptr};  // audio-only ladder: audio reconstructs audio
 };
 TORCH_MODULE(AvModel);
 

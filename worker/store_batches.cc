@@ -63,7 +63,9 @@ Result<Batch> StoreBatches::Make(const std::vector<size_t>& clips, const BatchLa
       }
       apad[j * ta + t] = false;
     }
-    if (layout.visual_half) {
+    if (dv == 0) {
+      // an audio-only store: empty visual tensors, never read by the model
+    } else if (layout.visual_half) {
       std::memcpy(visual_half + j * tv * dv, store_->visual(clips[j]),
                   static_cast<size_t>(c.visual_frames * dv) * sizeof(uint16_t));
     } else {

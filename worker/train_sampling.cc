@@ -13,10 +13,10 @@ std::vector<bool> ChooseLabeled(const FeatureStore& store, const std::vector<siz
                                 uint64_t seed) {
   std::vector<bool> labeled(train.size(), fraction >= 1.0);
   if (fraction >= 1.0) return labeled;
-  std::map<int, std::vector<size_t>> by_actor;  // actor -> positions in `train`
-  for (size_t i = 0; i < train.size(); ++i) by_actor[store.clip(train[i]).actor].push_back(i);
+  std::map<std::string, std::vector<size_t>> by_actor;  // group (actor) -> positions in `train`
+  for (size_t i = 0; i < train.size(); ++i) by_actor[store.clip(train[i]).group].push_back(i);
   for (auto& [actor, pos] : by_actor) {
-    Rng rng(DeriveSeed(seed, "labeled", static_cast<uint64_t>(actor)));
+    Rng rng(DeriveGroupSeed(seed, "labeled", actor));
     for (size_t i = pos.size(); i > 1; --i) std::swap(pos[i - 1], pos[rng.Below(i)]);
     size_t keep = std::max<size_t>(1, static_cast<size_t>(std::llround(fraction * static_cast<double>(pos.size()))));
     for (size_t i = 0; i < keep && i < pos.size(); ++i) labeled[pos[i]] = true;

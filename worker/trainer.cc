@@ -180,6 +180,14 @@ Result<std::unique_ptr<Run>> Prepare(const JobConfig& job, const TorchProcess& p
   r->train_clips = static_cast<int64_t>(run->train.size());
   r->labeled_train_clips = std::count(labeled.begin(), labeled.end(), true);
 
+  if (!store.has_visual() && job.model.modalities == Modalities::kAudioVisual) {
+    return Status::FailedPrecondition(
+               fmt::format("variant '{}' needs the visual modality and this store has none (audio only); the "
+                           "audio-only variants are backbone_audio and ladder_audio",
+                           job.variant))
+        .WithFile(store.dir())
+        .WithField("model.modalities");
+  }
   const int64_t d = job.model.d_model > 0 ? job.model.d_model : store.audio_dim();
   if (d % job.model.heads != 0) {
     return Status::InvalidArgument(fmt::format("{} heads do not divide d_model {}", job.model.heads, d))

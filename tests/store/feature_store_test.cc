@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 ClipRecord Clip(const std::string& id, int actor, int label, std::vector<Split> splits) {
   ClipRecord c;
   c.id = id;
-  c.actor = actor;
+  c.group = std::to_string(actor);
   c.gender = "Female";
   c.sentence = "DFA";
   c.level = "XX";

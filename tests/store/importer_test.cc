@@ -153,3 +153,90 @@ TEST_F(ImporterTest, InconsistentColumnsOrDimsAreNamed) {
 
 }  // namespace
 }  // namespace avctl
+
+namespace avctl {
+namespace {
+
+// Python-form LLD CSV of `frames` rows of two LLDs.
+void WriteLlds(const std::string& path, int frames, float base) {
+  std::ofstream f(path);
+  f << "file,start,end,a_sma,b_sma\n";
+  for (int t = 0; t < frames; ++t) f << "x.wav,0 days,0 days," << base + t << "," << base - t << "\n";
+}
+
+TEST_F(ImporterTest, AFourClassStoreFromAGenericCsvWithItsOwnClasses) {
+  // IEMOCAP-style: sessions as groups, excitement merged into happiness,
+  // frustration dropped; one partition from a split column.
+  const std::string labels = root_ + "/iemocap.csv";
+  std::ofstream(labels) << "utterance,session,emotion,split\n"
+                           "Ses01F_a.wav,Ses01,ang,Train\nSes01F_b.wav,Ses01,hap,Train\nSes01F_c.wav,Ses01,sad,Train\n"
+                           "Ses01F_d.wav,Ses01,neu,Train\nSes02F_a.wav,Ses02,exc,Development\n"
+                           "Ses02F_b.wav,Ses02,fru,Development\nSes03F_a.wav,Ses03,sad,Test\n";
+  for (const char* id : {"Ses01F_a", "Ses01F_b", "Ses01F_c", "Ses01F_d", "Ses02F_a", "Ses03F_a"}) {
+    WriteLlds(audio_ + "/" + id + ".csv", 3, 1.0f);
+    WriteNpy(visual_ + "/" + id + ".npy", 2, 4, 1.0f);
+  }
+  ImportOptions o = Options();
+  o.label_files = {labels};
+  o.labels.format = LabelFormat::kGeneric;
+  o.labels.clip_column = "utterance";
+  o.labels.group_column = "session";
+  o.labels.label_column = "emotion";
+  o.labels.merge = {{"exc", "hap"}};
+  o.labels.classes = {"ang", "hap", "sad", "neu"};
+  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
+  auto r = ImportStore(o, &log_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->clips_imported, 6) << "the frustrated clip has no class and no files";
+  auto store = FeatureStore::Open(root_ + "/store");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const FeatureStore& s = **store;
+  EXPECT_EQ(s.num_classes(), 4);
+  EXPECT_EQ(s.class_names(), (std::vector<std::string>{"anger", "happiness", "sadness", "neutral"}));
+  EXPECT_EQ(s.clip(4).id, "Ses02F_a");
+  EXPECT_EQ(s.clip(4).label, 1) << "exc merged into hap";
+  EXPECT_EQ(s.clip(4).group, "Ses02");
+  EXPECT_EQ(s.clip(4).splits[0], Split::kDevelopment);
+  EXPECT_EQ(s.manifest().provenance["labels"]["dropped"]["fru"], 1);
+  EXPECT_EQ(s.manifest().partitions, (std::vector<int>{1}));
+}
+
+TEST_F(ImporterTest, AnMspPodcastFileWithoutVideoMakesAnAudioOnlyStore) {
+  const std::string labels = root_ + "/labels_consensus.csv";
+  std::ofstream(labels) << "FileName,EmoClass,EmoAct,EmoVal,EmoDom,SpkrID,Gender,Split_Set\n"
+                           "MSP-PODCAST_0001_0001.wav,A,5,2,5,10,Female,Train\n"
+                           "MSP-PODCAST_0001_0002.wav,S,2,2,3,10,Female,Train\n"
+                           "MSP-PODCAST_0001_0003.wav,X,4,4,4,10,Female,Train\n"
+                           "MSP-PODCAST_0002_0001.wav,S,2,2,3,11,Male,Development\n"
+                           "MSP-PODCAST_0003_0001.wav,A,5,2,5,12,Male,Test1\n"
+                           "MSP-PODCAST_0004_0001.wav,A,5,2,5,13,Male,Test2\n";
+  for (const char* id : {"MSP-PODCAST_0001_0001", "MSP-PODCAST_0001_0002", "MSP-PODCAST_0002_0001",
+                         "MSP-PODCAST_0003_0001"}) {
+    WriteLlds(audio_ + "/" + id + ".csv", 4, 2.0f);
+  }
+  ImportOptions o = Options();
+  o.label_files = {labels};
+  o.visual_dir.clear();
+  o.labels.format = LabelFormat::kMspPodcast;
+  o.labels.classes = {"A", "S"};
+  auto r = ImportStore(o, &log_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->clips_imported, 4);
+  EXPECT_EQ(r->visual_dim, 0);
+  EXPECT_FALSE(fs::exists(root_ + "/store/visual.f16"));
+  auto store = FeatureStore::Open(root_ + "/store");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const FeatureStore& s = **store;
+  EXPECT_FALSE(s.has_visual());
+  EXPECT_EQ(s.visual(0), nullptr);
+  EXPECT_EQ(s.class_names(), (std::vector<std::string>{"anger", "sadness"}));
+  EXPECT_EQ(s.clip(3).splits[0], Split::kTest);
+  EXPECT_EQ(s.manifest().provenance["labels"]["excluded_splits"]["Test2"], 1);
+  EXPECT_EQ(s.manifest().provenance["labels"]["dropped"]["X"], 1);
+  auto stats = s.norm_stats(1);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_FLOAT_EQ(stats->audio_mean[0], 3.5f) << "2, 3, 4, 5 in both Train clips";
+}
+
+}  // namespace
+}  // namespace avctl

@@ -109,12 +109,12 @@ TEST(LabelsTest, ShippedPartitionsAreSpeakerIndependentCremaD) {
   ASSERT_TRUE(corpus.ok()) << corpus.status().ToString();
   EXPECT_EQ(corpus->clips.size(), 5820u);
   EXPECT_EQ(corpus->partitions, (std::vector<int>{1, 2, 3, 4, 5}));
-  std::set<int> actors;
-  for (const auto& c : corpus->clips) actors.insert(c.name.actor);
+  std::set<std::string> actors;
+  for (const auto& c : corpus->clips) actors.insert(c.group);
   EXPECT_EQ(actors.size(), 91u);
   for (size_t p = 0; p < 5; ++p) {
-    std::array<std::set<int>, kNumSplits> split_actors;
-    for (const auto& c : corpus->clips) split_actors[static_cast<int>(c.splits[p])].insert(c.name.actor);
+    std::array<std::set<std::string>, kNumSplits> split_actors;
+    for (const auto& c : corpus->clips) split_actors[static_cast<int>(c.splits[p])].insert(c.group);
     EXPECT_EQ(split_actors[0].size(), 63u) << "partition " << p + 1;
     EXPECT_EQ(split_actors[1].size(), 14u);
     EXPECT_EQ(split_actors[2].size(), 14u);

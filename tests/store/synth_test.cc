@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -58,11 +59,11 @@ TEST(SynthTest, ClipSelectionIsBalancedAndKeepsEveryActor) {
   auto corpus = LoadCorpus(AllLabels());
   ASSERT_TRUE(corpus.ok());
   auto sel = SelectClips(*corpus, 6);
-  std::map<int, std::set<int>> classes_per_actor;
-  std::map<int, int> count;
+  std::map<std::string, std::set<int>> classes_per_actor;
+  std::map<std::string, int> count;
   for (size_t i : sel) {
-    count[corpus->clips[i].name.actor]++;
-    classes_per_actor[corpus->clips[i].name.actor].insert(corpus->clips[i].label);
+    count[corpus->clips[i].group]++;
+    classes_per_actor[corpus->clips[i].group].insert(corpus->clips[i].label);
   }
   EXPECT_EQ(count.size(), 91u);
   for (auto& [actor, n] : count) {
@@ -156,7 +157,8 @@ TEST_F(SynthStoreTest, AudioHasOpenSmileDeltasAndVideoIsNonNegative) {
 // Clip-level descriptors: the z-normalised mean over frames of each modality.
 struct Pooled {
   std::vector<std::vector<double>> audio, visual;
-  std::vector<int> label, actor;
+  std::vector<int> label;
+  std::vector<std::string> actor;
   std::vector<Split> split;
 };
 
@@ -177,7 +179,7 @@ Pooled Pool(const FeatureStore& s, int partition) {
     p.audio.push_back(a);
     p.visual.push_back(v);
     p.label.push_back(c.label);
-    p.actor.push_back(c.actor);
+    p.actor.push_back(c.group);
     p.split.push_back(c.splits[pi]);
   }
   return p;
@@ -309,6 +311,104 @@ TEST(SynthTest, BadOptionsAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(root + "/x"));
   EXPECT_FALSE(ParseSynthProfile("huge").ok());
   EXPECT_EQ(ParseSynthProfile("huge").status().field(), "--profile");
+}
+
+}  // namespace
+}  // namespace avctl
+
+namespace avctl {
+namespace {
+
+TEST(SynthTest, ConfusablePairsAreSeededAndNeverSharedByBothModalities) {
+  for (int k : {2, 3, 4, 5, 8}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      const ConfusableGroups g = SeededConfusableGroups(k, seed);
+      ASSERT_EQ(g.audio.size(), static_cast<size_t>(k));
+      ASSERT_EQ(g.log_duration.size(), static_cast<size_t>(k));
+      int audio_pairs = 0, visual_pairs = 0;
+      for (int a = 0; a < k; ++a) {
+        for (int b = a + 1; b < k; ++b) {
+          audio_pairs += g.audio[a] == g.audio[b];
+          visual_pairs += g.visual[a] == g.visual[b];
+          EXPECT_FALSE(g.audio[a] == g.audio[b] && g.visual[a] == g.visual[b])
+              << "classes " << a << " and " << b << " confusable in both modalities (K " << k << ")";
+        }
+      }
+      EXPECT_EQ(audio_pairs, k / 3) << "K " << k;
+      EXPECT_EQ(visual_pairs, k / 3) << "K " << k;
+      const ConfusableGroups again = SeededConfusableGroups(k, seed);
+      EXPECT_EQ(g.audio, again.audio);
+      EXPECT_EQ(g.visual, again.visual);
+      EXPECT_EQ(g.log_duration, again.log_duration);
+    }
+  }
+}
+
+TEST(SynthTest, AFourClassCorpusFromAGenericCsvAndAnAudioOnlyOneFromAnMspPodcastFile) {
+  Logger log(stderr, LogLevel::kWarn);
+  const std::string root = testutil::FreshDir("");
+  {
+    std::ofstream(root + "/four.csv") << testutil::FourClassLabelsCsv(20, 10);
+  }
+  SynthOptions o;
+  o.label_files = {root + "/four.csv"};
+  o.labels.format = LabelFormat::kGeneric;
+  o.labels.gender_column = "gender";
+  o.labels.merge = {{"exc", "hap"}};
+  o.labels.classes = {"ang", "hap", "sad", "neu"};
+  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
+  o.out_dir = root + "/four";
+  o.profile = SynthProfile::kTiny;
+  o.clips_per_actor = 0;
+  o.threads = 2;
+  auto sum = SynthesizeStore(o, &log);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(sum->clips, 200);
+  auto four = FeatureStore::Open(o.out_dir);
+  ASSERT_TRUE(four.ok()) << four.status().ToString();
+  EXPECT_EQ((*four)->num_classes(), 4);
+  EXPECT_EQ((*four)->manifest().partitions, (std::vector<int>{1, 2}));
+  EXPECT_TRUE((*four)->manifest().synthetic);
+  EXPECT_EQ((*four)->manifest().provenance["labels"]["format"], "generic");
+  EXPECT_EQ((*four)->clip(0).group, "spk01");
+  const StoreSummary info = SummarizeManifest((*four)->manifest());
+  EXPECT_EQ(info.actors, 20);
+  EXPECT_EQ(info.per_class, (std::vector<int64_t>{40, 80, 40, 40})) << "exc merged into hap";
+  // Reproducible: the same seed gives the same bytes.
+  o.out_dir = root + "/four-again";
+  ASSERT_TRUE(SynthesizeStore(o, &log).ok());
+  EXPECT_EQ(FileSums(root + "/four"), FileSums(root + "/four-again"));
+
+  {
+    std::ofstream(root + "/labels_consensus.csv") << testutil::MspPodcastLabelsCsv(20, 10);
+  }
+  SynthOptions m;
+  m.label_files = {root + "/labels_consensus.csv"};
+  m.labels.format = LabelFormat::kMspPodcast;
+  m.labels.classes = {"A", "S", "H", "N"};
+  m.audio_only = true;
+  m.out_dir = root + "/msp";
+  m.profile = SynthProfile::kTiny;
+  m.clips_per_actor = 0;
+  auto msp = SynthesizeStore(m, &log);
+  ASSERT_TRUE(msp.ok()) << msp.status().ToString();
+  EXPECT_EQ(msp->visual_dim, 0);
+  EXPECT_EQ(msp->visual_frames, 0);
+  auto store = FeatureStore::Open(m.out_dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_FALSE((*store)->has_visual());
+  EXPECT_FALSE(std::filesystem::exists(m.out_dir + "/" + kVisualFile));
+  EXPECT_EQ((*store)->class_names(), (std::vector<std::string>{"anger", "sadness", "happiness", "neutral"}));
+  // 10 clips of 20 speakers, less 2 of O and X per speaker and one Test2 clip
+  // (when it is not already O or X).
+  EXPECT_LT((*store)->num_clips(), 200u - 40u);
+  EXPECT_EQ((*store)->manifest().provenance["audio_only"], true);
+  EXPECT_GT((*store)->manifest().provenance["labels"]["excluded_splits"]["Test2"].get<int>(), 0);
+  m.visual_dim = 8;
+  m.out_dir = root + "/msp-bad";
+  auto bad = SynthesizeStore(m, &log);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "--visual-dim");
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 #include "worker/trainer.h"
 #include "worker/transformer.h"
 #include "tests/worker/trainer_fixture.h"
+#include "tests/store/test_util.h"
+#include "common/file_util.h"
 
 namespace avctl {
 namespace {
@@ -366,39 +368,47 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
   }
 }
 
-// A four-class store (the usual IEMOCAP/MSP-IMPROV setting), made from
-// the tiny synthetic store's anger, happiness, sadness and neutral clips.
-Status WriteFourClassStore(const FeatureStore& six, const std::string& dir) {
-  StoreLayout layout;
-  layout.audio_dim = six.audio_dim();
-  layout.visual_dim = six.visual_dim();
-  layout.partitions = six.manifest().partitions;
-  layout.classes = {"ANG", "HAP", "SAD", "NEU"};
-  layout.class_names = {"anger", "happiness", "sadness", "neutral"};
-  const std::map<int, int> to_four = {{EmotionIndex(Emotion::kAnger), 0}, {EmotionIndex(Emotion::kHappiness), 1},
-                                      {EmotionIndex(Emotion::kSadness), 2}, {EmotionIndex(Emotion::kNeutral), 3}};
-  AVCTL_ASSIGN_OR_RETURN(auto w, StoreWriter::Create(dir, layout, true));
-  for (size_t i = 0; i < six.num_clips(); ++i) {
-    ClipRecord c = six.clip(i);
-    if (!to_four.count(c.label) || !to_four.count(c.intended)) continue;
-    std::vector<float> soft(4, 0.0f);
-    float total = 0;
-    for (const auto& [from, to] : to_four) total += soft[static_cast<size_t>(to)] = c.soft[static_cast<size_t>(from)];
-    for (float& v : soft) v /= total;
-    c.soft = soft;
-    c.label = to_four.at(c.label);
-    c.intended = to_four.at(c.intended);
-    std::vector<float> visual(static_cast<size_t>(c.visual_frames * six.visual_dim()));
-    HalvesToFloats(six.visual(i), visual.data(), visual.size());
-    AVCTL_RETURN_IF_ERROR(w->AddClip(c, six.audio(i), c.audio_frames, visual.data(), c.visual_frames));
-  }
-  return w->Finish(true, Json{{"kind", "four classes of the tiny synthetic store"}});
+// A four-class store (the usual IEMOCAP setting) synthesized on a generic
+// labels CSV (tests/store/test_util.h): 20 speakers, exc merged into hap.
+Status WriteFourClassStore(const std::string& dir) {
+  AVCTL_RETURN_IF_ERROR(WriteFileAtomic(dir + ".csv", testutil::FourClassLabelsCsv(20, 12)));
+  SynthOptions o;
+  o.label_files = {dir + ".csv"};
+  o.labels.format = LabelFormat::kGeneric;
+  o.labels.gender_column = "gender";
+  o.labels.merge = {{"exc", "hap"}};
+  o.labels.classes = {"ang", "hap", "sad", "neu"};
+  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
+  o.out_dir = dir;
+  o.profile = SynthProfile::kTiny;
+  o.clips_per_actor = 0;
+  o.threads = 1;
+  o.overwrite = true;
+  Logger log(stderr, LogLevel::kError);
+  return SynthesizeStore(o, &log).status();
+}
+
+// An audio-only store synthesized on an MSP-Podcast-style labels_consensus.csv.
+Status WriteAudioOnlyStore(const std::string& dir) {
+  AVCTL_RETURN_IF_ERROR(WriteFileAtomic(dir + ".csv", testutil::MspPodcastLabelsCsv(20, 12)));
+  SynthOptions o;
+  o.label_files = {dir + ".csv"};
+  o.labels.format = LabelFormat::kMspPodcast;
+  o.labels.classes = {"A", "S", "H", "N"};
+  o.audio_only = true;
+  o.out_dir = dir;
+  o.profile = SynthProfile::kTiny;
+  o.clips_per_actor = 0;
+  o.threads = 1;
+  o.overwrite = true;
+  Logger log(stderr, LogLevel::kError);
+  return SynthesizeStore(o, &log).status();
 }
 
 TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
   Logger log(stderr, LogLevel::kError);
   const std::string dir = *dir_ + "-four";
-  ASSERT_TRUE(WriteFourClassStore(*store_, dir).ok());
+  ASSERT_TRUE(WriteFourClassStore(dir).ok());
   auto four = FeatureStore::Open(dir);
   ASSERT_TRUE(four.ok()) << four.status().ToString();
   ASSERT_EQ((*four)->num_classes(), 4);
@@ -423,6 +433,43 @@ TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(a->epochs[0].train_loss, b->epochs[0].train_loss);
   EXPECT_TRUE(std::isfinite(b->epochs[0].dev_loss));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(TrainerTest, AudioOnlyVariantsTrainOnAnAudioOnlyStoreAndAudiovisualOnesRefuseIt) {
+  Logger log(stderr, LogLevel::kError);
+  const std::string dir = *dir_ + "-msp";
+  ASSERT_TRUE(WriteAudioOnlyStore(dir).ok());
+  auto msp = FeatureStore::Open(dir);
+  ASSERT_TRUE(msp.ok()) << msp.status().ToString();
+  ASSERT_FALSE((*msp)->has_visual());
+  for (const char* variant : {"backbone_audio", "ladder_audio"}) {
+    JobConfig j = Job(variant, 1);
+    j.train.max_train_batches = 2;
+    auto r = SetUpAndTrain(j, **msp, &log);
+    ASSERT_TRUE(r.ok()) << variant << ": " << r.status().ToString();
+    EXPECT_TRUE(std::isfinite(r->epochs[0].train_loss)) << variant;
+    EXPECT_EQ(r->test.confusion.size(), 16u) << variant;
+    const JobResult result = ToJobResult(*r, **msp);
+    EXPECT_EQ(result.class_names, (std::vector<std::string>{"anger", "sadness", "happiness", "neutral"}));
+    if (std::string(variant) == "ladder_audio") {
+      EXPECT_GT(r->epochs[0].train_uns, 0.0) << "the audio ladder's reconstruction cost";
+      EXPECT_EQ(r->epochs[0].costs.count("rA"), 1u);
+    }
+  }
+  for (const auto& variant : VariantNames()) {
+    JobConfig j = Job(variant, 1);
+    if (j.model.modalities == Modalities::kAudio) continue;
+    auto r = SetUpAndTrain(j, **msp, &log);
+    ASSERT_FALSE(r.ok()) << variant << " trained without video";
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << variant;
+    EXPECT_NE(r.status().message().find("needs the visual modality"), std::string::npos) << r.status().ToString();
+    EXPECT_EQ(r.status().field(), "model.modalities");
+  }
+  // The audio-only variants also run on an audiovisual store (the video unused).
+  JobConfig j = Job("ladder_audio", 1);
+  j.train.max_train_batches = 2;
+  EXPECT_TRUE(SetUpAndTrain(j, *store_, &log).ok());
   std::filesystem::remove_all(dir);
 }
 
@@ -562,9 +609,9 @@ TEST_F(TrainerTest, LearnsOnTheTinyStore) {
 TEST_F(TrainerTest, LabeledFractionIsSpeakerBalanced) {
   auto train = *store_->ClipsInSplit(1, Split::kTrain);
   auto labeled = ChooseLabeled(*store_, train, 0.5, 3);
-  std::map<int, std::pair<int, int>> per_actor;  // actor -> (labeled, all)
+  std::map<std::string, std::pair<int, int>> per_actor;  // actor -> (labeled, all)
   for (size_t i = 0; i < train.size(); ++i) {
-    auto& [l, n] = per_actor[store_->clip(train[i]).actor];
+    auto& [l, n] = per_actor[store_->clip(train[i]).group];
     l += labeled[i];
     n++;
   }
