@@ -1,5 +1,6 @@
 #include "cli/sweep_commands.h"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include <chrono>
@@ -340,6 +341,22 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
       if (rows.ok()) results = std::move(*rows);
     }
   }
+  // The reasons of failed jobs, distinct, while the coordinator is still up:
+  // a job that can never run (a store without video for an audiovisual
+  // variant, a bad path) is explained here rather than only in the record.
+  std::vector<std::string> failure_reasons;
+  if (failure.ok() && status["states"].value("failed", int64_t{0}) > 0) {
+    auto jobs = CallCoordinator(cluster.control_endpoint(), {{"op", "jobs"}, {"sweep", sweep}, {"state", "failed"}});
+    if (jobs.ok()) {
+      for (const auto& j : (*jobs).value("jobs", Json::array())) {
+        const std::string reason = j.value("reason", "");
+        if (!reason.empty() && failure_reasons.size() < 3 &&
+            std::find(failure_reasons.begin(), failure_reasons.end(), reason) == failure_reasons.end()) {
+          failure_reasons.push_back(reason);
+        }
+      }
+    }
+  }
   Status stopped = cluster.Stop();
   if (!failure.ok()) return ReportError(failure);
   if (vm["json"].as<bool>()) {
@@ -356,6 +373,7 @@ int RunLocal(const std::vector<std::string>& args, Context& ctx) {
   if (!stopped.ok()) ctx.log->Warn("stopping the local cluster: {}", stopped.ToString());
   const int64_t failed = status["states"].value("failed", int64_t{0});
   if (failed > 0) {
+    for (const auto& reason : failure_reasons) std::cerr << "failed: " << reason << "\n";
     return ReportError(Status::FailedPrecondition(fmt::format(
         "{} job(s) failed; see avctl jobs {} --state failed --coordinator ... or the record", failed, sweep)));
   }
