@@ -10,6 +10,7 @@
 #include "store/feature_store.h"
 #include "store/store_info.h"
 #include "store/store_writer.h"
+#include "store/synth.h"
 #include "tests/store/test_util.h"
 
 namespace avctl {
@@ -313,6 +314,66 @@ TEST(FeatureStoreTest, AFourClassStoreKeepsItsClassesAndRefusesLabelsOutsideThem
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ((*opened)->num_classes(), 6);
   EXPECT_EQ((*opened)->class_names().front(), "anger");
+}
+
+}  // namespace
+}  // namespace avctl
+
+namespace avctl {
+namespace {
+
+// A store written by avctl before stores held other corpora (commit
+// fbc31eb: `avctl data synth --labels partition_1.csv --profile tiny
+// --audio-llds 2 --visual-dim 3 --clips-per-actor 0`, the labels file next
+// to it) opens as CREMA-D's six classes without re-import, and this build
+// writes its manifest back exactly; synthesizing it again gives the same
+// manifest and the same features (to float rounding: libm may differ
+// between machines in the last bit).
+TEST(FeatureStoreTest, AStoreMadeBeforeLabelSchemasOpensAsTheSixAndIsWrittenAlike) {
+  const std::string old = std::string(AVCTL_SOURCE_DIR) + "/tests/store/data/store-v1-fbc31eb";
+  auto store = FeatureStore::Open(old);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const FeatureStore& s = **store;
+  EXPECT_EQ(s.num_classes(), 6);
+  EXPECT_EQ(s.class_names(), CremaClassNames());
+  EXPECT_TRUE(s.has_visual());
+  EXPECT_EQ(s.clip(1).group, "1002");
+  EXPECT_EQ(s.clip(1).sentence, "IEO");
+  EXPECT_EQ(s.clip(1).level, "HI");
+  EXPECT_EQ(s.clip(2).label, EmotionIndex(Emotion::kHappiness));
+  auto file = ReadJsonFile(old + "/manifest.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(ManifestToJson(s.manifest()), *file) << "the manifest this build writes for it";
+
+  Logger log(stderr, LogLevel::kError);
+  const std::string again = testutil::FreshDir("again");
+  SynthOptions o;
+  o.label_files = {old + "/partition_1.csv"};
+  o.out_dir = again + "/store";
+  o.profile = SynthProfile::kTiny;
+  o.audio_llds = 2;
+  o.visual_dim = 3;
+  o.clips_per_actor = 0;
+  ASSERT_TRUE(SynthesizeStore(o, &log).ok());
+  auto now = FeatureStore::Open(o.out_dir);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  Json a = ManifestToJson((*now)->manifest()), b = *file;
+  for (Json* j : {&a, &b}) {
+    j->erase("created_by");
+    for (const char* array : {"audio", "visual", "norm_stats"}) (*j)[array].erase("checksum");
+  }
+  EXPECT_EQ(a, b);
+  ASSERT_EQ((*now)->manifest().audio.frames, s.manifest().audio.frames);
+  for (size_t i = 0; i < s.num_clips(); ++i) {
+    const ClipRecord& c = s.clip(i);
+    for (int64_t k = 0; k < c.audio_frames * s.audio_dim(); ++k) {
+      ASSERT_NEAR((*now)->audio(i)[k], s.audio(i)[k], 1e-4 * (1 + std::fabs(s.audio(i)[k]))) << "clip " << i;
+    }
+    for (int64_t k = 0; k < c.visual_frames * s.visual_dim(); ++k) {
+      const float x = HalfToFloat(s.visual(i)[k]);
+      ASSERT_NEAR(HalfToFloat((*now)->visual(i)[k]), x, 2e-3 * (1 + std::fabs(x))) << "clip " << i;
+    }
+  }
 }
 
 }  // namespace
