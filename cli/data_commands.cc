@@ -142,10 +142,12 @@ int RunSynth(const std::vector<std::string>& args, Context& ctx) {
   auto summary = SynthesizeStore(o, ctx.log);
   if (!summary.ok()) return ReportError(summary.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("wrote synthetic store {}: {} clips, audio {} dims / {} frames, visual {} dims / {} frames, "
-                           "{:.1f} MiB in {:.1f} s\n",
-                           o.out_dir, summary->clips, summary->audio_dim, summary->audio_frames, summary->visual_dim,
-                           summary->visual_frames, summary->bytes / 1048576.0, secs);
+  const std::string visual = summary->visual_dim == 0
+                                 ? std::string("no visual (audio only)")
+                                 : fmt::format("visual {} dims / {} frames", summary->visual_dim, summary->visual_frames);
+  std::cout << fmt::format("wrote synthetic store {}: {} clips, audio {} dims / {} frames, {}, {:.1f} MiB in {:.1f} s\n",
+                           o.out_dir, summary->clips, summary->audio_dim, summary->audio_frames, visual,
+                           summary->bytes / 1048576.0, secs);
   return kExitOk;
 }
 

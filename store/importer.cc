@@ -190,11 +190,12 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
 }
 
 std::string RenderImportReport(const ImportReport& r) {
-  std::string out = fmt::format(
-      "wrote store {}: {} of {} listed clips, audio {} dims / {} frames ({} file(s) with deltas computed), visual {} "
-      "dims / {} frames\n",
-      r.out_dir, r.clips_imported, r.clips_listed, r.audio_dim, r.audio_frames, r.deltas_computed, r.visual_dim,
-      r.visual_frames);
+  const std::string visual = r.visual_dim == 0 ? std::string("no visual (an audio-only store)")
+                                                : fmt::format("visual {} dims / {} frames", r.visual_dim, r.visual_frames);
+  std::string out = fmt::format("wrote store {}: {} of {} listed clips, audio {} dims / {} frames ({} file(s) with "
+                                "deltas computed), {}\n",
+                                r.out_dir, r.clips_imported, r.clips_listed, r.audio_dim, r.audio_frames,
+                                r.deltas_computed, visual);
   if (!r.missing_audio.empty()) out += SummarizeMissing(r.missing_audio, "audio") + "\n";
   if (!r.missing_visual.empty()) out += SummarizeMissing(r.missing_visual, "visual") + "\n";
   return out;

@@ -130,6 +130,38 @@ TEST(AvctlCliTest, DataSplitWritesGroupIndependentPartitions) {
   EXPECT_NE(missing.output.find(labels), std::string::npos) << "names the file: " << missing.output;
 }
 
+TEST(AvctlCliTest, SynthOnAGenericLabelsFileAndItsOptionErrors) {
+  const std::string dir = Fresh("generic");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/labels.csv") << "clip,speaker,label,split\n"
+                                        "a1,s1,ang,Train\na2,s1,neu,Train\nb1,s2,ang,Train\nb2,s2,neu,Train\n"
+                                        "c1,s3,ang,Development\nc2,s3,neu,Development\nd1,s4,ang,Test\nd2,s4,neu,Test\n";
+  ProcessRun ok = Avctl("data synth --format generic --labels " + dir + "/labels.csv --audio-only --profile tiny "
+                        "--clips-per-actor 0 --log-level warn --out " + dir + "/store");
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("8 clips"), std::string::npos) << ok.output;
+  EXPECT_NE(ok.output.find("no visual (audio only)"), std::string::npos) << ok.output;
+  ProcessRun info = Avctl("data info " + dir + "/store");
+  EXPECT_NE(info.output.find("visual:      none (an audio-only store)"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("ang"), std::string::npos) << info.output;
+
+  ProcessRun crema_columns = Avctl("data synth --clip-column utt --out " + dir + "/x");
+  EXPECT_NE(crema_columns.exit_code, 0);
+  EXPECT_NE(crema_columns.output.find("--format"), std::string::npos) << crema_columns.output;
+  ProcessRun no_labels = Avctl("data synth --format msp-podcast --out " + dir + "/x");
+  EXPECT_NE(no_labels.exit_code, 0);
+  EXPECT_NE(no_labels.output.find("needs --labels"), std::string::npos) << no_labels.output;
+  ProcessRun bad_column = Avctl("data synth --format generic --group-column session --labels " + dir +
+                                "/labels.csv --out " + dir + "/x");
+  EXPECT_NE(bad_column.exit_code, 0);
+  EXPECT_NE(bad_column.output.find("no column 'session' (--group-column)"), std::string::npos) << bad_column.output;
+  EXPECT_NE(bad_column.output.find("labels.csv"), std::string::npos) << bad_column.output;
+  ProcessRun bad_format = Avctl("data synth --format iemocap --labels " + dir + "/labels.csv --out " + dir + "/x");
+  EXPECT_NE(bad_format.exit_code, 0);
+  EXPECT_NE(bad_format.output.find("unknown label format 'iemocap'"), std::string::npos) << bad_format.output;
+  EXPECT_FALSE(fs::exists(dir + "/x"));
+}
+
 TEST(AvctlCliTest, SweepExpandListsJobsAndNamesBadFields) {
   ProcessRun paper = Avctl(std::string("sweep expand ") + AVCTL_SOURCE_DIR + "/sweeps/paper.json");
   ASSERT_EQ(paper.exit_code, 0) << paper.output;
