@@ -14,15 +14,23 @@
 namespace avctl {
 
 // {"profile": "tiny"|"small"|"full", "seed": N, optional "clips_per_actor",
-// "audio_llds", "visual_dim", "label_sharpness"}; unknown fields and bad
-// values are errors naming `path`. label_files and out_dir are left empty.
+// "audio_llds", "visual_dim", "label_sharpness", "audio_only", and "labels":
+// another corpus's labels file(s) {"files": [...], "format": "generic" |
+// "msp-podcast", "group_column", "gender_column", "classes", "class_names",
+// "merge": {"exc": "hap"}, ...} (store/label_source.h; a relative file is
+// looked up under the shipped data folder, data/); without "labels" the
+// shipped CREMA-D partitions}; unknown fields and bad values are errors
+// naming `path`. out_dir is left empty.
 Result<SynthOptions> SynthOptionsFromJson(const Json& j, const std::string& path);
 
-// A directory name that identifies the options ("synth-tiny-s1-...").
+// A directory name that identifies the options ("synth-tiny-s1-..."); with
+// label files, SynthCacheNameWithLabels adds a checksum of their contents
+// and of how they are read.
 std::string SynthCacheName(const SynthOptions& o);
+Result<std::string> SynthCacheNameWithLabels(const SynthOptions& o);
 
 // The store for `options` under `cache_dir`, synthesised on first use from
-// the default partition files. Concurrent callers (processes) wait on a
+// its label files (default: the shipped partition files). Concurrent callers (processes) wait on a
 // lock file, so the store is built once.
 Result<std::string> EnsureSynthStore(SynthOptions options, const std::string& cache_dir, Logger* log);
 

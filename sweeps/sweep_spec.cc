@@ -291,6 +291,16 @@ Result<SweepSpec> ParseSweepSpec(const Json& j, const std::string& source) {
     if (v.kind != JobKind::kCommand) {
       auto check = JobConfigFromJson(JobBase(spec, v), source);
       if (!check.ok()) return fail(Reroot(check.status(), JoinJsonPath(path, "overrides")));
+      // A synthetic store without video cannot train an audiovisual model:
+      // said at submit rather than by every job failing on its worker.
+      const bool audio_only_data = spec.dataset.contains("synth") && spec.dataset["synth"].is_object() &&
+                                   spec.dataset["synth"].value("audio_only", false);
+      if (audio_only_data && check->model.modalities == Modalities::kAudioVisual) {
+        return fail(Invalid(JoinJsonPath(path, "variant"),
+                            fmt::format("'{}' needs the visual modality and dataset.synth.audio_only is true; the "
+                                        "audio-only variants are backbone_audio and ladder_audio",
+                                        v.variant)));
+      }
     }
     bool random = false;
     if (vj.contains("space")) {

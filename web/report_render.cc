@@ -661,12 +661,14 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const Sequen
   b += "<h2>Provenance</h2><table class=\"kv\">";
   const bool synthetic = d.store.value("synthetic", d.dataset.contains("synth"));
   b += fmt::format("<tr><td>data</td><td>{} store{}</td></tr>",
-                   synthetic ? "<b>synthetic</b> (CREMA-D-shaped, not real features)" : "real",
+                   synthetic ? "<b>synthetic</b> (generated features, not real ones)" : "real",
                    d.store.contains("clips") ? fmt::format(", {} clips", d.store["clips"].dump()) : "");
   b += fmt::format("<tr><td>dataset (spec)</td><td><code>{}</code></td></tr>", E(d.dataset.dump()));
   if (d.store.contains("audio_checksum")) {
-    b += fmt::format("<tr><td>checksums</td><td>audio <code>{}</code>, visual <code>{}</code></td></tr>",
-                     E(d.store.value("audio_checksum", "")), E(d.store.value("visual_checksum", "")));
+    const std::string visual = d.store.value("visual_checksum", "");
+    b += fmt::format("<tr><td>checksums</td><td>audio <code>{}</code>, {}</td></tr>", E(d.store.value("audio_checksum", "")),
+                     visual.empty() ? std::string("no video (an audio-only store)")
+                                    : fmt::format("visual <code>{}</code>", E(visual)));
   }
   std::set<int> partitions;
   for (const auto& r : d.runs) partitions.insert(r.partition);

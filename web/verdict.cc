@@ -76,7 +76,7 @@ std::vector<std::string> VerdictSentences(const ReportAnalysis& a) {
 }
 
 std::string SyntheticCaveat() {
-  return "These runs used synthetic features (CREMA-D-shaped, not real recordings): the verdicts test the "
+  return "These runs used synthetic features (generated, not real recordings): the verdicts test the "
          "system, not emotion recognition.";
 }
 

@@ -1,10 +1,10 @@
 // Issue 28's end-to-end check: sweeps on corpora that are not CREMA-D run
 // to their reports through the real avctl, avcoord and avworkers. A
-// four-class IEMOCAP-style corpus (a generic labels CSV with sessions...
-// here speakers, excitement merged into happiness) synthesized with
-// `avctl data synth --format generic`, the ladder network against the
-// backbone; and an audio-only MSP-Podcast-style corpus with the audio-only
-// variants. The reports must speak of the corpus's own classes only.
+// four-class IEMOCAP-style corpus (a generic labels CSV, excitement merged
+// into happiness) that the sweep spec names and each worker synthesizes,
+// the ladder network against the backbone; and an audio-only
+// MSP-Podcast-style corpus made by `avctl data synth --audio-only`, with
+// the audio-only variants (the audiovisual ones refused). The reports must speak of the corpus's own classes only.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,9 +39,10 @@ std::string ReportText(const fs::path& report) {
   return all;
 }
 
-std::string Spec(const std::string& name, const std::string& store, const std::string& proposed,
+// A three-seed sweep of `proposed` against `baseline` on `dataset`.
+std::string Spec(const std::string& name, const std::string& dataset, const std::string& proposed,
                  const std::string& baseline) {
-  return R"({"name": ")" + name + R"(", "dataset": {"store": ")" + store + R"("},
+  return R"({"name": ")" + name + R"(", "dataset": )" + dataset + R"(,
     "base": {"threads": 1, "model": {"heads": 2, "cross_layers": 1, "self_layers": 1, "aux_repeats": 1, "pooling": "mean"},
              "train": {"epochs": 2}},
     "variants": [{"name": ")" + proposed + R"(", "role": "proposed"}, {"name": ")" + baseline + R"(", "role": "baseline"}],
@@ -49,6 +50,8 @@ std::string Spec(const std::string& name, const std::string& store, const std::s
     "comparisons": [{"variant": ")" + proposed + R"(", "baselines": [")" + baseline + R"("], "metric": "macro_f1", "direction": "greater"}],
     "max_attempts": 2, "resources": {"device": "cpu"}})";
 }
+
+std::string StoreDataset(const fs::path& store) { return R"({"store": ")" + store.string() + R"("})"; }
 
 // The report of a three-seed sweep speaks of `classes` (display names) and
 // of no CREMA-D class: 4 x 4 confusion matrices, four per-class rows.
@@ -68,14 +71,14 @@ void ExpectOnlyTheseClasses(const fs::path& report, const std::vector<std::strin
 }
 
 TEST(AnyCorpusSweep, AFourClassCorpusFromAGenericCsvRunsToItsReport) {
+  // The spec names the labels file; each worker synthesizes the store itself.
   const fs::path dir = testutil::FreshTestDir("four-class-sweep");
   { std::ofstream(dir / "four.csv") << testutil::FourClassLabelsCsv(20, 10); }
-  auto synth = testutil::RunCommand(
-      testutil::kBin + "avctl data synth --format generic --labels " + (dir / "four.csv").string() +
-      " --gender-column gender --merge exc=hap --classes ang,hap,sad,neu --class-names anger,happiness,sadness,neutral"
-      " --profile tiny --clips-per-actor 0 --log-level warn --out " + (dir / "store").string());
-  ASSERT_EQ(synth.exit_code, 0) << synth.output;
-  { std::ofstream(dir / "spec.json") << Spec("four", (dir / "store").string(), "ladder_av", "backbone"); }
+  const std::string dataset = R"({"synth": {"profile": "tiny", "clips_per_actor": 0, "labels": {"files": [")" +
+                              (dir / "four.csv").string() + R"("], "format": "generic", "gender_column": "gender",
+      "merge": {"exc": "hap"}, "classes": ["ang", "hap", "sad", "neu"],
+      "class_names": ["anger", "happiness", "sadness", "neutral"]}}})";
+  { std::ofstream(dir / "spec.json") << Spec("four", dataset, "ladder_av", "backbone"); }
   auto run = testutil::RunCommand("timeout 900 " + testutil::kBin + "avctl sweep run " + (dir / "spec.json").string() +
                                   " --local-workers 2 --dir " + (dir / "run").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -97,13 +100,13 @@ TEST(AnyCorpusSweep, AnAudioOnlyMspPodcastStyleCorpusRunsToItsReport) {
   auto info = testutil::RunCommand(testutil::kBin + "avctl data info " + (dir / "store").string());
   EXPECT_NE(info.output.find("visual:      none (an audio-only store)"), std::string::npos) << info.output;
   // An audiovisual variant on it is refused by the worker, naming the modality.
-  { std::ofstream(dir / "av.json") << Spec("av", (dir / "store").string(), "ladder_av", "backbone"); }
+  { std::ofstream(dir / "av.json") << Spec("av", StoreDataset(dir / "store"), "ladder_av", "backbone"); }
   auto av = testutil::RunCommand("timeout 600 " + testutil::kBin + "avctl sweep run " + (dir / "av.json").string() +
                                  " --local-workers 1 --dir " + (dir / "av").string());
   EXPECT_NE(av.exit_code, 0) << av.output;
   EXPECT_NE(av.output.find("needs the visual modality"), std::string::npos) << av.output;
 
-  { std::ofstream(dir / "spec.json") << Spec("audio", (dir / "store").string(), "ladder_audio", "backbone_audio"); }
+  { std::ofstream(dir / "spec.json") << Spec("audio", StoreDataset(dir / "store"), "ladder_audio", "backbone_audio"); }
   auto run = testutil::RunCommand("timeout 900 " + testutil::kBin + "avctl sweep run " + (dir / "spec.json").string() +
                                   " --local-workers 2 --dir " + (dir / "run").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -57,6 +57,8 @@ inline std::vector<BadSpec> BadSpecs() {
       BadSpec{"SleepSecondsWithoutSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "sleep_seconds": 1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "only for"},
       BadSpec{"NegativeSleep", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "kind": "sleep", "sleep_seconds": -1, "variants": [{"name": "ladder_av"}]})", "sleep_seconds", "0 to 86400"},
       BadSpec{"BadResources", R"({"name": "s", "dataset": {"store": "x"}, "seeds": 2, "resources": {"device": "tpu"}, "variants": [{"name": "ladder_av"}]})", "resources.device", "\"any\", \"cpu\" or \"cuda\""},
+      BadSpec{"AudiovisualVariantOnAudioOnlySynth", R"({"name": "s", "dataset": {"synth": {"profile": "tiny", "audio_only": true}}, "seeds": 2, "variants": [{"name": "backbone_audio"}, {"name": "mult"}]})", "variants[1].variant", "'mult' needs the visual modality"},
+      BadSpec{"BadSynthLabels", R"({"name": "s", "dataset": {"synth": {"profile": "tiny", "labels": {"files": ["a.csv"], "format": "iemocap"}}}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset.synth.labels.format", "iemocap"},
       BadSpec{"BadSynthProfile", R"({"name": "s", "dataset": {"synth": {"profile": "huge", "seed": 1}}, "seeds": 2, "variants": [{"name": "ladder_av"}]})", "dataset.synth.profile", "huge"},
       // Command variants (docs/JOBS.md).
       BadSpec{"CommandUndeclaredOverride",

@@ -32,6 +32,11 @@ TEST(SweepSpecTest, ShippedSpecsParseAndExpand) {
   ASSERT_TRUE(sequential->sequential.has_value());
   EXPECT_EQ(sequential->sequential->design.looks, (std::vector<int>{5, 10, 15, 20}));
   EXPECT_EQ(ExpandSweep(*sequential)->size(), 7u * 20u);
+  for (const char* other : {"four_class.json", "audio_only.json"}) {  // corpora that are not CREMA-D
+    auto spec = ReadSweepSpec(Shipped(other));
+    ASSERT_TRUE(spec.ok()) << other << ": " << spec.status().ToString();
+    EXPECT_EQ(ExpandSweep(*spec)->size(), 10u) << other;
+  }
 }
 
 TEST(SweepSpecTest, SeedMajorOrderStableKeysAndValidJobs) {
