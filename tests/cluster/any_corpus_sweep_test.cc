@@ -70,6 +70,18 @@ void ExpectOnlyTheseClasses(const fs::path& report, const std::vector<std::strin
   }
 }
 
+// `avctl sweep run` of spec.json in `dir` with two local workers, to its
+// report, which must speak of `classes` only.
+void RunToReport(const fs::path& dir, const std::vector<std::string>& classes) {
+  auto run = testutil::RunCommand("timeout 900 " + testutil::kBin + "avctl sweep run " + (dir / "spec.json").string() +
+                                  " --local-workers 2 --dir " + (dir / "run").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("6/6 finished"), std::string::npos) << run.output;
+  const fs::path report = dir / "run" / "report";
+  ASSERT_TRUE(fs::exists(report / "index.html")) << run.output;
+  ExpectOnlyTheseClasses(report, classes);
+}
+
 TEST(AnyCorpusSweep, AFourClassCorpusFromAGenericCsvRunsToItsReport) {
   // The spec names the labels file; each worker synthesizes the store itself.
   const fs::path dir = testutil::FreshTestDir("four-class-sweep");
@@ -79,13 +91,7 @@ TEST(AnyCorpusSweep, AFourClassCorpusFromAGenericCsvRunsToItsReport) {
       "merge": {"exc": "hap"}, "classes": ["ang", "hap", "sad", "neu"],
       "class_names": ["anger", "happiness", "sadness", "neutral"]}}})";
   { std::ofstream(dir / "spec.json") << Spec("four", dataset, "ladder_av", "backbone"); }
-  auto run = testutil::RunCommand("timeout 900 " + testutil::kBin + "avctl sweep run " + (dir / "spec.json").string() +
-                                  " --local-workers 2 --dir " + (dir / "run").string());
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("6/6 finished"), std::string::npos) << run.output;
-  const fs::path report = dir / "run" / "report";
-  ASSERT_TRUE(fs::exists(report / "index.html")) << run.output;
-  ExpectOnlyTheseClasses(report, {"anger", "happiness", "sadness", "neutral"});
+  RunToReport(dir, {"anger", "happiness", "sadness", "neutral"});
   if (!HasFailure()) fs::remove_all(dir);
 }
 
@@ -107,13 +113,7 @@ TEST(AnyCorpusSweep, AnAudioOnlyMspPodcastStyleCorpusRunsToItsReport) {
   EXPECT_NE(av.output.find("needs the visual modality"), std::string::npos) << av.output;
 
   { std::ofstream(dir / "spec.json") << Spec("audio", StoreDataset(dir / "store"), "ladder_audio", "backbone_audio"); }
-  auto run = testutil::RunCommand("timeout 900 " + testutil::kBin + "avctl sweep run " + (dir / "spec.json").string() +
-                                  " --local-workers 2 --dir " + (dir / "run").string());
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("6/6 finished"), std::string::npos) << run.output;
-  const fs::path report = dir / "run" / "report";
-  ASSERT_TRUE(fs::exists(report / "index.html")) << run.output;
-  ExpectOnlyTheseClasses(report, {"anger", "sadness", "happiness", "neutral"});
+  RunToReport(dir, {"anger", "sadness", "happiness", "neutral"});
   if (!HasFailure()) fs::remove_all(dir);
 }
 

@@ -350,16 +350,7 @@ TEST(SynthTest, AFourClassCorpusFromAGenericCsvAndAnAudioOnlyOneFromAnMspPodcast
   {
     std::ofstream(root + "/four.csv") << testutil::FourClassLabelsCsv(20, 10);
   }
-  SynthOptions o;
-  o.label_files = {root + "/four.csv"};
-  o.labels.format = LabelFormat::kGeneric;
-  o.labels.gender_column = "gender";
-  o.labels.merge = {{"exc", "hap"}};
-  o.labels.classes = {"ang", "hap", "sad", "neu"};
-  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
-  o.out_dir = root + "/four";
-  o.profile = SynthProfile::kTiny;
-  o.clips_per_actor = 0;
+  SynthOptions o = testutil::FourClassSynth(root + "/four.csv", root + "/four");
   o.threads = 2;
   auto sum = SynthesizeStore(o, &log);
   ASSERT_TRUE(sum.ok()) << sum.status().ToString();
@@ -382,14 +373,7 @@ TEST(SynthTest, AFourClassCorpusFromAGenericCsvAndAnAudioOnlyOneFromAnMspPodcast
   {
     std::ofstream(root + "/labels_consensus.csv") << testutil::MspPodcastLabelsCsv(20, 10);
   }
-  SynthOptions m;
-  m.label_files = {root + "/labels_consensus.csv"};
-  m.labels.format = LabelFormat::kMspPodcast;
-  m.labels.classes = {"A", "S", "H", "N"};
-  m.audio_only = true;
-  m.out_dir = root + "/msp";
-  m.profile = SynthProfile::kTiny;
-  m.clips_per_actor = 0;
+  SynthOptions m = testutil::MspAudioOnlySynth(root + "/labels_consensus.csv", root + "/msp");
   auto msp = SynthesizeStore(m, &log);
   ASSERT_TRUE(msp.ok()) << msp.status().ToString();
   EXPECT_EQ(msp->visual_dim, 0);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/synth.h"
+
 namespace avctl::testutil {
 
 // A fresh, empty directory unique to the running test.
@@ -58,6 +60,37 @@ inline std::string MspPodcastLabelsCsv(int speakers, int clips) {
     }
   }
   return csv;
+}
+
+// Synth options of a tiny store on FourClassLabelsCsv at `labels`:
+// exc merged into hap, the classes ang, hap, sad, neu (anger, happiness,
+// sadness, neutral), every clip.
+inline SynthOptions FourClassSynth(const std::string& labels, const std::string& out) {
+  SynthOptions o;
+  o.label_files = {labels};
+  o.labels.format = LabelFormat::kGeneric;
+  o.labels.gender_column = "gender";
+  o.labels.merge = {{"exc", "hap"}};
+  o.labels.classes = {"ang", "hap", "sad", "neu"};
+  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
+  o.out_dir = out;
+  o.profile = SynthProfile::kTiny;
+  o.clips_per_actor = 0;
+  return o;
+}
+
+// Synth options of a tiny audio-only store on MspPodcastLabelsCsv at
+// `labels`: the classes A, S, H, N, every clip.
+inline SynthOptions MspAudioOnlySynth(const std::string& labels, const std::string& out) {
+  SynthOptions o;
+  o.label_files = {labels};
+  o.labels.format = LabelFormat::kMspPodcast;
+  o.labels.classes = {"A", "S", "H", "N"};
+  o.audio_only = true;
+  o.out_dir = out;
+  o.profile = SynthProfile::kTiny;
+  o.clips_per_actor = 0;
+  return o;
 }
 
 inline constexpr const char* kLabelHeader = "FileName,angry,sad,disgust,fear,neutral,happy,SpkrID,Gender,Split_Set\n";

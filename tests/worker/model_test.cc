@@ -369,36 +369,12 @@ TEST_F(TrainerTest, EveryVariantTrainsAFewSteps) {
 }
 
 // A four-class store (the usual IEMOCAP setting) synthesized on a generic
-// labels CSV (tests/store/test_util.h): 20 speakers, exc merged into hap.
-Status WriteFourClassStore(const std::string& dir) {
-  AVCTL_RETURN_IF_ERROR(WriteFileAtomic(dir + ".csv", testutil::FourClassLabelsCsv(20, 12)));
-  SynthOptions o;
-  o.label_files = {dir + ".csv"};
-  o.labels.format = LabelFormat::kGeneric;
-  o.labels.gender_column = "gender";
-  o.labels.merge = {{"exc", "hap"}};
-  o.labels.classes = {"ang", "hap", "sad", "neu"};
-  o.labels.class_names = {"anger", "happiness", "sadness", "neutral"};
-  o.out_dir = dir;
-  o.profile = SynthProfile::kTiny;
-  o.clips_per_actor = 0;
-  o.threads = 1;
-  o.overwrite = true;
-  Logger log(stderr, LogLevel::kError);
-  return SynthesizeStore(o, &log).status();
-}
-
-// An audio-only store synthesized on an MSP-Podcast-style labels_consensus.csv.
-Status WriteAudioOnlyStore(const std::string& dir) {
-  AVCTL_RETURN_IF_ERROR(WriteFileAtomic(dir + ".csv", testutil::MspPodcastLabelsCsv(20, 12)));
-  SynthOptions o;
-  o.label_files = {dir + ".csv"};
-  o.labels.format = LabelFormat::kMspPodcast;
-  o.labels.classes = {"A", "S", "H", "N"};
-  o.audio_only = true;
-  o.out_dir = dir;
-  o.profile = SynthProfile::kTiny;
-  o.clips_per_actor = 0;
+// labels CSV, or an audio-only one on an MSP-Podcast-style
+// labels_consensus.csv (tests/store/test_util.h): 20 speakers each.
+Status WriteStore(const std::string& dir, bool audio_only) {
+  AVCTL_RETURN_IF_ERROR(WriteFileAtomic(
+      dir + ".csv", audio_only ? testutil::MspPodcastLabelsCsv(20, 12) : testutil::FourClassLabelsCsv(20, 12)));
+  SynthOptions o = audio_only ? testutil::MspAudioOnlySynth(dir + ".csv", dir) : testutil::FourClassSynth(dir + ".csv", dir);
   o.threads = 1;
   o.overwrite = true;
   Logger log(stderr, LogLevel::kError);
@@ -408,7 +384,7 @@ Status WriteAudioOnlyStore(const std::string& dir) {
 TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
   Logger log(stderr, LogLevel::kError);
   const std::string dir = *dir_ + "-four";
-  ASSERT_TRUE(WriteFourClassStore(dir).ok());
+  ASSERT_TRUE(WriteStore(dir, /*audio_only=*/false).ok());
   auto four = FeatureStore::Open(dir);
   ASSERT_TRUE(four.ok()) << four.status().ToString();
   ASSERT_EQ((*four)->num_classes(), 4);
@@ -439,7 +415,7 @@ TEST_F(TrainerTest, EveryAudiovisualVariantTrainsOnAFourClassStore) {
 TEST_F(TrainerTest, AudioOnlyVariantsTrainOnAnAudioOnlyStoreAndAudiovisualOnesRefuseIt) {
   Logger log(stderr, LogLevel::kError);
   const std::string dir = *dir_ + "-msp";
-  ASSERT_TRUE(WriteAudioOnlyStore(dir).ok());
+  ASSERT_TRUE(WriteStore(dir, /*audio_only=*/true).ok());
   auto msp = FeatureStore::Open(dir);
   ASSERT_TRUE(msp.ok()) << msp.status().ToString();
   ASSERT_FALSE((*msp)->has_visual());
