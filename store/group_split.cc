@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/random.h"
-#include "common/text.h"
+#include "store/csv_table.h"
 
 namespace avctl {
 
@@ -117,55 +117,31 @@ Result<GroupSplit> SplitByGroup(const std::vector<LabelledItem>& items, const st
 
 Result<SplitCsv> SplitLabelsCsv(std::string_view csv, const std::string& source, const std::string& group_column,
                                 const std::string& label_column, const GroupSplitOptions& options) {
-  std::vector<std::string_view> lines;
-  for (std::string_view line : SplitOn(csv, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-  }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
-  if (lines.size() < 2) return Status::InvalidArgument("expected a header row and at least one row").WithFile(source);
-  const std::vector<std::string_view> header = SplitOn(lines[0], ',');
-  auto column = [&](const std::string& name, const char* option) -> Result<size_t> {
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return i;
-    }
-    std::string have;
-    for (auto h : header) have += (have.empty() ? "" : ", ") + std::string(h);
-    return Status::InvalidArgument(fmt::format("{}: no column \"{}\" in the header ({})", option, name, have))
-        .WithFile(source)
-        .WithField(option);
-  };
-  AVCTL_ASSIGN_OR_RETURN(size_t gi, column(group_column, "--group"));
-  AVCTL_ASSIGN_OR_RETURN(size_t li, column(label_column, "--label"));
-  for (auto h : header) {
+  AVCTL_ASSIGN_OR_RETURN(CsvTable table, CsvTable::Parse(csv, source));
+  if (table.rows() == 0) return Status::InvalidArgument("expected a header row and at least one row").WithFile(source);
+  AVCTL_ASSIGN_OR_RETURN(size_t gi, table.Require(group_column, "--group"));
+  AVCTL_ASSIGN_OR_RETURN(size_t li, table.Require(label_column, "--label"));
+  for (const auto& h : table.header()) {
     if (h.rfind("split_", 0) == 0) {
-      return Status::InvalidArgument(fmt::format("the header already has a column {}: split the original labels file",
-                                                 std::string(h)))
-          .WithFile(source);
+      return Status::InvalidArgument(fmt::format("the header already has a column {}: split the original labels file", h))
+          .WithFile(source).WithLine(1);
     }
   }
-  std::vector<std::pair<std::string, std::string>> rows;  // (group, label)
   std::set<std::string> labels;
-  for (size_t n = 1; n < lines.size(); ++n) {
-    const std::vector<std::string_view> cells = SplitOn(lines[n], ',');
-    if (cells.size() != header.size()) {
-      return Status::InvalidArgument(fmt::format("line {}: {} cells for {} columns (quoted fields are not read)",
-                                                 n + 1, cells.size(), header.size()))
-          .WithFile(source);
+  for (size_t r = 0; r < table.rows(); ++r) {
+    if (table.cell(r, gi).empty() || table.cell(r, li).empty()) {
+      return Status::InvalidArgument(fmt::format("an empty {} or {}", group_column, label_column))
+          .WithFile(source).WithLine(table.line(r));
     }
-    if (cells[gi].empty() || cells[li].empty()) {
-      return Status::InvalidArgument(fmt::format("line {}: an empty {} or {}", n + 1, group_column, label_column))
-          .WithFile(source);
-    }
-    rows.emplace_back(std::string(cells[gi]), std::string(cells[li]));
-    labels.insert(std::string(cells[li]));
+    labels.insert(table.cell(r, li));
   }
   SplitCsv out;
   out.classes.assign(labels.begin(), labels.end());
   std::vector<LabelledItem> items;
-  for (const auto& [group, label] : rows) {
-    items.push_back({group, static_cast<int>(std::lower_bound(out.classes.begin(), out.classes.end(), label) -
-                                             out.classes.begin())});
+  for (size_t r = 0; r < table.rows(); ++r) {
+    items.push_back({table.cell(r, gi), static_cast<int>(std::lower_bound(out.classes.begin(), out.classes.end(),
+                                                                          table.cell(r, li)) -
+                                                         out.classes.begin())});
   }
   auto split = SplitByGroup(items, out.classes, options);
   if (!split.ok()) {
@@ -175,12 +151,20 @@ Result<SplitCsv> SplitLabelsCsv(std::string_view csv, const std::string& source,
   out.split = std::move(*split);
   std::map<std::string, size_t> group_index;
   for (size_t g = 0; g < out.split.groups.size(); ++g) group_index[out.split.groups[g]] = g;
-  out.text = std::string(lines[0]);
+  // The rows as read (cells trimmed), with one split column per partition.
+  auto join = [](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + cells[i];
+    return line;
+  };
+  out.text = join(table.header());
   for (int p = 1; p <= options.partitions; ++p) out.text += fmt::format(",split_{}", p);
   out.text += "\n";
-  for (size_t n = 1; n < lines.size(); ++n) {
-    out.text += std::string(lines[n]);
-    const size_t g = group_index.at(rows[n - 1].first);
+  for (size_t r = 0; r < table.rows(); ++r) {
+    std::vector<std::string> cells;
+    for (size_t c = 0; c < table.header().size(); ++c) cells.push_back(table.cell(r, c));
+    out.text += join(cells);
+    const size_t g = group_index.at(table.cell(r, gi));
     for (const auto& a : out.split.assignment) out.text += "," + std::string(SplitName(a[g]));
     out.text += "\n";
   }

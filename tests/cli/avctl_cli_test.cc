@@ -126,7 +126,7 @@ TEST(AvctlCliTest, DataSplitWritesGroupIndependentPartitions) {
   EXPECT_EQ(header, "clip,session,emotion,split_1,split_2");
   ProcessRun missing = Avctl("data split " + labels + " --group speaker --label emotion --out " + out);
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
-  EXPECT_NE(missing.output.find("--group: no column \"speaker\""), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("no column 'speaker' (--group)"), std::string::npos) << missing.output;
   EXPECT_NE(missing.output.find(labels), std::string::npos) << "names the file: " << missing.output;
 }
 
