@@ -833,9 +833,9 @@ std::string MainTableJson(const ReportData& d, const ReportAnalysis& a) {
                      {"direction", TailName(c.tail)}, {"pairs", c.pairs.x.size()},
                      {"unpaired", c.pairs.unmatched_x + c.pairs.unmatched_y}, {"defined", c.t.defined},
                      {"mean_diff", c.t.mean_diff}, {"sd_diff", c.t.sd_diff},
-                     {"t", std::isfinite(c.t.t) ? Json(c.t.t) : Json(c.t.t > 0 ? "inf" : "-inf")}, {"df", c.t.df},
+                     {"t", NumberOrNonFinite(c.t.t)}, {"df", c.t.df},
                      {"p", c.t.p}, {"p_holm", c.p_holm}, {"ci95", {c.t.ci_low, c.t.ci_high}},
-                     {"dz", std::isfinite(c.t.dz) ? Json(c.t.dz) : Json(c.t.dz > 0 ? "inf" : "-inf")},
+                     {"dz", NumberOrNonFinite(c.t.dz)},
                      {"wilcoxon_p", c.wilcoxon.p}, {"wilcoxon_exact", c.wilcoxon.exact},
                      {"significant", c.significant}, {"note", c.t.note},
                      {"effect_sizes", EffectSizesJson(c)}});
