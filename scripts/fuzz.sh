@@ -3,13 +3,13 @@
 # and runs each for SECONDS (default 20) from its seed corpus. Exits non-zero
 # when a target crashes, leaks or trips a sanitizer; the input that did it is
 # kept in build-fuzz/artifacts/ (turn it into a regression test).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: protocol sweep_spec opensmile_csv npy http control
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: protocol sweep_spec opensmile_csv npy http control label_source
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(protocol sweep_spec opensmile_csv npy http control)
+[ ${#targets[@]} -gt 0 ] || targets=(protocol sweep_spec opensmile_csv npy http control label_source)
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/install-deps.sh --test)" >&2; exit 1; }
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DAVCTL_FUZZ=ON -DAVCTL_WITH_TORCH=OFF -DAVCTL_BUILD_TESTS=OFF \

@@ -1,6 +1,7 @@
 #include "store/label_source.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>

@@ -51,6 +51,7 @@ StoreSummary SummarizeManifest(const Manifest& m) {
   std::vector<std::array<std::set<std::string>, kNumSplits>> split_actors(m.partitions.size());
   std::vector<int64_t> af, vf;
   for (const auto& c : m.clips) {
+    if (c.sentence.empty()) s.group_word = "groups";  // not a CREMA-D clip
     s.per_class[c.label]++;
     s.clips_per_actor[c.group]++;
     gender[c.group] = c.gender;
@@ -105,8 +106,10 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
   }
   line("created by:  {}", s.created_by);
   line("checksums:   {}", s.checksum_status);
-  line("clips:       {}   actors: {} ({} male, {} female), {}..{} clips per actor", s.clips, s.actors, s.male_actors,
-       s.female_actors, s.min_clips_per_actor, s.max_clips_per_actor);
+  const std::string& word = s.group_word;
+  const std::string one = word == "actors" ? "actor" : "group";
+  line("clips:       {}   {}: {} ({} male, {} female), {}..{} clips per {}", s.clips, word, s.actors, s.male_actors,
+       s.female_actors, s.min_clips_per_actor, s.max_clips_per_actor, one);
   line("audio:       {} dims float32, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.audio_dim,
        s.audio_frames.total, s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));
   if (s.visual_dim == 0) {
@@ -119,7 +122,7 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
 
   std::string header = fmt::format("{:<26}", "");
   for (const auto& code : s.classes) header += fmt::format("{:>6}", code);
-  header += fmt::format("{:>8}{:>8}", "clips", "actors");
+  header += fmt::format("{:>8}{:>8}", "clips", word);
   line("");
   line("{}", header);
   std::string all = fmt::format("{:<26}", "all");
@@ -137,7 +140,7 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
   }
   if (per_actor) {
     line("");
-    line("clips per actor:");
+    line("clips per {}:", one);
     std::string row;
     int k = 0;
     for (const auto& [actor, n] : s.clips_per_actor) {

@@ -31,7 +31,8 @@ struct StoreSummary {
   std::string created_by;
   Json provenance;
   int64_t clips = 0;
-  int64_t actors = 0;
+  int64_t actors = 0;                  // groups: CREMA-D's actors, another corpus's speakers or sessions
+  std::string group_word = "actors";   // how the text calls them: "actors" (CREMA-D) or "groups"
   int64_t male_actors = 0, female_actors = 0;
   std::vector<std::string> classes;  // the store's class codes
   std::vector<int64_t> per_class;    // by class index

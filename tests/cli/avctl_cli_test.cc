@@ -144,6 +144,7 @@ TEST(AvctlCliTest, SynthOnAGenericLabelsFileAndItsOptionErrors) {
   ProcessRun info = Avctl("data info " + dir + "/store");
   EXPECT_NE(info.output.find("visual:      none (an audio-only store)"), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("ang"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("groups: 4 (0 male, 0 female), 2..2 clips per group"), std::string::npos) << info.output;
 
   ProcessRun crema_columns = Avctl("data synth --clip-column utt --out " + dir + "/x");
   EXPECT_NE(crema_columns.exit_code, 0);

@@ -13,6 +13,7 @@
 #include "sweeps/sweep_spec.h"
 #include "features/npy.h"
 #include "features/opensmile_csv.h"
+#include "store/label_source.h"
 #include "fuzz/coordinator_fixture.h"
 
 namespace avctl {
@@ -72,6 +73,12 @@ TEST(FuzzRegressions, SweepSpecParser) {
 TEST(FuzzRegressions, FeatureReaders) {
   for (const std::string& in : Inputs("opensmile_csv")) EXPECT_NO_THROW((void)ParseOpenSmileLldCsv(in, "r.csv"));
   for (const std::string& in : Inputs("npy")) EXPECT_NO_THROW((void)ParseNpy(in, "r.npy"));
+  for (const std::string& in : Inputs("label_source")) {  // as label_source_fuzz reads them
+    if (in.empty()) continue;
+    LabelSourceOptions o;
+    o.format = in[0] & 1 ? LabelFormat::kMspPodcast : LabelFormat::kGeneric;
+    EXPECT_NO_THROW((void)ParseLabelSource({{"r.csv", in.substr(1)}}, o));
+  }
 }
 
 // The coordinator's handlers, as http_fuzz and control_fuzz drive them.
