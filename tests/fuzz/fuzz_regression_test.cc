@@ -13,8 +13,8 @@
 #include "sweeps/sweep_spec.h"
 #include "features/npy.h"
 #include "features/opensmile_csv.h"
-#include "store/label_source.h"
 #include "fuzz/coordinator_fixture.h"
+#include "fuzz/label_source_input.h"
 
 namespace avctl {
 namespace {
@@ -73,11 +73,8 @@ TEST(FuzzRegressions, SweepSpecParser) {
 TEST(FuzzRegressions, FeatureReaders) {
   for (const std::string& in : Inputs("opensmile_csv")) EXPECT_NO_THROW((void)ParseOpenSmileLldCsv(in, "r.csv"));
   for (const std::string& in : Inputs("npy")) EXPECT_NO_THROW((void)ParseNpy(in, "r.npy"));
-  for (const std::string& in : Inputs("label_source")) {  // as label_source_fuzz reads them
-    if (in.empty()) continue;
-    LabelSourceOptions o;
-    o.format = in[0] & 1 ? LabelFormat::kMspPodcast : LabelFormat::kGeneric;
-    EXPECT_NO_THROW((void)ParseLabelSource({{"r.csv", in.substr(1)}}, o));
+  for (const std::string& in : Inputs("label_source")) {
+    if (!in.empty()) EXPECT_NO_THROW(fuzz::ReadLabelInput(in));
   }
 }
 
