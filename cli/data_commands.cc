@@ -156,7 +156,7 @@ int RunInfo(const std::vector<std::string>& args, Context& ctx) {
   desc.add_options()("help,h", "show this help")("store", po::value<std::string>()->required(), "store directory")(
       "json", po::bool_switch(), "print JSON instead of text")(
       "no-verify", po::bool_switch(), "skip the checksum verification (sizes are still checked)")(
-      "per-actor", po::bool_switch(), "list the clip count of every actor");
+      "per-actor", po::bool_switch(), "list the clip count of every actor (or speaker or session: the store's groups)");
   AddLogOptions(&desc);
   po::positional_options_description pos;
   pos.add("store", 1);

@@ -26,7 +26,35 @@ double AudioSeconds(int64_t frames, double rate_hz) {
 
 std::string Mib(int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
 
+// A string field of a hand-editable manifest, or `otherwise` when it is
+// missing, empty or not a string (data info never throws on a manifest).
+std::string StringOr(const Json& j, const char* key, const std::string& otherwise) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) return otherwise;
+  return j[key].get<std::string>();
+}
+
+std::string Counts(const Json& counts) {
+  if (!counts.is_object() || counts.empty()) return "none";
+  std::string out;
+  for (const auto& [key, n] : counts.items()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", key, n.dump());
+  return out;
+}
+
 }  // namespace
+
+std::string DescribeLabelProvenance(const Json& labels) {
+  if (!labels.is_object()) return "";
+  std::string merged;
+  if (labels.contains("merged") && labels["merged"].is_object()) {
+    for (const auto& [from, to] : labels["merged"].items()) {
+      merged += fmt::format("{}{}={}", merged.empty() ? "" : ", ", from, to.is_string() ? to.get<std::string>() : to.dump());
+    }
+  }
+  return fmt::format("{} file; dropped labels: {}; left-out splits: {}; merged: {}", StringOr(labels, "format", "?"),
+                     Counts(labels.contains("dropped") ? labels["dropped"] : Json()),
+                     Counts(labels.contains("excluded_splits") ? labels["excluded_splits"] : Json()),
+                     merged.empty() ? "none" : merged);
+}
 
 StoreSummary SummarizeManifest(const Manifest& m) {
   StoreSummary s;
@@ -36,6 +64,7 @@ StoreSummary SummarizeManifest(const Manifest& m) {
   s.clips = static_cast<int64_t>(m.clips.size());
   s.partitions = m.partitions;
   s.classes = m.classes;
+  s.class_names = m.class_names;
   s.per_class.assign(m.classes.size(), 0);
   s.splits.resize(m.partitions.size());
   for (auto& by_split : s.splits) {
@@ -97,11 +126,11 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
                                       : "real (imported features)");
   if (s.provenance.is_object()) {
     if (s.synthetic) {
-      line("generator:   {} seed {} profile {}", s.provenance.value("generator", "?"),
-           s.provenance.value("seed", Json()).dump(), s.provenance.value("profile", "?"));
+      line("generator:   {} seed {} profile {}", StringOr(s.provenance, "generator", "?"),
+           s.provenance.contains("seed") ? s.provenance["seed"].dump() : "?", StringOr(s.provenance, "profile", "?"));
     } else {
-      line("imported:    audio from {}, visual from {}", s.provenance.value("audio_dir", "?"),
-           s.provenance.value("visual_dir", "?"));
+      line("imported:    audio from {}, visual from {}", StringOr(s.provenance, "audio_dir", "?"),
+           StringOr(s.provenance, "visual_dir", "none"));
     }
   }
   line("created by:  {}", s.created_by);
@@ -110,6 +139,16 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
   const std::string one = word == "actors" ? "actor" : "group";
   line("clips:       {}   {}: {} ({} male, {} female), {}..{} clips per {}", s.clips, word, s.actors, s.male_actors,
        s.female_actors, s.min_clips_per_actor, s.max_clips_per_actor, one);
+  std::string classes;
+  for (size_t k = 0; k < s.classes.size(); ++k) {
+    classes += fmt::format("{}{} {}", k ? ", " : "", s.classes[k], k < s.class_names.size() ? s.class_names[k] : "?");
+  }
+  line("classes:     {} ({})", s.classes.size(), classes);
+  if (s.provenance.is_object() && s.provenance.contains("labels")) {
+    if (std::string labels = DescribeLabelProvenance(s.provenance["labels"]); !labels.empty()) {
+      line("labels:      {}", labels);
+    }
+  }
   line("audio:       {} dims float32, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.audio_dim,
        s.audio_frames.total, s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));
   if (s.visual_dim == 0) {
@@ -184,6 +223,7 @@ Json SummaryToJson(const StoreSummary& s) {
           {"male_actors", s.male_actors},
           {"female_actors", s.female_actors},
           {"classes", classes(s.per_class)},
+          {"class_names", s.class_names},
           {"clips_per_actor", per_actor},
           {"partitions", partitions},
           {"audio", {{"dim", s.audio_dim}, {"bytes", s.audio_bytes}, {"frames", frames(s.audio_frames)}}},

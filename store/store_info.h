@@ -34,7 +34,8 @@ struct StoreSummary {
   int64_t actors = 0;                  // groups: CREMA-D's actors, another corpus's speakers or sessions
   std::string group_word = "actors";   // how the text calls them: "actors" (CREMA-D) or "groups"
   int64_t male_actors = 0, female_actors = 0;
-  std::vector<std::string> classes;  // the store's class codes
+  std::vector<std::string> classes;      // the store's class codes
+  std::vector<std::string> class_names;  // their names, in the same order
   std::vector<int64_t> per_class;    // by class index
   int64_t min_clips_per_actor = 0, max_clips_per_actor = 0;
   std::map<std::string, int64_t> clips_per_actor;  // per group (CREMA-D: actor)
@@ -48,6 +49,11 @@ struct StoreSummary {
 };
 
 StoreSummary SummarizeManifest(const Manifest& m);
+// One line on how a store's labels were read (provenance["labels"], written
+// by synth and import from a generic or MSP-Podcast file): the format, the
+// labels dropped, the splits left out and the merges; "" when there is none
+// (CREMA-D's partition files).
+std::string DescribeLabelProvenance(const Json& labels);
 std::string RenderSummaryText(const StoreSummary& s, bool per_actor);
 Json SummaryToJson(const StoreSummary& s);
 

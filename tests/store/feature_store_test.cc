@@ -290,6 +290,8 @@ TEST(FeatureStoreTest, AFourClassStoreKeepsItsClassesAndRefusesLabelsOutsideThem
   EXPECT_NE(RenderSummaryText(summary, false).find("   ang   hap   sad   neu"), std::string::npos)
       << RenderSummaryText(summary, false);
   EXPECT_EQ(SummaryToJson(summary)["classes"], Json({{"ang", 1}, {"hap", 1}, {"neu", 1}, {"sad", 1}}));
+  EXPECT_NE(RenderSummaryText(summary, false).find("classes:     4 (ang anger, hap happiness, sad sadness, neu neutral)"),
+            std::string::npos);
   // The manifest says so; a label it does not list is refused, naming the field.
   auto manifest = ReadJsonFile(dir + "/manifest.json");
   ASSERT_TRUE(manifest.ok());
@@ -374,6 +376,29 @@ TEST(FeatureStoreTest, AStoreMadeBeforeLabelSchemasOpensAsTheSixAndIsWrittenAlik
       ASSERT_NEAR(HalfToFloat((*now)->visual(i)[k]), x, 2e-3 * (1 + std::fabs(x))) << "clip " << i;
     }
   }
+}
+
+// data info's line on how the labels were read; a hand-edited manifest with
+// fields of the wrong type reads as "?" or "none", never as an exception.
+TEST(StoreInfoTest, LabelProvenanceIsOneLineAndToleratesAHandEditedManifest) {
+  const Json labels = {{"format", "generic"},
+                       {"dropped", {{"fru", 12}, {"oth", 3}}},
+                       {"excluded_splits", Json::object()},
+                       {"merged", {{"exc", "hap"}}}};
+  EXPECT_EQ(DescribeLabelProvenance(labels),
+            "generic file; dropped labels: fru 12, oth 3; left-out splits: none; merged: exc=hap");
+  EXPECT_EQ(DescribeLabelProvenance(Json{{"format", 3}, {"dropped", "O"}, {"merged", {1, 2}}}),
+            "? file; dropped labels: none; left-out splits: none; merged: none");
+  EXPECT_EQ(DescribeLabelProvenance(Json("crema-d")), "");
+
+  StoreSummary s;
+  s.classes = {"a", "b"};
+  s.class_names = {"alpha"};  // fewer names than codes
+  s.provenance = {{"kind", "import"}, {"audio_dir", 7}, {"visual_dir", ""}, {"labels", "not an object"}};
+  const std::string text = RenderSummaryText(s, false);
+  EXPECT_NE(text.find("imported:    audio from ?, visual from none\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("classes:     2 (a alpha, b ?)\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("labels:"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/checksum.h"
@@ -387,7 +388,17 @@ TEST(SynthTest, AFourClassCorpusFromAGenericCsvAndAnAudioOnlyOneFromAnMspPodcast
   // (when it is not already O or X).
   EXPECT_LT((*store)->num_clips(), 200u - 40u);
   EXPECT_EQ((*store)->manifest().provenance["audio_only"], true);
-  EXPECT_GT((*store)->manifest().provenance["labels"]["excluded_splits"]["Test2"].get<int>(), 0);
+  const int test2 = (*store)->manifest().provenance["labels"]["excluded_splits"]["Test2"].get<int>();
+  EXPECT_GT(test2, 0);
+  // `avctl data info` names the classes and says what the labels file lost.
+  const StoreSummary summary = SummarizeManifest((*store)->manifest());
+  const std::string text = RenderSummaryText(summary, false);
+  EXPECT_NE(text.find("classes:     4 (A anger, S sadness, H happiness, N neutral)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("labels:      msp-podcast file; dropped labels: "), std::string::npos) << text;
+  EXPECT_NE(text.find(fmt::format("left-out splits: Test2 {}; merged: none\n", test2)), std::string::npos) << text;
+  EXPECT_NE(text.find("   groups: 20 ("), std::string::npos) << text;
+  EXPECT_NE(text.find("visual:      none (an audio-only store)"), std::string::npos) << text;
+  EXPECT_EQ(SummaryToJson(summary)["class_names"], Json({"anger", "sadness", "happiness", "neutral"}));
   m.visual_dim = 8;
   m.out_dir = root + "/msp-bad";
   auto bad = SynthesizeStore(m, &log);
