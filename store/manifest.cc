@@ -82,16 +82,6 @@ Result<std::vector<std::string>> ClassList(const Json& j, const std::string& fie
   return out;
 }
 
-// A CREMA-D clip: a sentence code and a numeric actor (written as before
-// stores held other corpora, so CREMA-D manifests stay byte-identical).
-bool IsCremaRecord(const ClipRecord& c) {
-  if (c.sentence.empty() || c.group.empty() || c.group.size() > 9) return false;
-  if (c.group.size() > 1 && c.group[0] == '0') return false;
-  for (char ch : c.group)
-    if (ch < '0' || ch > '9') return false;
-  return true;
-}
-
 }  // namespace
 
 ClipRecord ClipRecordFromCorpus(const CorpusClip& clip) {
@@ -308,6 +298,14 @@ Result<Manifest> ManifestFromJson(const Json& j, const std::string& source) {
   Status s = parse();
   if (!s.ok()) return with_source(std::move(s));
   return m;
+}
+
+bool IsCremaRecord(const ClipRecord& c) {  // numeric actors as before stores held other corpora (byte-identical)
+  if (c.sentence.empty() || c.group.empty() || c.group.size() > 9) return false;
+  if (c.group.size() > 1 && c.group[0] == '0') return false;
+  for (char ch : c.group)
+    if (ch < '0' || ch > '9') return false;
+  return true;
 }
 
 }  // namespace avctl

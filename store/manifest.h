@@ -97,6 +97,11 @@ struct Manifest {
 // The manifest entry of a corpus clip (offsets and frame counts are set by the writer).
 ClipRecord ClipRecordFromCorpus(const CorpusClip& clip);
 
+// A CREMA-D clip: a sentence code and a numeric actor. The manifest writes
+// such a clip as stores always have (`actor`, `sentence`, `level`) and any
+// other with `group`; data info calls CREMA-D's groups actors.
+bool IsCremaRecord(const ClipRecord& c);
+
 // [{"name": file name, "checksum": ...}] of the label files a store was made from.
 Result<Json> LabelFilesProvenance(const std::vector<std::string>& label_files);
 

@@ -80,7 +80,7 @@ StoreSummary SummarizeManifest(const Manifest& m) {
   std::vector<std::array<std::set<std::string>, kNumSplits>> split_actors(m.partitions.size());
   std::vector<int64_t> af, vf;
   for (const auto& c : m.clips) {
-    if (c.sentence.empty()) s.group_word = "groups";  // not a CREMA-D clip
+    if (!IsCremaRecord(c)) s.group_word = "groups";
     s.per_class[c.label]++;
     s.clips_per_actor[c.group]++;
     gender[c.group] = c.gender;
