@@ -76,7 +76,7 @@ const std::vector<ResultField>& ResultFields() {
       {"blas_core", "string", false, "OpenBLAS's core (\"SkylakeX\")"},
       {"wall_seconds", "number", false, "the trainer's own measurement of its work"},
       {"code_version", "string", false, "the worker's code version"},
-      {"store", "object", false, "synthetic, audio_checksum, visual_checksum, clips of the feature store"},
+      {"store", "object", false, "synthetic, audio_checksum, visual_checksum, clips of the feature store, and labels: how the labels of a store made from a generic or MSP-Podcast file were read (common/label_provenance.h)"},
       {"provenance", "object", false, "how a command job was run: argv, env, script hash, interpreter, git commit"},
       {"reason", "string", false, "failed or preempted: why"},
       {"kind", "string", false, "failed: \"job\" (default, not retried), \"crash\" or \"worker\""},

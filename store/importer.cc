@@ -184,7 +184,7 @@ Result<ImportReport> ImportStore(const ImportOptions& o, Logger* log) {
                      {"deltas_computed_files", report.deltas_computed},
                      {"missing_audio", report.missing_audio},
                      {"missing_visual", report.missing_visual}};
-  if (o.labels.format != LabelFormat::kCremaD) provenance["labels"] = corpus.label_provenance;
+  if (o.labels.format != LabelFormat::kCremaD) provenance["labels"] = LabelProvenanceToJson(corpus.label_provenance);
   AVCTL_RETURN_IF_ERROR(writer->Finish(/*synthetic=*/false, provenance));
   return report;
 }

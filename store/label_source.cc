@@ -331,19 +331,17 @@ Result<Corpus> ParseLabelSource(const std::vector<std::pair<std::string, std::st
     }
   }
 
-  Json merges = Json::object();
-  for (const auto& [from, to] : o.merge) merges[from] = to;
-  corpus.label_provenance = {{"format", LabelFormatName(o.format)},
-                             {"columns",
-                              {{"clip", o.clip_column},
-                               {"group", o.group_column},
-                               {"label", o.label_column},
-                               {"gender", o.gender_column},
-                               {"split", o.split_column}}},
-                             {"merged", merges},
-                             {"dropped", dropped},
-                             {"excluded_splits", excluded_count},
-                             {"soft_labels", o.soft_columns ? "columns" : "one-hot"}};
+  LabelProvenance& p = corpus.label_provenance;
+  p.format = LabelFormatName(o.format);
+  p.columns = {{"clip", o.clip_column},
+               {"group", o.group_column},
+               {"label", o.label_column},
+               {"gender", o.gender_column},
+               {"split", o.split_column}};
+  p.merged.insert(o.merge.begin(), o.merge.end());
+  p.dropped = std::move(dropped);
+  p.excluded_splits = std::move(excluded_count);
+  p.soft_labels = o.soft_columns ? "columns" : "one-hot";
   return corpus;
 }
 

@@ -200,7 +200,7 @@ Result<Corpus> MergePartitions(const std::vector<PartitionLabels>& parts) {
   Corpus corpus;
   corpus.classes = CremaClassCodes();
   corpus.class_names = CremaClassNames();
-  corpus.label_provenance = {{"format", "crema-d"}};
+  corpus.label_provenance.format = "crema-d";
   const PartitionLabels& first = parts[0];
   std::unordered_map<std::string, size_t> index;
   for (const auto& row : first.rows) {

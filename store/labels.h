@@ -12,6 +12,7 @@
 #include "common/crema_name.h"
 #include "common/emotions.h"
 #include "common/json_util.h"
+#include "common/label_provenance.h"
 #include "common/status.h"
 
 namespace avctl {
@@ -63,7 +64,7 @@ struct Corpus {
   std::vector<std::string> classes;
   std::vector<std::string> class_names;
   std::vector<CorpusClip> clips;  // in the order of the first file
-  Json label_provenance = Json::object();  // what the reader did (format, columns, classes dropped or merged)
+  LabelProvenance label_provenance;  // what the reader did (format, columns, labels dropped or merged, splits left out)
 };
 
 // CREMA-D's six as class codes and names, in class-index order

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "common/label_provenance.h"
+
 namespace avctl {
 
 namespace {
@@ -33,28 +35,7 @@ std::string StringOr(const Json& j, const char* key, const std::string& otherwis
   return j[key].get<std::string>();
 }
 
-std::string Counts(const Json& counts) {
-  if (!counts.is_object() || counts.empty()) return "none";
-  std::string out;
-  for (const auto& [key, n] : counts.items()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", key, n.dump());
-  return out;
-}
-
 }  // namespace
-
-std::string DescribeLabelProvenance(const Json& labels) {
-  if (!labels.is_object()) return "";
-  std::string merged;
-  if (labels.contains("merged") && labels["merged"].is_object()) {
-    for (const auto& [from, to] : labels["merged"].items()) {
-      merged += fmt::format("{}{}={}", merged.empty() ? "" : ", ", from, to.is_string() ? to.get<std::string>() : to.dump());
-    }
-  }
-  return fmt::format("{} file; dropped labels: {}; left-out splits: {}; merged: {}", StringOr(labels, "format", "?"),
-                     Counts(labels.contains("dropped") ? labels["dropped"] : Json()),
-                     Counts(labels.contains("excluded_splits") ? labels["excluded_splits"] : Json()),
-                     merged.empty() ? "none" : merged);
-}
 
 StoreSummary SummarizeManifest(const Manifest& m) {
   StoreSummary s;
@@ -144,10 +125,9 @@ std::string RenderSummaryText(const StoreSummary& s, bool per_actor) {
     classes += fmt::format("{}{} {}", k ? ", " : "", s.classes[k], k < s.class_names.size() ? s.class_names[k] : "?");
   }
   line("classes:     {} ({})", s.classes.size(), classes);
-  if (s.provenance.is_object() && s.provenance.contains("labels")) {
-    if (std::string labels = DescribeLabelProvenance(s.provenance["labels"]); !labels.empty()) {
-      line("labels:      {}", labels);
-    }
+  if (s.provenance.is_object() && s.provenance.contains("labels")) {  // a generic or MSP-Podcast labels file
+    const auto labels = LabelProvenanceFromJson(s.provenance["labels"], "provenance.labels");
+    line("labels:      {}", labels.ok() ? DescribeLabelProvenance(*labels) : "unreadable: " + labels.status().ToString());
   }
   line("audio:       {} dims float32, {} frames (per clip min {}, mean {:.1f}, max {}), {}", s.audio_dim,
        s.audio_frames.total, s.audio_frames.min, s.audio_frames.mean, s.audio_frames.max, Mib(s.audio_bytes));

@@ -49,11 +49,6 @@ struct StoreSummary {
 };
 
 StoreSummary SummarizeManifest(const Manifest& m);
-// One line on how a store's labels were read (provenance["labels"], written
-// by synth and import from a generic or MSP-Podcast file): the format, the
-// labels dropped, the splits left out and the merges; "" when there is none
-// (CREMA-D's partition files).
-std::string DescribeLabelProvenance(const Json& labels);
 std::string RenderSummaryText(const StoreSummary& s, bool per_actor);
 Json SummaryToJson(const StoreSummary& s);
 

@@ -478,7 +478,7 @@ Result<SynthSummary> SynthesizeStore(const SynthOptions& options, Logger* log) {
                      {"label_sharpness", options.label_sharpness},
                      {"label_files", label_files}};
   // Added only where they say something, so CREMA-D stores stay byte-identical.
-  if (options.labels.format != LabelFormat::kCremaD) provenance["labels"] = corpus.label_provenance;
+  if (options.labels.format != LabelFormat::kCremaD) provenance["labels"] = LabelProvenanceToJson(corpus.label_provenance);
   if (options.audio_only) provenance["audio_only"] = true;
   AVCTL_RETURN_IF_ERROR(writer->Finish(/*synthetic=*/true, provenance));
   summary.bytes = summary.audio_frames * layout.audio_dim * 4 + summary.visual_frames * layout.visual_dim * 2;

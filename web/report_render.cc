@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/emotions.h"
+#include "common/label_provenance.h"
 #include "common/text.h"
 #include "web/html_table.h"
 #include "web/model_cards.h"
@@ -669,6 +670,11 @@ std::string IndexPage(const ReportData& d, const ReportAnalysis& a, const Sequen
     b += fmt::format("<tr><td>checksums</td><td>audio <code>{}</code>, {}</td></tr>", E(d.store.value("audio_checksum", "")),
                      visual.empty() ? std::string("no video (an audio-only store)")
                                     : fmt::format("visual <code>{}</code>", E(visual)));
+  }
+  if (d.store.contains("labels")) {  // a store made from a generic or MSP-Podcast labels file
+    const auto labels = LabelProvenanceFromJson(d.store["labels"], "store.labels");
+    b += fmt::format("<tr><td>labels</td><td>{}</td></tr>",
+                     E(labels.ok() ? DescribeLabelProvenance(*labels) : "unreadable: " + labels.status().ToString()));
   }
   std::set<int> partitions;
   for (const auto& r : d.runs) partitions.insert(r.partition);

@@ -63,6 +63,8 @@ JobResult ToJobResult(const TrainResult& r, const FeatureStore& store) {
   j.config = JobConfigToJson(r.config);
   j.store = {{"dir", store.dir()}, {"synthetic", m.synthetic}, {"audio_checksum", m.audio.checksum},
              {"visual_checksum", m.visual.checksum}, {"clips", m.clips.size()}};
+  // How a generic or MSP-Podcast store's labels were read, for the report (common/label_provenance.h).
+  if (m.provenance.is_object() && m.provenance.contains("labels")) j.store["labels"] = m.provenance["labels"];
   j.extra = {{"seed", r.config.seed},
              {"train_clips", r.train_clips},
              {"labeled_train_clips", r.labeled_train_clips},

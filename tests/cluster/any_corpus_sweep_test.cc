@@ -7,6 +7,7 @@
 // the audio-only variants (the audiovisual ones refused). The reports must speak of the corpus's own classes only.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -114,6 +115,11 @@ TEST(AnyCorpusSweep, AnAudioOnlyMspPodcastStyleCorpusRunsToItsReport) {
 
   { std::ofstream(dir / "spec.json") << Spec("audio", StoreDataset(dir / "store"), "ladder_audio", "backbone_audio"); }
   RunToReport(dir, {"anger", "sadness", "happiness", "neutral"});
+  // The report says what the labels file lost (O and X, the Test2 clips).
+  std::ifstream in(dir / "run" / "report" / "index.html");
+  const std::string index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(index.find("<tr><td>labels</td><td>msp-podcast file; dropped labels: "), std::string::npos);
+  EXPECT_NE(index.find("left-out splits: Test2 "), std::string::npos);
   if (!HasFailure()) fs::remove_all(dir);
 }
 

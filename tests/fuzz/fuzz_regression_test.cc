@@ -74,7 +74,9 @@ TEST(FuzzRegressions, FeatureReaders) {
   for (const std::string& in : Inputs("opensmile_csv")) EXPECT_NO_THROW((void)ParseOpenSmileLldCsv(in, "r.csv"));
   for (const std::string& in : Inputs("npy")) EXPECT_NO_THROW((void)ParseNpy(in, "r.npy"));
   for (const std::string& in : Inputs("label_source")) {
-    if (!in.empty()) EXPECT_NO_THROW(fuzz::ReadLabelInput(in));
+    if (!in.empty()) {
+      EXPECT_NO_THROW(fuzz::ReadLabelInput(in));
+    }
   }
 }
 

@@ -54,8 +54,8 @@ TEST(LabelSourceTest, AGenericCsvWithSplitColumnsGivesOnePartitionPerColumnAndTh
   EXPECT_EQ(hap, 20) << "hap and the merged exc";
   EXPECT_EQ(c->clips[0].splits, (std::vector<Split>{Split::kTrain, Split::kTest}));
   EXPECT_EQ(c->clips.back().splits, (std::vector<Split>{Split::kTest, Split::kDevelopment}));
-  EXPECT_EQ(c->label_provenance["dropped"]["fru"], 10);
-  EXPECT_EQ(c->label_provenance["merged"]["exc"], "hap");
+  EXPECT_EQ(c->label_provenance.dropped.at("fru"), 10);
+  EXPECT_EQ(c->label_provenance.merged.at("exc"), "hap");
   // Without a subset every label is a class, sorted.
   auto all = ParseLabelSource({{"iemocap.csv", IemocapStyle()}}, Generic());
   ASSERT_TRUE(all.ok()) << all.status().ToString();
@@ -88,13 +88,15 @@ TEST(LabelSourceTest, MspPodcastKeepsTrainDevelopmentTest1AndCountsWhatItLeavesO
   EXPECT_EQ(c->clips[0].group, "10");
   EXPECT_EQ(c->clips[5].id, "MSP-PODCAST_0004_0001");
   EXPECT_EQ(c->clips[5].splits, (std::vector<Split>{Split::kTest})) << "Test1 is the test split";
-  EXPECT_EQ(c->label_provenance["dropped"]["O"], 1);
-  EXPECT_EQ(c->label_provenance["dropped"]["X"], 1);
-  EXPECT_EQ(c->label_provenance["excluded_splits"]["Test2"], 1);
-  EXPECT_EQ(c->label_provenance["excluded_splits"]["Test3"], 1);
-  EXPECT_EQ(c->label_provenance["format"], "msp-podcast");
+  EXPECT_EQ(c->label_provenance.dropped.at("O"), 1);
+  EXPECT_EQ(c->label_provenance.dropped.at("X"), 1);
+  EXPECT_EQ(c->label_provenance.excluded_splits.at("Test2"), 1);
+  EXPECT_EQ(c->label_provenance.excluded_splits.at("Test3"), 1);
+  EXPECT_EQ(c->label_provenance.format, "msp-podcast");
   // The default classes are the eight of labels_consensus.csv, O and X dropped.
-  auto eight = ParseLabelSource({{"labels_consensus.csv", csv}}, LabelSourceOptions{LabelFormat::kMspPodcast});
+  LabelSourceOptions msp;
+  msp.format = LabelFormat::kMspPodcast;
+  auto eight = ParseLabelSource({{"labels_consensus.csv", csv}}, msp);
   ASSERT_FALSE(eight.ok()) << "U, F, D and C have no clip in Train";
   EXPECT_NE(eight.status().message().find("class 'U' has no clip in Train"), std::string::npos) << eight.status().ToString();
 }

@@ -16,6 +16,9 @@ ReportData FourClassSweep() {
   d.alpha = 0.05;
   d.variants = {{"ladder_av", "proposed", "ladder_av"}, {"backbone", "baseline", "backbone"}};
   d.comparisons = {{"ladder_av", {"backbone"}, "macro_f1", "greater", 0, ""}};
+  d.store = {{"synthetic", true},
+             {"clips", 200},
+             {"labels", {{"format", "generic"}, {"merged", {{"exc", "hap"}}}, {"dropped", {{"fru", 12}}}}}};
   const std::vector<std::string> names = {"anger", "happiness", "sadness", "neutral"};
   for (int s = 0; s < 5; ++s) {
     for (const std::string variant : {"ladder_av", "backbone"}) {
@@ -54,6 +57,11 @@ TEST(FourClassReport, FourByFourMatricesFourPerClassRowsAndNoOtherCremaClass) {
   for (const char* label : {">anger<", ">happi<", ">sadne<", ">neutr<"}) {
     EXPECT_NE(index.find(label), std::string::npos) << label << ": an axis label of the 4 x 4 matrices";
   }
+  // The provenance says how the corpus's labels were read (the store's own
+  // record, carried by each result as store.labels).
+  EXPECT_NE(index.find("<tr><td>labels</td><td>generic file; dropped labels: fru 12; left-out splits: none; merged: "
+                       "exc=hap</td></tr>"),
+            std::string::npos);
   const std::string& page = files.at("variant-1.html");
   EXPECT_NE(page.find("Per class (test, mean ± sd over 5 runs, %)"), std::string::npos);
   for (const char* name : {"anger", "happiness", "sadness", "neutral"}) {
@@ -64,6 +72,15 @@ TEST(FourClassReport, FourByFourMatricesFourPerClassRowsAndNoOtherCremaClass) {
       EXPECT_EQ(text.find(crema), std::string::npos) << file << " names " << crema;
     }
   }
+}
+
+TEST(FourClassReport, LabelsItCannotReadAreSaidToBeUnreadableNamingTheField) {
+  ReportData d = FourClassSweep();
+  d.store = {{"labels", {{"format", "generic"}, {"dropped", {{"fru", "many"}}}}}};
+  const auto files = RenderReport(d, AnalyzeReport(d));
+  const std::string& index = files.at("index.html");
+  EXPECT_NE(index.find("<tr><td>labels</td><td>unreadable: "), std::string::npos);
+  EXPECT_NE(index.find("store.labels.dropped.fru"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,67 @@
+#include "common/label_provenance.h"
+
+#include <fmt/format.h>
+
+namespace avctl {
+
+namespace {
+
+template <typename Value>
+std::string Listed(const std::map<std::string, Value>& m, const char* sep) {
+  if (m.empty()) return "none";
+  std::string out;
+  for (const auto& [key, value] : m) out += fmt::format("{}{}{}{}", out.empty() ? "" : ", ", key, sep, value);
+  return out;
+}
+
+// An optional object member whose values are all strings (or all integers).
+Result<std::map<std::string, std::string>> StringMap(const Json& j, const std::string& key, const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  const std::string full = JoinJsonPath(path, key);
+  if (!j[key].is_object()) return Status::InvalidArgument("expected an object, got " + DescribeJson(j[key])).WithField(full);
+  for (const auto& [k, v] : j[key].items()) {
+    AVCTL_ASSIGN_OR_RETURN(out[k], GetString(j[key], k, full));
+  }
+  return out;
+}
+
+Result<std::map<std::string, int64_t>> CountMap(const Json& j, const std::string& key, const std::string& path) {
+  std::map<std::string, int64_t> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  const std::string full = JoinJsonPath(path, key);
+  if (!j[key].is_object()) return Status::InvalidArgument("expected an object, got " + DescribeJson(j[key])).WithField(full);
+  for (const auto& [k, v] : j[key].items()) {
+    AVCTL_ASSIGN_OR_RETURN(out[k], GetInt(j[key], k, full));
+  }
+  return out;
+}
+
+}  // namespace
+
+Json LabelProvenanceToJson(const LabelProvenance& p) {
+  return {{"format", p.format},       {"columns", p.columns},
+          {"merged", p.merged},       {"dropped", p.dropped},
+          {"excluded_splits", p.excluded_splits}, {"soft_labels", p.soft_labels}};
+}
+
+Result<LabelProvenance> LabelProvenanceFromJson(const Json& j, const std::string& path) {
+  if (!j.is_object()) {
+    return Status::InvalidArgument("expected an object, got " + DescribeJson(j)).WithField(path);
+  }
+  LabelProvenance p;
+  AVCTL_ASSIGN_OR_RETURN(p.format, GetString(j, "format", path));
+  AVCTL_ASSIGN_OR_RETURN(p.columns, StringMap(j, "columns", path));
+  AVCTL_ASSIGN_OR_RETURN(p.merged, StringMap(j, "merged", path));
+  AVCTL_ASSIGN_OR_RETURN(p.dropped, CountMap(j, "dropped", path));
+  AVCTL_ASSIGN_OR_RETURN(p.excluded_splits, CountMap(j, "excluded_splits", path));
+  AVCTL_ASSIGN_OR_RETURN(p.soft_labels, GetStringOr(j, "soft_labels", path, "one-hot"));
+  return p;
+}
+
+std::string DescribeLabelProvenance(const LabelProvenance& p) {
+  return fmt::format("{} file; dropped labels: {}; left-out splits: {}; merged: {}", p.format, Listed(p.dropped, " "),
+                     Listed(p.excluded_splits, " "), Listed(p.merged, "="));
+}
+
+}  // namespace avctl
