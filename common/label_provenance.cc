@@ -14,25 +14,17 @@ std::string Listed(const std::map<std::string, Value>& m, const char* sep) {
   return out;
 }
 
-// An optional object member whose values are all strings (or all integers).
-Result<std::map<std::string, std::string>> StringMap(const Json& j, const std::string& key, const std::string& path) {
-  std::map<std::string, std::string> out;
+// An optional object member whose values all have one type, read by `get`
+// (GetString, GetInt); errors name the member's key.
+template <typename Value>
+Result<std::map<std::string, Value>> MemberMap(const Json& j, const std::string& key, const std::string& path,
+                                               Result<Value> (*get)(const Json&, const std::string&, const std::string&)) {
+  std::map<std::string, Value> out;
   if (!j.contains(key) || j[key].is_null()) return out;
   const std::string full = JoinJsonPath(path, key);
   if (!j[key].is_object()) return Status::InvalidArgument("expected an object, got " + DescribeJson(j[key])).WithField(full);
   for (const auto& [k, v] : j[key].items()) {
-    AVCTL_ASSIGN_OR_RETURN(out[k], GetString(j[key], k, full));
-  }
-  return out;
-}
-
-Result<std::map<std::string, int64_t>> CountMap(const Json& j, const std::string& key, const std::string& path) {
-  std::map<std::string, int64_t> out;
-  if (!j.contains(key) || j[key].is_null()) return out;
-  const std::string full = JoinJsonPath(path, key);
-  if (!j[key].is_object()) return Status::InvalidArgument("expected an object, got " + DescribeJson(j[key])).WithField(full);
-  for (const auto& [k, v] : j[key].items()) {
-    AVCTL_ASSIGN_OR_RETURN(out[k], GetInt(j[key], k, full));
+    AVCTL_ASSIGN_OR_RETURN(out[k], get(j[key], k, full));
   }
   return out;
 }
@@ -51,10 +43,10 @@ Result<LabelProvenance> LabelProvenanceFromJson(const Json& j, const std::string
   }
   LabelProvenance p;
   AVCTL_ASSIGN_OR_RETURN(p.format, GetString(j, "format", path));
-  AVCTL_ASSIGN_OR_RETURN(p.columns, StringMap(j, "columns", path));
-  AVCTL_ASSIGN_OR_RETURN(p.merged, StringMap(j, "merged", path));
-  AVCTL_ASSIGN_OR_RETURN(p.dropped, CountMap(j, "dropped", path));
-  AVCTL_ASSIGN_OR_RETURN(p.excluded_splits, CountMap(j, "excluded_splits", path));
+  AVCTL_ASSIGN_OR_RETURN(p.columns, MemberMap(j, "columns", path, &GetString));
+  AVCTL_ASSIGN_OR_RETURN(p.merged, MemberMap(j, "merged", path, &GetString));
+  AVCTL_ASSIGN_OR_RETURN(p.dropped, MemberMap(j, "dropped", path, &GetInt));
+  AVCTL_ASSIGN_OR_RETURN(p.excluded_splits, MemberMap(j, "excluded_splits", path, &GetInt));
   AVCTL_ASSIGN_OR_RETURN(p.soft_labels, GetStringOr(j, "soft_labels", path, "one-hot"));
   return p;
 }
