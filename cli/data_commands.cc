@@ -48,7 +48,9 @@ void AddLabelSourceOptions(po::options_description* desc) {
       "label; msp-podcast: A,S,H,U,F,D,C,N, dropping O and X)")(
       "class-names", po::value<std::string>(), "comma-separated display names, one per kept class")(
       "merge", po::value<std::string>(), "LABEL=CLASS,... merged before --classes (IEMOCAP: exc=hap)")(
-      "soft-columns", po::bool_switch(), "generic: soft labels from columns named after the kept classes");
+      "soft-columns", po::bool_switch(), "generic: soft labels from columns named after the kept classes")(
+      "msp-test-set", po::value<std::string>(),
+      "msp-podcast: the test set read as Test (Test1, the default, Test2 or Test3); the others are left out and counted");
 }
 
 std::vector<std::string> CommaList(const std::string& text) {
@@ -87,6 +89,12 @@ Result<LabelSourceOptions> ReadLabelSourceOptions(const po::variables_map& vm) {
     AVCTL_ASSIGN_OR_RETURN(o.merge, ParseMergeList(vm["merge"].as<std::string>(), "--merge"));
   }
   o.soft_columns = vm["soft-columns"].as<bool>();
+  if (vm.count("msp-test-set")) {
+    if (o.format != LabelFormat::kMspPodcast) {
+      return Status::InvalidArgument("a test set is chosen only with --format msp-podcast").WithField("--msp-test-set");
+    }
+    o.msp_test_set = vm["msp-test-set"].as<std::string>();
+  }
   return o;
 }
 

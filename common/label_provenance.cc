@@ -32,9 +32,11 @@ Result<std::map<std::string, Value>> MemberMap(const Json& j, const std::string&
 }  // namespace
 
 Json LabelProvenanceToJson(const LabelProvenance& p) {
-  return {{"format", p.format},       {"columns", p.columns},
-          {"merged", p.merged},       {"dropped", p.dropped},
-          {"excluded_splits", p.excluded_splits}, {"soft_labels", p.soft_labels}};
+  Json j = {{"format", p.format},       {"columns", p.columns},
+            {"merged", p.merged},       {"dropped", p.dropped},
+            {"excluded_splits", p.excluded_splits}, {"soft_labels", p.soft_labels}};
+  if (!p.test_split.empty()) j["test_split"] = p.test_split;  // absent from stores of one test set
+  return j;
 }
 
 Result<LabelProvenance> LabelProvenanceFromJson(const Json& j, const std::string& path) {
@@ -48,11 +50,13 @@ Result<LabelProvenance> LabelProvenanceFromJson(const Json& j, const std::string
   AVCTL_ASSIGN_OR_RETURN(p.dropped, MemberMap(j, "dropped", path, &GetInt));
   AVCTL_ASSIGN_OR_RETURN(p.excluded_splits, MemberMap(j, "excluded_splits", path, &GetInt));
   AVCTL_ASSIGN_OR_RETURN(p.soft_labels, GetStringOr(j, "soft_labels", path, "one-hot"));
+  AVCTL_ASSIGN_OR_RETURN(p.test_split, GetStringOr(j, "test_split", path, ""));
   return p;
 }
 
 std::string DescribeLabelProvenance(const LabelProvenance& p) {
-  return fmt::format("{} file; dropped labels: {}; left-out splits: {}; merged: {}", p.format, Listed(p.dropped, " "),
+  return fmt::format("{} file{}; dropped labels: {}; left-out splits: {}; merged: {}", p.format,
+                     p.test_split.empty() ? "" : ", " + p.test_split + " as Test", Listed(p.dropped, " "),
                      Listed(p.excluded_splits, " "), Listed(p.merged, "="));
 }
 

@@ -24,13 +24,14 @@ struct LabelProvenance {
   std::map<std::string, int64_t> dropped;      // label -> rows dropped (not a kept class)
   std::map<std::string, int64_t> excluded_splits;  // split value -> rows left out (MSP-Podcast's Test2, Test3)
   std::string soft_labels = "one-hot";         // "one-hot" or "columns"
+  std::string test_split;  // the split value read as Test where the format offers several (MSP-Podcast: Test1, Test2); "" otherwise
 };
 
 Json LabelProvenanceToJson(const LabelProvenance& p);
 // Errors name the field at fault under `path` ("provenance.labels.dropped.O").
 Result<LabelProvenance> LabelProvenanceFromJson(const Json& j, const std::string& path);
-// One line: "msp-podcast file; dropped labels: O 54, X 55; left-out splits:
-// Test2 80; merged: none".
+// One line: "msp-podcast file, Test1 as Test; dropped labels: O 54, X 55;
+// left-out splits: Test2 80; merged: none".
 std::string DescribeLabelProvenance(const LabelProvenance& p);
 
 }  // namespace avctl

@@ -19,6 +19,7 @@ inline LabelSourceOptions LabelOptionsFor(uint8_t pick) {
   if (pick & 4) o.merge = {{"exc", "hap"}};
   if (pick & 8) o.classes = {"ang", "hap"};
   if (pick & 16) o.gender_column = "gender";
+  if (pick & 32) o.msp_test_set = "Test2";
   return o;
 }
 

@@ -149,8 +149,18 @@ Result<Corpus> ParseLabelSource(const std::vector<std::pair<std::string, std::st
     o.label_column = "EmoClass";
     o.gender_column = "Gender";
     o.split_column = "Split_Set";
-    for (const char* s : {"Test2", "Test3"})
-      if (std::find(o.exclude_splits.begin(), o.exclude_splits.end(), s) == o.exclude_splits.end()) o.exclude_splits.push_back(s);
+    const std::vector<std::string> tests = {"Test1", "Test2", "Test3"};
+    if (std::find(tests.begin(), tests.end(), o.msp_test_set) == tests.end() ||
+        std::find(o.exclude_splits.begin(), o.exclude_splits.end(), o.msp_test_set) != o.exclude_splits.end()) {
+      return Status::InvalidArgument(fmt::format("'{}' is not one of MSP-Podcast's test sets Test1, Test2, Test3",
+                                                 o.msp_test_set))
+          .WithField("--msp-test-set");
+    }
+    for (const std::string& s : tests) {
+      if (s != o.msp_test_set && std::find(o.exclude_splits.begin(), o.exclude_splits.end(), s) == o.exclude_splits.end()) {
+        o.exclude_splits.push_back(s);
+      }
+    }
     if (o.classes.empty()) o.classes = MspPodcastClasses();
     const auto codes = MspPodcastClasses();
     const auto names = MspPodcastClassNames();
@@ -224,8 +234,9 @@ Result<Corpus> ParseLabelSource(const std::vector<std::pair<std::string, std::st
           skip = true;
           break;
         }
-        Split split;
-        if (!ParseSplitValue(t.cell(r, s), &split)) {
+        Split split = Split::kTest;
+        const bool msp_test = o.format == LabelFormat::kMspPodcast && t.cell(r, s) == o.msp_test_set;
+        if (!msp_test && !ParseSplitValue(t.cell(r, s), &split)) {
           return fail(fmt::format("split '{}' is not Train, Development or Test", t.cell(r, s)), t.header()[s]);
         }
         row.splits.push_back(split);
@@ -342,6 +353,7 @@ Result<Corpus> ParseLabelSource(const std::vector<std::pair<std::string, std::st
   p.dropped = std::move(dropped);
   p.excluded_splits = std::move(excluded_count);
   p.soft_labels = o.soft_columns ? "columns" : "one-hot";
+  if (o.format == LabelFormat::kMspPodcast) p.test_split = o.msp_test_set;
   return corpus;
 }
 

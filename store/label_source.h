@@ -7,9 +7,9 @@
 //    split_1..split_k that `avctl data split` writes (k partitions); with
 //    `soft_columns`, soft labels from columns named after the kept classes;
 //  - "msp-podcast": MSP-Podcast's labels_consensus.csv (FileName, EmoClass,
-//    SpkrID, Gender, Split_Set): Train, Development and Test1 are the
-//    splits of one partition; Test2 and Test3 are left out and counted in
-//    the store's provenance; the EmoClass codes A S H U F D C N are kept
+//    SpkrID, Gender, Split_Set): Train, Development and Test1 (or the test
+//    set `msp_test_set` names) are the splits of one partition; the other
+//    test sets are left out and counted in the store's provenance; the EmoClass codes A S H U F D C N are kept
 //    and O (other) and X (no agreement) dropped unless `classes` says else.
 // Several files are several partitions of the same clips (labels, groups and
 // genders must agree). Class merge and subset: `merge` maps a label to
@@ -45,7 +45,11 @@ struct LabelSourceOptions {
   std::vector<std::string> class_names;  // display names, one per class; empty: the codes (msp: anger, sadness, ...)
   std::vector<std::pair<std::string, std::string>> merge;  // label -> class, applied first
   bool soft_columns = false;
-  std::vector<std::string> exclude_splits;  // split values left out and counted (msp: Test2, Test3 always)
+  std::vector<std::string> exclude_splits;  // split values left out and counted (msp: the test sets not chosen)
+  // msp-podcast: the test set read as the store's Test split (Test1, Test2 or
+  // Test3; MSP-Podcast reports both Test1 and Test2); the others are left out
+  // and counted.
+  std::string msp_test_set = "Test1";
 };
 
 // The defaults of MSP-Podcast's labels_consensus.csv.

@@ -72,10 +72,15 @@ Status LabelsFromJson(const Json& j, const std::string& path, SynthOptions* o) {
       }
     } else if (key == "soft_columns") {
       AVCTL_ASSIGN_OR_RETURN(l.soft_columns, GetBool(j, key, path));
+    } else if (key == "msp_test_set") {
+      AVCTL_ASSIGN_OR_RETURN(l.msp_test_set, GetString(j, key, path));
+      if (l.msp_test_set != "Test1" && l.msp_test_set != "Test2" && l.msp_test_set != "Test3") {
+        return Status::InvalidArgument("expected Test1, Test2 or Test3").WithField(field);
+      }
     } else {
       return Status::InvalidArgument(
                  "unknown field (expected files, format, clip_column, group_column, label_column, gender_column, "
-                 "split_column, classes, class_names, merge or soft_columns)")
+                 "split_column, classes, class_names, merge, soft_columns or msp_test_set)")
           .WithField(field);
     }
   }
@@ -83,6 +88,10 @@ Status LabelsFromJson(const Json& j, const std::string& path, SynthOptions* o) {
   if (l.format == LabelFormat::kCremaD && (!l.classes.empty() || !l.merge.empty())) {
     return Status::InvalidArgument("a class subset or merge needs \"format\": \"generic\" or \"msp-podcast\"")
         .WithField(JoinJsonPath(path, "format"));
+  }
+  if (j.contains("msp_test_set") && l.format != LabelFormat::kMspPodcast) {
+    return Status::InvalidArgument("a test set is chosen only in an MSP-Podcast file (\"format\": \"msp-podcast\")")
+        .WithField(JoinJsonPath(path, "msp_test_set"));
   }
   return Status::OK();
 }
@@ -160,6 +169,7 @@ Result<std::string> SynthCacheNameWithLabels(const SynthOptions& o) {
               {"label", l.label_column}, {"gender", l.gender_column}, {"split", l.split_column},
               {"classes", l.classes}, {"class_names", l.class_names}, {"merge", merge},
               {"soft", l.soft_columns}, {"files", Json::array()}};
+  if (l.msp_test_set != "Test1") key["msp_test_set"] = l.msp_test_set;  // the default keeps the names stores had
   for (const auto& f : o.label_files) {
     AVCTL_ASSIGN_OR_RETURN(std::string sum, ChecksumFile(ResolveLabelFile(f)));
     key["files"].push_back(sum);

@@ -160,7 +160,21 @@ TEST(AvctlCliTest, SynthOnAGenericLabelsFileAndItsOptionErrors) {
   ProcessRun bad_format = Avctl("data synth --format iemocap --labels " + dir + "/labels.csv --out " + dir + "/x");
   EXPECT_NE(bad_format.exit_code, 0);
   EXPECT_NE(bad_format.output.find("unknown label format 'iemocap'"), std::string::npos) << bad_format.output;
+  ProcessRun test_set = Avctl("data synth --format generic --msp-test-set Test2 --labels " + dir +
+                              "/labels.csv --out " + dir + "/x");
+  EXPECT_NE(test_set.exit_code, 0);
+  EXPECT_NE(test_set.output.find("--msp-test-set"), std::string::npos) << test_set.output;
   EXPECT_FALSE(fs::exists(dir + "/x"));
+
+  // MSP-Podcast's Test2 as the test split of the shipped MSP-style example.
+  const std::string msp = std::string(AVCTL_SOURCE_DIR) + "/data/examples/msp_podcast_style_labels_consensus.csv";
+  ProcessRun test2 = Avctl("data synth --format msp-podcast --msp-test-set Test2 --labels " + msp +
+                           " --audio-only --profile tiny --log-level warn --out " + dir + "/test2");
+  ASSERT_EQ(test2.exit_code, 0) << test2.output;
+  ProcessRun test2_info = Avctl("data info " + dir + "/test2");
+  EXPECT_NE(test2_info.output.find("labels:      msp-podcast file, Test2 as Test; dropped labels: O "), std::string::npos)
+      << test2_info.output;
+  EXPECT_NE(test2_info.output.find("left-out splits: Test1 "), std::string::npos) << test2_info.output;
 }
 
 TEST(AvctlCliTest, SweepExpandListsJobsAndNamesBadFields) {

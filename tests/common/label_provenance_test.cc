@@ -25,6 +25,17 @@ TEST(LabelProvenanceTest, RoundTripsAndIsWrittenAsStoresHoldIt) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(LabelProvenanceToJson(*back), j);
   EXPECT_EQ(back->excluded_splits.at("Test3"), 7);
+  // A store of MSP-Podcast's Test2 says so, and the line names it.
+  LabelProvenance t2 = Msp();
+  t2.test_split = "Test2";
+  t2.excluded_splits = {{"Test1", 80}, {"Test3", 7}};
+  EXPECT_EQ(LabelProvenanceToJson(t2)["test_split"], "Test2");
+  auto t2_back = LabelProvenanceFromJson(LabelProvenanceToJson(t2), "provenance.labels");
+  ASSERT_TRUE(t2_back.ok());
+  EXPECT_EQ(t2_back->test_split, "Test2");
+  EXPECT_EQ(DescribeLabelProvenance(t2),
+            "msp-podcast file, Test2 as Test; dropped labels: O 54, X 55; left-out splits: Test1 80, Test3 7; merged: "
+            "none");
 }
 
 TEST(LabelProvenanceTest, DescribesWhatTheReaderDroppedLeftOutAndMerged) {
@@ -53,6 +64,7 @@ TEST(LabelProvenanceTest, OptionalPartsMayBeAbsentAndBadOnesNameTheirField) {
       {Json{{"format", "generic"}, {"excluded_splits", {1, 2}}}, "store.labels.excluded_splits"},
       {Json{{"format", "generic"}, {"merged", {{"exc", 3}}}}, "store.labels.merged.exc"},
       {Json{{"format", "generic"}, {"soft_labels", false}}, "store.labels.soft_labels"},
+      {Json{{"format", "msp-podcast"}, {"test_split", 2}}, "store.labels.test_split"},
   };
   for (const auto& b : bad) {
     auto p = LabelProvenanceFromJson(b.value, "store.labels");

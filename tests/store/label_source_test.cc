@@ -1,5 +1,7 @@
 #include "store/label_source.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 namespace avctl {
@@ -99,6 +101,28 @@ TEST(LabelSourceTest, MspPodcastKeepsTrainDevelopmentTest1AndCountsWhatItLeavesO
   auto eight = ParseLabelSource({{"labels_consensus.csv", csv}}, msp);
   ASSERT_FALSE(eight.ok()) << "U, F, D and C have no clip in Train";
   EXPECT_NE(eight.status().message().find("class 'U' has no clip in Train"), std::string::npos) << eight.status().ToString();
+
+  // Test2 as the test split (MSP-Podcast reports both): Test1 and Test3 are
+  // left out and counted, and the store says which test set it holds.
+  o.msp_test_set = "Test2";
+  auto t2 = ParseLabelSource({{"labels_consensus.csv", csv}}, o);
+  ASSERT_TRUE(t2.ok()) << t2.status().ToString();
+  ASSERT_EQ(t2->clips.size(), 6u);
+  EXPECT_EQ(t2->clips[5].id, "MSP-PODCAST_0005_0001");
+  EXPECT_EQ(t2->clips[5].splits, (std::vector<Split>{Split::kTest}));
+  EXPECT_EQ(t2->label_provenance.excluded_splits, (std::map<std::string, int64_t>{{"Test1", 2}, {"Test3", 1}}));
+  EXPECT_EQ(t2->label_provenance.test_split, "Test2");
+  EXPECT_EQ(c->label_provenance.test_split, "Test1");
+  for (const char* bad : {"Test4", "test2", ""}) {
+    o.msp_test_set = bad;
+    auto refused = ParseLabelSource({{"labels_consensus.csv", csv}}, o);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().field(), "--msp-test-set") << refused.status().ToString();
+  }
+  o.msp_test_set = "Test2";
+  o.exclude_splits = {"Test2"};
+  EXPECT_EQ(ParseLabelSource({{"labels_consensus.csv", csv}}, o).status().field(), "--msp-test-set")
+      << "the test set cannot also be left out";
 }
 
 TEST(LabelSourceTest, SoftColumnsAreRenormalisedOverTheKeptClasses) {

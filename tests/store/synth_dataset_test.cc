@@ -41,6 +41,16 @@ TEST(SynthDatasetTest, ASpecNamesAnotherCorpussLabelsAndTheCacheKnowsTheirConten
   auto renamed = SynthCacheNameWithLabels(*o);
   ASSERT_TRUE(renamed.ok());
   EXPECT_NE(*renamed, *name);
+  // Another MSP-Podcast test set, another store.
+  SynthOptions test2 = *o;
+  test2.labels.msp_test_set = "Test2";
+  auto test2_name = SynthCacheNameWithLabels(test2);
+  ASSERT_TRUE(test2_name.ok());
+  EXPECT_NE(*test2_name, *renamed);
+  spec["labels"]["msp_test_set"] = "Test2";
+  auto parsed = SynthOptionsFromJson(spec, "dataset.synth");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->labels.msp_test_set, "Test2");
 
   // The shipped examples are found relative to the data folder.
   auto shipped = SynthOptionsFromJson(
@@ -64,6 +74,12 @@ TEST(SynthDatasetTest, BadLabelsFieldsAreNamed) {
       {R"({"profile": "tiny", "labels": {"files": ["x.csv"], "format": "generic", "merge": {"exc": 1}}})",
        "dataset.synth.labels.merge.exc"},
       {R"({"profile": "tiny", "audio_only": true, "visual_dim": 8})", "dataset.synth.visual_dim"},
+      {R"({"profile": "tiny", "labels": {"files": ["x.csv"], "format": "generic", "msp_test_set": "Test2"}})",
+       "dataset.synth.labels.msp_test_set"},
+      {R"({"profile": "tiny", "labels": {"files": ["x.csv"], "format": "msp-podcast", "msp_test_set": "Test4"}})",
+       "dataset.synth.labels.msp_test_set"},
+      {R"({"profile": "tiny", "labels": {"files": ["x.csv"], "format": "msp-podcast", "msp_test_set": 2}})",
+       "dataset.synth.labels.msp_test_set"},
   };
   for (const Case& c : cases) {
     auto o = SynthOptionsFromJson(Json::parse(c.json), "dataset.synth");

@@ -394,7 +394,7 @@ TEST(SynthTest, AFourClassCorpusFromAGenericCsvAndAnAudioOnlyOneFromAnMspPodcast
   const StoreSummary summary = SummarizeManifest((*store)->manifest());
   const std::string text = RenderSummaryText(summary, false);
   EXPECT_NE(text.find("classes:     4 (A anger, S sadness, H happiness, N neutral)\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("labels:      msp-podcast file; dropped labels: "), std::string::npos) << text;
+  EXPECT_NE(text.find("labels:      msp-podcast file, Test1 as Test; dropped labels: "), std::string::npos) << text;
   EXPECT_NE(text.find(fmt::format("left-out splits: Test2 {}; merged: none\n", test2)), std::string::npos) << text;
   EXPECT_NE(text.find("   groups: 20 ("), std::string::npos) << text;
   EXPECT_NE(text.find("visual:      none (an audio-only store)"), std::string::npos) << text;
